@@ -1,0 +1,67 @@
+"""Diagnostics as values: rule id, severity, position, message.
+
+Every stage (parse, validate, lint, naming) returns diagnostics instead of raising,
+so the CLI and the Python API can print them all, compiler-style, at the end.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .model import Location
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    rule: str
+    severity: Severity
+    message: str
+    location: Location | None = None
+    #: Where the other half of a pair lives (duplicates, collisions).
+    related: Location | None = None
+
+    def format(self) -> str:
+        where = f"{self.location}: " if self.location is not None else ""
+        return f"{where}{self.severity.label}: {self.message} [{self.rule}]"
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        if loc is None:
+            return ("", 0, 0, self.rule, self.message)
+        return (loc.file, loc.line, loc.column, self.rule, self.message)
+
+    def with_severity(self, severity: Severity) -> "Diagnostic":
+        return Diagnostic(self.rule, severity, self.message, self.location, self.related)
+
+
+class InputError(Exception):
+    """Input that cannot be turned into a model at all (unreadable, not XML, hostile).
+
+    Carries one diagnostic; the CLI prints it and exits with status 2.
+    """
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def has_errors(diagnostics: "list[Diagnostic] | tuple[Diagnostic, ...]") -> bool:
+    return any(d.severity is Severity.ERROR for d in diagnostics)

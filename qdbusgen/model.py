@@ -1,0 +1,222 @@
+"""The immutable model of introspection XML.
+
+Built once by :mod:`qdbusgen.parser`; every later stage (validation, lint, naming,
+rendering) only reads it. Every element carries its :class:`Location`. Effective
+values (arg direction, EmitsChangedSignal inheritance, Deprecated, NoReply, Since)
+are resolved by the parser, so no consumer re-derives them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .signature import DBusType
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class Direction(enum.Enum):
+    IN = "in"
+    OUT = "out"
+
+
+class Access(enum.Enum):
+    READ = "read"
+    WRITE = "write"
+    READWRITE = "readwrite"
+
+    @property
+    def readable(self) -> bool:
+        return self is not Access.WRITE
+
+    @property
+    def writable(self) -> bool:
+        return self is not Access.READ
+
+
+class EmitsChanged(enum.Enum):
+    TRUE = "true"
+    INVALIDATES = "invalidates"
+    CONST = "const"
+    FALSE = "false"
+
+
+ANN_DEPRECATED = "org.freedesktop.DBus.Deprecated"
+ANN_NO_REPLY = "org.freedesktop.DBus.Method.NoReply"
+ANN_EMITS_CHANGED = "org.freedesktop.DBus.Property.EmitsChangedSignal"
+ANN_GLIB_CSYMBOL = "org.freedesktop.DBus.GLib.CSymbol"
+ANN_GDBUS_SINCE = "org.gtk.GDBus.Since"
+ANN_GDBUS_DOCSTRING = "org.gtk.GDBus.DocString"
+ANN_GDBUS_DOCSTRING_SHORT = "org.gtk.GDBus.DocString.Short"
+ANN_GDBUS_C_NAME = "org.gtk.GDBus.C.Name"
+#: qdbusgen's own override of the generated Python name.
+ANN_PYTHON_NAME = "org.qdbusgen.Python.Name"
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """Documentation attached to one element, in whichever dialect the file used.
+
+    ``text`` is plain text fit for a docstring (paragraphs separated by blank lines).
+    """
+
+    text: str = ""
+    summary: str = ""
+    since: str | None = None
+    deprecated: str | None = None
+    #: Which dialect(s) it came from: "gtk-doc", "gdbus-annotation", "doc:doc", "tp:docstring", "doc".
+    sources: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.text or self.summary)
+
+
+NO_DOC = Doc()
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    name: str
+    value: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    name: str | None
+    signature: str
+    #: None when ``signature`` is invalid (a diagnostic says why).
+    type: DBusType | None
+    direction: Direction
+    #: The ``direction`` attribute as written, None when absent.
+    direction_attr: str | None
+    annotations: tuple[Annotation, ...]
+    doc: Doc
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    name: str
+    args: tuple[Arg, ...]
+    annotations: tuple[Annotation, ...]
+    doc: Doc
+    location: Location
+    no_reply: bool = False
+    deprecated: bool = False
+    since: str | None = None
+
+    @property
+    def in_args(self) -> tuple[Arg, ...]:
+        return tuple(a for a in self.args if a.direction is Direction.IN)
+
+    @property
+    def out_args(self) -> tuple[Arg, ...]:
+        return tuple(a for a in self.args if a.direction is Direction.OUT)
+
+    @property
+    def in_signature(self) -> str:
+        return "".join(a.signature for a in self.in_args)
+
+    @property
+    def out_signature(self) -> str:
+        return "".join(a.signature for a in self.out_args)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    name: str
+    args: tuple[Arg, ...]
+    annotations: tuple[Annotation, ...]
+    doc: Doc
+    location: Location
+    deprecated: bool = False
+    since: str | None = None
+
+    @property
+    def signature(self) -> str:
+        return "".join(a.signature for a in self.args)
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    name: str
+    signature: str
+    type: DBusType | None
+    #: None when the ``access`` attribute is missing or invalid (a diagnostic says why).
+    access: Access | None
+    access_attr: str | None
+    annotations: tuple[Annotation, ...]
+    doc: Doc
+    location: Location
+    emits_changed: EmitsChanged = EmitsChanged.TRUE
+    deprecated: bool = False
+    since: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    name: str
+    methods: tuple[Method, ...]
+    signals: tuple[Signal, ...]
+    properties: tuple[Property, ...]
+    annotations: tuple[Annotation, ...]
+    doc: Doc
+    location: Location
+    emits_changed: EmitsChanged = EmitsChanged.TRUE
+    deprecated: bool = False
+    since: str | None = None
+
+    def annotation(self, name: str) -> str | None:
+        return annotation_value(self.annotations, name)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    #: The ``name`` attribute as written (absolute on the root, relative below), or None.
+    name: str | None
+    interfaces: tuple[Interface, ...]
+    nodes: tuple["Node", ...]
+    annotations: tuple[Annotation, ...]
+    doc: Doc
+    location: Location
+    #: The absolute object path this node stands for, when it can be known.
+    path: str | None = None
+
+    def walk(self) -> Iterator["Node"]:
+        yield self
+        for child in self.nodes:
+            yield from child.walk()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    #: The path as the user gave it; used in every Location.
+    path: str
+    root: Node
+    #: The root element was a bare <interface>, wrapped in a synthetic node.
+    root_is_interface: bool = False
+    #: The --define values conditional processing instructions were evaluated with.
+    defines: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def interfaces(self) -> tuple[Interface, ...]:
+        return tuple(i for n in self.root.walk() for i in n.interfaces)
+
+
+def annotation_value(annotations: tuple[Annotation, ...], name: str) -> str | None:
+    """The value of the first annotation called ``name``, or None."""
+    for ann in annotations:
+        if ann.name == name:
+            return ann.value
+    return None

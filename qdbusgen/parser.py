@@ -1,0 +1,766 @@
+"""Hardened lxml parsing of introspection XML into the immutable model.
+
+The parser never expands entities, never loads or fetches a DTD, refuses entity
+declarations (billion laughs, external entities), and bounds size and depth. It
+evaluates QEMU's conditional processing instructions against user definitions,
+attaches documentation from every dialect, records file:line:col on every element
+and reports the structural rules (DBUS-E001..E004, W003, W004) as diagnostics.
+Name, type and value rules run later, on the model (:mod:`qdbusgen.validate`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from . import docs
+from .diagnostics import Diagnostic, InputError, Severity
+from .model import (
+    ANN_DEPRECATED,
+    ANN_EMITS_CHANGED,
+    ANN_GDBUS_DOCSTRING,
+    ANN_GDBUS_DOCSTRING_SHORT,
+    ANN_GDBUS_SINCE,
+    ANN_NO_REPLY,
+    Access,
+    Annotation,
+    Arg,
+    Direction,
+    Doc,
+    Document,
+    EmitsChanged,
+    Interface,
+    Location,
+    Method,
+    Node,
+    Property,
+    Signal,
+    annotation_value,
+)
+from .signature import DBusType, SignatureError, parse_single
+
+#: Inputs larger than this are refused before parsing (introspection XML is small:
+#: the largest file of 292 real ones is well under 1 MiB).
+MAX_BYTES = 16 * 1024 * 1024
+#: Element nesting deeper than this is refused (libxml2's own limit is 256).
+MAX_DEPTH = 128
+
+KNOWN_ELEMENTS = frozenset({"node", "interface", "method", "signal", "property", "arg", "annotation"})
+ALLOWED_CHILDREN: Mapping[str, frozenset[str]] = {
+    "node": frozenset({"node", "interface"}),
+    "interface": frozenset({"method", "signal", "property", "annotation"}),
+    "method": frozenset({"arg", "annotation"}),
+    "signal": frozenset({"arg", "annotation"}),
+    "property": frozenset({"annotation"}),
+    "arg": frozenset({"annotation"}),
+    "annotation": frozenset(),
+}
+ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = {
+    "node": frozenset({"name"}),
+    "interface": frozenset({"name"}),
+    "method": frozenset({"name"}),
+    "signal": frozenset({"name"}),
+    "property": frozenset({"name", "type", "access"}),
+    "arg": frozenset({"name", "type", "direction"}),
+    "annotation": frozenset({"name", "value"}),
+}
+REQUIRED_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
+    "interface": ("name",),
+    "method": ("name",),
+    "signal": ("name",),
+    "property": ("name", "type", "access"),
+    "arg": ("type",),
+    "annotation": ("name", "value"),
+}
+
+RULE_NOT_WELL_FORMED = "XML-E001"
+RULE_FORBIDDEN = "XML-E002"
+RULE_TOO_LARGE = "XML-E003"
+RULE_TOO_DEEP = "XML-E004"
+RULE_UNREADABLE = "XML-E005"
+RULE_CONDITIONAL = "XML-E010"
+
+
+def default_defines() -> dict[str, str]:
+    """Definitions for conditional processing instructions on the running platform."""
+    host = {"win32": "windows", "cygwin": "windows", "darwin": "darwin"}.get(sys.platform, "linux")
+    return {"HOST_OS": host}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    document: Document
+    diagnostics: tuple[Diagnostic, ...]
+
+
+# --------------------------------------------------------------------------- positions
+
+
+_TOKEN_RE = re.compile(
+    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!(?:[^<>\[]|\[.*?\])*>|<([^\s/>!?][^\s/>]*)",
+    re.DOTALL,
+)
+
+
+def _line_starts(data: bytes) -> list[int]:
+    starts = [0]
+    pos = data.find(b"\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    return starts
+
+
+class _Positions:
+    """Line and column of every element, comment and PI, by a scan of the raw bytes.
+
+    lxml reports only a line (the line where a start tag *ends*); the scan finds the
+    ``<`` of each node in document order and pairs it with lxml's nodes in the same
+    order. Columns count characters from 1.
+    """
+
+    def __init__(self, data: bytes, root: etree._Element) -> None:
+        self._data = data
+        self._starts = _line_starts(data)
+        self._map: dict[int, tuple[int, int]] = {}
+        tokens: list[tuple[str, str, int]] = []
+        started = False
+        for m in _TOKEN_RE.finditer(data):
+            text = m.group(0)
+            if m.group(1) is not None:
+                started = True
+                tokens.append(("element", m.group(1).decode("utf-8", "replace"), m.start()))
+            elif not started:
+                continue
+            elif text.startswith(b"<!--"):
+                tokens.append(("comment", "", m.start()))
+            elif text.startswith(b"<?"):
+                tokens.append(("pi", "", m.start()))
+        nodes = list(root.iter())
+        index = 0
+        for node in nodes:
+            if isinstance(node, etree._Comment):
+                kind = "comment"
+            elif isinstance(node, etree._ProcessingInstruction):
+                kind = "pi"
+            elif isinstance(node.tag, str):
+                kind = "element"
+            else:
+                continue
+            if index >= len(tokens) or tokens[index][0] != kind:
+                break
+            if kind == "element":
+                qname = tokens[index][1]
+                expected = node.prefix + ":" + etree.QName(node).localname if node.prefix else etree.QName(node).localname
+                if qname != expected:
+                    break
+            self._map[id(node)] = self._line_col(tokens[index][2])
+            index += 1
+        self._keep = nodes  # keep ids valid while the map is in use
+
+    def _line_col(self, offset: int) -> tuple[int, int]:
+        lo, hi = 0, len(self._starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        line_start = self._starts[lo]
+        column = len(self._data[line_start:offset].decode("utf-8", "replace")) + 1
+        return lo + 1, column
+
+    def of(self, node: etree._Element) -> tuple[int, int]:
+        found = self._map.get(id(node))
+        if found is not None:
+            return found
+        return (node.sourceline or 1, 1)
+
+    def offset_location(self, offset: int) -> tuple[int, int]:
+        return self._line_col(offset)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_input(path: Path, display: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        raise InputError(
+            Diagnostic(RULE_UNREADABLE, Severity.ERROR, "is a directory, not an XML file", Location(display, 1, 1))
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            Diagnostic(RULE_UNREADABLE, Severity.ERROR, f"cannot read file: {exc.strerror or exc}", Location(display, 1, 1))
+        ) from None
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            Diagnostic(
+                RULE_TOO_LARGE,
+                Severity.ERROR,
+                f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to parse it",
+                Location(display, 1, 1),
+            )
+        )
+    return data
+
+
+def parse_file(path: str | Path, *, defines: Mapping[str, str] | None = None, display: str | None = None) -> ParseResult:
+    """Parse one introspection XML file. Raises :class:`InputError` for unusable input."""
+    shown = display if display is not None else str(path)
+    return parse_bytes(read_input(Path(path), shown), shown, defines=defines)
+
+
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=False,
+        remove_blank_text=False,
+        collect_ids=False,
+    )
+
+
+_ENTITY_DECL_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None = None) -> ParseResult:
+    """Parse introspection XML from bytes; ``display`` names the input in every Location."""
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            Diagnostic(RULE_TOO_LARGE, Severity.ERROR, f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(display, 1, 1))
+        )
+    entity = _ENTITY_DECL_RE.search(data)
+    if entity is not None:
+        line, col = _plain_line_col(data, entity.start())
+        raise InputError(
+            Diagnostic(
+                RULE_FORBIDDEN,
+                Severity.ERROR,
+                "entity declarations are not allowed in introspection XML (refused: entity expansion and external entities are unsafe)",
+                Location(display, line, col),
+            )
+        )
+    try:
+        root = etree.fromstring(data, _xml_parser())
+    except etree.XMLSyntaxError as exc:
+        line, col = (exc.position if exc.position else (exc.lineno or 1, 1))
+        message = exc.msg or str(exc)
+        message = re.sub(r", line \d+, column \d+$", "", message)
+        rule = RULE_TOO_DEEP if "depth" in message.lower() else RULE_NOT_WELL_FORMED
+        raise InputError(
+            Diagnostic(rule, Severity.ERROR, f"not well-formed XML: {message}", Location(display, max(line, 1), max(col, 1)))
+        ) from None
+    except (ValueError, etree.LxmlError) as exc:
+        raise InputError(Diagnostic(RULE_NOT_WELL_FORMED, Severity.ERROR, f"not well-formed XML: {exc}", Location(display, 1, 1))) from None
+    positions = _Positions(data, root)
+    depth_problem = _too_deep(root)
+    if depth_problem is not None:
+        line, col = positions.of(depth_problem)
+        raise InputError(
+            Diagnostic(RULE_TOO_DEEP, Severity.ERROR, f"elements nested deeper than {MAX_DEPTH}", Location(display, line, col))
+        )
+    for node in root.iter():
+        if isinstance(node, etree._Entity):
+            line, col = positions.of(node.getparent() if node.getparent() is not None else root)
+            raise InputError(
+                Diagnostic(RULE_FORBIDDEN, Severity.ERROR, f"entity reference &{node.name}; is not allowed", Location(display, line, col))
+            )
+    builder = _Builder(display, positions, dict(default_defines() if defines is None else defines))
+    document = builder.build(root)
+    return ParseResult(document, tuple(builder.diagnostics))
+
+
+def _plain_line_col(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return line, len(data[line_start:offset].decode("utf-8", "replace")) + 1
+
+
+def _too_deep(root: etree._Element) -> etree._Element | None:
+    stack: list[tuple[etree._Element, int]] = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return el
+        for child in el:
+            if isinstance(child.tag, str):
+                stack.append((child, depth + 1))
+    return None
+
+
+# --------------------------------------------------------------------------- conditionals
+
+
+_CONDITION_RE = re.compile(
+    r"""^\s*\$\((env|var)\.(\w+)\)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=!<>]+))\s*$"""
+)
+
+
+class _ConditionalError(Exception):
+    def __init__(self, node: etree._Element, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+@dataclass
+class _Frame:
+    pi: etree._Element
+    outer_active: bool
+    taken: bool  # some branch of this if-chain was already taken
+    active: bool
+    seen_else: bool = False
+
+
+def _evaluate(pi: etree._Element, defines: Mapping[str, str]) -> bool:
+    target = pi.target
+    text = (pi.text or "").strip()
+    if target in ("ifdef", "ifndef"):
+        if not re.fullmatch(r"\w+", text):
+            raise _ConditionalError(pi, f"<?{target}?> needs one variable name, got {text!r}")
+        return (text in defines) == (target == "ifdef")
+    m = _CONDITION_RE.match(text)
+    if m is None:
+        raise _ConditionalError(
+            pi,
+            f"unsupported condition {text!r} in <?{target}?> (expected '$(env.NAME) == value' or '!=')",
+        )
+    _scope, name, op, *values = m.groups()
+    value = next(v for v in values if v is not None)
+    if name not in defines:
+        raise _ConditionalError(pi, f"condition uses {name}, which is not defined (use --define {name}=VALUE)")
+    equal = defines[name] == value
+    return equal if op == "==" else not equal
+
+
+def active_children(parent: etree._Element, defines: Mapping[str, str]) -> Iterator[etree._Element]:
+    """The children of ``parent`` (elements and comments) that conditional PIs leave in."""
+    stack: list[_Frame] = []
+    for child in parent:
+        if isinstance(child, etree._ProcessingInstruction):
+            target = child.target
+            active_now = stack[-1].active if stack else True
+            if target in ("if", "ifdef", "ifndef"):
+                result = _evaluate(child, defines) if active_now else False
+                stack.append(_Frame(child, active_now, result, active_now and result))
+            elif target == "elseif":
+                if not stack or stack[-1].seen_else:
+                    raise _ConditionalError(child, "<?elseif?> without a matching <?if?>")
+                frame = stack[-1]
+                result = _evaluate(child, defines) if frame.outer_active and not frame.taken else False
+                frame.active = frame.outer_active and not frame.taken and result
+                frame.taken = frame.taken or result
+            elif target == "else":
+                if not stack or stack[-1].seen_else:
+                    raise _ConditionalError(child, "<?else?> without a matching <?if?>")
+                frame = stack[-1]
+                frame.active = frame.outer_active and not frame.taken
+                frame.taken = True
+                frame.seen_else = True
+            elif target == "endif":
+                if not stack:
+                    raise _ConditionalError(child, "<?endif?> without a matching <?if?>")
+                stack.pop()
+            continue
+        if not stack or stack[-1].active:
+            yield child
+    if stack:
+        raise _ConditionalError(stack[-1].pi, f"<?{stack[-1].pi.target}?> is not closed by <?endif?> in the same element")
+
+
+# --------------------------------------------------------------------------- model building
+
+
+_BOOL_TRUE = "true"
+
+
+class _Builder:
+    def __init__(self, display: str, positions: _Positions, defines: dict[str, str]) -> None:
+        self.display = display
+        self.positions = positions
+        self.defines = defines
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- helpers
+
+    def loc(self, node: etree._Element) -> Location:
+        line, col = self.positions.of(node)
+        return Location(self.display, line, col)
+
+    def report(self, rule: str, severity: Severity, message: str, node: etree._Element) -> None:
+        self.diagnostics.append(Diagnostic(rule, severity, message, self.loc(node)))
+
+    def children(self, el: etree._Element) -> list[etree._Element]:
+        """Active children (elements and comments); a bad conditional is fatal."""
+        try:
+            return list(active_children(el, self.defines))
+        except _ConditionalError as exc:
+            raise InputError(Diagnostic(RULE_CONDITIONAL, Severity.ERROR, exc.message, self.loc(exc.node))) from None
+
+    @staticmethod
+    def local(el: etree._Element) -> str:
+        return etree.QName(el).localname
+
+    @staticmethod
+    def namespaced(el: etree._Element) -> bool:
+        return etree.QName(el).namespace is not None
+
+    def check_attributes(self, el: etree._Element, kind: str) -> None:
+        allowed = ALLOWED_ATTRIBUTES[kind]
+        for attr in el.attrib:
+            qn = etree.QName(attr)
+            if qn.namespace is None and qn.localname not in allowed:
+                self.report(
+                    "DBUS-W004",
+                    Severity.WARNING,
+                    f"unknown attribute {qn.localname!r} on <{kind}> (allowed: {', '.join(sorted(allowed))})",
+                    el,
+                )
+        for required in REQUIRED_ATTRIBUTES.get(kind, ()):
+            if el.get(required) is None:
+                self.report("DBUS-E004", Severity.ERROR, f"<{kind}> has no required attribute {required!r}", el)
+
+    def element_children(
+        self, el: etree._Element, kind: str
+    ) -> tuple[list[tuple[etree._Element, docs.GtkDocComment | None]], list[Doc], list[Annotation]]:
+        """Sort children into D-Bus elements (checked against the content model, each
+        paired with the gtk-doc comment that names it, gdbus-codegen style),
+        documentation found in extension elements, and annotations."""
+        elements: list[tuple[etree._Element, docs.GtkDocComment | None]] = []
+        pending: docs.GtkDocComment | None = None
+        found_docs: list[Doc] = []
+        annotations: list[Annotation] = []
+        for child in self.children(el):
+            if isinstance(child, etree._Comment):
+                parsed = docs.parse_gtkdoc_comment(child.text or "")
+                if parsed is not None:
+                    pending = parsed
+                continue
+            if not isinstance(child.tag, str):
+                continue
+            qn = etree.QName(child)
+            if qn.namespace is not None:
+                if qn.namespace in docs.DOC_NAMESPACES and qn.localname == "doc":
+                    found_docs.append(docs.doc_from_element(child, "doc:doc"))
+                elif qn.namespace == docs.TP_NAMESPACE and qn.localname == "docstring":
+                    found_docs.append(docs.doc_from_element(child, "tp:docstring"))
+                continue
+            name = qn.localname
+            if name not in KNOWN_ELEMENTS:
+                if name == "doc":
+                    found_docs.append(docs.doc_from_element(child, "doc"))
+                self.report(
+                    "DBUS-E002",
+                    Severity.ERROR,
+                    f"unknown element <{name}> in the D-Bus namespace (known: annotation, arg, interface, method, node, property, signal)",
+                    child,
+                )
+                continue
+            if name == "annotation":
+                if kind in ("node", "annotation"):
+                    self.report(
+                        "DBUS-W003",
+                        Severity.WARNING,
+                        f"<annotation> inside <{kind}> is a GDBus extension, not in the introspection DTD",
+                    child,
+                    )
+                elif name not in ALLOWED_CHILDREN[kind]:
+                    self.report("DBUS-E003", Severity.ERROR, f"<annotation> is not allowed inside <{kind}>", child)
+                    continue
+                ann = self.annotation(child)
+                if ann is not None:
+                    annotations.append(ann)
+                continue
+            if name not in ALLOWED_CHILDREN[kind]:
+                self.report("DBUS-E003", Severity.ERROR, f"<{name}> is not allowed inside <{kind}>", child)
+                continue
+            comment: docs.GtkDocComment | None = None
+            if pending is not None and pending.symbol == child.get("name"):
+                comment, pending = pending, None
+            elements.append((child, comment))
+        return elements, found_docs, annotations
+
+    def annotation(self, el: etree._Element) -> Annotation | None:
+        self.check_attributes(el, "annotation")
+        # nested annotations (GDBus extension): reported above, content ignored
+        for child in self.children(el):
+            if isinstance(child.tag, str) and not self.namespaced(child) and self.local(child) == "annotation":
+                self.report(
+                    "DBUS-W003",
+                    Severity.WARNING,
+                    "<annotation> inside <annotation> is a GDBus extension, not in the introspection DTD",
+                    child,
+                )
+            elif isinstance(child.tag, str) and not self.namespaced(child):
+                self.report("DBUS-E003", Severity.ERROR, f"<{self.local(child)}> is not allowed inside <annotation>", child)
+        name = el.get("name")
+        value = el.get("value")
+        if name is None or value is None:
+            return None
+        return Annotation(name, value, self.loc(el))
+
+    @staticmethod
+    def annotation_docs(annotations: list[Annotation]) -> list[Doc]:
+        found: list[Doc] = []
+        short = annotation_value(tuple(annotations), ANN_GDBUS_DOCSTRING_SHORT)
+        long = annotation_value(tuple(annotations), ANN_GDBUS_DOCSTRING)
+        if long is not None:
+            d = docs.doc_from_text(long, "gdbus-annotation")
+            if short:
+                d = Doc(d.text, " ".join(short.split()), d.since, d.deprecated, d.sources)
+            found.append(d)
+        elif short is not None:
+            found.append(docs.doc_from_text(short, "gdbus-annotation"))
+        return found
+
+    def element_doc(self, comment: docs.GtkDocComment | None, extra: list[Doc], annotations: list[Annotation]) -> Doc:
+        collected: list[Doc] = []
+        if comment is not None:
+            collected.append(docs.doc_from_gtkdoc(comment))
+        collected.extend(self.annotation_docs(annotations))
+        collected.extend(extra)
+        merged = docs.merge(collected)
+        since = annotation_value(tuple(annotations), ANN_GDBUS_SINCE)
+        if since is not None and merged.since is None:
+            merged = Doc(merged.text, merged.summary, since.strip(), merged.deprecated, merged.sources)
+        return merged
+
+    # -- elements
+
+    def build(self, root: etree._Element) -> Document:
+        qn = etree.QName(root)
+        root_is_interface = False
+        if qn.namespace is None and qn.localname == "node":
+            node = self.node(root, parent_path=None, is_root=True)
+        elif qn.namespace is None and qn.localname == "interface":
+            root_is_interface = True
+            self.report(
+                "DBUS-E001",
+                Severity.WARNING,
+                "root element is <interface>, not <node>; accepted as if wrapped in <node>",
+                root,
+            )
+            iface = self.interface(root, None)
+            node = Node(None, (iface,) if iface else (), (), (), Doc(), self.loc(root), path=None)
+        else:
+            shown = f"{qn.localname}" if qn.namespace is None else f"{{{qn.namespace}}}{qn.localname}"
+            raise InputError(
+                Diagnostic(
+                    "DBUS-E001",
+                    Severity.ERROR,
+                    f"root element must be <node>, not <{shown}>: this is not an introspection document",
+                    self.loc(root),
+                )
+            )
+        return Document(
+            path=self.display,
+            root=node,
+            root_is_interface=root_is_interface,
+            defines=tuple(sorted(self.defines.items())),
+        )
+
+    def node(self, el: etree._Element, parent_path: str | None, is_root: bool) -> Node:
+        self.check_attributes(el, "node")
+        name = el.get("name")
+        path: str | None
+        if is_root:
+            path = name if name is not None and name.startswith("/") else None
+        elif parent_path is not None and name is not None:
+            path = parent_path.rstrip("/") + "/" + name
+        else:
+            path = None
+        children, extra_docs, annotations = self.element_children(el, "node")
+        interfaces: list[Interface] = []
+        nodes: list[Node] = []
+        for child, comment in children:
+            if self.local(child) == "interface":
+                iface = self.interface(child, comment)
+                if iface is not None:
+                    interfaces.append(iface)
+            else:
+                nodes.append(self.node(child, path, is_root=False))
+        return Node(
+            name,
+            tuple(interfaces),
+            tuple(nodes),
+            tuple(annotations),
+            docs.merge(extra_docs),
+            self.loc(el),
+            path=path,
+        )
+
+    def interface(self, el: etree._Element, comment: docs.GtkDocComment | None) -> Interface | None:
+        self.check_attributes(el, "interface")
+        name = el.get("name")
+        children, extra_docs, annotations = self.element_children(el, "interface")
+        ann = tuple(annotations)
+        emits = _emits(ann, EmitsChanged.TRUE)
+        doc = self.element_doc(comment, extra_docs, annotations)
+        since = doc.since
+        deprecated = annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None
+        methods: list[Method] = []
+        signals: list[Signal] = []
+        properties: list[Property] = []
+        for child, member_comment in children:
+            kind = self.local(child)
+            if kind == "method":
+                m = self.method(child, member_comment, since)
+                if m is not None:
+                    methods.append(m)
+            elif kind == "signal":
+                s = self.signal(child, member_comment, since)
+                if s is not None:
+                    signals.append(s)
+            else:
+                p = self.property(child, member_comment, emits, since)
+                if p is not None:
+                    properties.append(p)
+        if name is None:
+            return None
+        return Interface(
+            name,
+            tuple(methods),
+            tuple(signals),
+            tuple(properties),
+            ann,
+            doc,
+            self.loc(el),
+            emits_changed=emits,
+            deprecated=deprecated,
+            since=since,
+        )
+
+    def args(
+        self,
+        arg_elements: list[tuple[etree._Element, docs.GtkDocComment | None]],
+        kind: str,
+        comment: docs.GtkDocComment | None,
+    ) -> tuple[Arg, ...]:
+        args: list[Arg] = []
+        for child, _ in arg_elements:
+            self.check_attributes(child, "arg")
+            sub, extra_docs, annotations = self.element_children(child, "arg")
+            name = child.get("name")
+            signature = child.get("type")
+            direction_attr = child.get("direction")
+            if kind == "signal":
+                direction = Direction.OUT
+            else:
+                direction = Direction.OUT if direction_attr == "out" else Direction.IN
+            arg_docs: list[Doc] = []
+            if comment is not None and name is not None and name in comment.params:
+                arg_docs.append(docs.doc_from_text(comment.params[name], "gtk-doc"))
+            arg_docs.extend(self.annotation_docs(annotations))
+            arg_docs.extend(extra_docs)
+            args.append(
+                Arg(
+                    name=name,
+                    signature=signature if signature is not None else "",
+                    type=_type_or_none(signature),
+                    direction=direction,
+                    direction_attr=direction_attr,
+                    annotations=tuple(annotations),
+                    doc=docs.merge(arg_docs),
+                    location=self.loc(child),
+                )
+            )
+        return tuple(args)
+
+    def method(self, el: etree._Element, comment: docs.GtkDocComment | None, iface_since: str | None) -> Method | None:
+        self.check_attributes(el, "method")
+        name = el.get("name")
+        children, extra_docs, annotations = self.element_children(el, "method")
+        ann = tuple(annotations)
+        args = self.args(children, "method", comment)
+        doc = self.element_doc(comment, extra_docs, annotations)
+        if name is None:
+            return None
+        return Method(
+            name,
+            args,
+            ann,
+            doc,
+            self.loc(el),
+            no_reply=annotation_value(ann, ANN_NO_REPLY) == _BOOL_TRUE,
+            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None,
+            since=doc.since or iface_since,
+        )
+
+    def signal(self, el: etree._Element, comment: docs.GtkDocComment | None, iface_since: str | None) -> Signal | None:
+        self.check_attributes(el, "signal")
+        name = el.get("name")
+        children, extra_docs, annotations = self.element_children(el, "signal")
+        ann = tuple(annotations)
+        args = self.args(children, "signal", comment)
+        doc = self.element_doc(comment, extra_docs, annotations)
+        if name is None:
+            return None
+        return Signal(
+            name,
+            args,
+            ann,
+            doc,
+            self.loc(el),
+            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None,
+            since=doc.since or iface_since,
+        )
+
+    def property(
+        self,
+        el: etree._Element,
+        comment: docs.GtkDocComment | None,
+        iface_emits: EmitsChanged,
+        iface_since: str | None,
+    ) -> Property | None:
+        self.check_attributes(el, "property")
+        name = el.get("name")
+        _children, extra_docs, annotations = self.element_children(el, "property")
+        ann = tuple(annotations)
+        doc = self.element_doc(comment, extra_docs, annotations)
+        signature = el.get("type")
+        access_attr = el.get("access")
+        access = {a.value: a for a in Access}.get(access_attr or "")
+        if name is None:
+            return None
+        return Property(
+            name,
+            signature if signature is not None else "",
+            _type_or_none(signature),
+            access,
+            access_attr,
+            ann,
+            doc,
+            self.loc(el),
+            emits_changed=_emits(ann, iface_emits),
+            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None,
+            since=doc.since or iface_since,
+        )
+
+
+def _emits(annotations: tuple[Annotation, ...], default: EmitsChanged) -> EmitsChanged:
+    value = annotation_value(annotations, ANN_EMITS_CHANGED)
+    if value is None:
+        return default
+    return {e.value: e for e in EmitsChanged}.get(value, default)
+
+
+def _type_or_none(signature: str | None) -> DBusType | None:
+    if signature is None:
+        return None
+    try:
+        return parse_single(signature)
+    except SignatureError:
+        return None
