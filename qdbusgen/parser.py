@@ -229,7 +229,6 @@ def _xml_parser() -> etree.XMLParser:
         remove_comments=False,
         remove_pis=False,
         remove_blank_text=False,
-        collect_ids=False,
     )
 
 

@@ -1,0 +1,77 @@
+"""The one Python API under the CLI: build hooks, tests and ``qdbusgen`` all call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic, InputError, Severity
+from .model import Document
+from .parser import parse_file
+from .validate import validate
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Documents that could be loaded, and every diagnostic (parse + group A validity)."""
+
+    documents: tuple[Document, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    #: True when at least one input could not be turned into a model at all.
+    unusable: bool = False
+    #: Inputs (as given) that could not be loaded.
+    failed: tuple[str, ...] = field(default=())
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> list[str]:
+    """Files as given, directories expanded to their ``*.xml`` files; sorted and de-duplicated
+    so the result never depends on the order of the command line."""
+    out: set[str] = set()
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.update(str(x) for x in path.glob("*.xml"))
+        else:
+            out.add(str(p))
+    return sorted(out)
+
+
+def load(paths: Iterable[str | Path], *, defines: Mapping[str, str] | None = None) -> LoadResult:
+    """Parse and validate each input. Unusable inputs become one diagnostic each."""
+    documents: list[Document] = []
+    diagnostics: list[Diagnostic] = []
+    failed: list[str] = []
+    for path in expand_inputs(paths):
+        try:
+            result = parse_file(path, defines=defines)
+        except InputError as exc:
+            diagnostics.append(exc.diagnostic)
+            failed.append(path)
+            continue
+        documents.append(result.document)
+        diagnostics.extend(result.diagnostics)
+        diagnostics.extend(validate(result.document, result.diagnostics))
+    return LoadResult(
+        tuple(documents),
+        tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
+        unusable=bool(failed),
+        failed=tuple(failed),
+    )
+
+
+def parse_defines(items: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings to a dict (on top of the platform defaults)."""
+    from .parser import default_defines
+
+    defines = default_defines()
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--define takes NAME=VALUE, not {item!r}")
+        defines[name.strip()] = value
+    return defines

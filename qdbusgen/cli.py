@@ -1,0 +1,137 @@
+"""The ``qdbusgen`` command line (click). Every command is a thin layer over :mod:`qdbusgen.api`.
+
+Exit status everywhere: 0 clean, 1 errors found in the input, 2 unusable input or usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import click
+
+from . import api
+from .diagnostics import Diagnostic, Severity
+from .show import to_json, to_tree
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_UNUSABLE = 2
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+define_option = click.option(
+    "--define",
+    "-D",
+    "defines",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Value for QEMU-style conditional processing instructions, e.g. HOST_OS=windows "
+    "(default HOST_OS is the running platform).",
+)
+
+
+def fail_usage(message: str) -> NoReturn:
+    click.echo(f"qdbusgen: error: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+def defines_from(items: Sequence[str]) -> dict[str, str]:
+    try:
+        return api.parse_defines(items)
+    except ValueError as exc:
+        fail_usage(str(exc))
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic], *, err: bool = False) -> None:
+    for d in diagnostics:
+        click.echo(d.format(), err=err)
+
+
+def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
+    counts = {s: 0 for s in Severity}
+    for d in diagnostics:
+        counts[d.severity] += 1
+    return (
+        f"{files} file(s): {counts[Severity.ERROR]} error(s), "
+        f"{counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info(s)"
+    )
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="qdbusgen")
+def cli() -> None:
+    """qdbusgen: D-Bus introspection XML -> validated model, lint, typed Python stubs."""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print the model as JSON.")
+@define_option
+def show(files: tuple[str, ...], as_json: bool, defines: tuple[str, ...]) -> None:
+    """Print the model of FILES (a readable tree, or --json)."""
+    result = api.load(files, defines=defines_from(defines))
+    if as_json:
+        click.echo(to_json(list(result.documents)))
+    else:
+        for document in result.documents:
+            click.echo(to_tree(document))
+    print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)
+    if result.unusable:
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@define_option
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+def validate(files: tuple[str, ...], defines: tuple[str, ...], quiet: bool) -> None:
+    """Check FILES against the D-Bus specification (rule group A)."""
+    result = api.load(files, defines=defines_from(defines))
+    shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
+    print_diagnostics(shown)
+    click.echo(summary_line(result.diagnostics, len(api.expand_inputs(files))), err=True)
+    if result.unusable:
+        sys.exit(EXIT_UNUSABLE)
+    sys.exit(EXIT_FINDINGS if result.errors else EXIT_OK)
+
+
+def _register_optional_commands() -> None:
+    """Commands living in their own modules register here, so each stays in one file."""
+    from importlib import import_module
+
+    for module_name in ("qdbusgen.cli_generate", "qdbusgen.cli_lint", "qdbusgen.cli_policy"):
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        command = getattr(module, "command")
+        cli.add_command(command)
+
+
+_register_optional_commands()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: never lets a Python traceback reach the user."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="qdbusgen", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("qdbusgen: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug in qdbusgen, not bad input: say so, without a traceback
+        if os.environ.get("QDBUSGEN_DEBUG"):
+            raise
+        click.echo(
+            f"qdbusgen: internal error: {type(exc).__name__}: {exc} "
+            "(this is a qdbusgen bug; QDBUSGEN_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_UNUSABLE)
