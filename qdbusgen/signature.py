@@ -189,13 +189,24 @@ class _Parser:
         return DictType(key, value), cur + 1
 
 
+def _char_offset_of_byte(text: str, byte_index: int) -> int:
+    """Index of the character holding UTF-8 byte ``byte_index`` (offsets count characters)."""
+    seen = 0
+    for i, c in enumerate(text):
+        seen += len(c.encode("utf-8"))
+        if seen > byte_index:
+            return i
+    return len(text)
+
+
 def parse_signature(text: str) -> tuple[DBusType, ...]:
     """Parse a signature of zero or more complete types (a method's in-args, say)."""
-    if len(text.encode("utf-8")) > MAX_SIGNATURE_LENGTH:
+    size = len(text.encode("utf-8"))
+    if size > MAX_SIGNATURE_LENGTH:
         raise SignatureError(
             "DBUS-E040",
-            MAX_SIGNATURE_LENGTH,
-            f"signature is {len(text.encode('utf-8'))} bytes, more than {MAX_SIGNATURE_LENGTH}",
+            _char_offset_of_byte(text, MAX_SIGNATURE_LENGTH),
+            f"signature is {size} bytes, more than {MAX_SIGNATURE_LENGTH}",
             text,
         )
     parser = _Parser(text)
