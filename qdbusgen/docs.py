@@ -12,7 +12,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .model import Doc
 
@@ -183,7 +183,8 @@ def first_sentence(text: str) -> str:
 
 def merge(docs: list[Doc]) -> Doc:
     """Combine the documentation one element got from several dialects."""
-    docs = [d for d in docs if d or d.since or d.deprecated]
+    # an empty ``Deprecated:`` still deprecates: test for None, not truth
+    docs = [d for d in docs if d or d.since or d.deprecated is not None]
     if not docs:
         return Doc()
     if len(docs) == 1:
