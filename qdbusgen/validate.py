@@ -220,8 +220,8 @@ def _check_interface(iface: Interface, missing_type: set[tuple[int, int]], out: 
         _check_member_name("method", method.name, method.location, out)
         _check_annotations(method.annotations, "method", out)
         _check_args(method, "method", missing_type, out)
-        for label, sig in (("in", method.in_signature), ("out", method.out_signature)):
-            _check_combined_length(f"method {method.name!r} {label}-signature", sig, method.location, out)
+        for label, args in (("in", method.in_args), ("out", method.out_args)):
+            _check_combined_length(f"method {method.name!r} {label}-signature", args, method.location, out)
         if method.no_reply and method.out_args:
             out.append(
                 _d(
@@ -235,7 +235,7 @@ def _check_interface(iface: Interface, missing_type: set[tuple[int, int]], out: 
         _check_member_name("signal", signal.name, signal.location, out)
         _check_annotations(signal.annotations, "signal", out)
         _check_args(signal, "signal", missing_type, out)
-        _check_combined_length(f"signal {signal.name!r} signature", signal.signature, signal.location, out)
+        _check_combined_length(f"signal {signal.name!r} signature", signal.args, signal.location, out)
     for prop in iface.properties:
         _check_property(prop, missing_type, out)
     _check_standard(iface, out)
@@ -385,8 +385,10 @@ def _check_type(signature: str, what: str, location: Location, out: list[Diagnos
         out.append(_d(exc.rule, Severity.ERROR, f"{what} {signature!r}: {exc.reason} (at offset {exc.offset})", location))
 
 
-def _check_combined_length(what: str, signature: str, location: Location, out: list[Diagnostic]) -> None:
-    size = len(signature.encode("utf-8"))
+def _check_combined_length(what: str, args: Sequence[Arg], location: Location, out: list[Diagnostic]) -> None:
+    if any(len(a.signature.encode("utf-8")) > MAX_SIGNATURE_LENGTH for a in args):
+        return  # already reported on that arg; one too-long type is one problem
+    size = sum(len(a.signature.encode("utf-8")) for a in args)
     if size > MAX_SIGNATURE_LENGTH:
         out.append(
             _d(
@@ -481,6 +483,7 @@ def _standard_mismatch(
 
 def iter_all_args(document: Document) -> Iterator[tuple[Interface, Method | Signal, Arg]]:
     for iface in document.interfaces:
-        for member in (*iface.methods, *iface.signals):
+        members: tuple[Method | Signal, ...] = (*iface.methods, *iface.signals)
+        for member in members:
             for arg in member.args:
                 yield iface, member, arg
