@@ -10,13 +10,15 @@ Name, type and value rules run later, on the model (:mod:`qdbusgen.validate`).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from . import docs
 from .diagnostics import Diagnostic, InputError, Severity
@@ -107,6 +109,9 @@ _TOKEN_RE = re.compile(
 )
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _line_starts(data: bytes) -> list[int]:
     starts = [0]
     pos = data.find(b"\n")
@@ -172,6 +177,8 @@ class _Positions:
             else:
                 hi = mid - 1
         line_start = self._starts[lo]
+        if line_start == 0 and self._data.startswith(_UTF8_BOM):
+            line_start = len(_UTF8_BOM)  # the byte-order mark is not a column
         column = len(self._data[line_start:offset].decode("utf-8", "replace")) + 1
         return lo + 1, column
 
@@ -189,24 +196,40 @@ class _Positions:
 
 
 def read_input(path: Path, display: str) -> bytes:
+    where = Location(display, 1, 1)
+
+    def unreadable(message: str) -> InputError:
+        return InputError(Diagnostic(RULE_UNREADABLE, Severity.ERROR, message, where))
+
+    # O_NONBLOCK so that opening a FIFO without a writer cannot hang; blocking mode is
+    # restored before reading (a FIFO without a writer then reads as empty).
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+        fd = os.open(path, flags)
     except IsADirectoryError:
-        raise InputError(
-            Diagnostic(RULE_UNREADABLE, Severity.ERROR, "is a directory, not an XML file", Location(display, 1, 1))
-        ) from None
+        raise unreadable("is a directory, not an XML file") from None
     except OSError as exc:
-        raise InputError(
-            Diagnostic(RULE_UNREADABLE, Severity.ERROR, f"cannot read file: {exc.strerror or exc}", Location(display, 1, 1))
-        ) from None
+        raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise unreadable("is a directory, not an XML file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1  # owned and closed by fh from here on
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise unreadable(f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(data) > MAX_BYTES:
         raise InputError(
             Diagnostic(
                 RULE_TOO_LARGE,
                 Severity.ERROR,
                 f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to parse it",
-                Location(display, 1, 1),
+                where,
             )
         )
     return data
@@ -256,14 +279,16 @@ def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None 
         root = etree.fromstring(data, _xml_parser())
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno or 1, 1))
-        message = exc.msg or str(exc)
+        message = " ".join(str(exc.msg or exc).split())  # libxml2 messages may end in a newline
         message = re.sub(r", line \d+, column \d+$", "", message)
-        rule = RULE_TOO_DEEP if "depth" in message.lower() else RULE_NOT_WELL_FORMED
-        raise InputError(
-            Diagnostic(rule, Severity.ERROR, f"not well-formed XML: {message}", Location(display, max(line, 1), max(col, 1)))
-        ) from None
+        if "depth" in message.lower():
+            rule, message = RULE_TOO_DEEP, f"elements nested deeper than {MAX_DEPTH}"
+        else:
+            rule, message = RULE_NOT_WELL_FORMED, f"not well-formed XML: {message}"
+        raise InputError(Diagnostic(rule, Severity.ERROR, message, Location(display, max(line, 1), max(col, 1)))) from None
     except (ValueError, etree.LxmlError) as exc:
-        raise InputError(Diagnostic(RULE_NOT_WELL_FORMED, Severity.ERROR, f"not well-formed XML: {exc}", Location(display, 1, 1))) from None
+        message = " ".join(str(exc).split())
+        raise InputError(Diagnostic(RULE_NOT_WELL_FORMED, Severity.ERROR, f"not well-formed XML: {message}", Location(display, 1, 1))) from None
     positions = _Positions(data, root)
     depth_problem = _too_deep(root)
     if depth_problem is not None:
@@ -330,7 +355,7 @@ def _evaluate(pi: etree._Element, defines: Mapping[str, str]) -> bool:
     if target in ("ifdef", "ifndef"):
         if not re.fullmatch(r"\w+", text):
             raise _ConditionalError(pi, f"<?{target}?> needs one variable name, got {text!r}")
-        return (text in defines) == (target == "ifdef")
+        return bool((text in defines) == (target == "ifdef"))
     m = _CONDITION_RE.match(text)
     if m is None:
         raise _ConditionalError(
@@ -383,6 +408,10 @@ def active_children(parent: etree._Element, defines: Mapping[str, str]) -> Itera
 # --------------------------------------------------------------------------- model building
 
 
+def _unknown_element_message(name: str) -> str:
+    return f"unknown element <{name}> in the D-Bus namespace (known: {', '.join(sorted(KNOWN_ELEMENTS))})"
+
+
 _BOOL_TRUE = "true"
 
 
@@ -411,7 +440,7 @@ class _Builder:
 
     @staticmethod
     def local(el: etree._Element) -> str:
-        return etree.QName(el).localname
+        return str(etree.QName(el).localname)
 
     @staticmethod
     def namespaced(el: etree._Element) -> bool:
@@ -461,12 +490,7 @@ class _Builder:
             if name not in KNOWN_ELEMENTS:
                 if name == "doc":
                     found_docs.append(docs.doc_from_element(child, "doc"))
-                self.report(
-                    "DBUS-E002",
-                    Severity.ERROR,
-                    f"unknown element <{name}> in the D-Bus namespace (known: annotation, arg, interface, method, node, property, signal)",
-                    child,
-                )
+                self.report("DBUS-E002", Severity.ERROR, _unknown_element_message(name), child)
                 continue
             if name == "annotation":
                 if kind in ("node", "annotation"):
@@ -503,6 +527,8 @@ class _Builder:
                     "<annotation> inside <annotation> is a GDBus extension, not in the introspection DTD",
                     child,
                 )
+            elif isinstance(child.tag, str) and not self.namespaced(child) and self.local(child) not in KNOWN_ELEMENTS:
+                self.report("DBUS-E002", Severity.ERROR, _unknown_element_message(self.local(child)), child)
             elif isinstance(child.tag, str) and not self.namespaced(child):
                 self.report("DBUS-E003", Severity.ERROR, f"<{self.local(child)}> is not allowed inside <annotation>", child)
         name = el.get("name")
