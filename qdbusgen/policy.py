@@ -10,7 +10,10 @@ What the generated configuration enforces (everything not listed is denied):
 * **Connecting**: only the QEMU user, the helper users and the client users may
   connect (``<deny user="*"/>`` then one ``<allow user=…/>`` each). The daemon's own
   user is *not* implicitly allowed, unless it is one of them. Authentication is
-  ``EXTERNAL`` only (Unix credentials), so the UID is trustworthy.
+  ``EXTERNAL`` only (Unix credentials), so the UID is trustworthy. The file is
+  self-contained: no ``<includedir>``, no ``<servicedir>`` (no activation), no
+  ``<user>`` (start the daemon as the user you want, e.g. a dedicated bus user). The
+  socket's directory must be searchable by all those users.
 * **Owning names**: a helper's user may own its service name(s); the QEMU user may own
   the names in ``qemu_owns`` (``org.qemu`` for ``-display dbus``); nobody else may own
   anything.
@@ -112,8 +115,10 @@ def validate_user(user: object, *, what: str = "user") -> str:
     Names follow the shadow-utils rule (``[A-Za-z0-9_.][A-Za-z0-9_.-]*`` with an
     optional trailing ``$``, not all digits, not ``.``/``..``, at most 32 characters).
     All-digit strings (or ints) are UIDs, returned without leading zeros. Whether the
-    user exists is not checked: dbus-daemon resolves names when it loads the file and
-    ignores (with a warning) rules for unknown users, which fails closed.
+    user exists is not checked: dbus-daemon resolves users when it loads the file and
+    ignores (with an ``Unknown username`` warning) rules for unknown ones, which fails
+    closed. dbus-daemon 1.14 resolves numeric uids through the passwd database too, so a
+    uid without a passwd entry is "unknown" as well.
     """
     if isinstance(user, bool):
         raise PolicyError(f"{what} must be a user name or a numeric uid, not {user!r}")

@@ -319,8 +319,9 @@ class QemuProcess:
         try:
             return self.qmp.execute(command, arguments, **kw)
         except QMPClosed as exc:
-            self._reap(1.0)
-            raise QemuError(f"{exc} during {command}\n{self.describe()}") from exc
+            status = self._reap(2.0)
+            what = "QEMU exited" if status is not None else "QMP connection lost"
+            raise QemuError(f"{what} during {command}: {exc}\n{self.describe()}") from exc
 
     def stderr_text(self) -> str:
         try:
@@ -331,7 +332,7 @@ class QemuProcess:
     def describe(self) -> str:
         """Command line, exit status and stderr, for assertion messages."""
         status = "not started" if self.process is None else (
-            "running" if self.process.poll() is None else f"exit status {self.process.returncode}"
+            "running" if self.process.poll() is None else f"exited with status {self.process.returncode}"
         )
         cmd = shlex.join([self.binary, *self.args])
         stderr = self.stderr_text().strip() or "(empty)"
