@@ -110,8 +110,9 @@ def _register_optional_commands() -> None:
             if exc.name == module_name:
                 continue
             raise
-        command = getattr(module, "command")
-        cli.add_command(command)
+        for command in getattr(module, "commands", [getattr(module, "command", None)]):
+            if command is not None:
+                cli.add_command(command)
 
 
 _register_optional_commands()

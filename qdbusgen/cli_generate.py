@@ -1,0 +1,110 @@
+"""``qdbusgen generate`` and ``qdbusgen check``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, defines_from, print_diagnostics, summary_line
+from .diagnostics import Severity
+from .generate import diff_tree, generate, render_files
+from .writer import OutputError
+
+
+def _common(f):  # type: ignore[no-untyped-def]
+    options = [
+        click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str)),
+        click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help="The package directory to write."),
+        click.option("--package", help="Python package name (default: the output directory's name)."),
+        click.option("--client/--no-client", default=True, show_default=True, help="Generate client proxies."),
+        click.option("--server/--no-server", default=True, show_default=True, help="Generate server base classes."),
+        click.option("--interface-prefix", help="Dotted prefix stripped from interface names to make class names (default: the common prefix)."),
+        click.option("--force", is_flag=True, help="Generate despite validity/lint errors (not despite invalid types or name collisions)."),
+        define_option,
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@click.command(name="generate")
+@_common
+@click.option("--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+def command(
+    files: tuple[str, ...],
+    output: Path,
+    package: str | None,
+    client: bool,
+    server: bool,
+    interface_prefix: str | None,
+    force: bool,
+    defines: tuple[str, ...],
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Generate a typed Python package for the interfaces in FILES into OUTPUT."""
+    try:
+        result = generate(
+            files,
+            output,
+            package=package,
+            client=client,
+            server=server,
+            defines=defines_from(defines),
+            interface_prefix=interface_prefix,
+            force=force,
+            overwrite=overwrite,
+        )
+    except OutputError as exc:
+        click.echo(f"qdbusgen: error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
+    shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
+    print_diagnostics(shown, err=True)
+    if result.unusable:
+        sys.exit(EXIT_UNUSABLE)
+    if not result.ok:
+        click.echo(f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(files))}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    if not quiet:
+        click.echo(f"wrote {len(result.files)} files to {output}", err=True)
+    sys.exit(EXIT_OK)
+
+
+@click.command(name="check")
+@_common
+def check_command(
+    files: tuple[str, ...],
+    output: Path,
+    package: str | None,
+    client: bool,
+    server: bool,
+    interface_prefix: str | None,
+    force: bool,
+    defines: tuple[str, ...],
+) -> None:
+    """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now."""
+    result = render_files(
+        files,
+        package=package or output.name,
+        client=client,
+        server=server,
+        defines=defines_from(defines),
+        interface_prefix=interface_prefix,
+        force=force,
+    )
+    if result.unusable or not result.ok:
+        print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)
+        sys.exit(EXIT_UNUSABLE if result.unusable else EXIT_FINDINGS)
+    diff = diff_tree(output, result.files)
+    if diff:
+        click.echo("".join(diff), nl=False)
+        click.echo(f"qdbusgen: {output} is out of date; run qdbusgen generate", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"{output} is up to date", err=True)
+    sys.exit(EXIT_OK)
+
+
+commands = [command, check_command]

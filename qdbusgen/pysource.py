@@ -1,0 +1,66 @@
+"""Turning untrusted text from the XML into safe Python source: literals, docstrings, comments.
+
+Introspection XML can come from a live bus, so every string is treated as hostile:
+backslashes, quotes, triple quotes, control characters and Unicode line separators
+never break out of the literal they are placed in.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Characters Python's tokenizer or str.splitlines() treat as line breaks, besides "\n".
+_LINE_BREAKS = frozenset("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def pyliteral(value: object) -> str:
+    """A Python literal for a str, bool, int or None (``repr`` is exact and always safe)."""
+    if isinstance(value, str | bool | int) or value is None:
+        return repr(value)
+    raise TypeError(f"pyliteral does not handle {type(value).__name__}")
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _unsafe(ch: str) -> bool:
+    if ch == "\n":
+        return False
+    if ch in _LINE_BREAKS:
+        return True
+    category = unicodedata.category(ch)
+    # control, format (bidi overrides can disguise code), surrogate, private use, unassigned
+    return category in ("Cc", "Cf", "Cs", "Co", "Cn")
+
+
+def docstring(text: str) -> str:
+    """A triple-quoted docstring literal holding ``text`` exactly (after the escapes)."""
+    out: list[str] = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif _unsafe(ch):
+            out.append(_escape_char(ch))
+        else:
+            out.append(ch)
+    body = "".join(out).replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    if "\n" in body:
+        body = body + "\n"
+    return f'"""{body}"""'
+
+
+def comment(text: str) -> str:
+    """``text`` as ``#`` comment lines (control characters escaped)."""
+    lines = []
+    for line in text.split("\n"):
+        safe = "".join(_escape_char(ch) if _unsafe(ch) else ch for ch in line)
+        lines.append(f"# {safe}".rstrip())
+    return "\n".join(lines)
