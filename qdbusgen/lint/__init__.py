@@ -1,0 +1,152 @@
+"""The design-guideline linter: groups A (specification) and B (guidelines) of the rule catalog.
+
+``lint(paths, config)`` is what ``qdbusgen lint`` and the generator call::
+
+    from qdbusgen.lint import lint, load_config
+    result = lint(["interfaces/"], load_config())
+    for finding in result.findings:
+        print(finding.format())
+    if result.has_errors: ...
+
+Order of work per file: parse + group A (:func:`qdbusgen.api.load`), group B
+(:mod:`.guide`), suppressions in the XML (:mod:`.suppress`), then the configuration
+(enabled rules, severity overrides, per-file settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import api
+from ..diagnostics import Diagnostic, Severity
+from ..model import Document
+from .config import ConfigError, LintConfig, load_config
+from .guide import GuideOptions, check_document
+from .rules import RULES, Rule, get_rule
+from .source import build_index
+from .suppress import apply, collect, drop_own_annotation_findings, unused
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """What one lint run found, after configuration and suppressions."""
+
+    documents: tuple[Document, ...]
+    #: Findings to report, sorted by file, line, column, rule.
+    findings: tuple[Diagnostic, ...]
+    #: Findings silenced by a suppression in the XML (not reported, kept for tools).
+    suppressed: tuple[Diagnostic, ...] = ()
+    #: Every input file, as expanded from the given paths.
+    files: tuple[str, ...] = ()
+    #: Inputs that could not be turned into a model at all.
+    failed: tuple[str, ...] = ()
+    config: LintConfig = field(default_factory=LintConfig)
+
+    @property
+    def unusable(self) -> bool:
+        return bool(self.failed)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self.findings if d.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(Severity.WARNING)
+
+    @property
+    def infos(self) -> int:
+        return self.count(Severity.INFO)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when generation should stop (unusable input or an error-level finding)."""
+        return self.unusable or self.errors > 0
+
+    def fails(self, fail_on: Severity | None = None) -> bool:
+        threshold = self.config.fail_on if fail_on is None else fail_on
+        return any(d.severity >= threshold for d in self.findings)
+
+    def exit_code(self, fail_on: Severity | None = None) -> int:
+        """0 clean, 1 findings at or above ``fail_on`` (default: the config's, "error"), 2 unusable input."""
+        if self.unusable:
+            return 2
+        return 1 if self.fails(fail_on) else 0
+
+
+def lint(
+    paths: Iterable[str | Path],
+    config: LintConfig | None = None,
+    *,
+    defines: Mapping[str, str] | None = None,
+) -> LintResult:
+    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A and B."""
+    return lint_loaded(api.load(paths, defines=defines), config, files=api.expand_inputs(paths))
+
+
+def lint_loaded(
+    loaded: api.LoadResult, config: LintConfig | None = None, *, files: Iterable[str] | None = None
+) -> LintResult:
+    """Lint documents already loaded with :func:`qdbusgen.api.load` (the generator's path)."""
+    cfg = config if config is not None else LintConfig()
+    options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
+    by_file: dict[str, list[Diagnostic]] = {}
+    passthrough: list[Diagnostic] = []
+    doc_paths = {d.path for d in loaded.documents}
+    for d in loaded.diagnostics:
+        if d.location is not None and d.location.file in doc_paths:
+            by_file.setdefault(d.location.file, []).append(d)
+        else:
+            passthrough.append(d)  # unusable input: always reported, never filtered
+    findings: list[Diagnostic] = list(passthrough)
+    suppressed: list[Diagnostic] = []
+    for document in loaded.documents:
+        index = build_index(document.path, dict(document.defines))
+        raw = by_file.get(document.path, []) + check_document(document, index, options)
+        if index is not None:
+            raw = drop_own_annotation_findings(raw, index, document.path)
+            found = collect(index, document.path)
+            raw, silenced = apply(raw, found)
+            raw += unused(found)
+            suppressed.extend(silenced)
+        findings.extend(_configure(raw, cfg, document.path))
+    return LintResult(
+        documents=loaded.documents,
+        findings=tuple(sorted(set(findings), key=Diagnostic.sort_key)),
+        suppressed=tuple(sorted(suppressed, key=Diagnostic.sort_key)),
+        files=tuple(files) if files is not None else tuple(sorted(doc_paths | set(loaded.failed))),
+        failed=loaded.failed,
+        config=cfg,
+    )
+
+
+def _configure(diagnostics: Iterable[Diagnostic], cfg: LintConfig, path: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        rule = RULES.get(d.rule)
+        if rule is not None and rule.group == "input":
+            out.append(d)
+            continue
+        if not cfg.enabled(d.rule, path):
+            continue
+        severity = cfg.severity_of(d.rule, d.severity, path)
+        out.append(d if severity is d.severity else d.with_severity(severity))
+    return out
+
+
+__all__ = [
+    "ConfigError",
+    "LintConfig",
+    "LintResult",
+    "RULES",
+    "Rule",
+    "get_rule",
+    "lint",
+    "lint_loaded",
+    "load_config",
+]

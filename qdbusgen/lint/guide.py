@@ -1,0 +1,559 @@
+"""Group B of the rule catalog: the D-Bus API design guidelines, checked on the model.
+
+Every check reads the frozen model (plus, for documentation, the comments the
+:class:`~qdbusgen.lint.source.SourceIndex` found). Standard ``org.freedesktop.DBus*``
+interfaces are exempt from every rule here except GUIDE-W160, which is about them.
+Heuristic rules stay infos or warnings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+
+from .. import docs
+from ..diagnostics import Diagnostic
+from ..model import Access, Arg, Direction, Doc, Document, EmitsChanged, Interface, Location, Method, Property, Signal
+from ..validate import ABSOLUTE_PATH_RE, INTERFACE_NAME_RE, MEMBER_NAME_RE
+from .rules import RULES, is_standard_interface
+from .source import SourceIndex
+
+CAMEL_RE = re.compile(r"[A-Z][A-Za-z0-9]*")
+DOMAIN_RE = re.compile(r"[a-z0-9_]+")
+SNAKE_RE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+BASIC_ARRAY_RE = re.compile(r"a[ybnqiuxtdhsog]")
+HUNGARIAN_RES = (
+    re.compile(r"(?:str|sz|psz|int|uint|bool|dbl|arr|lst|dict|obj)_"),
+    re.compile(r"(?:s|i|u|b|n|d|o|v|a|as|str|sz|psz|dw|ul|ui|ptr|p)[A-Z]"),
+)
+INTEGER_CODES = frozenset("ynqiuxt")
+STRUCTURED_SUFFIXES = ("json", "xml", "yaml", "csv")
+HUMAN_SUFFIXES = ("message", "description", "label", "summary")
+COMPLETION_SUFFIXES = ("Finished", "Completed", "Complete", "Done", "Result", "Reply", "Response", "Ready")
+ASYNC_PREFIXES = ("Start", "Begin", "Request")
+ERROR_CODE_NAMES = frozenset(
+    {
+        "success",
+        "succeeded",
+        "ok",
+        "error",
+        "err",
+        "error_code",
+        "errcode",
+        "errno",
+        "error_message",
+        "error_msg",
+        "result_code",
+        "return_code",
+        "ret",
+        "retval",
+        "rc",
+        "status_code",
+    }
+)
+SENSITIVE_WORDS = ("password", "passwd", "passphrase", "secret", "token", "privatekey", "credential")
+#: org.freedesktop.DBus.* interfaces that the specification or the bus daemon define.
+KNOWN_STANDARD = frozenset(
+    {
+        "org.freedesktop.DBus",
+        "org.freedesktop.DBus.Peer",
+        "org.freedesktop.DBus.Introspectable",
+        "org.freedesktop.DBus.Properties",
+        "org.freedesktop.DBus.ObjectManager",
+        "org.freedesktop.DBus.Monitoring",
+        "org.freedesktop.DBus.Debug.Stats",
+        "org.freedesktop.DBus.Local",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GuideOptions:
+    owned_prefixes: tuple[str, ...] = ()
+
+
+def owned(name: str, prefixes: Sequence[str]) -> bool:
+    """Whether ``name`` lies under one of the owned prefixes ("org.qemu" covers org.qemu.*)."""
+    for prefix in prefixes:
+        p = prefix.rstrip(".")
+        if p and (name == p or name.startswith(p + ".")):
+            return True
+    return False
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+class _Checker:
+    def __init__(self, document: Document, index: SourceIndex | None, options: GuideOptions) -> None:
+        self.document = document
+        self.index = index
+        self.options = options
+        self.out: list[Diagnostic] = []
+
+    def report(self, rule: str, message: str, location: Location, related: Location | None = None) -> None:
+        self.out.append(Diagnostic(rule, RULES[rule].severity, message, location, related))
+
+    # ------------------------------------------------------------------ document level
+
+    def run(self) -> list[Diagnostic]:
+        self.file_rules()
+        self.path_rules()
+        for node in self.document.root.walk():
+            for iface in node.interfaces:
+                self.namespace_rules(iface)
+                if is_standard_interface(iface.name):
+                    continue
+                self.interface(iface)
+        return self.out
+
+    def file_rules(self) -> None:
+        doc = self.document
+        custom = [i for i in doc.interfaces if not is_standard_interface(i.name)]
+        root = doc.root
+        if len(custom) == 0 and not self._interfaces_in_inactive_branches():
+            self.report(
+                "GUIDE-I101",
+                "interface file declares no interface of its own (an interface file should hold exactly one)",
+                root.location,
+            )
+        elif len(custom) > 1:
+            names = ", ".join(i.name for i in custom[:4]) + (", ..." if len(custom) > 4 else "")
+            self.report(
+                "GUIDE-I101",
+                f"interface file declares {len(custom)} interfaces ({names}); install one interface per file",
+                custom[1].location,
+                custom[0].location,
+            )
+        if root.nodes:
+            self.report(
+                "GUIDE-I101",
+                "interface file describes child nodes; an interface file should describe one interface, not an object tree",
+                root.nodes[0].location,
+            )
+        if len(custom) == 1:
+            iface = custom[0]
+            base = os.path.basename(doc.path)
+            expected = iface.name + ".xml"
+            if base != expected:
+                self.report(
+                    "GUIDE-I102",
+                    f"file is named {base!r}; an interface file should be named after its interface: {expected!r}",
+                    iface.location,
+                )
+
+    def _interfaces_in_inactive_branches(self) -> bool:
+        """The file does declare interfaces, but conditionals leave them out for these defines."""
+        if self.index is None:
+            return False
+        return any(
+            isinstance(el.tag, str) and el.tag == "interface" for el in self.index.root.iter()
+        )
+
+    def path_rules(self) -> None:
+        root = self.document.root
+        name = root.name
+        if name is None or self.document.root_is_interface or not ABSOLUTE_PATH_RE.fullmatch(name):
+            return
+        custom = [i for i in root.interfaces if not is_standard_interface(i.name)]
+        if name == "/":
+            if custom:
+                self.report(
+                    "GUIDE-W111",
+                    f"object exported at the root path '/' (with {custom[0].name}); use a versioned path such as "
+                    f"{_suggest_path(custom[0].name)}",
+                    root.location,
+                )
+            return
+        elements = name.strip("/").split("/")
+        if not any(e[-1:].isdigit() for e in elements):
+            self.report(
+                "GUIDE-W112",
+                f"object path {name!r} carries no version number (e.g. /com/example/MyService1/...)",
+                root.location,
+            )
+        prefixes = [p for p in (_versioned_path(i.name) for i in custom) if p is not None]
+        if prefixes and not any(name == p or name.startswith(p + "/") for p in prefixes):
+            self.report(
+                "GUIDE-I113",
+                f"object path {name!r} is not under the namespace of its interfaces ({' or '.join(sorted(set(prefixes)))})",
+                root.location,
+            )
+
+    # ------------------------------------------------------------------ names
+
+    def namespace_rules(self, iface: Interface) -> None:
+        name = iface.name
+        if name.startswith("org.freedesktop.DBus."):
+            if name not in KNOWN_STANDARD:
+                self.report(
+                    "GUIDE-W160",
+                    f"interface {name!r} is in the org.freedesktop.DBus namespace, which belongs to the D-Bus "
+                    "specification; use your own reverse-DNS prefix",
+                    iface.location,
+                )
+            return
+        if is_standard_interface(name):
+            return
+        if name.startswith("org.freedesktop.") and not owned(name, self.options.owned_prefixes):
+            self.report(
+                "GUIDE-I161",
+                f"interface {name!r} is under org.freedesktop.*, which is for freedesktop.org projects "
+                "(if this is one, add the prefix to owned_prefixes)",
+                iface.location,
+            )
+        if name.startswith("org.qemu.") and not owned(name, self.options.owned_prefixes):
+            self.report(
+                "GUIDE-W162",
+                f"interface {name!r} uses the org.qemu.* prefix, which QEMU reserves for its own services "
+                '(QEMU itself sets owned_prefixes = ["org.qemu"])',
+                iface.location,
+            )
+
+    def interface_name(self, iface: Interface) -> None:
+        name = iface.name
+        if not INTERFACE_NAME_RE.fullmatch(name):
+            return
+        parts = name.split(".")
+        versioned = parts[2:] if len(parts) > 2 else parts[1:]
+        if not any(p[-1:].isdigit() for p in versioned):
+            self.report(
+                "GUIDE-W110",
+                f"interface name {name!r} carries no major version number (e.g. {_suggest_versioned(name)})",
+                iface.location,
+            )
+        domain = parts[:2] if len(parts) >= 3 else parts[:1]
+        bad_domain = [p for p in domain if not DOMAIN_RE.fullmatch(p)]
+        if bad_domain:
+            self.report(
+                "GUIDE-W150",
+                f"interface name {name!r}: the reversed domain ({'.'.join(domain)}) should be lower case",
+                iface.location,
+            )
+        bad = [p for p in parts[2:] if not CAMEL_RE.fullmatch(p)]
+        if bad:
+            self.report(
+                "GUIDE-I151",
+                f"interface name {name!r}: element(s) {', '.join(repr(p) for p in bad)} after the domain are not CamelCase",
+                iface.location,
+            )
+
+    # ------------------------------------------------------------------ interface content
+
+    def interface(self, iface: Interface) -> None:
+        self.interface_name(iface)
+        self.documented(iface.doc, iface.location, "interface", iface.name, full_name=iface.name)
+        for method in iface.methods:
+            self.member_name(method, "method")
+            self.documented(method.doc, method.location, "method", method.name)
+            self.args(method, "method")
+            self.getter_setter(method)
+            for arg in method.out_args:
+                if arg.name is not None and arg.name.lower() in ERROR_CODE_NAMES:
+                    self.report(
+                        "GUIDE-W131",
+                        f"out arg {arg.name!r} of method {method.name!r} looks like an error code; report failure "
+                        "with a D-Bus error reply instead",
+                        arg.location,
+                    )
+        for signal in iface.signals:
+            self.member_name(signal, "signal")
+            self.documented(signal.doc, signal.location, "signal", signal.name)
+            self.args(signal, "signal")
+            for arg in signal.args:
+                if arg.name is not None:
+                    norm = _normalise(arg.name)
+                    word = next((w for w in SENSITIVE_WORDS if w in norm), None)
+                    if word is not None:
+                        self.report(
+                            "GUIDE-W190",
+                            f"signal {signal.name!r} broadcasts arg {arg.name!r}, which may be sensitive ({word}); "
+                            "every peer can see signals",
+                            arg.location,
+                        )
+        for prop in iface.properties:
+            self.property(prop)
+        self.completion_signals(iface)
+        self.change_signals(iface)
+        self.object_manager(iface)
+
+    def member_name(self, member: Method | Signal, kind: str) -> None:
+        if MEMBER_NAME_RE.fullmatch(member.name) and not CAMEL_RE.fullmatch(member.name):
+            self.report(
+                "GUIDE-W152",
+                f"{kind} name {member.name!r} is not CamelCase (e.g. {_camel(member.name)!r})",
+                member.location,
+            )
+
+    def property(self, prop: Property) -> None:
+        if prop.name and not CAMEL_RE.fullmatch(prop.name):
+            self.report(
+                "GUIDE-W153",
+                f"property name {prop.name!r} is not CamelCase (e.g. {_camel(prop.name)!r})",
+                prop.location,
+            )
+        self.documented(prop.doc, prop.location, "property", prop.name)
+        self.value_type("property", prop.name, prop.signature, prop.location)
+        if prop.access is not None and prop.access is not Access.READ and prop.emits_changed is EmitsChanged.CONST:
+            self.report(
+                "GUIDE-W144",
+                f"property {prop.name!r} is writable but marked EmitsChangedSignal=const (const means it never changes)",
+                prop.location,
+            )
+        if prop.type is not None and "h" in prop.signature:
+            self.report(
+                "GUIDE-I191",
+                f"property {prop.name!r} has type {prop.signature!r} with a file descriptor; fds do not work through "
+                "Properties.Get/GetAll/PropertiesChanged, pass them as method args",
+                prop.location,
+            )
+
+    def value_type(self, kind: str, name: str | None, signature: str, location: Location) -> None:
+        """Type-shape rules shared by args and properties (I120, I121, I122, I125)."""
+        what = f"{kind} {name!r}" if name is not None else f"unnamed {kind}"
+        if signature == "b":
+            self.report(
+                "GUIDE-I121",
+                f"{what} is a boolean; an enumerated value (u) can be extended and reads unambiguously",
+                location,
+            )
+        elif signature == "v":
+            self.report(
+                "GUIDE-I125",
+                f"{what} is a bare variant; use a concrete type (or a{{sv}} for extensible data)",
+                location,
+            )
+        elif signature == "s" and name is not None:
+            norm = _normalise(name)
+            suffix = next((s for s in STRUCTURED_SUFFIXES if norm.endswith(s)), None)
+            if suffix is not None:
+                self.report(
+                    "GUIDE-I120",
+                    f"{what} looks like {suffix.upper()} in a string; expose the structure in the D-Bus type instead",
+                    location,
+                )
+            human = next((s for s in HUMAN_SUFFIXES if norm.endswith(s)), None)
+            if human is not None:
+                self.report(
+                    "GUIDE-I122",
+                    f"{what} looks like human-readable text ({human}); send an enumerated value and let the "
+                    "client localise",
+                    location,
+                )
+
+    def args(self, member: Method | Signal, kind: str) -> None:
+        member_el = self._element(member.location)
+        comment = self.index.gtkdoc_before(member_el) if self.index is not None and member_el is not None else None
+        for arg in member.args:
+            if arg.name is None:
+                self.report("GUIDE-W156", f"an arg of {kind} {member.name!r} has no name", arg.location)
+            else:
+                if MEMBER_NAME_RE.fullmatch(arg.name) and not SNAKE_RE.fullmatch(arg.name):
+                    self.report(
+                        "GUIDE-W154",
+                        f"arg name {arg.name!r} of {kind} {member.name!r} is not lowercase_with_underscores "
+                        f"(e.g. {_snake(arg.name)!r})",
+                        arg.location,
+                    )
+                if any(r.match(arg.name) for r in HUNGARIAN_RES):
+                    self.report(
+                        "GUIDE-I155",
+                        f"arg name {arg.name!r} of {kind} {member.name!r} encodes its type; the signature already says it",
+                        arg.location,
+                    )
+                if not self.arg_documented(arg, comment):
+                    self.report(
+                        "GUIDE-I171", f"arg {arg.name!r} of {kind} {member.name!r} is not documented", arg.location
+                    )
+            self.value_type("arg", arg.name, arg.signature, arg.location)
+        self.parallel_arrays(member, kind)
+        self.length_args(member, kind)
+
+    def parallel_arrays(self, member: Method | Signal, kind: str) -> None:
+        for direction in (Direction.IN, Direction.OUT):
+            arrays = [a for a in member.args if a.direction is direction and BASIC_ARRAY_RE.fullmatch(a.signature)]
+            if len(arrays) >= 2:
+                names = ", ".join(a.name or "(unnamed)" for a in arrays)
+                where = f"{direction.value} args" if kind == "method" else "args"
+                self.report(
+                    "GUIDE-I123",
+                    f"{kind} {member.name!r} has parallel arrays as {where} ({names}); use one array of structs",
+                    arrays[1].location,
+                    arrays[0].location,
+                )
+
+    def length_args(self, member: Method | Signal, kind: str) -> None:
+        for arg in member.args:
+            if arg.name is None or arg.signature not in INTEGER_CODES or len(arg.signature) != 1:
+                continue
+            target = _counted_name(arg.name)
+            if target is None:
+                continue
+            for other in member.args:
+                if (
+                    other is not arg
+                    and other.name in target
+                    and other.direction is arg.direction
+                    and other.signature.startswith("a")
+                ):
+                    self.report(
+                        "GUIDE-I126",
+                        f"arg {arg.name!r} of {kind} {member.name!r} repeats the length of array {other.name!r}; "
+                        "D-Bus arrays carry their length",
+                        arg.location,
+                        other.location,
+                    )
+                    break
+
+    def getter_setter(self, method: Method) -> None:
+        name = method.name
+        if len(name) > 3 and name[3].isupper():
+            if name.startswith("Get") and not method.in_args and len(method.out_args) == 1:
+                self.report(
+                    "GUIDE-W140",
+                    f"method {name!r} is a getter; declare a property {name[3:]!r} (read through org.freedesktop.DBus.Properties)",
+                    method.location,
+                )
+            elif name.startswith("Set") and len(method.in_args) == 1 and not method.out_args:
+                self.report(
+                    "GUIDE-W140",
+                    f"method {name!r} is a setter; declare a writable property {name[3:]!r}",
+                    method.location,
+                )
+
+    def completion_signals(self, iface: Interface) -> None:
+        signals = {s.name: s for s in iface.signals}
+        for method in iface.methods:
+            if method.out_args:
+                continue
+            stems = {method.name}
+            for prefix in ASYNC_PREFIXES:
+                if method.name.startswith(prefix) and len(method.name) > len(prefix):
+                    stems.add(method.name[len(prefix) :])
+            found = next(
+                (signals[stem + suffix] for stem in sorted(stems) for suffix in COMPLETION_SUFFIXES if stem + suffix in signals),
+                None,
+            )
+            if found is not None:
+                self.report(
+                    "GUIDE-W130",
+                    f"method {method.name!r} returns nothing and completion seems to be reported by signal "
+                    f"{found.name!r}; reply to the method when the work is done",
+                    method.location,
+                    found.location,
+                )
+
+    def change_signals(self, iface: Interface) -> None:
+        props = {p.name for p in iface.properties}
+        getters = {m.name[3:] for m in iface.methods if m.name.startswith("Get")}
+        for signal in iface.signals:
+            if signal.name.endswith("Changed") and len(signal.name) > len("Changed"):
+                stem = signal.name[: -len("Changed")]
+                if stem in props or stem in getters:
+                    what = f"property {stem!r}" if stem in props else f"getter 'Get{stem}'"
+                    self.report(
+                        "GUIDE-W141",
+                        f"signal {signal.name!r} duplicates PropertiesChanged for {what}",
+                        signal.location,
+                    )
+
+    def object_manager(self, iface: Interface) -> None:
+        signals = {s.name: s for s in iface.signals}
+        for signal in iface.signals:
+            if not signal.name.endswith("Added") or len(signal.name) == len("Added"):
+                continue
+            stem = signal.name[: -len("Added")]
+            removed = signals.get(stem + "Removed")
+            if removed is None:
+                continue
+            if signal.args and removed.args and signal.args[0].signature == "o" and removed.args[0].signature == "o":
+                self.report(
+                    "GUIDE-I142",
+                    f"signals {signal.name!r}/{removed.name!r} hand-roll an object manager; consider "
+                    "org.freedesktop.DBus.ObjectManager",
+                    signal.location,
+                    removed.location,
+                )
+
+    # ------------------------------------------------------------------ documentation
+
+    def _element(self, location: Location) -> etree._Element | None:
+        if self.index is None:
+            return None
+        return self.index.element_at(location.line, location.column)
+
+    def documented(self, doc: Doc, location: Location, kind: str, name: str, full_name: str | None = None) -> None:
+        if doc:
+            return
+        el = self._element(location)
+        if el is not None and self.index is not None:
+            if self.index.has_doc_element(el) or self.index.gtkdoc_before(el) is not None:
+                return
+        self.report("GUIDE-W170", f"{kind} {name!r} is not documented", location)
+
+    def arg_documented(self, arg: Arg, comment: docs.GtkDocComment | None) -> bool:
+        if arg.doc:
+            return True
+        if comment is not None and arg.name is not None and arg.name in comment.params:
+            return True
+        el = self._element(arg.location)
+        return el is not None and self.index is not None and self.index.has_doc_element(el)
+
+
+def _counted_name(name: str) -> tuple[str, ...] | None:
+    """The array names an integer arg called ``name`` could be the length of."""
+    for prefix in ("n_", "num_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return (name[len(prefix) :],)
+    for suffix in ("_len", "_length", "_count", "_size"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return (name[: -len(suffix)],)
+    return None
+
+
+def _versioned_path(interface: str) -> str | None:
+    parts = interface.split(".")
+    for i, part in enumerate(parts):
+        if i >= 1 and part[-1:].isdigit():
+            return "/" + "/".join(parts[: i + 1])
+    return None
+
+
+def _suggest_versioned(name: str) -> str:
+    parts = name.split(".")
+    if len(parts) > 2:
+        parts[2] = parts[2] + "1"
+    else:
+        parts[-1] = parts[-1] + "1"
+    return ".".join(parts)
+
+
+def _suggest_path(interface: str) -> str:
+    versioned = _versioned_path(interface)
+    return versioned if versioned is not None else "/" + "/".join(_suggest_versioned(interface).split(".")[:3])
+
+
+def _camel(name: str) -> str:
+    words = re.split(r"[_\-.]+", name)
+    return "".join(w[:1].upper() + w[1:] for w in words if w)
+
+
+def _snake(name: str) -> str:
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    return re.sub(r"_+", "_", s).lower().strip("_") or name.lower()
+
+
+def check_document(
+    document: Document, index: SourceIndex | None = None, options: GuideOptions = GuideOptions()
+) -> list[Diagnostic]:
+    """All group B findings of one document (before configuration and suppressions)."""
+    return _Checker(document, index, options).run()
+
+
+__all__ = ["GuideOptions", "check_document", "owned"]

@@ -1,0 +1,914 @@
+"""The registry of every rule qdbusgen reports: groups A (specification) and B (design
+guidelines), plus the input errors of the parser and the linter's own LINT-W001.
+
+Each :class:`Rule` carries what ``qdbusgen lint --explain``, the SARIF rule table and
+the generated pages under ``docs/rules/`` show: title, default severity, rationale, how
+it is detected, a bad and a good example, and where the rule comes from. Rationales
+and detection texts are written for this project, after the project's rule catalog.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..diagnostics import Severity
+from ._examples import EXAMPLES
+
+E = Severity.ERROR
+W = Severity.WARNING
+I = Severity.INFO  # noqa: E741
+
+#: The interfaces the D-Bus specification or the bus daemon define; guideline rules skip them.
+STANDARD_PREFIX = "org.freedesktop.DBus"
+
+SUPPRESS_ANNOTATION = "org.qdbusgen.Lint.Suppress"
+UNUSED_SUPPRESSION = "LINT-W001"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    #: "xml" for documents, "text" for anything else (names given on a command line).
+    language: str = "xml"
+    #: File name the example must have, when the rule looks at file names.
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    rationale: str
+    detection: str
+    source: str
+    bad: Example | None
+    good: Example | None
+    #: "A" (specification), "B" (guidelines), "input" (unusable input) or "lint" (the linter itself).
+    group: str
+    heuristic: bool = False
+    #: Reported only when qdbusgen checks names given to it, never from XML.
+    validator_only: bool = False
+
+    @property
+    def doc_path(self) -> str:
+        return f"docs/rules/{self.id}.md"
+
+
+_EXPAND_RE = re.compile("\u27e8'(.)'\u00d7(\\d+)\u27e9")
+
+
+def expand_example(text: str) -> str:
+    """Expand the catalog's ``⟨'a'×N⟩`` shorthand into N copies of ``a``."""
+    return _EXPAND_RE.sub(lambda m: m.group(1) * int(m.group(2)), text)
+
+
+# (id, title, rationale, detection, source); severity from the id letter unless overridden.
+_A: list[tuple[str, str, str, str, str]] = [
+    (
+        "DBUS-E001",
+        "Root element must be <node>",
+        "An introspection document is a tree with one <node> at the top. A file whose root is "
+        "something else (a bare <interface>, a <tp:spec> wrapper) is not introspection data, and "
+        "tools disagree on what to make of it.",
+        "The document element is not an un-namespaced `node`. A bare `<interface>` root is accepted "
+        "as if wrapped in `<node>` and reported as a warning; any other root makes the file unusable.",
+        'spec "Introspection Data Format"; introspect.dtd',
+    ),
+    (
+        "DBUS-E002",
+        "Unknown element in the D-Bus (empty) namespace",
+        "Only seven element names exist in introspection XML. A misspelt element such as <methd> is "
+        "silently skipped by lenient parsers like GDBus, so part of the API simply disappears.",
+        "Any element without an XML namespace whose name is not node, interface, method, signal, "
+        "property, arg or annotation. Namespaced elements (doc:doc, tp:docstring, ...) are documentation "
+        "or extensions and are skipped with their content.",
+        'spec "Introspection Data Format"; introspect.dtd',
+    ),
+    (
+        "DBUS-E003",
+        "Known element in a disallowed parent",
+        "Each element may only appear in certain parents (arg only in method or signal, property only in "
+        "interface, ...). GDBus refuses documents that break this, other tools drop the element.",
+        "A known element whose parent does not allow it under the DTD content model. Annotations in "
+        "<node> or in <annotation> are DBUS-W003 instead.",
+        'spec "Introspection Data Format"; introspect.dtd; gio/gdbusintrospection.c',
+    ),
+    (
+        "DBUS-E004",
+        "Missing required attribute",
+        "Without the attributes the DTD requires (the name of interfaces and members, the type of args, "
+        "name/type/access of properties, name/value of annotations) no model or binding can be built.",
+        "A required attribute is absent. An empty value counts as present and is judged by the name "
+        "and type rules.",
+        "introspect.dtd (#REQUIRED attributes)",
+    ),
+    (
+        "DBUS-E005",
+        "Root <node name> must be an absolute object path",
+        "The root node may leave out its name, but a name it gives must be a valid absolute object "
+        "path, or the object cannot be addressed.",
+        "The root node's `name` does not match `/` or `(/[A-Za-z0-9_]+)+`: no trailing or doubled "
+        "slashes, ASCII letters, digits and '_' only.",
+        'spec "Introspection Data Format"; spec "Valid Object Paths"',
+    ),
+    (
+        "DBUS-E006",
+        "Child <node> must have a relative object-path name",
+        "Child nodes name objects below their parent; a missing, absolute or malformed name does not "
+        "resolve to any object path.",
+        "A non-root node without `name`, or whose name does not match `[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*`.",
+        'spec "Introspection Data Format"',
+    ),
+    (
+        "DBUS-E007",
+        "Duplicate child node name",
+        "Two child nodes with one name describe the same object twice, and a reader cannot know which "
+        "description is right.",
+        "The same `name` on two direct child nodes of one node.",
+        'dbus-deviation "duplicate-node"',
+    ),
+    (
+        "DBUS-E008",
+        "Duplicate interface on one node",
+        "An object implements each interface once; a second declaration makes every member lookup "
+        "ambiguous.",
+        "Two interfaces with the same name directly inside one node.",
+        'dbus-deviation "duplicate-interface"',
+    ),
+    (
+        "DBUS-E010",
+        "Invalid interface name",
+        "Interface names travel in every message header and the bus rejects malformed ones: at least "
+        "two dot-separated elements of ASCII letters, digits and '_', none empty or starting with a "
+        "digit. Hyphens, allowed in bus names, are not allowed here.",
+        "The interface name does not match `[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+` "
+        "(length is DBUS-E011).",
+        'spec "Valid Names": interface names',
+    ),
+    (
+        "DBUS-E011",
+        "Name longer than 255 bytes",
+        "The specification caps bus, interface, error and member names at 255 bytes; longer names "
+        "cannot be sent.",
+        "The UTF-8 length of an interface, method, signal or property name exceeds 255 bytes.",
+        'spec "Valid Names" (maximum name length)',
+    ),
+    (
+        "DBUS-E013",
+        "Invalid method/signal name",
+        "Member names are single identifiers: ASCII letters, digits and '_', not starting with a digit, "
+        "without dots. The bus refuses messages with other member names.",
+        "A method or signal name that does not match `[A-Za-z_][A-Za-z0-9_]*`.",
+        'spec "Valid Names": member names',
+    ),
+    (
+        "DBUS-E014",
+        "Duplicate method name in an interface",
+        "D-Bus has no overloading: a call names only interface and member, so two methods with one name "
+        "cannot both be reached.",
+        "Two methods of one interface with the same name, whatever their arguments.",
+        'spec "Method Calls"; dbus-deviation "duplicate-method"',
+    ),
+    (
+        "DBUS-E015",
+        "Duplicate signal name in an interface",
+        "Receivers match signals by interface and member name; two definitions under one name leave "
+        "the signature ambiguous.",
+        "Two signals of one interface with the same name.",
+        'dbus-deviation "duplicate-signal"',
+    ),
+    (
+        "DBUS-E016",
+        "Duplicate property name in an interface",
+        "Properties.Get and Set address a property by interface and name; a duplicate makes the type "
+        "and access ambiguous.",
+        "Two properties of one interface with the same name.",
+        'dbus-deviation "duplicate-property"',
+    ),
+    (
+        "DBUS-E017",
+        "Empty property name",
+        "A property name is sent as a string to Properties.Get/Set; the empty string names nothing.",
+        'A property with `name=""`.',
+        'spec "org.freedesktop.DBus.Properties"; zbus PropertyName',
+    ),
+    (
+        "DBUS-E018",
+        "Invalid property access value",
+        "Access is one of exactly three lower-case words; anything else is rejected by GDBus and "
+        "guessed at by others.",
+        "`access` present and not `read`, `write` or `readwrite`.",
+        'spec "Introspection Data Format"; introspect.dtd',
+    ),
+    (
+        "DBUS-E020",
+        "Invalid arg direction value",
+        'Arguments go either in or out; there is no "inout" and no other spelling.',
+        "`direction` present and not exactly `in` or `out`.",
+        'spec "Introspection Data Format"; introspect.dtd',
+    ),
+    (
+        "DBUS-E021",
+        'Signal arg with direction="in"',
+        "A signal only carries values from the emitter; an incoming signal argument does not exist and "
+        "GDBus refuses the document.",
+        '`direction="in"` on an arg of a signal.',
+        'spec "Introspection Data Format"; gio/gdbusintrospection.c',
+    ),
+    (
+        "DBUS-E022",
+        "arg/property type is not exactly one single complete type",
+        'An argument or a property holds one value, so its type must be one complete type. "" and "ii" '
+        "are valid signatures but describe zero or two values.",
+        "After the grammar rules (E030-E040) accept the type, it does not consist of exactly one "
+        "complete type.",
+        'spec "Type System" (single complete type)',
+    ),
+    (
+        "DBUS-E030",
+        "Unknown type code in signature",
+        "Signatures are made of a fixed alphabet of type codes; any other character makes the "
+        "signature, and every message using it, invalid.",
+        "A character outside `ybnqiuxtdhsogva(){}` that is not a reserved code (E031), including "
+        "spaces and non-ASCII.",
+        'spec "Valid Signatures"',
+    ),
+    (
+        "DBUS-E031",
+        "Reserved type code in signature",
+        "Some codes are reserved for GVariant or for internal use (m * ? @ & ^, r, e); they look "
+        "plausible but are never valid on the bus.",
+        "The type contains one of `m * ? @ & ^ r e`.",
+        'spec "Valid Signatures"',
+    ),
+    (
+        "DBUS-E032",
+        "Array ('a') without element type",
+        "An array code says what follows is the element type; without one the signature is incomplete.",
+        "An `a` at the end of the type or directly before `)` or `}`.",
+        'spec "Valid Signatures"',
+    ),
+    (
+        "DBUS-E033",
+        "Unbalanced or mismatched struct/dict brackets",
+        "Struct and dict-entry brackets must pair up and nest properly, or the signature cannot be "
+        "parsed.",
+        "An unclosed `(` or `{`, a stray `)` or `}`, or a bracket closed by the other kind.",
+        'spec "Valid Signatures"',
+    ),
+    (
+        "DBUS-E034",
+        'Empty struct "()"',
+        "A struct needs at least one field; the specification forbids the empty struct.",
+        "`(` directly followed by `)`.",
+        'spec "Valid Signatures"',
+    ),
+    (
+        "DBUS-E035",
+        "Dict entry outside an array",
+        "Dict entries only exist as the elements of an array (`a{..}`); alone they are invalid.",
+        "A `{` that does not directly follow an `a`.",
+        'spec "Container types" (DICT_ENTRY)',
+    ),
+    (
+        "DBUS-E036",
+        "Dict entry without exactly two fields",
+        "A dict entry is a key and a value, no more and no less.",
+        "The dict entry holds zero, one or three or more complete types.",
+        'spec "Container types" (DICT_ENTRY)',
+    ),
+    (
+        "DBUS-E037",
+        "Dict key is not a basic type",
+        "Keys must be comparable basic values; variants and containers cannot be keys.",
+        "The first type inside `{` is not one of `ybnqiuxtdhsog`.",
+        'spec "Container types" (DICT_ENTRY)',
+    ),
+    (
+        "DBUS-E038",
+        "Array nesting deeper than 32",
+        "Implementations bound the nesting of arrays at 32 to keep parsing safe; deeper types are "
+        "refused.",
+        "More than 32 array codes along one nesting path.",
+        'spec "Valid Signatures" (maximum depth)',
+    ),
+    (
+        "DBUS-E039",
+        "Struct nesting deeper than 32",
+        "Struct nesting is bounded at 32 like array nesting.",
+        "More than 32 `(` open at the same time.",
+        'spec "Valid Signatures" (maximum depth)',
+    ),
+    (
+        "DBUS-E040",
+        "Signature longer than 255 bytes",
+        "A signature travels in a length-prefixed header field of at most 255 bytes; this also limits "
+        "the combined in- or out-signature of a method and the signature of a signal.",
+        "A type longer than 255 bytes (checked before the grammar), or a method's joined in/out "
+        "signature or a signal's signature longer than 255 bytes.",
+        'spec "Valid Signatures"',
+    ),
+    (
+        "DBUS-E050",
+        "Invalid value for a well-known annotation",
+        "The specification fixes the values of its annotations and tools compare them literally, so "
+        '"yes" or "TRUE" quietly means false.',
+        "Deprecated or Method.NoReply not `true`/`false`; Property.EmitsChangedSignal not `true`, "
+        "`invalidates`, `const` or `false`.",
+        'spec "Introspection Data Format" (annotations)',
+    ),
+    (
+        "DBUS-E060",
+        "Standard interface declared with non-standard members",
+        "Peer, Introspectable, Properties and ObjectManager have fixed definitions; a document that "
+        "redefines them with other members misleads clients and generators.",
+        "A member of one of these interfaces that is not in the specification or has another "
+        "signature, or any property on them. Leaving standard members out is fine.",
+        'spec "Standard Interfaces"',
+    ),
+    (
+        "DBUS-E061",
+        "Reserved interface org.freedesktop.DBus.Local declared",
+        "org.freedesktop.DBus.Local is used inside client libraries only; the bus disconnects a peer "
+        "that sends a message with it.",
+        "An interface named `org.freedesktop.DBus.Local`.",
+        'spec "Message Format": header fields',
+    ),
+    (
+        "DBUS-E062",
+        "Reserved object path /org/freedesktop/DBus/Local",
+        "The path is reserved like the Local interface; using it gets the sender disconnected.",
+        "A node whose absolute path is `/org/freedesktop/DBus/Local`.",
+        'spec "Message Format": header fields',
+    ),
+    (
+        "DBUS-E070",
+        "Invalid bus name (validator only)",
+        "Bus names given to qdbusgen (the service a stub binds to) must be valid, or every call fails "
+        "at run time.",
+        "A well-known name that is not at least two dot-separated elements of `[A-Za-z0-9_-]` not "
+        "starting with a digit, or a unique name that is not `:` and at least two elements; or longer "
+        "than 255 bytes. Never reported from XML.",
+        'spec "Valid Names": bus names',
+    ),
+    (
+        "DBUS-E071",
+        "Invalid error name (validator only)",
+        "Error names follow the interface-name grammar; a malformed one cannot be sent in an error "
+        "reply.",
+        "An error name given to qdbusgen that fails the DBUS-E010/E011 checks. Never reported from XML.",
+        'spec "Valid Names": error names',
+    ),
+    (
+        "DBUS-W001",
+        "Method arg without explicit direction",
+        "A missing direction means `in`, which is easy to misread when the arg is meant as a return "
+        "value; the DTD asks for an explicit direction on method args.",
+        "An arg of a method without `direction`.",
+        "introspect.dtd (comment)",
+    ),
+    (
+        "DBUS-I002",
+        'Signal arg with redundant direction="out"',
+        "Signal args can only go out; the DTD asks not to spell that out.",
+        '`direction="out"` on an arg of a signal.',
+        "introspect.dtd (comment)",
+    ),
+    (
+        "DBUS-W003",
+        "Annotation outside the DTD positions",
+        "Annotations belong on interfaces, members, properties and args. GDBus also accepts them on "
+        "nodes and inside annotations, but other tools drop or reject them there.",
+        "An annotation whose parent is a node or another annotation. qdbusgen's own "
+        "org.qdbusgen.Lint.Suppress annotation is exempt.",
+        "introspect.dtd; gio/gdbusintrospection.c",
+    ),
+    (
+        "DBUS-W004",
+        "Unknown attribute on a D-Bus element",
+        "Each element has a fixed attribute set, and GDBus refuses documents with extra attributes, so "
+        "a file with them cannot be loaded by GLib programs.",
+        "An attribute without namespace outside the element's set (node/interface/method/signal: name; "
+        "property: name, type, access; arg: name, type, direction; annotation: name, value). Namespace "
+        "declarations and prefixed attributes are ignored.",
+        "introspect.dtd; gio/gdbusintrospection.c",
+    ),
+    (
+        "DBUS-W005",
+        "Property name is not a valid member name",
+        "Property names are only loosely specified, but names that are not identifiers (GObject-style "
+        "dashes, dots) break bindings that map properties to attributes.",
+        "A non-empty property name not matching `[A-Za-z_][A-Za-z0-9_]*`.",
+        'spec "org.freedesktop.DBus.Properties"',
+    ),
+    (
+        "DBUS-W006",
+        "Method, signal and property share a name",
+        "The wire keeps methods, signals and properties apart, but a generated class cannot have two "
+        "attributes with one name, and people confuse them.",
+        "One name used by members of two different kinds within one interface.",
+        "qdbusgen code-generation constraint",
+    ),
+    (
+        "DBUS-W007",
+        "Duplicate arg name within one direction",
+        "Arg names may repeat on the wire, but two in-args (or two out-args) with one name cannot "
+        "become parameters or result fields of a generated call.",
+        "Two args of a method with the same name and effective direction, or two args of a signal "
+        "with the same name. An in and an out arg may share a name.",
+        "spec introspection example; generator parameter naming",
+    ),
+    (
+        "DBUS-W008",
+        "Arg name is not an identifier",
+        "Generators turn arg names into parameter names, which must be identifiers.",
+        "An arg `name` not matching `[A-Za-z_][A-Za-z0-9_]*`. Python keywords are the generator's "
+        "business and are not reported.",
+        "gdbus-codegen/qdbusgen constraint",
+    ),
+    (
+        "DBUS-W009",
+        "Same annotation repeated on one element",
+        "When an element carries one annotation twice, some tools use the first value and others the "
+        "last.",
+        "Two annotations with the same name directly on one element.",
+        "general (ambiguity)",
+    ),
+    (
+        "DBUS-W010",
+        "Well-known annotation on an element where it has no meaning",
+        "The specification's annotations apply to particular elements only; elsewhere they are ignored, "
+        "which usually means the author expected an effect that never happens.",
+        "EmitsChangedSignal outside property/interface, Method.NoReply outside method, GLib.CSymbol "
+        "outside method/interface.",
+        'spec "Introspection Data Format" (annotations)',
+    ),
+    (
+        "DBUS-W011",
+        "NoReply method declares out args",
+        "Callers of a NoReply method do not wait for a reply, so its out values can never arrive.",
+        "A method annotated Method.NoReply=true with at least one out arg.",
+        'spec "Introspection Data Format" (Method.NoReply)',
+    ),
+    (
+        "DBUS-W012",
+        "Annotation name is not a dotted reverse-DNS name",
+        "Annotation names are namespaced like interfaces; a bare name such as `deprecated` is "
+        "recognised by no tool.",
+        "An annotation name that fails the interface-name grammar.",
+        "spec annotations (naming convention)",
+    ),
+]
+
+_B: list[tuple[str, str, str, str, str]] = [
+    (
+        "GUIDE-I101",
+        "Interface file should hold exactly one interface",
+        "An installed interface file is what other projects depend on; with one interface per file "
+        "they can depend on exactly that interface and its version.",
+        "The document does not contain exactly one interface outside org.freedesktop.DBus.*, or it "
+        "has child nodes. An interface-file rule: switch it off for live introspection dumps "
+        "(`interface_file_rules = false`, `--no-interface-file-rules`).",
+        'dbus-api-design "Interface files"',
+    ),
+    (
+        "GUIDE-I102",
+        "Interface file name should equal the interface name",
+        "Interface files are installed under $(datadir)/dbus-1/interfaces and found by name: "
+        "com.example.MyService1.Manager lives in com.example.MyService1.Manager.xml.",
+        "A file holding exactly one non-standard interface whose base name is not `<interface "
+        "name>.xml`. An interface-file rule, switched off with the other one.",
+        'dbus-api-design "Interface files"',
+    ),
+    (
+        "GUIDE-W110",
+        "Interface name carries no version number",
+        "Incompatible changes need a new interface name, so the name should carry a major version "
+        "from the first release on (com.example.MyService1, org.qemu.Display1.Console).",
+        "No element after the domain (elements from the third on, or the second for two-element "
+        "names) ends in a digit.",
+        'dbus-api-design "API versioning"',
+    ),
+    (
+        "GUIDE-W111",
+        'Object exported at the root path "/"',
+        "Objects at / cannot be versioned: signals of two versions of an interface on one shared path "
+        "cannot be told apart. Use a path like /com/example/MyService1/Manager.",
+        'The root node is named "/" and directly carries an interface outside org.freedesktop.DBus.*. '
+        "A root without a name is not judged.",
+        'dbus-api-design "API versioning"',
+    ),
+    (
+        "GUIDE-W112",
+        "Object path carries no version number",
+        "Object paths are versioned like interfaces, so two major versions of a service can be "
+        "exported side by side.",
+        "The root node has an absolute path other than / and no path element ends in a digit.",
+        'dbus-api-design "API versioning"',
+    ),
+    (
+        "GUIDE-I113",
+        "Object path not under the interface namespace",
+        "Paths are namespaced like the interfaces they carry: com.example.MyService1 lives under "
+        "/com/example/MyService1, which keeps services from colliding on a shared bus.",
+        "For a named root node (not /): the interface name up to its first versioned element, turned "
+        "into a path, is neither the node path nor a prefix of it, for every versioned non-standard "
+        "interface on the node.",
+        'dbus-api-design "API versioning", "Naming Conventions"',
+    ),
+    (
+        "GUIDE-I120",
+        "Structured data sent as a string",
+        "JSON, XML or CSV inside a string hides the structure from the type system; both sides must "
+        "build and parse it by hand, which is where the bugs are.",
+        "Heuristic: a string arg or property whose name (lower case, without '_') ends in json, xml, "
+        "yaml or csv.",
+        'dbus-api-design "Taking Advantage of the Type System"',
+    ),
+    (
+        "GUIDE-I121",
+        "Boolean argument/property - consider an enum",
+        "A boolean cannot grow a third value and its meaning is not visible at the call site; an "
+        "enumerated value can be extended and reads unambiguously.",
+        "An arg or property of type `b`.",
+        'dbus-api-design "Taking Advantage of the Type System"',
+    ),
+    (
+        "GUIDE-I122",
+        "Human-readable string on the bus",
+        "Service and client may run in different locales; send a machine-readable value and let the "
+        "client produce the text.",
+        "Heuristic: a string arg or property whose normalised name ends in message, description, "
+        "label or summary.",
+        'dbus-api-design "Taking Advantage of the Type System"',
+    ),
+    (
+        "GUIDE-I123",
+        "Parallel arrays instead of an array of structs",
+        "Two arrays indexed alike (names[], emails[]) can get out of step; one array of structs, "
+        "a(ss), keeps each record together.",
+        "Two or more args of one direction of a method (or of a signal) with types `a` + one basic "
+        "type.",
+        'dbus-api-design "Taking Advantage of the Type System"',
+    ),
+    (
+        "GUIDE-I125",
+        "Bare variant where a concrete type would do",
+        "A top-level variant throws away all type information, so neither side can rely on the "
+        "shape. a{sv} dictionaries, the guidelines' extensibility tool, are fine and not reported.",
+        "An arg or property of type exactly `v`.",
+        'dbus-api-design "Taking Advantage of the Type System", "Extensibility"',
+    ),
+    (
+        "GUIDE-I126",
+        "Explicit length argument for an array",
+        "D-Bus arrays carry their own length; a separate count can only disagree with it.",
+        "An integer arg named n_X, num_X, X_len, X_length, X_count or X_size next to an array arg X "
+        "of the same direction.",
+        'dbus-api-design "Taking Advantage of the Type System"',
+    ),
+    (
+        "GUIDE-W130",
+        "Completion reported by signal instead of method reply",
+        "Signals are broadcast and not tied to a call, so a caller cannot tell which completion is "
+        "its own. Reply to the method when the operation has finished.",
+        "Heuristic: a method M without out args and a signal named S + Finished/Completed/Complete/"
+        "Done/Result/Reply/Response/Ready where S is M or M without a leading Start, Begin or Request.",
+        'dbus-api-design "Using Signals, Properties and Errors"',
+    ),
+    (
+        "GUIDE-W131",
+        "Error code returned in the reply",
+        "Failures should be D-Bus error replies, so that a normal reply always means success and "
+        "every binding raises the error for free.",
+        "Heuristic: an out arg named (any case) success, succeeded, ok, error, err, error_code, "
+        "errcode, errno, error_message, error_msg, result_code, return_code, ret, retval, rc or "
+        "status_code.",
+        'dbus-api-design "Using Signals, Properties and Errors"',
+    ),
+    (
+        "GUIDE-W140",
+        "Getter/setter method instead of a property",
+        "The standard Properties interface already provides Get and Set (and change notification); "
+        "GetFoo/SetFoo methods duplicate it without the benefits.",
+        "A method Get<Upper...> with no in args and one out arg, or Set<Upper...> with one in arg "
+        "and no out args.",
+        'dbus-api-design "Using Standard Interfaces"',
+    ),
+    (
+        "GUIDE-W141",
+        "Custom <Property>Changed signal",
+        "PropertiesChanged reports changes of any property and batches them; per-property change "
+        "signals duplicate it.",
+        "A signal XChanged where X is a property of the same interface or GetX is one of its methods.",
+        'dbus-api-design "Using Standard Interfaces"',
+    ),
+    (
+        "GUIDE-I142",
+        "Hand-rolled object manager",
+        "For a changing set of objects that clients mostly all want, the standard ObjectManager "
+        "interface gives listing and added/removed notification in one place.",
+        "Signals XAdded and XRemoved (same X) in one interface, both with an object path as first arg.",
+        'dbus-api-design "Using Standard Interfaces"',
+    ),
+    (
+        "GUIDE-W144",
+        "Writable property marked EmitsChangedSignal=const",
+        '"const" promises that the value never changes while the object exists; a writable property '
+        "breaks that promise and clients caching it go stale.",
+        "A write or readwrite property whose effective EmitsChangedSignal (its own annotation, else "
+        "the interface's) is const.",
+        'spec EmitsChangedSignal; dbus-api-design "Annotations"',
+    ),
+    (
+        "GUIDE-W150",
+        "Reverse-DNS domain part not lower case",
+        "Names start with the author's domain reversed, which is written in lower case.",
+        "The first element of the interface name (and the second, for names of three or more "
+        "elements) is not `[a-z0-9_]+`.",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-I151",
+        "Interface name elements after the domain not CamelCase",
+        "After the domain, interface name elements are CamelCase words without underscores.",
+        "Heuristic (assumes a two-element domain): an element from the third on not matching "
+        "`[A-Z][A-Za-z0-9]*`.",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-W152",
+        "Method/signal name not CamelCase",
+        "Members are named in CamelCase (GetItems, ItemsChanged), which bindings translate to their own "
+        "conventions.",
+        "A valid method or signal name not matching `[A-Z][A-Za-z0-9]*`.",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-W153",
+        "Property name not CamelCase",
+        "Properties are named like members (ConnectionStatus).",
+        "A property name not matching `[A-Z][A-Za-z0-9]*`.",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-W154",
+        "Argument name not lowercase_with_underscores",
+        "Arguments are the one exception to CamelCase: they are written lowercase_with_underscores.",
+        "An identifier arg name not matching `[a-z][a-z0-9]*(_[a-z0-9]+)*`.",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-I155",
+        "Type encoded in argument name (Hungarian notation)",
+        "The signature already states the type; a type prefix in the name repeats it and goes wrong "
+        "when the type changes.",
+        "Heuristic: an arg name starting with str_, sz_, int_, bool_, arr_, dict_, obj_ ... or with a "
+        "type letter before a capital (sName, bEnabled, dwFlags).",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-W156",
+        "Unnamed argument",
+        "Names are optional in the specification, but documentation refers to args by name and "
+        "generated code needs parameter names.",
+        "An arg of a method or signal without `name`.",
+        'dbus-api-design "Naming Conventions", "Documentation"',
+    ),
+    (
+        "GUIDE-W160",
+        "Custom interface in the org.freedesktop.DBus namespace",
+        "org.freedesktop.DBus.* belongs to the D-Bus specification and the bus daemon; a project must "
+        "name its interfaces after its own domain.",
+        "An interface org.freedesktop.DBus.X other than Peer, Introspectable, Properties, "
+        "ObjectManager, Monitoring and Debug.Stats (Local is DBUS-E061; org.freedesktop.DBus itself "
+        "is the bus interface).",
+        'dbus-api-design "Naming Conventions"; spec "Standard Interfaces"',
+    ),
+    (
+        "GUIDE-I161",
+        "Interface under org.freedesktop.* but project is not freedesktop.org",
+        "Names are based on the domain of whoever provides the service; org.freedesktop.* is for "
+        "freedesktop.org projects and specifications.",
+        "An interface under org.freedesktop. (other than org.freedesktop.DBus*) that no configured "
+        "owned prefix (`owned_prefixes`, `--owned-prefix`) covers.",
+        'dbus-api-design "Naming Conventions"',
+    ),
+    (
+        "GUIDE-W162",
+        "Interface uses the QEMU-reserved org.qemu.* prefix",
+        "QEMU reserves org.qemu.* for services that QEMU itself implements and ships; other projects "
+        "must not define interfaces there.",
+        "An interface under org.qemu. that no configured owned prefix covers. QEMU's own files set "
+        '`owned_prefixes = ["org.qemu"]`.',
+        'QEMU docs/interop/dbus.rst "Guidelines"',
+    ),
+    (
+        "GUIDE-W170",
+        "Interface/method/signal/property not documented",
+        "A D-Bus API is a public API and needs documentation like any C API.",
+        "The element has no non-blank org.gtk.GDBus.DocString annotation, no doc:doc or tp:docstring "
+        "child, and no gtk-doc comment before it whose first line is `Name:` (the full name for "
+        "interfaces).",
+        'dbus-api-design "Documentation"; gdbus-codegen (doc comments)',
+    ),
+    (
+        "GUIDE-I171",
+        "Argument not documented",
+        "Each parameter deserves a description: what it means, units, allowed values.",
+        "A named arg with no doc:doc/tp:docstring child and no non-blank DocString annotation, whose "
+        "member's gtk-doc comment has no `@name:` line for it.",
+        'dbus-api-design "Documentation"; gdbus-codegen',
+    ),
+    (
+        "GUIDE-W190",
+        "Possibly sensitive data in a signal",
+        "Broadcast signals can be seen by every peer allowed to eavesdrop or match them; passwords and "
+        "keys belong in method replies to the one caller.",
+        "Heuristic: a signal arg whose normalised name contains password, passwd, passphrase, secret, "
+        "token, privatekey or credential.",
+        'dbus-api-design "Security Policies"',
+    ),
+    (
+        "GUIDE-I191",
+        "File descriptor ('h') in a property type",
+        "Not from the guidelines, derived from how fds travel: they go out-of-band with one message, "
+        "so fd-valued properties do not survive Properties.GetAll or PropertiesChanged caches. Pass "
+        "fds as method args or results.",
+        "A property whose type contains `h`.",
+        "spec UNIX_FD type; tooling behaviour (derived)",
+    ),
+]
+
+_HEURISTIC = frozenset(
+    {"GUIDE-I120", "GUIDE-I122", "GUIDE-W130", "GUIDE-W131", "GUIDE-I151", "GUIDE-I155", "GUIDE-W190"}
+)
+
+_INPUT: list[tuple[str, str, str, str]] = [
+    (
+        "XML-E001",
+        "Input is not well-formed XML",
+        "A file that is not XML cannot be turned into a model; it is reported once and nothing else "
+        "is checked.",
+        "The XML parser fails; the position is the parser's.",
+    ),
+    (
+        "XML-E002",
+        "Forbidden XML construct (entities)",
+        "Entity declarations and references enable expansion bombs and reads of local files; "
+        "introspection data never needs them.",
+        "Any <!ENTITY declaration or entity reference.",
+    ),
+    (
+        "XML-E003",
+        "Input too large",
+        "Introspection files are small; a huge input is refused instead of exhausting memory.",
+        "The file is larger than 16 MiB.",
+    ),
+    (
+        "XML-E004",
+        "Elements nested too deeply",
+        "Very deep nesting is a denial-of-service vector and never occurs in real introspection data.",
+        "Element nesting deeper than 128.",
+    ),
+    (
+        "XML-E005",
+        "Input cannot be read",
+        "The file does not exist, is a directory or cannot be opened.",
+        "Opening or reading the file fails.",
+    ),
+    (
+        "XML-E010",
+        "Invalid conditional processing instruction",
+        "QEMU-style <?if?> instructions decide which parts of the file exist; one that cannot be "
+        "evaluated leaves the model undefined.",
+        "An unsupported condition, an undefined variable, or unbalanced if/elseif/else/endif.",
+    ),
+]
+
+_EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
+    "DBUS-E070": (
+        Example("com..example.Sample1\n1com.example.Sample1\n:1\n", "text"),
+        Example("com.example.Sample1\ncom.example-corp.Sample1\n:1.42\n", "text"),
+    ),
+    "DBUS-E071": (
+        Example("com.example.Sample1.Error.1Failed\nFailed\n", "text"),
+        Example("com.example.Sample1.Error.Failed\n", "text"),
+    ),
+    "GUIDE-I102": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping"/>\n  </interface>\n</node>\n',
+            filename="sample.xml",
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping"/>\n  </interface>\n</node>\n',
+            filename="com.example.Sample1.xml",
+        ),
+    ),
+    "XML-E001": (
+        Example('<node>\n  <interface name="com.example.Sample1">\n</node>\n'),
+        Example('<node>\n  <interface name="com.example.Sample1"/>\n</node>\n'),
+    ),
+    "XML-E002": (
+        Example('<!DOCTYPE node [<!ENTITY x "boom">]>\n<node>&x;</node>\n'),
+        Example("<node/>\n"),
+    ),
+    "XML-E010": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <?if $(env.HOST_OS) = windows?>\n'
+            '    <method name="Ping"/>\n  </interface>\n</node>\n'
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <?if $(env.HOST_OS) == windows?>\n'
+            '    <method name="Ping"/>\n    <?endif?>\n  </interface>\n</node>\n'
+        ),
+    ),
+    UNUSED_SUPPRESSION: (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n'
+            '    <!-- qdbusgen: ignore GUIDE-W140 -->\n    <method name="Ping"/>\n  </interface>\n</node>\n'
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n'
+            '    <!-- qdbusgen: ignore GUIDE-W140 -->\n    <method name="GetName">\n'
+            '      <arg name="name" type="s" direction="out"/>\n    </method>\n  </interface>\n</node>\n'
+        ),
+    ),
+}
+
+
+def _severity_of(rule_id: str) -> Severity:
+    letter = rule_id.split("-", 1)[1][0]
+    return {"E": E, "W": W, "I": I}[letter]
+
+
+def _examples(rule_id: str) -> tuple[Example | None, Example | None]:
+    if rule_id in _EXTRA_EXAMPLES:
+        return _EXTRA_EXAMPLES[rule_id]
+    pair = EXAMPLES.get(rule_id)
+    if pair is None:
+        return None, None
+    return Example(pair[0]), Example(pair[1])
+
+
+def _build() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
+    for group, table in (("A", _A), ("B", _B)):
+        for rule_id, title, rationale, detection, source in table:
+            bad, good = _examples(rule_id)
+            rules[rule_id] = Rule(
+                rule_id,
+                _severity_of(rule_id),
+                title,
+                rationale,
+                detection,
+                source,
+                bad,
+                good,
+                group,
+                heuristic=rule_id in _HEURISTIC,
+                validator_only=rule_id in ("DBUS-E070", "DBUS-E071"),
+            )
+    for rule_id, title, rationale, detection in _INPUT:
+        bad, good = _examples(rule_id)
+        rules[rule_id] = Rule(rule_id, E, title, rationale, detection, "qdbusgen parser", bad, good, "input")
+    bad, good = _examples(UNUSED_SUPPRESSION)
+    rules[UNUSED_SUPPRESSION] = Rule(
+        UNUSED_SUPPRESSION,
+        W,
+        "Suppression that suppresses nothing",
+        "A suppression left behind after the problem was fixed (or one with a typo in the rule id) "
+        "hides nothing today but would silently hide a future finding; remove or correct it.",
+        "An org.qdbusgen.Lint.Suppress annotation or a `<!-- qdbusgen: ignore ... -->` comment naming a "
+        "rule that reported nothing on that element, an unknown rule id, or a comment not followed by "
+        "an element.",
+        "qdbusgen",
+        bad,
+        good,
+        "lint",
+    )
+    return rules
+
+
+#: Every rule, by id, in catalog order (groups A, B, then input and lint rules).
+RULES: dict[str, Rule] = _build()
+
+
+def get_rule(rule_id: str) -> Rule | None:
+    return RULES.get(rule_id)
+
+
+def matches(selector: str, rule_id: str) -> bool:
+    """A selector is a full rule id or a prefix of ids ("GUIDE", "DBUS-W", "GUIDE-I1"); "ALL" is all."""
+    return selector == "ALL" or rule_id.startswith(selector)
+
+
+def is_valid_selector(selector: str) -> bool:
+    return selector == "ALL" or any(matches(selector, rule_id) for rule_id in RULES)
+
+
+def is_standard_interface(name: str) -> bool:
+    """org.freedesktop.DBus and org.freedesktop.DBus.*: exempt from the guideline rules."""
+    return name == STANDARD_PREFIX or name.startswith(STANDARD_PREFIX + ".")
