@@ -207,6 +207,7 @@ def render_policy(
     services: Mapping[str, str | Sequence[str]],
     qemu_owns: Sequence[str] = (),
     qemu_clients: Sequence[str] = (),
+    interfaces: Sequence[str] | None = None,
 ) -> str:
     """Return a complete ``dbus-daemon`` configuration (XML text) for one VM's private bus.
 
@@ -221,6 +222,9 @@ def render_policy(
         ``-display dbus``; ``org.qemu.VMState1`` needs no entry: QEMU only calls it).
     :param qemu_clients: users (besides QEMU) that may connect and call the names in
         ``qemu_owns``, e.g. a display client's UID. Empty: nobody else may call QEMU.
+    :param interfaces: when given, the QEMU user may call the helpers only on these
+        interfaces (plus the standard Properties, Introspectable and Peer), instead of
+        on any interface. ``qdbusgen policy FILES`` passes the interfaces of FILES.
     :raises PolicyError: on an invalid path, bus name or user, a name given both as a
         helper service and in ``qemu_owns``, or ``qemu_clients`` without ``qemu_owns``.
 
@@ -291,8 +295,18 @@ def render_policy(
     for name in sorted({*qemu_names, *own.get(qemu, [])}):
         _sub(qemu_policy, "allow", own=name)
     _sub(qemu_policy, "allow", send_type="signal", send_broadcast="true")
+    allowed_interfaces: list[str] | None = None
+    if interfaces is not None:
+        allowed_interfaces = sorted(
+            {validate_bus_name(i, what="interface name") for i in interfaces}
+            | {f"{BUS_DRIVER}.Properties", f"{BUS_DRIVER}.Introspectable", f"{BUS_DRIVER}.Peer"}
+        )
     for name in service_names:
-        _sub(qemu_policy, "allow", send_destination=name)
+        if allowed_interfaces is None:
+            _sub(qemu_policy, "allow", send_destination=name)
+        else:
+            for interface in allowed_interfaces:
+                _sub(qemu_policy, "allow", send_destination=name, send_interface=interface)
         _sub(qemu_policy, "allow", receive_sender=name)
 
     for user in helper_users:
