@@ -38,6 +38,8 @@ class GtkDocComment:
     params: dict[str, str] = field(default_factory=dict)
     since: str | None = None
     deprecated: str | None = None
+    #: gtk-doc's ``@short_description:`` (used as the summary).
+    short_description: str | None = None
 
 
 def parse_gtkdoc_comment(text: str) -> GtkDocComment | None:
@@ -70,19 +72,23 @@ def parse_gtkdoc_comment(text: str) -> GtkDocComment | None:
     i += 1
     params: dict[str, str] = {}
     last_param: str | None = None
+    param_indent = 0
     while i < len(lines):
         stripped = lines[i].strip()
+        indent = len(lines[i].expandtabs(8)) - len(lines[i].expandtabs(8).lstrip())
         if stripped.startswith("@"):
             colon = stripped.find(":")
             name = stripped[1:colon] if colon != -1 else ""
             if colon != -1 and name and not any(c.isspace() for c in name):
                 params[name] = stripped[colon + 1 :].strip()
                 last_param = name
+                param_indent = indent
                 i += 1
                 continue
             break
-        if stripped and last_param is not None and not body_lines:
-            # continuation of a multi-line @param description
+        if stripped and last_param is not None and not body_lines and indent > param_indent:
+            # an indented continuation of a multi-line @param description (an unindented
+            # line starts the body, as in gdbus-codegen)
             params[last_param] = (params[last_param] + " " + stripped).strip()
             i += 1
             continue
@@ -90,6 +96,7 @@ def parse_gtkdoc_comment(text: str) -> GtkDocComment | None:
     body_lines.extend(lines[i:])
     body = textwrap.dedent("\n".join(body_lines))
     since = params.pop("since", None)
+    short_description = params.pop("short_description", None)
     deprecated: str | None = None
     kept: list[str] = []
     for line in body.split("\n"):
@@ -102,7 +109,7 @@ def parse_gtkdoc_comment(text: str) -> GtkDocComment | None:
             deprecated = m.group(1)
             continue
         kept.append(line)
-    return GtkDocComment(symbol, clean_text("\n".join(kept)), params, since, deprecated)
+    return GtkDocComment(symbol, clean_text("\n".join(kept)), params, since, deprecated, short_description)
 
 
 def clean_text(text: str) -> str:
@@ -126,7 +133,7 @@ def _paragraphs_of(element: etree._Element) -> list[str]:
     current: list[str] = []
 
     def flush() -> None:
-        joined = " ".join(" ".join(current).split())
+        joined = " ".join("".join(current).split())  # pieces carry their own spacing
         if joined:
             paragraphs.append(joined)
         current.clear()
@@ -204,7 +211,7 @@ def merge(docs: list[Doc]) -> Doc:
 def doc_from_gtkdoc(comment: GtkDocComment) -> Doc:
     return Doc(
         text=comment.body,
-        summary=first_sentence(comment.body),
+        summary=" ".join((comment.short_description or "").split()) or first_sentence(comment.body),
         since=comment.since,
         deprecated=comment.deprecated,
         sources=("gtk-doc",),
