@@ -31,6 +31,11 @@ HUNGARIAN_RES = (
     re.compile(r"(?:s|i|u|b|n|d|o|v|a|as|str|sz|psz|dw|ul|ui|ptr|p)[A-Z]"),
 )
 INTEGER_CODES = frozenset("ynqiuxt")
+#: Array args that are complete lists on their own (a command line, an environment, search
+#: terms), never one column of a table: GUIDE-I123 does not count them.
+INDEPENDENT_LISTS = frozenset(
+    {"args", "argv", "arguments", "arglist", "env", "envs", "environ", "environment", "terms", "previousresults"}
+)
 STRUCTURED_SUFFIXES = ("json", "xml", "yaml", "csv")
 HUMAN_SUFFIXES = ("message", "description", "label", "summary")
 COMPLETION_SUFFIXES = ("Finished", "Completed", "Complete", "Done", "Result", "Reply", "Response", "Ready")
@@ -165,8 +170,8 @@ class _Checker:
             if custom:
                 self.report(
                     "GUIDE-W111",
-                    f"object exported at the root path '/' (with {custom[0].name}); use a versioned path such as "
-                    f"{_suggest_path(custom[0].name)}",
+                    f"root node is named '/', i.e. {custom[0].name} is exported at the root path; use a versioned "
+                    f"path such as {_suggest_path(custom[0].name)} (in an interface file, drop the placeholder name)",
                     root.location,
                 )
             return
@@ -235,7 +240,14 @@ class _Checker:
                 f"interface name {name!r}: the reversed domain ({'.'.join(domain)}) should be lower case",
                 iface.location,
             )
-        bad = [p for p in parts[2:] if not CAMEL_RE.fullmatch(p)]
+        # All-lower-case elements before the last one are further namespace levels (a longer
+        # domain such as com.google.code, or org.freedesktop.portal); only mixed-case or
+        # underscored elements, and the interface's own (last) element, must be CamelCase.
+        bad = [
+            p
+            for n, p in enumerate(parts[2:], 2)
+            if not CAMEL_RE.fullmatch(p) and (n == len(parts) - 1 or not DOMAIN_RE.fullmatch(p) or "_" in p)
+        ]
         if bad:
             self.report(
                 "GUIDE-I151",
@@ -266,7 +278,8 @@ class _Checker:
             self.documented(signal.doc, signal.location, "signal", signal.name)
             self.args(signal, "signal")
             for arg in signal.args:
-                if arg.name is not None:
+                # an object path, boolean or signature names or flags a secret, it cannot carry one
+                if arg.name is not None and arg.signature not in ("o", "b", "g"):
                     norm = _normalise(arg.name)
                     word = next((w for w in SENSITIVE_WORDS if w in norm), None)
                     if word is not None:
@@ -360,7 +373,7 @@ class _Checker:
                         f"(e.g. {_snake(arg.name)!r})",
                         arg.location,
                     )
-                if any(r.match(arg.name) for r in HUNGARIAN_RES):
+                if _hungarian(arg.name, arg.signature):
                     self.report(
                         "GUIDE-I155",
                         f"arg name {arg.name!r} of {kind} {member.name!r} encodes its type; the signature already says it",
@@ -376,7 +389,15 @@ class _Checker:
 
     def parallel_arrays(self, member: Method | Signal, kind: str) -> None:
         for direction in (Direction.IN, Direction.OUT):
-            arrays = [a for a in member.args if a.direction is direction and BASIC_ARRAY_RE.fullmatch(a.signature)]
+            # "ay" is a byte string or blob (file names, raw data), not a list of records
+            arrays = [
+                a
+                for a in member.args
+                if a.direction is direction
+                and BASIC_ARRAY_RE.fullmatch(a.signature)
+                and a.signature != "ay"
+                and _normalise(a.name or "") not in INDEPENDENT_LISTS
+            ]
             if len(arrays) >= 2:
                 names = ", ".join(a.name or "(unnamed)" for a in arrays)
                 where = f"{direction.value} args" if kind == "method" else "args"
@@ -412,6 +433,8 @@ class _Checker:
 
     def getter_setter(self, method: Method) -> None:
         name = method.name
+        if any("h" in a.signature for a in method.args):
+            return  # fds cannot be property values (see GUIDE-I191)
         if len(name) > 3 and name[3].isupper():
             if name.startswith("Get") and not method.in_args and len(method.out_args) == 1:
                 self.report(
@@ -503,6 +526,35 @@ class _Checker:
             return True
         el = self._element(arg.location)
         return el is not None and self.index is not None and self.index.has_doc_element(el)
+
+
+#: Single-letter type prefixes and the D-Bus types they would stand for.
+_LETTER_TYPES = {
+    "s": "sog",
+    "i": "nix",
+    "u": "yqut",
+    "n": "ynqiuxt",
+    "b": "b",
+    "d": "d",
+    "o": "o",
+    "v": "v",
+}
+
+
+def _hungarian(name: str, signature: str) -> bool:
+    """Hungarian notation: str_name, dwFlags, or a type letter matching the arg's type (sName: s)."""
+    if HUNGARIAN_RES[0].match(name):
+        return True
+    m = HUNGARIAN_RES[1].match(name)
+    if m is None:
+        return False
+    prefix = name[: m.end() - 1]
+    if prefix in _LETTER_TYPES:
+        # "vCard" of type s is a word, not a variant: require the letter to fit the type
+        return bool(signature) and signature[0] in _LETTER_TYPES[prefix]
+    if prefix in ("a", "as"):
+        return signature.startswith("a")
+    return True
 
 
 def _counted_name(name: str) -> tuple[str, ...] | None:
