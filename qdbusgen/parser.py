@@ -289,7 +289,8 @@ def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None 
     except (ValueError, etree.LxmlError) as exc:
         message = " ".join(str(exc).split())
         raise InputError(Diagnostic(RULE_NOT_WELL_FORMED, Severity.ERROR, f"not well-formed XML: {message}", Location(display, 1, 1))) from None
-    positions = _Positions(data, root)
+    _refuse_declared_entities(root, data, display)
+    positions = _Positions(_as_utf8(data, root.getroottree().docinfo.encoding), root)
     depth_problem = _too_deep(root)
     if depth_problem is not None:
         line, col = positions.of(depth_problem)
@@ -305,6 +306,44 @@ def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None 
     builder = _Builder(display, positions, dict(default_defines() if defines is None else defines))
     document = builder.build(root)
     return ParseResult(document, tuple(builder.diagnostics))
+
+
+def _as_utf8(data: bytes, encoding: str | None) -> bytes:
+    """The document re-encoded as UTF-8, so that the position scan (which reads UTF-8)
+    also finds the elements of UTF-16, UTF-32 or Latin-1 documents."""
+    if not encoding or encoding.replace("-", "").replace("_", "").lower() in ("utf8", "ascii", "usascii"):
+        return data
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except (LookupError, UnicodeError):
+        return data
+
+
+def _refuse_declared_entities(root: etree._Element, data: bytes, display: str) -> None:
+    """The byte scan above only sees ASCII-compatible encodings; a UTF-16 or UTF-32
+    document can still declare entities (libxml2 then expands internal ones in
+    attribute values). Refuse them after parsing, from the parsed internal subset."""
+    docinfo = root.getroottree().docinfo
+    dtd = docinfo.internalDTD
+    if dtd is None or next(iter(dtd.iterentities()), None) is None:
+        return
+    line, col = 1, 1
+    try:
+        text = data.decode(docinfo.encoding or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        text = ""
+    m = re.search("<!ENTITY", text, re.IGNORECASE)
+    if m is not None:
+        line = text.count("\n", 0, m.start()) + 1
+        col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1 - (1 if line == 1 and text.startswith("\ufeff") else 0)
+    raise InputError(
+        Diagnostic(
+            RULE_FORBIDDEN,
+            Severity.ERROR,
+            "entity declarations are not allowed in introspection XML (refused: entity expansion and external entities are unsafe)",
+            Location(display, line, col),
+        )
+    )
 
 
 def _plain_line_col(data: bytes, offset: int) -> tuple[int, int]:
