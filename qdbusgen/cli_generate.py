@@ -21,6 +21,7 @@ def _common(f):  # type: ignore[no-untyped-def]
         click.option("--client/--no-client", default=True, show_default=True, help="Generate client proxies."),
         click.option("--server/--no-server", default=True, show_default=True, help="Generate server base classes."),
         click.option("--interface-prefix", help="Dotted prefix stripped from interface names to make class names (default: the common prefix)."),
+        click.option("--runtime-package", metavar="PACKAGE", help="Import the runtime from PACKAGE._runtime (shared by several generated packages) instead of copying it into this one."),
         click.option("--force", is_flag=True, help="Generate despite validity/lint errors (not despite invalid types or name collisions)."),
         define_option,
     ]
@@ -40,6 +41,7 @@ def command(
     client: bool,
     server: bool,
     interface_prefix: str | None,
+    runtime_package: str | None,
     force: bool,
     defines: tuple[str, ...],
     overwrite: bool,
@@ -55,6 +57,7 @@ def command(
             server=server,
             defines=defines_from(defines),
             interface_prefix=interface_prefix,
+            runtime_package=runtime_package,
             force=force,
             overwrite=overwrite,
         )
@@ -82,6 +85,7 @@ def check_command(
     client: bool,
     server: bool,
     interface_prefix: str | None,
+    runtime_package: str | None,
     force: bool,
     defines: tuple[str, ...],
 ) -> None:
@@ -93,6 +97,7 @@ def check_command(
         server=server,
         defines=defines_from(defines),
         interface_prefix=interface_prefix,
+        runtime_package=runtime_package,
         force=force,
     )
     if result.unusable or not result.ok:

@@ -86,6 +86,7 @@ def render_files(
     defines: Mapping[str, str] | None = None,
     interface_prefix: str | None = None,
     force: bool = False,
+    runtime_package: str | None = None,
 ) -> GenerateResult:
     """Check the inputs and render the package in memory (nothing is written)."""
     problem = check_package_name(package)
@@ -119,7 +120,9 @@ def render_files(
         if iface.name not in seen:
             seen.add(iface.name)
             unique.append((iface, source))
-    rendered = render_package(unique, names, package=package, client=client, server=server)
+    rendered = render_package(
+        unique, names, package=package, client=client, server=server, runtime_package=runtime_package
+    )
     return GenerateResult(tuple(diagnostics), rendered.files)
 
 
@@ -134,6 +137,7 @@ def generate(
     interface_prefix: str | None = None,
     force: bool = False,
     overwrite: bool = False,
+    runtime_package: str | None = None,
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` atomically (unchanged on any error)."""
     out = Path(out_dir)
@@ -145,6 +149,7 @@ def generate(
         defines=defines,
         interface_prefix=interface_prefix,
         force=force,
+        runtime_package=runtime_package,
     )
     if result.ok:
         write_tree(out, result.files, overwrite=overwrite)

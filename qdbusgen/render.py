@@ -5,7 +5,6 @@ formatted with black. No logic lives in the templates.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -161,6 +160,8 @@ class PackageView:
     sources: str
     docstring: str
     modules: tuple[ModuleExports, ...]
+    runtime_from: str = "."
+    runtime_module: str = "._runtime"
     runtime_exports: tuple[str, ...] = RUNTIME_EXPORTS
     exports: tuple[str, ...] = field(default=())
 
@@ -448,9 +449,16 @@ def render_package(
     package: str,
     client: bool = True,
     server: bool = True,
+    runtime_package: str | None = None,
 ) -> RenderedPackage:
     """Render every file of the package. ``interfaces`` pairs each interface with the
-    basename of the file it came from."""
+    basename of the file it came from.
+
+    The runtime support module is copied into the package as ``_runtime.py``, unless
+    ``runtime_package`` names an importable package that already holds one (several
+    generated packages can then share it).
+    """
+    runtime_from = "." if runtime_package is None else runtime_package
     env = environment()
     module_template = env.get_template("module.py.jinja")
     files: dict[str, str] = {}
@@ -463,7 +471,7 @@ def render_package(
             if (client or n != view.proxy_class) and (server or n != view.server_class)
         )
         view = InterfaceView(**{**view.__dict__, "exports": exports})
-        text = module_template.render(iface=view, client=client, server=server)
+        text = module_template.render(iface=view, client=client, server=server, runtime_from=runtime_from)
         files[f"{view.module}.py"] = format_python(text, f"{view.module}.py")
         modules.append(ModuleExports(view.module, exports))
     modules.sort(key=lambda m: m.module)
@@ -479,14 +487,18 @@ def render_package(
             ]
         ),
         modules=tuple(modules),
+        runtime_from=runtime_from,
+        runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
         exports=tuple(all_exports),
     )
     init = env.get_template("package_init.py.jinja").render(package=pkg)
     files["__init__.py"] = format_python(init, "__init__.py")
-    files[RUNTIME_FILE] = (templates_dir() / RUNTIME_FILE).read_text(encoding="utf-8")
+    if runtime_package is None:
+        files[RUNTIME_FILE] = runtime_source()
     files["py.typed"] = ""
     return RenderedPackage(files)
 
 
-def basename(path: str) -> str:
-    return os.path.basename(path)
+def runtime_source() -> str:
+    """The runtime support module every generated package relies on."""
+    return (templates_dir() / RUNTIME_FILE).read_text(encoding="utf-8")
