@@ -10,7 +10,16 @@ import click
 from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, defines_from, print_diagnostics, summary_line
 from .diagnostics import Severity
 from .generate import diff_tree, generate, render_files
+from .lint import ConfigError, LintConfig, load_config
 from .writer import OutputError
+
+
+def _lint_config(path: Path | None) -> LintConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(f"qdbusgen: error: {exc}", err=True)
+        sys.exit(EXIT_UNUSABLE)
 
 
 def _common(f):  # type: ignore[no-untyped-def]
@@ -23,6 +32,7 @@ def _common(f):  # type: ignore[no-untyped-def]
         click.option("--interface-prefix", help="Dotted prefix stripped from interface names to make class names (default: the common prefix)."),
         click.option("--runtime-package", metavar="PACKAGE", help="Import the runtime from PACKAGE._runtime (shared by several generated packages) instead of copying it into this one."),
         click.option("--force", is_flag=True, help="Generate despite validity/lint errors (not despite invalid types or name collisions)."),
+        click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="pyproject.toml with [tool.qdbusgen.lint] (default: the nearest one)."),
         define_option,
     ]
     for option in reversed(options):
@@ -43,11 +53,17 @@ def command(
     interface_prefix: str | None,
     runtime_package: str | None,
     force: bool,
+    config_path: Path | None,
     defines: tuple[str, ...],
     overwrite: bool,
     quiet: bool,
 ) -> None:
-    """Generate a typed Python package for the interfaces in FILES into OUTPUT."""
+    """Generate a typed Python package for the interfaces in FILES into OUTPUT.
+
+    FILES get the checks of `qdbusgen lint` first (configured by [tool.qdbusgen.lint]);
+    an error stops generation unless --force. Nothing is written on any error.
+    """
+    lint_config = _lint_config(config_path)
     try:
         result = generate(
             files,
@@ -60,6 +76,7 @@ def command(
             runtime_package=runtime_package,
             force=force,
             overwrite=overwrite,
+            lint_config=lint_config,
         )
     except OutputError as exc:
         click.echo(f"qdbusgen: error: {exc}", err=True)
@@ -87,9 +104,11 @@ def check_command(
     interface_prefix: str | None,
     runtime_package: str | None,
     force: bool,
+    config_path: Path | None,
     defines: tuple[str, ...],
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now."""
+    lint_config = _lint_config(config_path)
     result = render_files(
         files,
         package=package or output.name,
@@ -99,6 +118,7 @@ def check_command(
         interface_prefix=interface_prefix,
         runtime_package=runtime_package,
         force=force,
+        lint_config=lint_config,
     )
     if result.unusable or not result.ok:
         print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)

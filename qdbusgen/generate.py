@@ -16,6 +16,7 @@ from pathlib import Path
 from . import naming
 from .api import load
 from .diagnostics import Diagnostic, Severity
+from .lint import LintConfig, lint_loaded
 from .model import Interface
 from .render import render_package
 from .writer import MARKER, write_tree
@@ -87,15 +88,20 @@ def render_files(
     interface_prefix: str | None = None,
     force: bool = False,
     runtime_package: str | None = None,
+    lint_config: LintConfig | None = None,
 ) -> GenerateResult:
-    """Check the inputs and render the package in memory (nothing is written)."""
+    """Check the inputs and render the package in memory (nothing is written).
+
+    The inputs get the same checks as ``qdbusgen lint`` (groups A and B, suppressions,
+    ``lint_config``); an error-level finding stops generation unless ``force``.
+    """
     problem = check_package_name(package)
     if problem is not None:
         return GenerateResult((Diagnostic("GEN-E002", Severity.ERROR, problem),), unusable=True)
     loaded = load(paths, defines=defines)
-    diagnostics = list(loaded.diagnostics)
     if loaded.unusable:
-        return GenerateResult(tuple(diagnostics), unusable=True)
+        return GenerateResult(loaded.diagnostics, unusable=True)
+    diagnostics = list(lint_loaded(loaded, lint_config).findings)
     pairs: list[tuple[Interface, str]] = []
     for document in loaded.documents:
         source = os.path.basename(document.path)
@@ -138,6 +144,7 @@ def generate(
     force: bool = False,
     overwrite: bool = False,
     runtime_package: str | None = None,
+    lint_config: LintConfig | None = None,
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` atomically (unchanged on any error)."""
     out = Path(out_dir)
@@ -150,6 +157,7 @@ def generate(
         interface_prefix=interface_prefix,
         force=force,
         runtime_package=runtime_package,
+        lint_config=lint_config,
     )
     if result.ok:
         write_tree(out, result.files, overwrite=overwrite)
