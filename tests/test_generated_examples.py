@@ -1,0 +1,55 @@
+"""generated_examples/ is exactly what the generator writes now, and it type-checks strictly."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("regen_examples", ROOT / "scripts" / "regen_examples.py")
+assert spec is not None and spec.loader is not None
+regen = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(regen)
+
+from qdbusgen.generate import diff_tree  # noqa: E402
+
+
+@pytest.mark.parametrize("name", sorted(regen.EXAMPLES))
+def test_golden_matches_generator(name: str) -> None:
+    result = regen.render_example(name)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    diff = diff_tree(ROOT / "generated_examples" / name, result.files)
+    assert not diff, (
+        "generated_examples/ is stale; review and run `python scripts/regen_examples.py`:\n" + "".join(diff[:200])
+    )
+
+
+def test_goldens_pass_mypy_strict() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *sorted(regen.EXAMPLES)],
+        cwd=ROOT / "generated_examples",
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Success: no issues found" in out.stdout
+
+
+def test_goldens_pass_pyright(tmp_path: Path) -> None:
+    pyright = shutil.which("pyright") or str(Path(sys.executable).parent / "pyright")
+    if not Path(pyright).exists():
+        pytest.fail("pyright is not installed (it is in the test extra: pip install -e '.[test]')")
+    config = tmp_path / "pyrightconfig.json"
+    config.write_text(
+        '{"typeCheckingMode": "strict", "pythonVersion": "3.11", "include": ['
+        + ", ".join(f'"{ROOT / "generated_examples" / n}"' for n in sorted(regen.EXAMPLES))
+        + "]}"
+    )
+    out = subprocess.run([pyright, "-p", str(config)], cwd=ROOT / "generated_examples", capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
+    assert "0 errors" in out.stdout
