@@ -96,7 +96,7 @@ def render() -> str:
         lines += [
             "## QEMU upstream `ui/dbus-display1.xml`",
             "",
-            'Linted with `owned_prefixes = ["org.qemu"]` (QEMU\'s own setting). One file holds all 13 '
+            'Linted with `owned_prefixes = ["org.qemu"]` (QEMU\'s own setting). One file holds all of its '
             "interfaces, hence GUIDE-I101; the booleans, the `Label` string and the per-plane DMABUF arrays are "
             "infos about an API that is frozen on the wire; the undocumented `enabled` args and the "
             "direction-less Clipboard args are real, fixable findings.",

@@ -99,6 +99,23 @@ def test_registry_examples_match_fixtures(rule_id: str) -> None:
         assert text.endswith(expand_example(example.text)), (rule_id, kind)
 
 
+XML_EXAMPLE_RULES = sorted(
+    r.id for r in RULES.values() if r.bad is not None and r.bad.language == "xml" and r.id != "GUIDE-I102"
+)
+
+
+@pytest.mark.parametrize("rule_id", XML_EXAMPLE_RULES)
+def test_registry_examples_behave(rule_id: str, tmp_path: Path) -> None:
+    """What --explain and docs/rules show is true: the bad example reports the rule, the good one does not."""
+    rule = RULES[rule_id]
+    assert rule.bad is not None and rule.good is not None
+    for kind, example, expected in (("bad", rule.bad, True), ("good", rule.good, False)):
+        path = tmp_path / (example.filename or f"{kind}.xml")
+        path.write_text(expand_example(example.text), encoding="utf-8")
+        result = lint([path], LintConfig())
+        assert any(d.rule == rule_id for d in result.findings) is expected, (kind, [d.format() for d in result.findings])
+
+
 def _lint_text(tmp_path: Path, xml: str, config: LintConfig | None = None, name: str = "sample.xml") -> list[str]:
     path = tmp_path / name
     path.write_text(textwrap.dedent(xml).lstrip(), encoding="utf-8")
