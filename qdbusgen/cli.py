@@ -67,7 +67,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON.")
 @define_option
 def show(files: tuple[str, ...], as_json: bool, defines: tuple[str, ...]) -> None:
@@ -85,7 +85,7 @@ def show(files: tuple[str, ...], as_json: bool, defines: tuple[str, ...]) -> Non
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @define_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 def validate(files: tuple[str, ...], defines: tuple[str, ...], quiet: bool) -> None:
