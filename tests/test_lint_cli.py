@@ -312,6 +312,16 @@ def test_suppression_on_node_does_not_trigger_w003(tmp_path: Path) -> None:
     assert rules_in(run(path).stdout) == ["GUIDE-I121"]
 
 
+def test_repeated_suppression_annotations_do_not_trigger_w009(tmp_path: Path) -> None:
+    xml = GETTER.replace(
+        '<method name="GetEnabled">',
+        '<method name="GetEnabled">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140"/>'
+        '\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-I121"/>',
+    )
+    path = write(tmp_path, "com.example.Sample1.xml", xml)
+    assert rules_in(run(path).stdout) == []
+
+
 def test_suppression_comment_before_element(tmp_path: Path) -> None:
     xml = GETTER.replace("    <!--\n        GetEnabled:", "    <!-- qdbusgen: ignore GUIDE-W140; kept for old clients -->\n    <!--\n        GetEnabled:")
     path = write(tmp_path, "com.example.Sample1.xml", xml)
@@ -359,6 +369,9 @@ def test_json_format(tmp_path: Path) -> None:
 
 
 def test_sarif_validates_against_schema(tmp_path: Path) -> None:
+    # tests/data/sarif-schema-2.1.0.json is the SARIF 2.1.0 schema as Microsoft's SARIF SDK
+    # publishes it (sarif-2.1.0-rtm.5.json, the text approved as the OASIS 2.1.0 standard,
+    # copied unchanged from the npm package @microsoft/jest-sarif 1.0.0-beta.0).
     path = write(tmp_path, "dir with space/com.example.Sample1.xml", GETTER)
     bad = write(tmp_path, "bad.xml", '<node><interface name="Bad"/><interface name="Bad"/></node>\n')
     result = run("--format", "sarif", path, bad)

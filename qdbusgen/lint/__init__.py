@@ -86,7 +86,8 @@ def lint(
     defines: Mapping[str, str] | None = None,
 ) -> LintResult:
     """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A and B."""
-    return lint_loaded(api.load(paths, defines=defines), config, files=api.expand_inputs(paths))
+    given = list(paths)
+    return lint_loaded(api.load(given, defines=defines), config, files=api.expand_inputs(given))
 
 
 def lint_loaded(
