@@ -115,6 +115,26 @@ def test_every_catalog_rule_has_fixtures_or_a_validator_table() -> None:
     assert set(BAD_LOCATIONS) == set(rules) - VALIDATOR_ONLY
 
 
+def catalog_example(rule: str, label: str) -> str:
+    """The catalog's Fails/Passes example of ``rule`` as a fixture file: ⟨'c'×N⟩ expanded,
+    interface-content snippets wrapped in <node><interface name="com.example.Sample1">."""
+    text = CATALOG.read_text(encoding="utf-8")
+    section = text.split(f"### {rule} ", 1)[1].split("\n### ", 1)[0]
+    m = re.search(r"- \*\*" + label + r":\*\*\n```xml\n(.*?)```", section, re.S)
+    assert m is not None, (rule, label)
+    example = re.sub(r"⟨'(.)'×(\d+)⟩", lambda g: g.group(1) * int(g.group(2)), m.group(1))
+    if example.startswith("<node") or (rule == "DBUS-E001" and label == "Fails"):
+        return example
+    return wrap(example.rstrip("\n"))
+
+
+@pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
+def test_fixtures_are_the_catalog_examples(rule: str) -> None:
+    catalog_group_a_rules()  # skips when the catalog is absent
+    assert (FIXTURES / f"{rule}_bad.xml").read_text(encoding="utf-8") == catalog_example(rule, "Fails")
+    assert (FIXTURES / f"{rule}_good.xml").read_text(encoding="utf-8") == catalog_example(rule, "Passes")
+
+
 @pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
 def test_bad_fixture_reports_rule_at_offending_element(rule: str) -> None:
     path = FIXTURES / f"{rule}_bad.xml"
