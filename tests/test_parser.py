@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qdbusgen.diagnostics import Diagnostic, InputError, Severity
 from qdbusgen.model import (
@@ -776,3 +778,51 @@ def test_model_is_frozen() -> None:
     doc = parse('<node><interface name="a.B"><method name="M"/></interface></node>')
     with pytest.raises(AttributeError):
         doc.interfaces[0].name = "x"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- locations, property-based
+
+_GAPS = st.sampled_from(["", " ", "\n", "\t", "\n\t\t", "  \n  ", "<!-- é <method name='Fake'/> -->", "<?pi x?>", "\r\n", "<x:y xmlns:x='urn:x'><method name='No'/></x:y>", "<![CDATA[<node>]]>"])
+_IN_TAG = st.sampled_from([" ", "\n", "\t", "\n      ", "  \r\n "])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_GAPS, _IN_TAG, st.lists(st.tuples(_GAPS, _IN_TAG), max_size=4)), min_size=1, max_size=4), _GAPS)
+def test_locations_match_where_elements_were_written(
+    interfaces: list[tuple[str, str, list[tuple[str, str]]]], tail: str
+) -> None:
+    parts: list[str] = ["<node>"]
+    expected: list[tuple[str, str]] = []  # (name, marker) in document order
+    length = len("<node>")
+    positions: dict[str, int] = {}
+
+    def emit(text: str, name: str | None = None) -> None:
+        nonlocal length
+        if name is not None:
+            positions[name] = length
+        parts.append(text)
+        length += len(text)
+
+    for n, (gap, ws, methods) in enumerate(interfaces):
+        emit(gap)
+        iname = f"com.example.É{n}" if n % 2 else f"com.example.I{n}"
+        emit(f'<interface{ws}name="{iname}"{ws}>', iname)
+        expected.append((iname, "interface"))
+        for k, (mgap, mws) in enumerate(methods):
+            emit(mgap)
+            mname = f"M{n}_{k}"
+            emit(f'<method{mws}name="{mname}"/>', mname)
+        emit(tail + "</interface>")
+    emit("</node>")
+    text = "".join(parts)
+
+    def line_col(offset: int) -> tuple[int, int]:
+        before = text[:offset].replace("\r\n", "\n")
+        return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+    doc = parse(text)
+    assert len(doc.interfaces) == len(interfaces)
+    for i in doc.interfaces:
+        assert (i.location.line, i.location.column) == line_col(positions[i.name])
+        for m in i.methods:
+            assert (m.location.line, m.location.column) == line_col(positions[m.name])
