@@ -21,8 +21,17 @@ from .model import Interface
 from .render import render_package
 from .writer import MARKER, write_tree
 
-#: Interfaces the runtime provides itself; never generated from input files.
-STANDARD_PREFIX = "org.freedesktop.DBus"
+#: Interfaces the runtime implements on every object; never generated from input files
+#: (the bus driver's own org.freedesktop.DBus interface is generated like any other).
+RUNTIME_PROVIDED = frozenset(
+    {
+        "org.freedesktop.DBus.Peer",
+        "org.freedesktop.DBus.Introspectable",
+        "org.freedesktop.DBus.Properties",
+        "org.freedesktop.DBus.ObjectManager",
+        "org.freedesktop.DBus.Local",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,7 @@ class GenerateResult:
 
 
 def _is_standard(name: str) -> bool:
-    return name == STANDARD_PREFIX or name.startswith(STANDARD_PREFIX + ".")
+    return name in RUNTIME_PROVIDED
 
 
 def check_package_name(name: str) -> str | None:

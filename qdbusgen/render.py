@@ -341,15 +341,16 @@ class _Builder:
                 [
                     *body,
                     f"Call ``callback`` with the args of every ``{signal.name}`` signal until the returned "
-                    "Subscription is cancelled.",
+                    "Subscription is cancelled (a coroutine callback runs as a task).",
                     tail,
                 ]
             ),
             stream_docstring=_join(
                 [
                     *body,
-                    f"An async iterator of ``{sn.tuple_class}`` for every ``{signal.name}`` signal; "
-                    "use it as ``async with`` to stop listening.",
+                    f"A stream of ``{sn.tuple_class}``, one per ``{signal.name}`` signal: "
+                    f"``async with proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
+                    "(leaving the block unsubscribes).",
                     tail,
                 ]
             ),
