@@ -181,13 +181,13 @@ def _doc_body(doc: Doc, fallback: str) -> list[str]:
     return parts
 
 
-def _arg_lines(args: Sequence[naming.ArgNames]) -> str:
+def _arg_lines(args: Sequence[naming.ArgNames], indent: str = "    ") -> str:
     lines = []
     for view in args:
         arg = view.arg
         text = " ".join(arg.doc.text.split()) if arg.doc.text else ""
         desc = f"{text} " if text else ""
-        lines.append(f"    {view.name}: {desc}(D-Bus ``{arg.signature}``)".rstrip())
+        lines.append(f"{indent}{view.name}: {desc}(D-Bus ``{arg.signature}``)".rstrip())
     return "\n".join(lines)
 
 
@@ -228,7 +228,7 @@ class _Builder:
             out_doc = " ".join(method.out_args[0].doc.text.split())
             sections.append(f"Returns:\n    {out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)")
         elif multiple:
-            sections.append(f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs))
+            sections.append(f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        "))
         if method.no_reply:
             sections.append("The method is marked NoReply: the call is sent without waiting for an answer.")
         sections.append("Raises:\n    DBusError: the peer answered with a D-Bus error (its name is in ``.name``).")
@@ -244,7 +244,7 @@ class _Builder:
                 "Returns:\n    A tuple (or "
                 + str(result_class)
                 + ") of:\n"
-                + _arg_lines(outs)
+                + _arg_lines(outs, "        ")
             )
         server_sections.append(
             "Override this handler. Raise DBusError to answer with a D-Bus error; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -44,6 +45,19 @@ class PrivateBus:
         self.address = f"unix:path={socket_path}"
 
 
+def _accepts(socket_path: Path) -> bool:
+    if not socket_path.exists():
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(socket_path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 def dbus_daemon_available() -> bool:
     return shutil.which("dbus-daemon") is not None
 
@@ -66,12 +80,13 @@ def private_bus(directory: Path, config_text: str | None = None) -> Iterator[Pri
     )
     try:
         deadline = time.monotonic() + 10
-        while not socket_path.exists():
+        # Ready means accepting connections: the socket file appears at bind(), before listen().
+        while not _accepts(socket_path):
             if process.poll() is not None:
                 err = process.stderr.read().decode() if process.stderr else ""
                 raise RuntimeError(f"dbus-daemon exited with {process.returncode}: {err}")
             if time.monotonic() > deadline:
-                raise RuntimeError("dbus-daemon did not create its socket within 10 s")
+                raise RuntimeError("dbus-daemon did not accept connections within 10 s")
             time.sleep(0.01)
         yield PrivateBus(directory, process, socket_path)
     finally:
