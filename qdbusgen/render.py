@@ -22,6 +22,8 @@ RUNTIME_FILE = "_runtime.py"
 #: Names the package re-exports from its runtime module.
 RUNTIME_EXPORTS = (
     "DBusError",
+    "DisconnectedError",
+    "MessageBus",
     "ObjectPath",
     "Signature",
     "Subscription",
@@ -31,6 +33,7 @@ RUNTIME_EXPORTS = (
     "accept_p2p",
     "connect",
     "connect_p2p",
+    "transfer_fd",
 )
 
 
@@ -191,6 +194,13 @@ def _arg_lines(args: Sequence[naming.ArgNames], indent: str = "    ") -> str:
     return "\n".join(lines)
 
 
+_FD_SENT = (
+    "File descriptors sent are copied: yours stay open and yours to close "
+    "(wrap one in transfer_fd() to hand it over instead)."
+)
+_FD_RECEIVED = "File descriptors received are new ones, owned by you: close them when done."
+
+
 def _join(parts: Sequence[str]) -> str:
     return "\n\n".join(p for p in parts if p)
 
@@ -231,6 +241,10 @@ class _Builder:
             sections.append(f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        "))
         if method.no_reply:
             sections.append("The method is marked NoReply: the call is sent without waiting for an answer.")
+        if "h" in method.in_signature:
+            sections.append(_FD_SENT)
+        if "h" in method.out_signature:
+            sections.append(_FD_RECEIVED)
         sections.append("Raises:\n    DBusError: the peer answered with a D-Bus error (its name is in ``.name``).")
         sections.append(f"D-Bus: {signature}")
         client_doc = _join(sections)
@@ -246,6 +260,10 @@ class _Builder:
                 + ") of:\n"
                 + _arg_lines(outs, "        ")
             )
+        if "h" in method.in_signature:
+            server_sections.append(_FD_RECEIVED)
+        if "h" in method.out_signature:
+            server_sections.append(_FD_SENT)
         server_sections.append(
             "Override this handler. Raise DBusError to answer with a D-Bus error; "
             "the default answers org.freedesktop.DBus.Error.NotSupported."
