@@ -163,7 +163,6 @@ class PackageView:
     sources: str
     docstring: str
     modules: tuple[ModuleExports, ...]
-    runtime_from: str = "."
     runtime_module: str = "._runtime"
     runtime_exports: tuple[str, ...] = RUNTIME_EXPORTS
     exports: tuple[str, ...] = field(default=())
@@ -506,7 +505,6 @@ def render_package(
             ]
         ),
         modules=tuple(modules),
-        runtime_from=runtime_from,
         runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
         exports=tuple(all_exports),
     )

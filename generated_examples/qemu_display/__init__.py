@@ -5,7 +5,6 @@
 Interfaces: org.qemu.Display1.Audio, org.qemu.Display1.AudioInListener, org.qemu.Display1.AudioOutListener, org.qemu.Display1.Chardev, org.qemu.Display1.Clipboard, org.qemu.Display1.Console, org.qemu.Display1.Keyboard, org.qemu.Display1.Listener, org.qemu.Display1.Listener.Unix.Map, org.qemu.Display1.Listener.Unix.ScanoutDMABUF2, org.qemu.Display1.Listener.Win32.D3d11, org.qemu.Display1.Mouse, org.qemu.Display1.MultiTouch, org.qemu.Display1.VM.
 """
 
-from . import _runtime
 from .audio import (
     AUDIO_INTERFACE,
     AudioPropertiesChanged,

@@ -5,7 +5,6 @@
 Interfaces: org.qemu.VMState1.
 """
 
-from . import _runtime
 from .vm_state1 import (
     VM_STATE1_INTERFACE,
     VMState1PropertiesChanged,
