@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -22,7 +24,10 @@ def _lint_config(path: Path | None) -> LintConfig:
         sys.exit(EXIT_UNUSABLE)
 
 
-def _common(f):  # type: ignore[no-untyped-def]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _common(f: _F) -> _F:
     options = [
         click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str)),
         click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help="The package directory to write."),

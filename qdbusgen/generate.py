@@ -17,7 +17,7 @@ from . import naming
 from .api import load
 from .diagnostics import Diagnostic, Severity
 from .lint import LintConfig, lint_loaded
-from .model import Interface
+from .model import Interface, Method, Signal
 from .render import render_package
 from .writer import MARKER, write_tree
 
@@ -63,7 +63,8 @@ def check_package_name(name: str) -> str | None:
 def _blocking(iface: Interface) -> list[Diagnostic]:
     """Problems that make code generation impossible even with ``force``."""
     out: list[Diagnostic] = []
-    for member in (*iface.methods, *iface.signals):
+    members: list[Method | Signal] = [*iface.methods, *iface.signals]
+    for member in members:
         for arg in member.args:
             if arg.type is None:
                 out.append(

@@ -3,7 +3,7 @@ access and annotations; no documentation), as a generated server exposes it."""
 
 from __future__ import annotations
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]
 
 from .model import Annotation, Interface
 
@@ -39,4 +39,4 @@ def interface_xml(iface: Interface) -> str:
         p = etree.SubElement(root, "property", name=prop.name, type=prop.signature, access=access)
         _annotations(p, prop.annotations)
     _annotations(root, iface.annotations)
-    return etree.tostring(root, encoding="unicode")
+    return str(etree.tostring(root, encoding="unicode"))

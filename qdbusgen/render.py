@@ -404,8 +404,10 @@ class _Builder:
         changed_class = inames.changed_class
         body = _doc_body(iface.doc, f"The D-Bus interface ``{iface.name}``.")
         exports = list(inames.exports)
-        uses_deprecated = any(
-            x.deprecation is not None for x in (*methods, *props, *signals)
+        uses_deprecated = (
+            any(m.deprecation is not None for m in methods)
+            or any(p.deprecation is not None for p in props)
+            or any(s.deprecation is not None for s in signals)
         )
         return InterfaceView(
             name=iface.name,
