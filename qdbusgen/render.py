@@ -148,6 +148,7 @@ class InterfaceView:
     watch_docstring: str
     introspection_xml: str
     uses_deprecated: bool
+    deprecation: str | None
     exports: tuple[str, ...]
 
 
@@ -404,8 +405,10 @@ class _Builder:
         changed_class = inames.changed_class
         body = _doc_body(iface.doc, f"The D-Bus interface ``{iface.name}``.")
         exports = list(inames.exports)
+        deprecation = _deprecation(iface.deprecated, iface.doc, f"D-Bus interface {iface.name}")
         uses_deprecated = (
-            any(m.deprecation is not None for m in methods)
+            deprecation is not None
+            or any(m.deprecation is not None for m in methods)
             or any(p.deprecation is not None for p in props)
             or any(s.deprecation is not None for s in signals)
         )
@@ -453,6 +456,7 @@ class _Builder:
             ),
             introspection_xml=interface_xml(iface),
             uses_deprecated=uses_deprecated,
+            deprecation=deprecation,
             exports=tuple(exports),
         )
 

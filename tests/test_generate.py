@@ -207,3 +207,63 @@ def test_main_never_prints_a_traceback(capsys: pytest.CaptureFixture[str]) -> No
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert "/nonexistent/file.xml:1:1: error: cannot read file" in captured.out + captured.err
+
+
+DEPRECATED_XML = """<node>
+  <interface name="com.example.Old1">
+    <annotation name="org.freedesktop.DBus.Deprecated" value="true"/>
+    <!--
+        Frob:
+        @x: a number.
+
+        Frobs.
+
+        Deprecated: use Twiddle instead.
+    -->
+    <method name="Frob"><arg name="x" type="i" direction="in"/></method>
+    <method name="Twiddle"><arg name="x" type="i" direction="in"/></method>
+    <property name="Level" type="u" access="read">
+      <annotation name="org.freedesktop.DBus.Deprecated" value="true"/>
+    </property>
+  </interface>
+</node>
+"""
+
+
+def test_deprecated_members_are_marked_and_warn(tmp_path: Path) -> None:
+    xml = tmp_path / "com.example.Old1.xml"
+    xml.write_text(DEPRECATED_XML, encoding="utf-8")
+    out = tmp_path / "oldpkg"
+    assert generate([str(xml)], out).ok
+    script = """
+import warnings, asyncio
+import oldpkg.old1 as m
+caught = []
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    proxy = object.__new__(m.Old1Proxy)  # no __init__: only the methods are called
+    coro = m.Old1Proxy.frob(proxy, 1); coro.close()
+    coro = m.Old1Proxy.twiddle(proxy, 1); coro.close()
+    coro = m.Old1Proxy.get_level(proxy); coro.close()
+    caught = [str(x.message) for x in w if issubclass(x.category, DeprecationWarning)]
+print("\\n".join(caught))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "D-Bus method com.example.Old1.Frob is deprecated: use Twiddle instead." in lines
+    assert "D-Bus property com.example.Old1.Level is deprecated." in lines
+    assert not any("Twiddle is deprecated" in line for line in lines)
+    module = (out / "old1.py").read_text()
+    assert '@_te.deprecated("D-Bus interface com.example.Old1 is deprecated.")\nclass Old1Proxy' in module
+    # type checkers see the PEP 702 markers: mypy reports a use of the deprecated method
+    (tmp_path / "use.py").write_text(
+        "import oldpkg.old1 as m\n\nasync def f(p: m.Old1Proxy) -> None:\n    await p.frob(1)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--enable-error-code", "deprecated", "use.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "frob" in proc.stdout and "deprecated" in proc.stdout, proc.stdout
