@@ -38,8 +38,7 @@ def _use_color(flag: bool | None) -> bool:
         return flag
     if os.environ.get("NO_COLOR"):
         return False
-    stream = click.get_text_stream("stdout")
-    return bool(getattr(stream, "isatty", lambda: False)())
+    return sys.stdout.isatty()
 
 
 @click.command("lint", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
