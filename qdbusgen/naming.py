@@ -63,7 +63,9 @@ pascal_case member)
     method result tuple    ``<Base><Pascal>Result``, only with ≥ 2 out args
     property accessors     ``get_<stem>`` (readable), ``set_<stem>`` (writable) on
                            proxy and server; ``notify_<stem>`` on the server when
-                           EmitsChangedSignal is true or invalidates
+                           EmitsChangedSignal is true or invalidates and the
+                           property is readable (a write-only value is never
+                           broadcast)
     signal                 proxy ``on_<stem>`` (callback subscription) and
                            ``stream_<stem>`` (async stream); server ``emit_<stem>``;
                            payload NamedTuple ``<Base><Pascal>Signal`` (always)
@@ -984,6 +986,14 @@ def _dedupe(b: _Builder, interfaces: Sequence[Interface]) -> list[Interface]:
     return unique
 
 
+def _notifies(p: Property) -> bool:
+    """PropertiesChanged is sent for readable properties whose EmitsChangedSignal is
+    true or invalidates. A write-only property never is: its value (a secret, say)
+    must not be broadcast to every listener."""
+    readable = p.access is None or p.access.readable
+    return readable and p.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES)
+
+
 def build_names(
     interfaces: Sequence[Interface], *, interface_prefix: str | None = None
 ) -> tuple[Names, list[Diagnostic]]:
@@ -1043,7 +1053,7 @@ def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _Packa
     proxy_class = f"{base}Proxy"
     server_class = f"{base}Server"
     constant = safe_name(snake_case(base).upper() + "_INTERFACE", frozenset(), digit_prefix="N")
-    emits = any(p.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES) for p in iface.properties)
+    emits = any(_notifies(p) for p in iface.properties)
     changed_class = f"{base}PropertiesChanged" if emits else None
 
     owner = ("interface", iface.location)
@@ -1160,7 +1170,7 @@ def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _Packa
             setter = safe_name(f"set_{stem}", proxy_reserved)
             proxy_space.add(setter, claim)
             server_space.add(setter, claim)
-        if p.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES):
+        if _notifies(p):
             notifier = safe_name(f"notify_{stem}", MEMBER_RESERVED)
             server_space.add(notifier, claim)
         properties.append(

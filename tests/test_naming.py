@@ -927,3 +927,21 @@ def test_module_avoids_runtime_exports_and_digits(tmp_path: Path) -> None:
     assert diags == []
     assert names.modules == (("connect_", "type_") if "connect" in RUNTIME_EXPORTS else ("connect", "type_"))
     assert [a.name for a in names.interfaces[0].methods[0].in_args] == ["n2nd", "x"]
+
+
+def test_write_only_property_gets_no_notifier(tmp_path: Path) -> None:
+    names, diags, _ = names_for(
+        tmp_path,
+        """<interface name="com.example.Secret1">
+  <property name="Token" type="s" access="write"/>
+  <property name="Level" type="u" access="read"/>
+  <property name="Mode" type="u" access="readwrite">
+    <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="invalidates"/>
+  </property>
+</interface>""",
+    )
+    assert not diags
+    props = {p.dbus_name: p for p in only(names).properties}
+    assert props["Token"].notifier is None and props["Token"].getter is None
+    assert props["Level"].notifier == "notify_level"
+    assert props["Mode"].notifier == "notify_mode"
