@@ -426,7 +426,7 @@ def test_property_accessors(tmp_path: Path) -> None:
     got = {p.dbus_name: (p.getter, p.setter, p.notifier) for p in only(names).properties}
     assert got == {
         "ReadOnly": ("get_read_only", None, "notify_read_only"),
-        "WriteOnly": (None, "set_write_only", "notify_write_only"),
+        "WriteOnly": (None, "set_write_only", None),
         "Both": ("get_both", "set_both", "notify_both"),
         "Invalidates": ("get_invalidates", None, "notify_invalidates"),
         "Constant": ("get_constant", None, None),
