@@ -110,6 +110,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
+from .resources import runtime_path
 from .model import (
     ANN_GDBUS_C_NAME,
     ANN_PYTHON_NAME,
@@ -221,58 +222,6 @@ _ARG_EXTRA: frozenset[str] = frozenset({"self", "cls", "count", "index"})
 
 # --------------------------------------------------------------------------- runtime names
 
-#: Used when templates/_runtime.py is absent, or when it can't be read completely
-#: (a base class is missing or comes from elsewhere).  Superset of what the runtime
-#: reserved when it was first read.
-_FALLBACK_RUNTIME_MEMBERS: frozenset[str] = frozenset(
-    {
-        "INTERFACE",
-        "bus",
-        "call",
-        "close",
-        "connect",
-        "disconnect",
-        "emit",
-        "export",
-        "get_all",
-        "get_property",
-        "introspect",
-        "name",
-        "new",
-        "path",
-        "properties",
-        "service",
-        "set_property",
-        "subscribe",
-        "timeout",
-        "unexport",
-        "unsubscribe",
-    }
-)
-_FALLBACK_RUNTIME_EXPORTS: frozenset[str] = frozenset(
-    {
-        "DBusError",
-        "DisconnectedError",
-        "MessageBus",
-        "MethodSpec",
-        "ObjectPath",
-        "PropertySpec",
-        "ProxyBase",
-        "RESERVED_NAMES",
-        "ServerBase",
-        "Signature",
-        "SignalSpec",
-        "SignalStream",
-        "Subscription",
-        "UnixFD",
-        "Variant",
-        "accept_p2p",
-        "connect",
-        "connect_p2p",
-        "not_implemented",
-        "transfer_fd",
-    }
-)
 #: Public attributes of base classes the runtime may inherit from outside its file.
 _KNOWN_EXTERNAL_BASES: dict[str, frozenset[str]] = {
     "object": frozenset(),
@@ -430,29 +379,18 @@ def runtime_names_from_source(source: str) -> RuntimeNames:
     return RuntimeNames(frozenset(members), frozenset(exports), complete)
 
 
-def _find_runtime() -> Path | None:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates" / "_runtime.py", here.parent / "templates" / "_runtime.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-#: The runtime module the reserved names were read from (None: not found, fallback used).
-RUNTIME_PATH: Path | None = _find_runtime()
+#: The runtime module the reserved names are read from.
+RUNTIME_PATH: Path = runtime_path()
 
 
 def _load_runtime() -> RuntimeNames:
-    if RUNTIME_PATH is None:
-        return RuntimeNames(_FALLBACK_RUNTIME_MEMBERS, _FALLBACK_RUNTIME_EXPORTS, False)
     names = runtime_names_from_source(RUNTIME_PATH.read_text(encoding="utf-8"))
-    if names.complete:
-        return names
-    return RuntimeNames(
-        names.members | _FALLBACK_RUNTIME_MEMBERS,
-        names.exports | _FALLBACK_RUNTIME_EXPORTS,
-        False,
-    )
+    if not names.complete:
+        raise RuntimeError(
+            f"{RUNTIME_PATH}: cannot read every base-class member of the runtime; "
+            "the reserved-name table would be incomplete (a qdbusgen bug)"
+        )
+    return names
 
 
 _RUNTIME = _load_runtime()

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 
 import jinja2
 
@@ -17,32 +15,10 @@ from .format import format_python
 from .introspect_xml import interface_xml
 from .model import Access, Arg, Doc, EmitsChanged, Interface, Method, Property, Signal
 from .pysource import comment, docstring, pyliteral
+from .resources import RUNTIME_FILE, runtime_source, templates_dir
 
-RUNTIME_FILE = "_runtime.py"
-#: Names the package re-exports from its runtime module.
-RUNTIME_EXPORTS = (
-    "DBusError",
-    "DisconnectedError",
-    "MessageBus",
-    "ObjectPath",
-    "Signature",
-    "Subscription",
-    "SignalStream",
-    "UnixFD",
-    "Variant",
-    "accept_p2p",
-    "connect",
-    "connect_p2p",
-    "transfer_fd",
-)
-
-
-def templates_dir() -> Path:
-    """``templates/`` of the source tree, or the copy installed as ``qdbusgen.templates``."""
-    here = Path(__file__).resolve().parent.parent / "templates"
-    if (here / "module.py.jinja").is_file():
-        return here
-    return Path(str(resources.files("qdbusgen.templates")))
+#: Names the package re-exports from its runtime module: the runtime's ``__all__``.
+RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
 
 
 def environment() -> jinja2.Environment:
@@ -520,8 +496,3 @@ def render_package(
         files[RUNTIME_FILE] = runtime_source()
     files["py.typed"] = ""
     return RenderedPackage(files)
-
-
-def runtime_source() -> str:
-    """The runtime support module every generated package relies on."""
-    return (templates_dir() / RUNTIME_FILE).read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ import pytest
 
 from qdbusgen.diagnostics import Severity
 from qdbusgen.generate import render_files
-from qdbusgen.render import runtime_source
+from qdbusgen.resources import runtime_source
 from qdbusgen.writer import write_tree
 
 from conftest import CORPUS, require_shared
