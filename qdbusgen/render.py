@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import functools
+
 import jinja2
 
 from . import naming
@@ -21,7 +23,9 @@ from .resources import RUNTIME_FILE, runtime_source, templates_dir
 RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The jinja2 environment (built once per process: compiling templates is costly)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
