@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, InputError, Severity
-from .model import Document
+from .model import Document, Location
 from .parser import parse_file
 from .validate import validate
 
@@ -46,6 +46,18 @@ def load(paths: Iterable[str | Path], *, defines: Mapping[str, str] | None = Non
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
     failed: list[str] = []
+    paths = list(paths)
+    for given in paths:
+        if Path(given).is_dir() and not any(Path(given).glob("*.xml")):
+            diagnostics.append(
+                Diagnostic(
+                    "XML-E005",
+                    Severity.ERROR,
+                    "directory holds no *.xml file",
+                    Location(str(given), 1, 1),
+                )
+            )
+            failed.append(str(given))
     for path in expand_inputs(paths):
         try:
             result = parse_file(path, defines=defines)

@@ -267,3 +267,14 @@ print("\\n".join(caught))
         text=True,
     )
     assert proc.returncode == 1 and "frob" in proc.stdout and "deprecated" in proc.stdout, proc.stdout
+
+
+def test_empty_directory_is_unusable_input(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for command in ("validate", "lint"):
+        proc = run_cli(command, str(empty))
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        assert f"{empty}:1:1: error: directory holds no *.xml file [XML-E005]" in proc.stdout + proc.stderr
+    proc = run_cli("generate", str(empty), "-o", str(tmp_path / "pkg"))
+    assert proc.returncode == 2 and not (tmp_path / "pkg").exists()
