@@ -28,6 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from system_users import User, make_user  # noqa: F401  (fixture)
 from dbus_harness import PrivateBus, dbus_daemon_available, private_bus
 from qdbusgen.policy import PolicyError, render_policy, validate_bus_name, validate_user
 
@@ -503,44 +504,8 @@ if __name__ == "__main__":
 '''
 
 
-@dataclass
-class User:
-    name: str
-    uid: int
-    gid: int
 
 
-@pytest.fixture
-def make_user() -> Iterator[Any]:
-    """Create throwaway system users (``useradd --system``); they are removed afterwards."""
-    if os.geteuid() != 0:
-        pytest.fail("the policy end-to-end tests create users and switch UIDs: run them as root (CI does)")
-    for tool in ("useradd", "userdel", "setpriv"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: .ci/run must install passwd and util-linux")
-    created: list[str] = []
-
-    def make(role: str) -> User:
-        name = f"qdbusgen-{role}-{secrets.token_hex(3)}"
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
-             "--home-dir", "/nonexistent", name],
-            check=True, capture_output=True, text=True,
-        )
-        created.append(name)
-        entry = pwd.getpwnam(name)
-        return User(name, entry.pw_uid, entry.pw_gid)
-
-    yield make
-    for name in created:
-        for _ in range(20):
-            done = subprocess.run(["userdel", name], capture_output=True, text=True)
-            if done.returncode in (0, 6):  # 6: no such user
-                break
-            time.sleep(0.1)  # "user is currently used by process": a peer still exiting
-        else:
-            raise AssertionError(f"could not remove test user {name}: {done.stderr}")
-        subprocess.run(["groupdel", name], capture_output=True)
 
 
 @pytest.fixture

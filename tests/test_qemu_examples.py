@@ -36,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from system_users import User, make_user  # noqa: F401  (fixture)
 from dbus_harness import PrivateBus, private_bus
 from qemu_harness import (
     MINIMAL_MACHINE,
@@ -215,11 +216,6 @@ class HelperProcess:
         self._selector.close()
 
 
-@dataclass
-class User:
-    name: str
-    uid: int
-    gid: int
 
 
 @pytest.fixture
@@ -506,34 +502,6 @@ asyncio.run(main(*sys.argv[1:]))
 '''
 
 
-@pytest.fixture
-def make_user() -> Iterator[Any]:
-    """Throwaway system users (``useradd --system``), removed afterwards. Needs root (CI is root)."""
-    if os.geteuid() != 0:
-        pytest.fail("this test creates users and switches UIDs: run it as root (CI does)")
-    for tool in ("useradd", "userdel", "setpriv"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: .ci/run must install passwd and util-linux")
-    created: list[str] = []
-
-    def make(role: str) -> User:
-        name = f"qdbusgen-{role}-{secrets.token_hex(3)}"
-        subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
-                        "--home-dir", "/nonexistent", name], check=True, capture_output=True, text=True)
-        created.append(name)
-        entry = pwd.getpwnam(name)
-        return User(name, entry.pw_uid, entry.pw_gid)
-
-    yield make
-    for name in created:
-        for _ in range(50):
-            done = subprocess.run(["userdel", name], capture_output=True, text=True)
-            if done.returncode in (0, 6):  # 6: no such user
-                break
-            time.sleep(0.1)  # "user is currently used by process": a process still exiting
-        else:
-            raise AssertionError(f"could not remove test user {name}: {done.stderr}")
-        subprocess.run(["groupdel", name], capture_output=True)
 
 
 def test_policy_from_cli_helper_uid_and_refused_third_uid(
