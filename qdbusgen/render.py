@@ -15,7 +15,7 @@ import jinja2
 from . import naming
 from .format import format_python
 from .introspect_xml import interface_xml
-from .model import Access, Arg, Doc, EmitsChanged, Interface, Method, Property, Signal
+from .model import Doc, EmitsChanged, Interface
 from .pysource import comment, docstring, pyliteral
 from .resources import RUNTIME_FILE, runtime_source, templates_dir
 

@@ -26,7 +26,7 @@ from .model import (
     Property,
     Signal,
 )
-from .signature import MAX_SIGNATURE_LENGTH, SignatureError, parse_signature, parse_single
+from .signature import MAX_SIGNATURE_LENGTH, SignatureError, parse_single
 
 INTERFACE_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 MEMBER_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -38,7 +38,6 @@ from dbus_fast.aio import MessageBus
 from e2e_support import (
     CRASH_DETAIL,
     DIVISION_BY_ZERO,
-    FOREIGN1_NAME,
     FOREIGN1_PATH,
     FOREIGN1_XML,
     FOREIGN_REFUSED,

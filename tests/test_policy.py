@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import secrets
 import selectors
 import shutil
 import subprocess
@@ -19,7 +18,6 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -28,8 +26,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from system_users import User, make_user  # noqa: F401  (fixture)
-from dbus_harness import PrivateBus, dbus_daemon_available, private_bus
+from system_users import User
+from dbus_harness import dbus_daemon_available, private_bus
 from qdbusgen.policy import PolicyError, render_policy, validate_bus_name, validate_user
 
 SYSTEM_PYTHON = "/usr/bin/python3"

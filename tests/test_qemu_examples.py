@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import json
 import os
-import pwd
 import secrets
 import selectors
 import shutil
@@ -36,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from system_users import User, make_user  # noqa: F401  (fixture)
+from system_users import User
 from dbus_harness import PrivateBus, private_bus
 from qemu_harness import (
     MINIMAL_MACHINE,
