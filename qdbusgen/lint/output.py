@@ -18,7 +18,6 @@ from .rules import RULES, Rule
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/qdbusgen/qdbusgen"
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -174,7 +173,6 @@ def to_sarif(result: LintResult) -> dict[str, Any]:
                 "tool": {
                     "driver": {
                         "name": "qdbusgen",
-                        "informationUri": INFORMATION_URI,
                         "version": tool_version(),
                         "rules": [_sarif_rule(RULES[rid]) for rid in rule_ids],
                     }
