@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 RUNTIME_FILE = "_runtime.py"
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def templates_dir() -> Path:
-    """``templates/`` of the source tree, or the copy installed as ``qdbusgen.templates``."""
-    here = Path(__file__).resolve().parent.parent / "templates"
-    if (here / "module.py.jinja").is_file():
-        return here
-    return Path(str(resources.files("qdbusgen.templates")))
+    """``templates/`` of the source tree (also an editable install), or the copy a wheel
+    installs as ``qdbusgen/templates``."""
+    for candidate in (_PACKAGE.parent / "templates", _PACKAGE / "templates"):
+        if (candidate / "module.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError(f"qdbusgen's templates are missing (looked beside and inside {_PACKAGE})")
 
 
 def runtime_path() -> Path:
