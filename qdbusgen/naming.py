@@ -516,7 +516,9 @@ def python_type(t: DBusType, *, sending: bool) -> str:
     signals, property get) gives concrete types: ``aX`` → ``list[X]``, ``a{KV}`` →
     ``dict[K, V]``, ``ay`` → ``bytes``, structs → ``tuple[...]``.  ``sending=True``
     (client args, server return values, emitted signals, property set) accepts
-    ``_t.Sequence[X]``, ``_t.Mapping[K, V]`` and ``bytes | bytearray``.
+    ``_t.Sequence[X]``, ``_t.Mapping[K, V]`` and ``bytes | bytearray``, except that an
+    array of strings is ``list[str] | tuple[str, ...]``: a bare ``str`` is itself a
+    ``Sequence[str]`` and would be sent as a list of characters.
     """
     if isinstance(t, BasicType):
         return RECEIVED_BASIC_TYPES[t.code]
@@ -526,7 +528,11 @@ def python_type(t: DBusType, *, sending: bool) -> str:
         if isinstance(t.element, BasicType) and t.element.code == "y":
             return "bytes | bytearray" if sending else "bytes"
         inner = python_type(t.element, sending=sending)
-        return f"_t.Sequence[{inner}]" if sending else f"list[{inner}]"
+        if not sending:
+            return f"list[{inner}]"
+        if isinstance(t.element, BasicType) and t.element.code == "s":
+            return "list[str] | tuple[str, ...]"
+        return f"_t.Sequence[{inner}]"
     if isinstance(t, DictType):
         key = python_type(t.key, sending=sending)
         value = python_type(t.value, sending=sending)

@@ -830,7 +830,9 @@ def test_same_interface_twice(tmp_path: Path) -> None:
         ("h", "_rt.UnixFD", "_rt.UnixFD"),
         ("v", "_rt.Variant", "_rt.Variant"),
         ("ay", "bytes", "bytes | bytearray"),
-        ("as", "list[str]", "_t.Sequence[str]"),
+        ("as", "list[str]", "list[str] | tuple[str, ...]"),  # not Sequence[str]: a str is one
+        ("aas", "list[list[str]]", "_t.Sequence[list[str] | tuple[str, ...]]"),
+        ("ao", "list[_rt.ObjectPath]", "_t.Sequence[_rt.ObjectPath]"),
         ("ah", "list[_rt.UnixFD]", "_t.Sequence[_rt.UnixFD]"),
         ("aay", "list[bytes]", "_t.Sequence[bytes | bytearray]"),
         ("a{sv}", "dict[str, _rt.Variant]", "_t.Mapping[str, _rt.Variant]"),

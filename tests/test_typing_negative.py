@@ -81,3 +81,25 @@ def test_correct_usage_passes_strict(mypy_cache: Path) -> None:
     out = run_mypy("usage_ok.py", mypy_cache)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip() == "Success: no issues found in 1 source file"
+
+
+def test_a_bare_string_is_not_accepted_for_an_array_of_strings(tmp_path: Path) -> None:
+    """`as` args are typed `list[str] | tuple[str, ...]`: a `str` is a `Sequence[str]` and
+    dbus-fast would send it as a list of one-character strings."""
+    (tmp_path / "bare.py").write_text(
+        "from qemu_display import ClipboardProxy\n\n"
+        "async def f(p: ClipboardProxy) -> None:\n"
+        "    await p.grab(0, 1, ['text/plain'])\n"
+        "    await p.grab(0, 1, ('text/plain',))\n"
+        "    await p.grab(0, 1, 'text/plain')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(tmp_path / "bare.py")],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(ROOT / "generated_examples")},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and "bare.py:6:" in errors[0] and '"grab"' in errors[0], proc.stdout

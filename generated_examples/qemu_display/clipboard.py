@@ -118,7 +118,7 @@ class ClipboardProxy(_rt.ProxyBase):
         """
         await self._call("Unregister", "", [], "")
 
-    async def grab(self, selection: int, serial: int, mimes: _t.Sequence[str]) -> None:
+    async def grab(self, selection: int, serial: int, mimes: list[str] | tuple[str, ...]) -> None:
         """Announces that the caller now owns the selection and can supply its
         content in the listed types. No data is sent: the other side calls
         Request when it needs the content. An unknown selection is answered
@@ -150,7 +150,9 @@ class ClipboardProxy(_rt.ProxyBase):
         """
         await self._call("Release", "u", [selection], "")
 
-    async def request(self, selection: int, mimes: _t.Sequence[str]) -> ClipboardRequestResult:
+    async def request(
+        self, selection: int, mimes: list[str] | tuple[str, ...]
+    ) -> ClipboardRequestResult:
         """Asks the owner of the selection for its content. QEMU answers
         org.qemu.Display1.Error.Failed when the selection number is unknown,
         when the clipboard is empty or owned by the caller ("Empty
@@ -330,7 +332,7 @@ class ClipboardServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Request")
 
-    async def get_interfaces(self) -> _t.Sequence[str]:
+    async def get_interfaces(self) -> list[str] | tuple[str, ...]:
         """Names of optional extra interfaces implemented on the clipboard
         object, so that a client can detect features without parsing
         introspection XML. Missing in QEMU 7.2 and older.
@@ -341,7 +343,7 @@ class ClipboardServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Interfaces")
 
-    def notify_interfaces(self, value: _t.Sequence[str]) -> None:
+    def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
         """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true

@@ -402,7 +402,7 @@ class ConsoleServer(_rt.ServerBase):
         """
         self._emit_properties_changed("DeviceAddress", value)
 
-    async def get_interfaces(self) -> _t.Sequence[str]:
+    async def get_interfaces(self) -> list[str] | tuple[str, ...]:
         """Names of the extra interfaces implemented on this console object
         (recent QEMU lists org.qemu.Display1.Keyboard,
         org.qemu.Display1.Mouse and org.qemu.Display1.MultiTouch), so that
@@ -415,7 +415,7 @@ class ConsoleServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Interfaces")
 
-    def notify_interfaces(self, value: _t.Sequence[str]) -> None:
+    def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
         """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true

@@ -459,7 +459,7 @@ class ListenerServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("CursorDefine")
 
-    async def get_interfaces(self) -> _t.Sequence[str]:
+    async def get_interfaces(self) -> list[str] | tuple[str, ...]:
         """Provided by the client: names of the optional client-side interfaces
         implemented on the same object, for example
         org.qemu.Display1.Listener.Unix.Map. QEMU reads the property when
@@ -472,7 +472,7 @@ class ListenerServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Interfaces")
 
-    def notify_interfaces(self, value: _t.Sequence[str]) -> None:
+    def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
         """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true

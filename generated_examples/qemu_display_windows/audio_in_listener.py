@@ -306,7 +306,7 @@ class AudioInListenerServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Read")
 
-    async def get_interfaces(self) -> _t.Sequence[str]:
+    async def get_interfaces(self) -> list[str] | tuple[str, ...]:
         """Provided by the client: names of optional extra interfaces it
         implements on the same object, so that QEMU can detect features
         without parsing introspection XML. Older QEMU does not read it.
@@ -317,7 +317,7 @@ class AudioInListenerServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Interfaces")
 
-    def notify_interfaces(self, value: _t.Sequence[str]) -> None:
+    def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
         """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true

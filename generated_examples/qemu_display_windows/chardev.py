@@ -295,7 +295,7 @@ class ChardevServer(_rt.ServerBase):
         """
         self._emit_properties_changed("Owner", value)
 
-    async def get_interfaces(self) -> _t.Sequence[str]:
+    async def get_interfaces(self) -> list[str] | tuple[str, ...]:
         """Names of optional extra interfaces implemented on this chardev
         object, so that a client can detect features without parsing
         introspection XML. Missing in QEMU 7.2 and older.
@@ -306,7 +306,7 @@ class ChardevServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Interfaces")
 
-    def notify_interfaces(self, value: _t.Sequence[str]) -> None:
+    def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
         """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true

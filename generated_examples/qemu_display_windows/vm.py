@@ -207,7 +207,7 @@ class VMServer(_rt.ServerBase):
         """
         self._emit_properties_changed("ConsoleIDs", value)
 
-    async def get_interfaces(self) -> _t.Sequence[str]:
+    async def get_interfaces(self) -> list[str] | tuple[str, ...]:
         """Names of optional extra interfaces offered by the VM object, so
         that a client can detect features with one property read instead of
         parsing introspection XML. QEMU 7.2 and older do not have this
@@ -219,7 +219,7 @@ class VMServer(_rt.ServerBase):
         """
         raise _rt.not_implemented("Interfaces")
 
-    def notify_interfaces(self, value: _t.Sequence[str]) -> None:
+    def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
         """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
