@@ -49,6 +49,7 @@ def _common(f: _F) -> _F:
 @_common
 @click.option("--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print info-level findings (design hints); `qdbusgen lint` shows them too.")
 def command(
     files: tuple[str, ...],
     output: Path,
@@ -62,6 +63,7 @@ def command(
     defines: tuple[str, ...],
     overwrite: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Generate a typed Python package for the interfaces in FILES into OUTPUT.
 
@@ -86,7 +88,8 @@ def command(
     except OutputError as exc:
         click.echo(f"qdbusgen: error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
-    shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
+    threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
+    shown = [d for d in result.diagnostics if d.severity >= threshold]
     print_diagnostics(shown, err=True)
     if result.unusable:
         sys.exit(EXIT_UNUSABLE)
