@@ -60,8 +60,30 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
     )
 
 
-@click.group(context_settings=CONTEXT)
-@click.version_option(package_name="qdbusgen")
+#: Commands that live in their own modules, imported only when used (start-up time).
+_LAZY_COMMANDS = {
+    "check": ("qdbusgen.cli_generate", "check_command"),
+    "generate": ("qdbusgen.cli_generate", "command"),
+    "lint": ("qdbusgen.cli_lint", "command"),
+    "policy": ("qdbusgen.cli_policy", "command"),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY_COMMANDS:
+            from importlib import import_module
+
+            module, attribute = _LAZY_COMMANDS[cmd_name]
+            command: click.Command = getattr(import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings=CONTEXT)
 def cli() -> None:
     """qdbusgen: D-Bus introspection XML -> validated model, lint, typed Python stubs."""
 
@@ -97,25 +119,6 @@ def validate(files: tuple[str, ...], defines: tuple[str, ...], quiet: bool) -> N
     if result.unusable:
         sys.exit(EXIT_UNUSABLE)
     sys.exit(EXIT_FINDINGS if result.errors else EXIT_OK)
-
-
-def _register_optional_commands() -> None:
-    """Commands living in their own modules register here, so each stays in one file."""
-    from importlib import import_module
-
-    for module_name in ("qdbusgen.cli_generate", "qdbusgen.cli_lint", "qdbusgen.cli_policy"):
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        for command in getattr(module, "commands", [getattr(module, "command", None)]):
-            if command is not None:
-                cli.add_command(command)
-
-
-_register_optional_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -139,5 +139,3 @@ def check_command(
     click.echo(f"{output} is up to date", err=True)
     sys.exit(EXIT_OK)
 
-
-commands = [command, check_command]

@@ -1,6 +1,6 @@
 """``qdbusgen lint``: rule groups A and B on introspection XML, in four output formats.
 
-Registered by :func:`qdbusgen.cli._register_optional_commands` through ``command``.
+Loaded on demand by the ``qdbusgen`` group (:data:`qdbusgen.cli._LAZY_COMMANDS`) through ``command``.
 Exit status: 0 nothing at or above ``--fail-on``, 1 findings, 2 unusable input or usage.
 """
 
