@@ -8,17 +8,16 @@ Black is most of the cost of a generation run (about 2.5 ms per KiB of code), so
 results are cached on disk, keyed by black's version, the mode and the exact input
 text: the same input always gives the same output, so a hit returns exactly what
 black would. ``QDBUSGEN_CACHE_DIR`` moves the cache (default
-``$XDG_CACHE_HOME/qdbusgen/black``); ``QDBUSGEN_NO_CACHE=1`` turns it off.
+``$XDG_CACHE_HOME/qdbusgen``); ``QDBUSGEN_NO_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+
+from .resources import cache_file, write_cache_file
 
 LINE_LENGTH = 100
 
@@ -48,16 +47,6 @@ def _black_version() -> str:
     return version("black")
 
 
-def _cache_dir() -> Path | None:
-    if os.environ.get("QDBUSGEN_NO_CACHE"):
-        return None
-    configured = os.environ.get("QDBUSGEN_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qdbusgen" / "black"
-
-
 @cache
 def _key_prefix() -> str:
     # The exact mode is part of the key; it only changes with this file or black's version.
@@ -65,11 +54,7 @@ def _key_prefix() -> str:
 
 
 def _cache_path(source: str) -> Path | None:
-    directory = _cache_dir()
-    if directory is None:
-        return None
-    digest = hashlib.sha256((_key_prefix() + source).encode("utf-8")).hexdigest()
-    return directory / digest[:2] / f"{digest}.py"
+    return cache_file("black", _key_prefix() + source, ".py")
 
 
 def _read_cache(path: Path | None) -> str | None:
@@ -79,19 +64,6 @@ def _read_cache(path: Path | None) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _write_cache(path: Path | None, text: str) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written is only a slower run
 
 
 def format_python(source: str, name: str) -> str:
@@ -105,5 +77,6 @@ def format_python(source: str, name: str) -> str:
     except black.parsing.InvalidInput as exc:
         numbered = "\n".join(f"{i + 1:5}: {line}" for i, line in enumerate(source.splitlines()))
         raise TemplateBug(f"generated {name} is not valid Python ({exc}):\n{numbered}") from None
-    _write_cache(path, formatted)
+    if path is not None:
+        write_cache_file(path, formatted)
     return formatted

@@ -17,7 +17,7 @@ from .format import format_python
 from .introspect_xml import interface_xml
 from .model import Doc, EmitsChanged, Interface
 from .pysource import comment, docstring, pyliteral
-from .resources import RUNTIME_FILE, runtime_source, templates_dir
+from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
 
 #: Names the package re-exports from its runtime module: the runtime's ``__all__``.
 RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
@@ -26,8 +26,17 @@ RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
 @functools.cache
 def environment() -> jinja2.Environment:
     """The jinja2 environment (built once per process: compiling templates is costly)."""
+    cache = cache_dir()
+    bytecode_cache = None
+    if cache is not None:
+        try:
+            (cache / "jinja").mkdir(parents=True, exist_ok=True)
+            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache / "jinja"))
+        except OSError:
+            pass  # no cache: templates are compiled on every run
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
+        bytecode_cache=bytecode_cache,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

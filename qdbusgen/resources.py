@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 RUNTIME_FILE = "_runtime.py"
@@ -24,3 +27,38 @@ def runtime_path() -> Path:
 def runtime_source() -> str:
     """The runtime support module every generated package relies on."""
     return runtime_path().read_text(encoding="utf-8")
+
+
+def cache_dir() -> Path | None:
+    """qdbusgen's cache directory (None when ``QDBUSGEN_NO_CACHE`` is set).
+
+    ``QDBUSGEN_CACHE_DIR`` overrides the default ``$XDG_CACHE_HOME/qdbusgen``.
+    """
+    if os.environ.get("QDBUSGEN_NO_CACHE"):
+        return None
+    configured = os.environ.get("QDBUSGEN_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "qdbusgen"
+
+
+def cache_file(kind: str, key: str, suffix: str = ".json") -> Path | None:
+    """Where the cached result for ``key`` lives (content-addressed by its SHA-256)."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return directory / kind / digest[:2] / f"{digest}{suffix}"
+
+
+def write_cache_file(path: Path, text: str) -> None:
+    """Write atomically; a cache that cannot be written only makes the next run slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass
