@@ -22,7 +22,8 @@ three are interleaved in a rotating order, so drift affects them alike):
   nothing written.
 * ``python3 -c pass``: interpreter start alone, for reading the CLI row.
 
-qdbusgen caches black's output on disk (``qdbusgen/format.py``), so both qdbusgen
+qdbusgen caches black's output, the runtime's reserved names and compiled templates on disk
+(``qdbusgen/resources.py``), so both qdbusgen
 rows come twice: ``no cache`` (``QDBUSGEN_NO_CACHE=1``: a first generation, or
 any input that changed) and ``cache hit`` (``QDBUSGEN_CACHE_DIR`` pointing to a
 temporary cache that the warm-up filled: regenerating an unchanged input).  The
@@ -162,7 +163,7 @@ def main() -> int:
             files = check_equivalent(source, pre)
         counter = iter(range(1_000_000))
         cache = tmp / "black-cache"
-        has_cache = hasattr(qdbusgen_format, "_cache_dir")
+        has_cache = hasattr(qdbusgen_format, "_cache_path")
 
         def gdbus_run() -> float:
             out = tmp / f"g{next(counter)}"
