@@ -49,8 +49,8 @@ def _black_version() -> str:
 
 @cache
 def _key_prefix() -> str:
-    # The exact mode is part of the key; it only changes with this file or black's version.
-    return f"black {_black_version()} line_length={LINE_LENGTH} py311 magic_trailing_comma\n"
+    # black's version and this module's code (which holds the mode) key every entry
+    return f"black {_black_version()}\n" + Path(__file__).read_text(encoding="utf-8") + "\0"
 
 
 def _cache_path(source: str) -> Path | None:

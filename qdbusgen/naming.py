@@ -388,7 +388,8 @@ def _load_runtime() -> RuntimeNames:
     """The runtime's names, from its source (parsing 2300 lines costs ~80 ms, so the
     result is kept in qdbusgen's cache directory, keyed by the source's hash)."""
     source = RUNTIME_PATH.read_text(encoding="utf-8")
-    cache = cache_file("runtime-names", source)
+    # keyed by the runtime and by this module (whose code does the extraction)
+    cache = cache_file("runtime-names", Path(__file__).read_text(encoding="utf-8") + "\0" + source)
     if cache is not None:
         try:
             data = json.loads(cache.read_text(encoding="utf-8"))
