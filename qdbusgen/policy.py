@@ -64,6 +64,7 @@ MAX_USER_NAME = 32
 MAX_UID = 2**32 - 2  # (uid_t)-1 is "no user"
 
 _ELEMENT = re.compile(r"[A-Za-z_-][A-Za-z0-9_-]*\Z")
+_INTERFACE_ELEMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # no '-', unlike bus names
 _USER_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?\Z")
 _UID = re.compile(r"[0-9]+\Z")
 # Bytes that may appear unescaped in a D-Bus address value (the specification's
@@ -106,6 +107,16 @@ def validate_bus_name(name: object, *, what: str = "bus name") -> str:
             )
     if name == BUS_DRIVER:
         raise PolicyError(f"{what} {name!r} is the bus driver's own name and cannot be granted")
+    return name
+
+
+def _validate_interface_name(name: object, *, what: str = "interface name") -> str:
+    """Return ``name`` if it is an interface name (bus-name structure, but no '-'), else raise."""
+    validate_bus_name(name, what=what)
+    assert isinstance(name, str)
+    for element in name.split("."):
+        if not _INTERFACE_ELEMENT.match(element):
+            raise PolicyError(f"{what} {name!r}: element {element!r} is not allowed (elements are [A-Za-z0-9_], no '-')")
     return name
 
 
@@ -225,7 +236,7 @@ def render_policy(
     :param interfaces: when given, the QEMU user may call the helpers only on these
         interfaces (plus the standard Properties, Introspectable and Peer), instead of
         on any interface. ``qdbusgen policy FILES`` passes the interfaces of FILES.
-    :raises PolicyError: on an invalid path, bus name or user, a name given both as a
+    :raises PolicyError: on an invalid path, bus name, interface name or user, a name given both as a
         helper service and in ``qemu_owns``, or ``qemu_clients`` without ``qemu_owns``.
 
     The text is deterministic for equal inputs (sorted, deduplicated) and starts with the
@@ -298,7 +309,7 @@ def render_policy(
     allowed_interfaces: list[str] | None = None
     if interfaces is not None:
         allowed_interfaces = sorted(
-            {validate_bus_name(i, what="interface name") for i in interfaces}
+            {_validate_interface_name(i) for i in interfaces}
             | {f"{BUS_DRIVER}.Properties", f"{BUS_DRIVER}.Introspectable", f"{BUS_DRIVER}.Peer"}
         )
     for name in service_names:
