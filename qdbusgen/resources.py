@@ -48,7 +48,7 @@ def cache_file(kind: str, key: str, suffix: str = ".json") -> Path | None:
     directory = cache_dir()
     if directory is None:
         return None
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return directory / kind / digest[:2] / f"{digest}{suffix}"
 
 

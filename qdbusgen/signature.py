@@ -193,7 +193,7 @@ def _char_offset_of_byte(text: str, byte_index: int) -> int:
     """Index of the character holding UTF-8 byte ``byte_index`` (offsets count characters)."""
     seen = 0
     for i, c in enumerate(text):
-        seen += len(c.encode("utf-8"))
+        seen += len(c.encode("utf-8", "surrogatepass"))
         if seen > byte_index:
             return i
     return len(text)
@@ -201,7 +201,7 @@ def _char_offset_of_byte(text: str, byte_index: int) -> int:
 
 def parse_signature(text: str) -> tuple[DBusType, ...]:
     """Parse a signature of zero or more complete types (a method's in-args, say)."""
-    size = len(text.encode("utf-8"))
+    size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_SIGNATURE_LENGTH:
         raise SignatureError(
             "DBUS-E040",

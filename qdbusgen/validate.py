@@ -76,7 +76,7 @@ def _d(rule: str, severity: Severity, message: str, location: Location, related:
 
 def check_interface_name(name: str) -> tuple[str, str] | None:
     """(rule, reason) when ``name`` is not a valid interface (or error) name."""
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return ("DBUS-E011", f"is {len(name.encode('utf-8'))} bytes long; at most {MAX_NAME_BYTES} are allowed")
     if not INTERFACE_NAME_RE.fullmatch(name):
         return ("DBUS-E010", _interface_name_reason(name))
@@ -102,7 +102,7 @@ def _interface_name_reason(name: str) -> str:
 
 def check_bus_name(name: str) -> str | None:
     """DBUS-E070: the reason ``name`` is not a valid bus name, or None. For names given to the tool."""
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"bus name is longer than {MAX_NAME_BYTES} bytes"
     if name.startswith(":"):
         return None if UNIQUE_BUS_NAME_RE.fullmatch(name) else f"{name!r} is not a valid unique bus name"
@@ -194,7 +194,7 @@ def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
 
 
 def _check_name_length(kind: str, name: str, location: Location, out: list[Diagnostic]) -> bool:
-    size = len(name.encode("utf-8"))
+    size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_NAME_BYTES:
         out.append(
             _d("DBUS-E011", Severity.ERROR, f"{kind} name is {size} bytes long; at most {MAX_NAME_BYTES} are allowed", location)
@@ -386,9 +386,9 @@ def _check_type(signature: str, what: str, location: Location, out: list[Diagnos
 
 
 def _check_combined_length(what: str, args: Sequence[Arg], location: Location, out: list[Diagnostic]) -> None:
-    if any(len(a.signature.encode("utf-8")) > MAX_SIGNATURE_LENGTH for a in args):
+    if any(len(a.signature.encode("utf-8", "surrogatepass")) > MAX_SIGNATURE_LENGTH for a in args):
         return  # already reported on that arg; one too-long type is one problem
-    size = sum(len(a.signature.encode("utf-8")) for a in args)
+    size = sum(len(a.signature.encode("utf-8", "surrogatepass")) for a in args)
     if size > MAX_SIGNATURE_LENGTH:
         out.append(
             _d(
