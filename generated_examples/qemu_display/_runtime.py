@@ -46,6 +46,7 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
 
 from __future__ import annotations
 
+import array
 import asyncio
 import logging
 import os
@@ -380,6 +381,14 @@ def _close_fds(fds: Iterable[int]) -> None:
             pass
 
 
+def _drop_fds(msg: Message) -> None:
+    """Close the fds of a received message that nobody will take (once: they are then forgotten)."""
+    fds = msg.unix_fds
+    if fds:
+        msg.unix_fds = []
+        _close_fds(fds)
+
+
 class _FdIndexError(Exception):
     pass
 
@@ -570,6 +579,68 @@ def _send(bus: MessageBus, msg: Message, fds: list[int] | None = None) -> None:
 # ---------------------------------------------------------------------------
 
 
+class _Writer(_MessageWriter):
+    """dbus-fast's writer, except that a full socket buffer means "wait", not "disconnect".
+
+    dbus-fast 5.2's write_callback treats ``EAGAIN`` from ``send()`` as a
+    fatal error and closes the connection.  It happens whenever the peer
+    reads slower than we write (many calls at once, large bodies): a new
+    message is written at once when the queue is empty, even while the
+    previous one is only partly written or the socket buffer is full.
+    """
+
+    def write_callback(self, remove_writer: bool = True) -> None:
+        sock = cast(socket.socket, self.sock)
+        fd = cast(int, self.fd)
+        try:
+            while True:
+                if self.buf is None:
+                    if not self.messages:
+                        if remove_writer:
+                            self.loop.remove_writer(fd)
+                        return
+                    buf, unix_fds, fut = self.messages.popleft()
+                    self.unix_fds = unix_fds
+                    self.buf = memoryview(buf)
+                    self.offset = 0
+                    self.fut = fut
+                try:
+                    if self.unix_fds and self.negotiate_unix_fd:
+                        ancdata = [
+                            (socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", self.unix_fds))
+                        ]
+                        self.offset += sock.sendmsg([self.buf[self.offset :]], ancdata)
+                        self.unix_fds = None  # sent with the first byte(s)
+                    else:
+                        self.offset += sock.send(self.buf[self.offset :])
+                except (BlockingIOError, InterruptedError):
+                    # nothing was written: wait until the socket is writable
+                    self.loop.add_writer(fd, self.write_callback)
+                    return
+                if self.offset < len(self.buf):
+                    self.loop.add_writer(fd, self.write_callback)
+                    return
+                self.buf = None
+                fut = self.fut
+                if fut is not None and not fut.done():
+                    fut.set_result(None)
+        except Exception as e:
+            fut = self.fut
+            if fut is not None and not fut.done():
+                if self.bus._user_disconnect:
+                    fut.set_result(None)
+                else:
+                    fut.set_exception(e)
+            self.bus._finalize(e)
+
+
+def _install_writer(bus: MessageBus) -> None:
+    """Replace the idle dbus-fast writer of a connected bus by a _Writer."""
+    old = bus._writer
+    if type(old) is _MessageWriter and not old.messages and old.buf is None:
+        bus._writer = _Writer(bus)
+
+
 async def connect(address: str | None = None, *, negotiate_unix_fd: bool = True) -> MessageBus:
     """Connect to a message bus (``Hello`` included) and return the connection.
 
@@ -577,7 +648,9 @@ async def connect(address: str | None = None, *, negotiate_unix_fd: bool = True)
     means the session bus from ``$DBUS_SESSION_BUS_ADDRESS``.
     """
     bus = MessageBus(bus_address=address, negotiate_unix_fd=negotiate_unix_fd)
-    return await bus.connect()
+    await bus.connect()
+    _install_writer(bus)
+    return bus
 
 
 _P2P_UNIQUE_NAME: Final = ":p2p"
@@ -640,20 +713,28 @@ class _PeerMessageBus(MessageBus):
         self._stream = stream
         self._fd = sock.fileno()
         try:
-            if server:
-                timeout = asyncio.timeout(self._auth_timeout)
-                try:
-                    async with timeout:
-                        unix_fd = await self._qdbusgen_server_auth(sock, uids)
-                except TimeoutError as e:
-                    if not timeout.expired():
-                        raise
-                    raise AuthTimeoutError("authentication timed out") from e
-            else:
-                await self._authenticate()
-                unix_fd = True  # AuthExternal fails unless the peer agreed
+            try:
+                if server:
+                    timeout = asyncio.timeout(self._auth_timeout)
+                    try:
+                        async with timeout:
+                            unix_fd = await self._qdbusgen_server_auth(sock, uids)
+                    except TimeoutError as e:
+                        if not timeout.expired():
+                            raise
+                        raise AuthTimeoutError("authentication timed out") from e
+                else:
+                    await self._authenticate()
+                    unix_fd = True  # AuthExternal fails unless the peer agreed
+            except AuthError:
+                raise
+            except (OSError, UnicodeError) as e:
+                # The peer hung up while we wrote (EPIPE, ECONNRESET) or sent
+                # bytes that are not text: one exception type for every way
+                # the handshake can fail.
+                raise AuthError(f"authentication failed: {e!r}") from e
             self._negotiate_unix_fd = unix_fd
-            self._writer = _MessageWriter(self)
+            self._writer = _Writer(self)
             self.unique_name = _P2P_UNIQUE_NAME
             self._loop.add_reader(
                 self._fd,
@@ -959,6 +1040,10 @@ _STANDARD_METHODS: Final = {
     INTROSPECTABLE_IFACE: {"Introspect": ""},
     PEER_IFACE: {"Ping": "", "GetMachineId": ""},
 }
+# Interfaces dbus-fast itself answers on every path (MessageBus._find_message_handler).
+_FAST_DEFAULT_IFACES: Final = frozenset(
+    {INTROSPECTABLE_IFACE, PEER_IFACE, PROPERTIES_IFACE, "org.freedesktop.DBus.ObjectManager"}
+)
 _SIG_V: Final = get_signature_tree("v")
 _SIG_S: Final = get_signature_tree("s")
 _SIG_ASV: Final = get_signature_tree("a{sv}")
@@ -1132,10 +1217,18 @@ class _BusRegistry:
         del self.owners[name]
         return w.rule
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any, what: str = "a D-Bus handler") -> None:
         task: asyncio.Task[None] = self.loop.create_task(coro)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self.tasks.discard(t)
+            if not t.cancelled():
+                exc = t.exception()
+                if exc is not None:
+                    _LOG.error("%s raised an exception", what, exc_info=exc)
+
+        task.add_done_callback(done)
 
     # -- message dispatch ----------------------------------------------
 
@@ -1144,10 +1237,26 @@ class _BusRegistry:
         if mtype is _METHOD_CALL:
             return self._on_call(msg)
         if mtype is _SIGNAL:
-            self._on_signal(msg)
+            if not self._on_signal(msg) and msg.unix_fds and self._is_last_handler():
+                # Nobody subscribed (or a wrong signature): dbus-fast drops
+                # the signal but would leave its fds open.
+                _drop_fds(msg)
+        elif (
+            msg.unix_fds
+            and msg.reply_serial not in self.bus._method_return_handlers
+            and self._is_last_handler()
+        ):
+            # A reply (or error) to no pending call: late, or unsolicited.
+            _drop_fds(msg)
         return None
 
-    def _on_signal(self, msg: Message) -> None:
+    def _is_last_handler(self) -> bool:
+        """True if no other message handler comes after us (so nobody else can want the message)."""
+        handlers = self.bus._user_message_handlers
+        return bool(handlers) and handlers[-1] is self
+
+    def _on_signal(self, msg: Message) -> bool:
+        """Deliver a signal; returns whether its fds were taken care of."""
         if (
             self.owners
             and msg.member == "NameOwnerChanged"
@@ -1160,7 +1269,7 @@ class _BusRegistry:
                 w.owner = body[2] or None
         lst = self.signals.get((msg.path, msg.interface, msg.member))  # type: ignore[arg-type]
         if not lst:
-            return
+            return False
         matched = []
         sender = msg.sender
         for h in lst:
@@ -1187,7 +1296,7 @@ class _BusRegistry:
                 continue
             matched.append(h)
         if not matched:
-            return
+            return False
         unix_fds = msg.unix_fds
         if unix_fds:
             bodies: list[list[Any]] = []
@@ -1200,7 +1309,7 @@ class _BusRegistry:
                 _LOG.warning("dropping signal %s.%s with bad fds: %s", msg.interface, msg.member, e)
                 for body in bodies:
                     _close_fds(set(_iter_fd_values(msg.signature_tree, body)))
-                return
+                return True
         else:
             bodies = [msg.body] * len(matched)
         for h, body in zip(matched, bodies):
@@ -1211,9 +1320,10 @@ class _BusRegistry:
             try:
                 result = h.deliver(body)
                 if asyncio.iscoroutine(result):
-                    self.spawn(result)
+                    self.spawn(result, f"signal callback for {msg.interface}.{msg.member}")
             except Exception:
                 _LOG.exception("signal callback for %s.%s raised", msg.interface, msg.member)
+        return True
 
     def _reply_error(self, msg: Message, name: str, text: str) -> bool:
         """Send an error reply (unless the caller asked for none).
@@ -1221,18 +1331,18 @@ class _BusRegistry:
         Never touches the message's fds: once they were handed to user code
         they belong to it.  Use _reject() before that point.
         """
-        if not (msg.flags.value & _NO_REPLY_BIT):
+        if not (msg.flags.value & _NO_REPLY_BIT) and self.bus.connected:
             _send(self.bus, Message.new_error(msg, name, text))
         return True
 
     def _reject(self, msg: Message, name: str, text: str) -> bool:
         """Refuse a call whose fds were not handed to anybody: close them, reply an error."""
         if msg.unix_fds:
-            _close_fds(msg.unix_fds)
+            _drop_fds(msg)
         return self._reply_error(msg, name, text)
 
     def _reply(self, msg: Message, signature: SignatureTree, body: list[Any]) -> None:
-        if msg.flags.value & _NO_REPLY_BIT:
+        if msg.flags.value & _NO_REPLY_BIT or not self.bus.connected:
             return
         _send(
             self.bus,
@@ -1261,7 +1371,14 @@ class _BusRegistry:
             if interface is None or interface == PEER_IFACE:
                 if member in ("Ping", "GetMachineId") and msg.signature == "":
                     return self._peer(msg)
-            return None
+            if path in self.bus._path_exports or not self._is_last_handler():
+                return None  # a dbus-fast ServiceInterface, or another handler after us
+            if interface in _FAST_DEFAULT_IFACES:
+                # dbus-fast answers these on any path; none of them takes fds
+                if msg.unix_fds:
+                    _drop_fds(msg)
+                return None
+            return self._reject(msg, ERROR_UNKNOWN_OBJECT, f"no object at path {path}")
         if interface is not None:
             obj = objs.get(interface)
             if obj is not None:
@@ -1349,18 +1466,33 @@ class _BusRegistry:
         if out_sig == "":
             body: list[Any] = []
         elif spec.multiple_out:
-            body = list(result)
+            try:
+                body = list(result)
+            except TypeError:
+                body = []  # not a tuple: refused below
+            if len(body) != len(spec.out_tree.types):
+                _LOG.error(
+                    "%s returned %r, not a tuple of %d values for %r",
+                    what,
+                    result,
+                    len(spec.out_tree.types),
+                    out_sig,
+                )
+                if spec.out_fds:
+                    _close_transfers(spec.out_tree, body)
+                self._reply_error(msg, ERROR_FAILED, f"{what} returned an invalid value")
+                return
         else:
             body = [result]
-        if msg.flags.value & _NO_REPLY_BIT:
-            if spec.out_fds:
-                _close_transfers(spec.out_tree, body)
-            return
         self._send_return(msg, spec.out_tree, spec.out_fds, body, what)
 
     def _send_return(
         self, msg: Message, tree: SignatureTree, may_fds: bool, body: list[Any], what: str
     ) -> None:
+        if msg.flags.value & _NO_REPLY_BIT or not self.bus.connected:
+            if may_fds:
+                _close_transfers(tree, body)
+            return
         fds: list[int] = []
         try:
             if may_fds:
@@ -1405,6 +1537,8 @@ class _BusRegistry:
         if msg.signature != expected:
             return self._reject(msg, ERROR_INVALID_ARGS, f"{member} expects signature {expected!r}")
         body = msg.body
+        if msg.unix_fds and member != "Set":
+            _drop_fds(msg)  # Get / GetAll take no fds
         iface_name: str = body[0]
         if iface_name == "":
             targets = list(objs.values())
@@ -1551,10 +1685,14 @@ class _BusRegistry:
         return "".join(parts)
 
     def _introspect(self, msg: Message, objs: dict[str, Any] | None) -> bool:
+        if msg.unix_fds:
+            _drop_fds(msg)
         self._reply(msg, _SIG_S, [self.introspection_xml(msg.path or "/")])
         return True
 
     def _peer(self, msg: Message) -> bool:
+        if msg.unix_fds:
+            _drop_fds(msg)
         if msg.member == "Ping":
             self._reply(msg, get_signature_tree(""), [])
             return True
@@ -1888,7 +2026,8 @@ class ProxyBase:
             _send(bus, msg, fds)
             return []
         try:
-            if fds or "h" in reply_signature:
+            if fds or "h" in reply_signature or "v" in reply_signature:
+                # also closes the fds of a reply that comes after a timeout
                 coro = _call_with_fds(bus, msg, fds)
             else:
                 coro = bus.call(msg)
