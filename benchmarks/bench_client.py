@@ -224,7 +224,13 @@ def process_cpu(pid: int) -> float:
     fallback when the kernel has no schedstat) only 10 ms ticks.
     """
     try:
-        return sum(int((t / "schedstat").read_bytes().split()[0]) for t in Path(f"/proc/{pid}/task").iterdir()) / 1e9
+        return (
+            sum(
+                int((t / "schedstat").read_bytes().split()[0])
+                for t in Path(f"/proc/{pid}/task").iterdir()
+            )
+            / 1e9
+        )
     except (OSError, ValueError, IndexError):
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rpartition(b")")[2].split()
@@ -261,7 +267,9 @@ async def _timed(row: Row, op: Op, count: int) -> float:
     return count / elapsed
 
 
-def raw_ops(bus: Any, service: str, path: str, big_path: str, small: bytes, big: bytes) -> dict[str, Op]:
+def raw_ops(
+    bus: Any, service: str, path: str, big_path: str, small: bytes, big: bytes
+) -> dict[str, Op]:
     """Hand-written dbus-fast calls: Message(...) with defaults, bus.call, an ERROR check."""
     from dbus_fast import Message, MessageType
 
@@ -274,7 +282,14 @@ def raw_ops(bus: Any, service: str, path: str, big_path: str, small: bytes, big:
 
     async def ping() -> str:
         reply = await bus.call(
-            Message(destination=service, path=path, interface=BENCH_IFACE, member="Ping", signature="s", body=[PING_TEXT])
+            Message(
+                destination=service,
+                path=path,
+                interface=BENCH_IFACE,
+                member="Ping",
+                signature="s",
+                body=[PING_TEXT],
+            )
         )
         return check(reply)[0]
 
@@ -293,7 +308,9 @@ def raw_ops(bus: Any, service: str, path: str, big_path: str, small: bytes, big:
 
     def save_at(p: str) -> Op:
         async def save() -> bytes:
-            reply = await bus.call(Message(destination=service, path=p, interface=VMSTATE_IFACE, member="Save"))
+            reply = await bus.call(
+                Message(destination=service, path=p, interface=VMSTATE_IFACE, member="Save")
+            )
             return check(reply)[0]
 
         return save
@@ -301,7 +318,14 @@ def raw_ops(bus: Any, service: str, path: str, big_path: str, small: bytes, big:
     def load_of(data: bytes) -> Op:
         async def load() -> None:
             reply = await bus.call(
-                Message(destination=service, path=path, interface=VMSTATE_IFACE, member="Load", signature="ay", body=[data])
+                Message(
+                    destination=service,
+                    path=path,
+                    interface=VMSTATE_IFACE,
+                    member="Load",
+                    signature="ay",
+                    body=[data],
+                )
             )
             check(reply)
 
@@ -348,9 +372,11 @@ def checked_transfer(op: Op, size: int) -> Op:
 
 
 def build_rows(variants: dict[str, dict[str, Op]], quick: bool) -> list[Row]:
-    n = {"seq": 300, "inflight": 500, "prop": 200, "small": 3, "big": 1} if quick else {
-        "seq": 3000, "inflight": 5000, "prop": 2000, "small": 20, "big": 2
-    }
+    n = (
+        {"seq": 300, "inflight": 500, "prop": 200, "small": 3, "big": 1}
+        if quick
+        else {"seq": 3000, "inflight": 5000, "prop": 2000, "small": 20, "big": 2}
+    )
     rows = [
         Row("Ping, sequential", "calls/s", "seq", n["seq"]),
         Row("Ping, 64 in flight", "calls/s", "inflight", n["inflight"]),
@@ -378,7 +404,9 @@ async def sanity(variants: dict[str, dict[str, Op]]) -> None:
         assert len(await ops["save"]()) == SMALL, name
 
 
-async def client(address: str, stubs: Path, repeat: int, quick: bool, gen_pid: int, fast_pid: int) -> list[Row]:
+async def client(
+    address: str, stubs: Path, repeat: int, quick: bool, gen_pid: int, fast_pid: int
+) -> list[Row]:
     sys.path.insert(0, str(stubs))
     from bench_vmstate import _runtime
 
@@ -397,12 +425,16 @@ async def client(address: str, stubs: Path, repeat: int, quick: bool, gen_pid: i
     # warm-up: every operation a few times (imports, caches, first-call paths)
     for row in rows:
         for name in names:
-            await measure(row, row.ops[name], min(row.count, 50 if row.size == 0 else 1), server_pid[name])
+            await measure(
+                row, row.ops[name], min(row.count, 50 if row.size == 0 else 1), server_pid[name]
+            )
     for r in range(repeat):
         order = names[r % len(names) :] + names[: r % len(names)]
         for row in rows:
             for name in order:
-                rate, client_us, server_us = await measure(row, row.ops[name], row.count, server_pid[name])
+                rate, client_us, server_us = await measure(
+                    row, row.ops[name], row.count, server_pid[name]
+                )
                 row.results.setdefault(name, []).append(rate)
                 row.client_cpu.setdefault(name, []).append(client_us)
                 row.server_cpu.setdefault(name, []).append(server_us)
@@ -413,7 +445,9 @@ async def client(address: str, stubs: Path, repeat: int, quick: bool, gen_pid: i
 
 def start_server(args: list[str]) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -436,7 +470,16 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 def generate_stubs(out: Path) -> None:
     for xml, package in ((VMSTATE_XML, "bench_vmstate"), (BENCH_XML, "bench_ping")):
         subprocess.run(
-            [sys.executable, "-m", "qdbusgen", "generate", str(xml), "-o", str(out / package), "-q"],
+            [
+                sys.executable,
+                "-m",
+                "qdbusgen",
+                "generate",
+                str(xml),
+                "-o",
+                str(out / package),
+                "-q",
+            ],
             cwd=ROOT,
             check=True,
         )
@@ -456,7 +499,9 @@ def print_table(
 ) -> None:
     print(title)
     head = f"{'row':<22}{'unit':<8}" + "".join(f"{h:>11}" for _, h in cols)
-    head += "".join(f"  {h:<17}" for *_, h in ratios) + "".join(f"{'cpu ' + h:>15}" for _, h in cols)
+    head += "".join(f"  {h:<17}" for *_, h in ratios) + "".join(
+        f"{'cpu ' + h:>15}" for _, h in cols
+    )
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -470,7 +515,9 @@ def print_table(
 
 
 def report(rows: list[Row], repeat: int, started: float, load_before: tuple[float, ...]) -> None:
-    daemon = subprocess.run(["dbus-daemon", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    daemon = subprocess.run(
+        ["dbus-daemon", "--version"], capture_output=True, text=True
+    ).stdout.splitlines()[0]
     counts = ", ".join(f"{r.label} x{r.count}" for r in rows)
     print(f"{repeat} rounds, variants alternating in rotating order; median per cell")
     print(f"per round: {counts}")
@@ -500,9 +547,17 @@ def report(rows: list[Row], repeat: int, started: float, load_before: tuple[floa
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smoke run: small counts, 2 rounds (well under a minute)")
-    ap.add_argument("--repeat", type=int, help="rounds (default 7, or 2 with --quick); the median is reported")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: small counts, 2 rounds (well under a minute)",
+    )
+    ap.add_argument(
+        "--repeat", type=int, help="rounds (default 7, or 2 with --quick); the median is reported"
+    )
     ap.add_argument("--serve", choices=["generated", "fast"], help=argparse.SUPPRESS)
     ap.add_argument("--address", help=argparse.SUPPRESS)
     ap.add_argument("--stubs", type=Path, help=argparse.SUPPRESS)
@@ -517,7 +572,9 @@ def main() -> int:
     from tests.dbus_harness import dbus_daemon_available, private_bus
 
     if not dbus_daemon_available():
-        print("dbus-daemon not found; install it with: apt-get install dbus-daemon", file=sys.stderr)
+        print(
+            "dbus-daemon not found; install it with: apt-get install dbus-daemon", file=sys.stderr
+        )
         return 2
     repeat = args.repeat or (2 if args.quick else 7)
     started = time.monotonic()
@@ -527,11 +584,15 @@ def main() -> int:
         generate_stubs(stubs)
         with private_bus(Path(tmp) / "bus") as bus:
             servers = [
-                start_server(["--serve", "generated", "--address", bus.address, "--stubs", str(stubs)]),
+                start_server(
+                    ["--serve", "generated", "--address", bus.address, "--stubs", str(stubs)]
+                ),
                 start_server(["--serve", "fast", "--address", bus.address]),
             ]
             try:
-                rows = asyncio.run(client(bus.address, stubs, repeat, args.quick, servers[0].pid, servers[1].pid))
+                rows = asyncio.run(
+                    client(bus.address, stubs, repeat, args.quick, servers[0].pid, servers[1].pid)
+                )
             finally:
                 for proc in servers:
                     stop_server(proc)

@@ -56,9 +56,13 @@ def time_pass(files: list[Path], fn: Callable[[Path], int]) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("dirs", nargs="*", type=Path, default=DEFAULT_DIRS)
-    ap.add_argument("--repeat", type=int, default=9, help="repetitions (default 9); the median is reported")
+    ap.add_argument(
+        "--repeat", type=int, default=9, help="repetitions (default 9); the median is reported"
+    )
     args = ap.parse_args()
     files = sorted(f for d in args.dirs if d.is_dir() for f in d.rglob("*.xml"))
     if not files:
@@ -75,10 +79,16 @@ def main() -> int:
         base.append(time_pass(files, lxml_one))
     ours_med, base_med = statistics.median(ours), statistics.median(base)
     print(f"corpus: {len(files)} files, {size / 1024:.0f} KiB; {args.repeat} repetitions, median")
-    print(f"qdbusgen parse + validate: {ours_med * 1000:8.1f} ms  ({ours_med / len(files) * 1e6:7.0f} us/file, {size / 1024 / 1024 / ours_med:5.1f} MiB/s)")
-    print(f"plain lxml.etree.parse:    {base_med * 1000:8.1f} ms  ({base_med / len(files) * 1e6:7.0f} us/file, {size / 1024 / 1024 / base_med:5.1f} MiB/s)")
+    print(
+        f"qdbusgen parse + validate: {ours_med * 1000:8.1f} ms  ({ours_med / len(files) * 1e6:7.0f} us/file, {size / 1024 / 1024 / ours_med:5.1f} MiB/s)"
+    )
+    print(
+        f"plain lxml.etree.parse:    {base_med * 1000:8.1f} ms  ({base_med / len(files) * 1e6:7.0f} us/file, {size / 1024 / 1024 / base_med:5.1f} MiB/s)"
+    )
     print(f"ratio: {ours_med / base_med:.1f}x")
-    print(f"(min/max qdbusgen {min(ours) * 1000:.1f}/{max(ours) * 1000:.1f} ms, lxml {min(base) * 1000:.1f}/{max(base) * 1000:.1f} ms; Python {sys.version.split()[0]}, lxml {etree.__version__})")
+    print(
+        f"(min/max qdbusgen {min(ours) * 1000:.1f}/{max(ours) * 1000:.1f} ms, lxml {min(base) * 1000:.1f}/{max(base) * 1000:.1f} ms; Python {sys.version.split()[0]}, lxml {etree.__version__})"
+    )
     return 0
 
 

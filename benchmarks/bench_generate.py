@@ -65,7 +65,9 @@ GDBUS_CODEGEN = "/usr/bin/gdbus-codegen"
 def preprocess(source: Path, target: Path) -> tuple[int, int]:
     """Write ``source`` without the children that DEFINES leave out and without the
     conditional processing instructions; returns (instructions, elements) removed."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, remove_pis=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, remove_comments=False, remove_pis=False
+    )
     tree = etree.parse(str(source), parser)
     removed_pis = removed_elements = 0
 
@@ -94,10 +96,17 @@ def check_equivalent(original: Path, copy: Path) -> int:
     a = render_files([original], package="qemu_display", defines=DEFINES)
     b = render_files([copy], package="qemu_display", defines=DEFINES)
     if not a.ok or not b.ok:
-        raise SystemExit("qdbusgen refused one of the inputs: " + "; ".join(d.format() for d in (*a.diagnostics, *b.diagnostics) if d.severity.name == "ERROR"))
+        raise SystemExit(
+            "qdbusgen refused one of the inputs: "
+            + "; ".join(
+                d.format() for d in (*a.diagnostics, *b.diagnostics) if d.severity.name == "ERROR"
+            )
+        )
     if dict(a.files) != dict(b.files):
         differ = sorted(k for k in set(a.files) | set(b.files) if a.files.get(k) != b.files.get(k))
-        raise SystemExit(f"the preprocessed copy does not generate the same package (differs: {', '.join(differ)})")
+        raise SystemExit(
+            f"the preprocessed copy does not generate the same package (differs: {', '.join(differ)})"
+        )
     return len(a.files)
 
 
@@ -130,14 +139,22 @@ def run_subprocess(argv: list[str], cwd: Path, env: dict[str, str] | None = None
     proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')}")
+        raise SystemExit(
+            f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')}"
+        )
     return elapsed
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("xml", nargs="?", type=Path, default=DEFAULT_XML)
-    ap.add_argument("--repeat", type=int, help="repetitions (default 9, or 3 with --quick); the median is reported")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        help="repetitions (default 9, or 3 with --quick); the median is reported",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 repetitions")
     args = ap.parse_args()
     repeat = args.repeat or (3 if args.quick else 9)
@@ -148,7 +165,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    gdbus = GDBUS_CODEGEN if os.access(GDBUS_CODEGEN, os.X_OK) else str(shutil.which("gdbus-codegen"))
+    gdbus = (
+        GDBUS_CODEGEN if os.access(GDBUS_CODEGEN, os.X_OK) else str(shutil.which("gdbus-codegen"))
+    )
     source = args.xml.resolve()
     if not source.is_file():
         print(f"no such file: {source}", file=sys.stderr)
@@ -168,13 +187,33 @@ def main() -> int:
         def gdbus_run() -> float:
             out = tmp / f"g{next(counter)}"
             out.mkdir()
-            return run_subprocess([gdbus, "--generate-c-code", "dbus-display1", "--interface-prefix", "org.qemu.", str(pre)], out)
+            return run_subprocess(
+                [
+                    gdbus,
+                    "--generate-c-code",
+                    "dbus-display1",
+                    "--interface-prefix",
+                    "org.qemu.",
+                    str(pre),
+                ],
+                out,
+            )
 
         def cli_run(cache_dir: Path | None) -> Callable[[], float]:
             def run() -> float:
                 out = tmp / f"q{next(counter)}" / "qemu_display"
                 out.parent.mkdir()
-                argv = [sys.executable, "-m", "qdbusgen", "generate", str(source), "--define", "HOST_OS=linux", "-o", str(out)]
+                argv = [
+                    sys.executable,
+                    "-m",
+                    "qdbusgen",
+                    "generate",
+                    str(source),
+                    "--define",
+                    "HOST_OS=linux",
+                    "-o",
+                    str(out),
+                ]
                 return run_subprocess(argv, ROOT, cache_env(cache_dir))
 
             return run
@@ -234,10 +273,17 @@ def main() -> int:
     for name in names:
         t = times[name]
         med = statistics.median(t)
-        print(f"{name:<24}{med * 1000:10.0f}{min(t) * 1000:9.0f}{max(t) * 1000:9.0f}{med / base:17.2f}x")
-    gdbus_version = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Version}", "libglib2.0-dev-bin"], capture_output=True, text=True
-    ).stdout or "unknown"
+        print(
+            f"{name:<24}{med * 1000:10.0f}{min(t) * 1000:9.0f}{max(t) * 1000:9.0f}{med / base:17.2f}x"
+        )
+    gdbus_version = (
+        subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", "libglib2.0-dev-bin"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        or "unknown"
+    )
     print()
     print(
         f"(Python {sys.version.split()[0]}; gdbus-codegen from libglib2.0-dev-bin {gdbus_version}; "

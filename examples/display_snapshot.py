@@ -75,14 +75,47 @@ GENERATE_HINT = (
 # QEMU key numbers ("qnum": PC scancode set 1, 0x80 added for E0-prefixed keys), by the
 # names of QEMU's sendkey command.
 KEYS: dict[str, int] = {
-    "esc": 0x01, "minus": 0x0C, "equal": 0x0D, "backspace": 0x0E, "tab": 0x0F,
-    "bracket_left": 0x1A, "bracket_right": 0x1B, "ret": 0x1C, "ctrl": 0x1D, "semicolon": 0x27,
-    "apostrophe": 0x28, "grave_accent": 0x29, "shift": 0x2A, "backslash": 0x2B, "comma": 0x33,
-    "dot": 0x34, "slash": 0x35, "shift_r": 0x36, "asterisk": 0x37, "alt": 0x38, "spc": 0x39,
-    "caps_lock": 0x3A, "num_lock": 0x45, "scroll_lock": 0x46, "f11": 0x57, "f12": 0x58,
-    "ctrl_r": 0x9D, "alt_r": 0xB8, "home": 0xC7, "up": 0xC8, "pgup": 0xC9, "left": 0xCB,
-    "right": 0xCD, "end": 0xCF, "down": 0xD0, "pgdn": 0xD1, "insert": 0xD2, "delete": 0xD3,
-    "meta_l": 0xDB, "meta_r": 0xDC, "menu": 0xDD,
+    "esc": 0x01,
+    "minus": 0x0C,
+    "equal": 0x0D,
+    "backspace": 0x0E,
+    "tab": 0x0F,
+    "bracket_left": 0x1A,
+    "bracket_right": 0x1B,
+    "ret": 0x1C,
+    "ctrl": 0x1D,
+    "semicolon": 0x27,
+    "apostrophe": 0x28,
+    "grave_accent": 0x29,
+    "shift": 0x2A,
+    "backslash": 0x2B,
+    "comma": 0x33,
+    "dot": 0x34,
+    "slash": 0x35,
+    "shift_r": 0x36,
+    "asterisk": 0x37,
+    "alt": 0x38,
+    "spc": 0x39,
+    "caps_lock": 0x3A,
+    "num_lock": 0x45,
+    "scroll_lock": 0x46,
+    "f11": 0x57,
+    "f12": 0x58,
+    "ctrl_r": 0x9D,
+    "alt_r": 0xB8,
+    "home": 0xC7,
+    "up": 0xC8,
+    "pgup": 0xC9,
+    "left": 0xCB,
+    "right": 0xCD,
+    "end": 0xCF,
+    "down": 0xD0,
+    "pgdn": 0xD1,
+    "insert": 0xD2,
+    "delete": 0xD3,
+    "meta_l": 0xDB,
+    "meta_r": 0xDC,
+    "menu": 0xDD,
 }
 KEYS.update({str(d): 0x01 + d for d in range(1, 10)})  # "1" = 0x02 ... "9" = 0x0a
 KEYS["0"] = 0x0B
@@ -110,7 +143,9 @@ def parse_keys(spec: str) -> list[list[int]]:
             try:
                 code = int(name, 0)
             except ValueError:
-                raise ValueError(f"unknown key {key!r} (a sendkey name such as ret, esc, a, f1, or a number)") from None
+                raise ValueError(
+                    f"unknown key {key!r} (a sendkey name such as ret, esc, a, f1, or a number)"
+                ) from None
             if not 0 < code < 0x100:
                 raise ValueError(f"key number {key!r} is out of range (1..255)")
             combo.append(code)
@@ -164,13 +199,15 @@ class Frame:
         return self.scanouts > 0
 
     def _grow(self, width: int, height: int) -> None:
-        width, height = min(max(width, self.canvas_w), MAX_SIDE), min(max(height, self.canvas_h), MAX_SIDE)
+        width, height = min(max(width, self.canvas_w), MAX_SIDE), min(
+            max(height, self.canvas_h), MAX_SIDE
+        )
         if (width, height) == (self.canvas_w, self.canvas_h):
             return
         canvas = bytearray(width * height * 3)
         row = self.canvas_w * 3
         for y in range(min(self.canvas_h, height)):
-            canvas[y * width * 3:y * width * 3 + row] = self.canvas[y * row:(y + 1) * row]
+            canvas[y * width * 3 : y * width * 3 + row] = self.canvas[y * row : (y + 1) * row]
         self.canvas, self.canvas_w, self.canvas_h = canvas, width, height
 
     def resize(self, width: int, height: int) -> None:
@@ -188,19 +225,26 @@ class Frame:
         returning to a known state does not count as a change, so such a picture settles.
         """
         self.changes += 1
-        digest = hashlib.blake2b(self.canvas, digest_size=16, key=struct.pack(">4I", self.width, self.height,
-                                                                              self.canvas_w, self.canvas_h)).digest()
+        digest = hashlib.blake2b(
+            self.canvas,
+            digest_size=16,
+            key=struct.pack(">4I", self.width, self.height, self.canvas_w, self.canvas_h),
+        ).digest()
         if digest not in self._seen:
             if len(self._seen) > 4096:
                 self._seen.clear()
             self._seen.add(digest)
             self.last_change = time.monotonic()
 
-    def _draw(self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes) -> bool:
+    def _draw(
+        self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes
+    ) -> bool:
         if width <= 0 or height <= 0:
             return False
         if stride < width * 4 or len(data) < stride * (height - 1) + width * 4:
-            raise ValueError(f"{len(data)} bytes with stride {stride} cannot hold {width}x{height} pixels")
+            raise ValueError(
+                f"{len(data)} bytes with stride {stride} cannot hold {width}x{height} pixels"
+            )
         r, g, b = channel_offsets(pixman_format)
         # clip to the canvas limit (and to non-negative coordinates)
         x0, y0 = max(x, 0), max(y, 0)
@@ -214,18 +258,20 @@ class Frame:
         row_bytes = self.canvas_w * 3
         for cy in range(y0, y1):
             start = (cy - y) * stride + (x0 - x) * 4
-            src = data[start:start + cols * 4]
+            src = data[start : start + cols * 4]
             rgb[0::3] = src[r::4]
             rgb[1::3] = src[g::4]
             rgb[2::3] = src[b::4]
             at = cy * row_bytes + x0 * 3
             if not changed and cy < self.height and x0 < self.width:
                 visible = (min(x1, self.width) - x0) * 3
-                changed = self.canvas[at:at + visible] != rgb[:visible]
-            self.canvas[at:at + cols * 3] = rgb
+                changed = self.canvas[at : at + visible] != rgb[:visible]
+            self.canvas[at : at + cols * 3] = rgb
         return changed
 
-    def scanout(self, width: int, height: int, stride: int, pixman_format: int, data: bytes) -> None:
+    def scanout(
+        self, width: int, height: int, stride: int, pixman_format: int, data: bytes
+    ) -> None:
         if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
             raise ValueError(f"Scanout size {width}x{height} is out of range")
         channel_offsets(pixman_format)  # refuse unsupported formats before replacing the picture
@@ -239,7 +285,9 @@ class Frame:
         self._changed()
         self.first_frame.set()
 
-    def update(self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes) -> None:
+    def update(
+        self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes
+    ) -> None:
         if not self.ready:
             raise ValueError("Update before the first Scanout")
         self.updates += 1
@@ -252,8 +300,10 @@ class Frame:
         row = self.width * 3
         stride = self.canvas_w * 3
         if stride == row:
-            return bytes(self.canvas[:row * self.height])
-        return b"".join(bytes(self.canvas[y * stride:y * stride + row]) for y in range(self.height))
+            return bytes(self.canvas[: row * self.height])
+        return b"".join(
+            bytes(self.canvas[y * stride : y * stride + row]) for y in range(self.height)
+        )
 
 
 def png_bytes(width: int, height: int, rgb: bytes) -> bytes:
@@ -261,13 +311,22 @@ def png_bytes(width: int, height: int, rgb: bytes) -> bytes:
     if len(rgb) != width * height * 3:
         raise ValueError(f"{len(rgb)} bytes are not {width}x{height} RGB pixels")
     row = width * 3
-    raw = b"".join(b"\x00" + rgb[y * row:(y + 1) * row] for y in range(height))
+    raw = b"".join(b"\x00" + rgb[y * row : (y + 1) * row] for y in range(height))
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour, no interlace
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    header = struct.pack(
+        ">IIBBBBB", width, height, 8, 2, 0, 0, 0
+    )  # 8 bits, truecolour, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def write_png(path: Path, width: int, height: int, rgb: bytes) -> None:
@@ -300,13 +359,25 @@ def qmp_add_display_client(qmp_path: str, fd: int, timeout: float = 10.0) -> Non
                 if "event" in message:
                     continue
                 if "error" in message:
-                    raise RuntimeError(f"QMP error: {message['error'].get('desc', message['error'])}")
+                    raise RuntimeError(
+                        f"QMP error: {message['error'].get('desc', message['error'])}"
+                    )
                 return message
 
-        def execute(command: str, arguments: dict[str, Any] | None = None, fds: tuple[int, ...] = ()) -> None:
-            data = json.dumps({"execute": command, **({"arguments": arguments} if arguments else {})}).encode() + b"\n"
+        def execute(
+            command: str, arguments: dict[str, Any] | None = None, fds: tuple[int, ...] = ()
+        ) -> None:
+            data = (
+                json.dumps(
+                    {"execute": command, **({"arguments": arguments} if arguments else {})}
+                ).encode()
+                + b"\n"
+            )
             if fds:
-                sent = sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
+                sent = sock.sendmsg(
+                    [data],
+                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())],
+                )
                 data = data[sent:]
             if data:
                 sock.sendall(data)
@@ -329,7 +400,9 @@ def require_generated() -> None:
     try:
         importlib.import_module("qemu_display")
     except ImportError as exc:
-        sys.exit(f"display_snapshot: cannot import the generated package 'qemu_display' ({exc});\n{GENERATE_HINT}")
+        sys.exit(
+            f"display_snapshot: cannot import the generated package 'qemu_display' ({exc});\n{GENERATE_HINT}"
+        )
 
 
 def make_listener(frame: Frame) -> qemu_display.ListenerServer:
@@ -340,24 +413,44 @@ def make_listener(frame: Frame) -> qemu_display.ListenerServer:
         def __init__(self) -> None:
             self.frame = frame
 
-        async def scanout(self, width: int, height: int, stride: int, pixman_format: int, data: bytes) -> None:
+        async def scanout(
+            self, width: int, height: int, stride: int, pixman_format: int, data: bytes
+        ) -> None:
             try:
                 self.frame.scanout(width, height, stride, pixman_format, data)
             except ValueError as exc:
                 raise gen.DBusError(ERROR_INVALID_ARGS, str(exc)) from None
 
         async def update(
-            self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes
+            self,
+            x: int,
+            y: int,
+            width: int,
+            height: int,
+            stride: int,
+            pixman_format: int,
+            data: bytes,
         ) -> None:
             try:
                 self.frame.update(x, y, width, height, stride, pixman_format, data)
             except ValueError as exc:
                 raise gen.DBusError(ERROR_INVALID_ARGS, str(exc)) from None
 
-        async def scanout_dmabuf(self, dmabuf: int, width: int, height: int, stride: int, fourcc: int,
-                                 modifier: int, y0_top: bool) -> None:
+        async def scanout_dmabuf(
+            self,
+            dmabuf: int,
+            width: int,
+            height: int,
+            stride: int,
+            fourcc: int,
+            modifier: int,
+            y0_top: bool,
+        ) -> None:
             os.close(dmabuf)  # a received fd belongs to us; this client cannot map DMABUFs
-            raise gen.DBusError(ERROR_NOT_SUPPORTED, "this listener takes Scanout/Update only (run QEMU without gl=on)")
+            raise gen.DBusError(
+                ERROR_NOT_SUPPORTED,
+                "this listener takes Scanout/Update only (run QEMU without gl=on)",
+            )
 
         async def update_dmabuf(self, x: int, y: int, width: int, height: int) -> None:
             raise gen.DBusError(ERROR_NOT_SUPPORTED, "no DMABUF scanout")
@@ -368,7 +461,9 @@ def make_listener(frame: Frame) -> qemu_display.ListenerServer:
         async def mouse_set(self, x: int, y: int, on: int) -> None:
             pass
 
-        async def cursor_define(self, width: int, height: int, hot_x: int, hot_y: int, data: bytes) -> None:
+        async def cursor_define(
+            self, width: int, height: int, hot_x: int, hot_y: int, data: bytes
+        ) -> None:
             pass
 
         async def get_interfaces(self) -> list[str]:
@@ -377,7 +472,10 @@ def make_listener(frame: Frame) -> qemu_display.ListenerServer:
     return FrameListener()
 
 
-NOT_THERE_YET = {"org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"}
+NOT_THERE_YET = {
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.NameHasNoOwner",
+}
 
 
 async def read_vm(vm: qemu_display.VMProxy, connect_timeout: float) -> dict[str, Any]:
@@ -392,7 +490,11 @@ async def read_vm(vm: qemu_display.VMProxy, connect_timeout: float) -> dict[str,
             if exc.name not in NOT_THERE_YET or time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.05)  # QEMU has not taken org.qemu on the bus yet
-    return {"name": name, "uuid": await vm.get_uuid(), "console_ids": list(await vm.get_console_ids())}
+    return {
+        "name": name,
+        "uuid": await vm.get_uuid(),
+        "console_ids": list(await vm.get_console_ids()),
+    }
 
 
 async def read_console(console: qemu_display.ConsoleProxy) -> dict[str, Any]:
@@ -432,17 +534,29 @@ async def run(args: argparse.Namespace) -> int:
         ids = vm_info["console_ids"]
         console_id = args.console if args.console is not None else (ids[0] if ids else 0)
         if console_id not in ids:
-            emit("error", stage="console", reason=f"console {console_id} does not exist (ConsoleIDs {ids})")
+            emit(
+                "error",
+                stage="console",
+                reason=f"console {console_id} does not exist (ConsoleIDs {ids})",
+            )
             return 2
         console_path = f"/org/qemu/Display1/Console_{console_id}"
         console = gen.ConsoleProxy(bus, service, console_path, timeout=timeout)
         console_info = await read_console(console)
-        emit("connected", mode="p2p" if args.qmp else "bus", vm=vm_info, console=console_info, path=console_path)
+        emit(
+            "connected",
+            mode="p2p" if args.qmp else "bus",
+            vm=vm_info,
+            console=console_info,
+            path=console_path,
+        )
 
         frame = Frame()
         size_changes: list[tuple[int, int]] = []
 
-        def on_properties(changed: qemu_display.ConsolePropertiesChanged, invalidated: list[str]) -> None:
+        def on_properties(
+            changed: qemu_display.ConsolePropertiesChanged, invalidated: list[str]
+        ) -> None:
             if "Width" in changed or "Height" in changed:
                 width = changed.get("Width", frame.width or console_info["width"])
                 height = changed.get("Height", frame.height or console_info["height"])
@@ -457,7 +571,9 @@ async def run(args: argparse.Namespace) -> int:
         listener = make_listener(frame)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            await console.register_listener(gen.UnixFD(theirs.fileno()))  # the runtime sends a dup of it
+            await console.register_listener(
+                gen.UnixFD(theirs.fileno())
+            )  # the runtime sends a dup of it
         except BaseException:
             ours.close()
             raise
@@ -502,19 +618,37 @@ async def run(args: argparse.Namespace) -> int:
         # The console's own size is authoritative for the picture.
         console_info.update(await read_console(console))
         frame.resize(console_info["width"], console_info["height"])
-        modifiers = await gen.KeyboardProxy(bus, service, console_path, timeout=timeout).get_modifiers()
+        modifiers = await gen.KeyboardProxy(
+            bus, service, console_path, timeout=timeout
+        ).get_modifiers()
         await subscription.cancel()
         output = Path(args.output)
         try:
             write_png(output, frame.width, frame.height, frame.rgb())
         except OSError as exc:
-            emit("error", stage="write", output=str(output), reason=f"{exc.strerror or exc}: {exc.filename or output}")
+            emit(
+                "error",
+                stage="write",
+                output=str(output),
+                reason=f"{exc.strerror or exc}: {exc.filename or output}",
+            )
             return 2
         emit(
-            "snapshot", output=str(output), width=frame.width, height=frame.height, reason=reason,
-            elapsed=round(time.monotonic() - started, 3), scanouts=frame.scanouts, updates=frame.updates,
-            changes=frame.changes, size_changes=size_changes, disabled=frame.disabled, keys=sent_keys,
-            modifiers=modifiers, vm=vm_info, console=console_info,
+            "snapshot",
+            output=str(output),
+            width=frame.width,
+            height=frame.height,
+            reason=reason,
+            elapsed=round(time.monotonic() - started, 3),
+            scanouts=frame.scanouts,
+            updates=frame.updates,
+            changes=frame.changes,
+            size_changes=size_changes,
+            disabled=frame.disabled,
+            keys=sent_keys,
+            modifiers=modifiers,
+            vm=vm_info,
+            console=console_info,
         )
         return 0
     finally:
@@ -532,27 +666,62 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="display_snapshot.py",
         description="Save a PNG of a QEMU console (-display dbus) using the org.qemu.Display1 stubs generated by qdbusgen.",
-        epilog=GENERATE_HINT.replace("generate it first and put", "It needs the generated package qemu_display: generate it and put"),
+        epilog=GENERATE_HINT.replace(
+            "generate it first and put",
+            "It needs the generated package qemu_display: generate it and put",
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--address", help="D-Bus address of the bus QEMU was given with -display dbus,addr=ADDRESS")
-    where.add_argument("--qmp", metavar="SOCKET", help="QMP socket of a VM started with -display dbus,p2p=yes "
-                       "(a QMP monitor nobody else is connected to)")
-    parser.add_argument("-o", "--output", default="snapshot.png", help="PNG file to write (default: %(default)s)")
-    parser.add_argument("--console", type=int, help="console number (default: the first of ConsoleIDs)")
-    parser.add_argument("--wait", type=float, default=10.0,
-                        help="write the picture after at most this many seconds (after typing --keys, "
-                        "at least --settle more) (default: %(default)s)")
-    parser.add_argument("--settle", type=float, default=1.0,
-                        help="... or as soon as it has shown nothing new for this many seconds; "
-                        "a blinking cursor does not count (default: %(default)s)")
-    parser.add_argument("--keys", help='keys to type once the picture has settled, e.g. "ret" or "ctrl-alt-delete 0x1c" '
-                        '(sendkey names or QEMU key numbers; - presses keys together)')
-    parser.add_argument("--key-delay", type=float, default=0.05, help="pause after each key (default: %(default)s)")
-    parser.add_argument("--connect-timeout", type=float, default=10.0,
-                        help="how long to wait for QEMU to own org.qemu on the bus (default: %(default)s)")
-    parser.add_argument("--call-timeout", type=float, default=10.0, help="timeout of each D-Bus call (default: %(default)s)")
+    where.add_argument(
+        "--address", help="D-Bus address of the bus QEMU was given with -display dbus,addr=ADDRESS"
+    )
+    where.add_argument(
+        "--qmp",
+        metavar="SOCKET",
+        help="QMP socket of a VM started with -display dbus,p2p=yes "
+        "(a QMP monitor nobody else is connected to)",
+    )
+    parser.add_argument(
+        "-o", "--output", default="snapshot.png", help="PNG file to write (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--console", type=int, help="console number (default: the first of ConsoleIDs)"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        help="write the picture after at most this many seconds (after typing --keys, "
+        "at least --settle more) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=1.0,
+        help="... or as soon as it has shown nothing new for this many seconds; "
+        "a blinking cursor does not count (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keys",
+        help='keys to type once the picture has settled, e.g. "ret" or "ctrl-alt-delete 0x1c" '
+        "(sendkey names or QEMU key numbers; - presses keys together)",
+    )
+    parser.add_argument(
+        "--key-delay", type=float, default=0.05, help="pause after each key (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        help="how long to wait for QEMU to own org.qemu on the bus (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--call-timeout",
+        type=float,
+        default=10.0,
+        help="timeout of each D-Bus call (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.keys:
         try:
@@ -571,7 +740,12 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run(args))
     except KeyboardInterrupt:
         return 130
-    except (OSError, RuntimeError, ValueError, gen.DBusError) as exc:  # no VM there, QMP refused, bus error ...
+    except (
+        OSError,
+        RuntimeError,
+        ValueError,
+        gen.DBusError,
+    ) as exc:  # no VM there, QMP refused, bus error ...
         emit("error", stage="run", reason=f"{type(exc).__name__}: {exc}")
         return 2
 

@@ -94,19 +94,27 @@ def encode_state(payload: bytes) -> bytes:
 def decode_state(data: bytes) -> bytes:
     """The payload of a record written by :func:`encode_state`; StateError for anything else."""
     if len(data) > QEMU_SIZE_LIMIT:
-        raise StateError(f"{len(data)} bytes is more than QEMU's limit of {QEMU_SIZE_LIMIT}", ERROR_TOO_LARGE)
+        raise StateError(
+            f"{len(data)} bytes is more than QEMU's limit of {QEMU_SIZE_LIMIT}", ERROR_TOO_LARGE
+        )
     if len(data) < HEADER.size:
         raise StateError(f"{len(data)} bytes is shorter than the {HEADER.size}-byte header")
     magic, version, flags, length, crc = HEADER.unpack_from(data)
     if magic != MAGIC:
-        raise StateError(f"bad magic {magic!r} (expected {MAGIC!r}): not a state saved by this helper")
+        raise StateError(
+            f"bad magic {magic!r} (expected {MAGIC!r}): not a state saved by this helper"
+        )
     if version != VERSION:
-        raise StateError(f"format version {version} is not supported (this helper reads version {VERSION})")
+        raise StateError(
+            f"format version {version} is not supported (this helper reads version {VERSION})"
+        )
     if flags != 0:
         raise StateError(f"unknown flags 0x{flags:04x}")
     if length != len(data) - HEADER.size:
-        raise StateError(f"header says {length} bytes of payload, the record has {len(data) - HEADER.size}")
-    payload = bytes(data[HEADER.size:])
+        raise StateError(
+            f"header says {length} bytes of payload, the record has {len(data) - HEADER.size}"
+        )
+    payload = bytes(data[HEADER.size :])
     if zlib.crc32(payload) != crc:
         raise StateError("payload checksum mismatch: the record is corrupt")
     return payload
@@ -154,13 +162,17 @@ def require_generated() -> None:
     try:
         importlib.import_module("qemu_vmstate")
     except ImportError as exc:
-        sys.exit(f"vmstate_helper: cannot import the generated package 'qemu_vmstate' ({exc});\n{GENERATE_HINT}")
+        sys.exit(
+            f"vmstate_helper: cannot import the generated package 'qemu_vmstate' ({exc});\n{GENERATE_HINT}"
+        )
 
 
 class HelperState:
     """What the helper saves and loads; plain Python (the D-Bus side is :func:`make_server`)."""
 
-    def __init__(self, helper_id: str, *, data: bytes | None = None, state_file: Path | None = None) -> None:
+    def __init__(
+        self, helper_id: str, *, data: bytes | None = None, state_file: Path | None = None
+    ) -> None:
         self.helper_id = helper_id
         self.data = data
         self.state_file = state_file
@@ -172,7 +184,9 @@ class HelperState:
             try:
                 return self.state_file.read_bytes()
             except OSError as exc:
-                raise StateError(f"cannot read the state file {self.state_file}: {exc.strerror}", ERROR_FAILED) from None
+                raise StateError(
+                    f"cannot read the state file {self.state_file}: {exc.strerror}", ERROR_FAILED
+                ) from None
         return self.data or b""
 
     def save(self) -> bytes:
@@ -180,10 +194,17 @@ class HelperState:
         try:
             record = encode_state(self.current_payload())
         except StateError as exc:
-            emit("rejected", method="Save", id=self.helper_id, error=exc.error_name, reason=str(exc))
+            emit(
+                "rejected", method="Save", id=self.helper_id, error=exc.error_name, reason=str(exc)
+            )
             raise
         self.saves += 1
-        emit("saved", id=self.helper_id, record_size=len(record), **describe_payload(record[HEADER.size:]))
+        emit(
+            "saved",
+            id=self.helper_id,
+            record_size=len(record),
+            **describe_payload(record[HEADER.size :]),
+        )
         return record
 
     def load(self, data: bytes) -> None:
@@ -194,9 +215,19 @@ class HelperState:
                 try:
                     write_atomically(self.state_file, payload)
                 except OSError as exc:
-                    raise StateError(f"cannot write the state file {self.state_file}: {exc.strerror}", ERROR_FAILED) from None
+                    raise StateError(
+                        f"cannot write the state file {self.state_file}: {exc.strerror}",
+                        ERROR_FAILED,
+                    ) from None
         except StateError as exc:
-            emit("rejected", method="Load", id=self.helper_id, error=exc.error_name, reason=str(exc), record_size=len(data))
+            emit(
+                "rejected",
+                method="Load",
+                id=self.helper_id,
+                error=exc.error_name,
+                reason=str(exc),
+                record_size=len(data),
+            )
             raise
         self.loads += 1
         self.data = payload
@@ -252,17 +283,31 @@ async def serve(args: argparse.Namespace) -> int:
     # Export first, then queue for the name: QEMU never sees the name without the object.
     helper.export(bus, OBJECT_PATH)
     try:
-        reply = await bus.request_name(BUS_NAME, NameFlag.NONE)  # flags 0: queue behind other helpers
+        reply = await bus.request_name(
+            BUS_NAME, NameFlag.NONE
+        )  # flags 0: queue behind other helpers
     except FastDBusError as exc:
         emit("error", stage="request_name", name=BUS_NAME, error=exc.type, reason=exc.text)
         bus.disconnect()
         return 2
-    if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.IN_QUEUE, RequestNameReply.ALREADY_OWNER):
+    if reply not in (
+        RequestNameReply.PRIMARY_OWNER,
+        RequestNameReply.IN_QUEUE,
+        RequestNameReply.ALREADY_OWNER,
+    ):
         emit("error", stage="request_name", name=BUS_NAME, reason=f"unexpected reply {reply.name}")
         bus.disconnect()
         return 2
-    emit("ready", id=args.id, unique_name=bus.unique_name, name=BUS_NAME, path=OBJECT_PATH,
-         queued=reply is RequestNameReply.IN_QUEUE, pid=os.getpid(), uid=os.getuid())
+    emit(
+        "ready",
+        id=args.id,
+        unique_name=bus.unique_name,
+        name=BUS_NAME,
+        path=OBJECT_PATH,
+        queued=reply is RequestNameReply.IN_QUEUE,
+        pid=os.getpid(),
+        uid=os.getuid(),
+    )
 
     stopped = asyncio.ensure_future(stop.wait())
     gone = asyncio.ensure_future(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
@@ -270,8 +315,14 @@ async def serve(args: argparse.Namespace) -> int:
     if gone.done():  # the bus went away (dbus-daemon stopped): nothing to release
         stopped.cancel()
         error = None if gone.cancelled() else gone.exception()
-        emit("stopped", id=args.id, reason="bus connection closed", error=repr(error) if error else None,
-             saves=state.saves, loads=state.loads)
+        emit(
+            "stopped",
+            id=args.id,
+            reason="bus connection closed",
+            error=repr(error) if error else None,
+            saves=state.saves,
+            loads=state.loads,
+        )
         return 1
     helper.unexport()
     try:
@@ -293,14 +344,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="A QEMU dbus-vmstate helper (org.qemu.VMState1) on the stub generated by qdbusgen. "
         "It queues for the bus name org.qemu.VMState1, answers Save with a versioned record of its "
         "payload and Load by validating such a record; it prints one JSON event per line.",
-        epilog=GENERATE_HINT.replace("generate it first and put", "It needs the generated package qemu_vmstate: generate it and put"),
+        epilog=GENERATE_HINT.replace(
+            "generate it first and put",
+            "It needs the generated package qemu_vmstate: generate it and put",
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--address", required=True, help="D-Bus address of the VM's bus (the addr= given to -object dbus-vmstate)")
-    parser.add_argument("--id", required=True, help="this helper's Id (1 to 255 bytes; unique on the bus; list it in id-list)")
+    parser.add_argument(
+        "--address",
+        required=True,
+        help="D-Bus address of the VM's bus (the addr= given to -object dbus-vmstate)",
+    )
+    parser.add_argument(
+        "--id",
+        required=True,
+        help="this helper's Id (1 to 255 bytes; unique on the bus; list it in id-list)",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", help="payload to save (UTF-8 text)")
-    source.add_argument("--state-file", metavar="FILE", help="payload file: read at each Save, replaced by each Load")
+    source.add_argument(
+        "--state-file",
+        metavar="FILE",
+        help="payload file: read at each Save, replaced by each Load",
+    )
     args = parser.parse_args(argv)
     size = len(args.id.encode("utf-8"))
     if not 1 <= size <= 255:

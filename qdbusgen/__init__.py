@@ -3,4 +3,12 @@
 from .api import LoadResult, expand_inputs, load, parse_defines
 from .diagnostics import Diagnostic, InputError, Severity
 
-__all__ = ["Diagnostic", "InputError", "LoadResult", "Severity", "expand_inputs", "load", "parse_defines"]
+__all__ = [
+    "Diagnostic",
+    "InputError",
+    "LoadResult",
+    "Severity",
+    "expand_inputs",
+    "load",
+    "parse_defines",
+]

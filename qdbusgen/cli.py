@@ -124,7 +124,11 @@ def validate(files: tuple[str, ...], defines: tuple[str, ...], quiet: bool) -> N
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: never lets a Python traceback reach the user."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="qdbusgen", standalone_mode=True)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="qdbusgen",
+            standalone_mode=True,
+        )
     except SystemExit:
         raise
     except KeyboardInterrupt:

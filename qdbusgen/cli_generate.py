@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 
 import click
 
-from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, defines_from, print_diagnostics, summary_line
+from .cli import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    define_option,
+    defines_from,
+    print_diagnostics,
+    summary_line,
+)
 from .diagnostics import Severity
 from .generate import diff_tree, generate, render_files
 from .lint import ConfigError, LintConfig, load_config
@@ -30,14 +38,46 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def _common(f: _F) -> _F:
     options = [
         click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str)),
-        click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path), help="The package directory to write."),
-        click.option("--package", help="Python package name (default: the output directory's name)."),
-        click.option("--client/--no-client", default=True, show_default=True, help="Generate client proxies."),
-        click.option("--server/--no-server", default=True, show_default=True, help="Generate server base classes."),
-        click.option("--interface-prefix", help="Dotted prefix stripped from interface names to make class names (default: the common prefix)."),
-        click.option("--runtime-package", metavar="PACKAGE", help="Import the runtime from PACKAGE._runtime (shared by several generated packages) instead of copying it into this one."),
-        click.option("--force", is_flag=True, help="Generate despite validity/lint errors (not despite invalid types or name collisions)."),
-        click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="pyproject.toml with [tool.qdbusgen.lint] (default: the nearest one)."),
+        click.option(
+            "-o",
+            "--output",
+            "output",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="The package directory to write.",
+        ),
+        click.option(
+            "--package", help="Python package name (default: the output directory's name)."
+        ),
+        click.option(
+            "--client/--no-client", default=True, show_default=True, help="Generate client proxies."
+        ),
+        click.option(
+            "--server/--no-server",
+            default=True,
+            show_default=True,
+            help="Generate server base classes.",
+        ),
+        click.option(
+            "--interface-prefix",
+            help="Dotted prefix stripped from interface names to make class names (default: the common prefix).",
+        ),
+        click.option(
+            "--runtime-package",
+            metavar="PACKAGE",
+            help="Import the runtime from PACKAGE._runtime (shared by several generated packages) instead of copying it into this one.",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Generate despite validity/lint errors (not despite invalid types or name collisions).",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="pyproject.toml with [tool.qdbusgen.lint] (default: the nearest one).",
+        ),
         define_option,
     ]
     for option in reversed(options):
@@ -47,9 +87,16 @@ def _common(f: _F) -> _F:
 
 @click.command(name="generate")
 @_common
-@click.option("--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write.")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-@click.option("-v", "--verbose", is_flag=True, help="Also print info-level findings (design hints); `qdbusgen lint` shows them too.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also print info-level findings (design hints); `qdbusgen lint` shows them too.",
+)
 def command(
     files: tuple[str, ...],
     output: Path,
@@ -94,7 +141,10 @@ def command(
     if result.unusable:
         sys.exit(EXIT_UNUSABLE)
     if not result.ok:
-        click.echo(f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(files))}", err=True)
+        click.echo(
+            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(files))}",
+            err=True,
+        )
         sys.exit(EXIT_FINDINGS)
     if not quiet:
         click.echo(f"wrote {len(result.files)} files to {output}", err=True)
@@ -138,4 +188,3 @@ def check_command(
         sys.exit(EXIT_FINDINGS)
     click.echo(f"{output} is up to date", err=True)
     sys.exit(EXIT_OK)
-

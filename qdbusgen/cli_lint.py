@@ -41,30 +41,88 @@ def _use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty()
 
 
-@click.command("lint", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command(
+    "lint", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
 )
-@click.option("--config", "config_file", type=click.Path(path_type=str), help="TOML file with [tool.qdbusgen.lint] "
-              "(default: the nearest pyproject.toml with that table, from the current directory up).")
-@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids/prefixes (replaces the file's select and ignore).")
-@click.option("--ignore", multiple=True, metavar="RULES", help="Also ignore these rule ids/prefixes.")
-@click.option("--severity", "severities", multiple=True, metavar="RULE=LEVEL", help="Override a rule's severity (error, warning, info).")
-@click.option("--owned-prefix", "owned", multiple=True, metavar="PREFIX", help="A namespace this project may define (e.g. org.qemu); adds to the file's owned_prefixes.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=str),
+    help="TOML file with [tool.qdbusgen.lint] "
+    "(default: the nearest pyproject.toml with that table, from the current directory up).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="RULES",
+    help="Only these rule ids/prefixes (replaces the file's select and ignore).",
+)
+@click.option(
+    "--ignore", multiple=True, metavar="RULES", help="Also ignore these rule ids/prefixes."
+)
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    metavar="RULE=LEVEL",
+    help="Override a rule's severity (error, warning, info).",
+)
+@click.option(
+    "--owned-prefix",
+    "owned",
+    multiple=True,
+    metavar="PREFIX",
+    help="A namespace this project may define (e.g. org.qemu); adds to the file's owned_prefixes.",
+)
 @click.option(
     "--interface-file-rules/--no-interface-file-rules",
     "file_rules",
     default=None,
     help="Check (or not) the interface-file rules GUIDE-I101/I102; switch off for live introspection dumps.",
 )
-@click.option("--fail-on", type=click.Choice(SEVERITIES), default=None, help="Lowest severity that makes the exit status 1 [default: error].")
-@click.option("--color/--no-color", "color", default=None, help="Colour the text output (default: when stdout is a terminal).")
-@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=str), help="Write the report to this file instead of stdout.")
-@click.option("--explain", "explain_rule", metavar="RULE", help="Explain a rule (rationale, detection, examples) and exit.")
-@click.option("--list-rules", is_flag=True, help="List every rule with its default severity and exit.")
 @click.option(
-    "--define", "-D", "defines", multiple=True, metavar="NAME=VALUE",
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Lowest severity that makes the exit status 1 [default: error].",
+)
+@click.option(
+    "--color/--no-color",
+    "color",
+    default=None,
+    help="Colour the text output (default: when stdout is a terminal).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the report to this file instead of stdout.",
+)
+@click.option(
+    "--explain",
+    "explain_rule",
+    metavar="RULE",
+    help="Explain a rule (rationale, detection, examples) and exit.",
+)
+@click.option(
+    "--list-rules", is_flag=True, help="List every rule with its default severity and exit."
+)
+@click.option(
+    "--define",
+    "-D",
+    "defines",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Value for QEMU-style conditional processing instructions (default HOST_OS: the running platform).",
 )
 def command(

@@ -16,7 +16,11 @@ from .policy import PolicyError, render_policy
 
 def _pyproject_policy(path: Path | None) -> dict[str, Any]:
     """``[tool.qdbusgen.policy]`` of the nearest pyproject.toml (or of ``path``)."""
-    candidates = [path] if path is not None else [d / "pyproject.toml" for d in (Path.cwd(), *Path.cwd().parents)]
+    candidates = (
+        [path]
+        if path is not None
+        else [d / "pyproject.toml" for d in (Path.cwd(), *Path.cwd().parents)]
+    )
     for candidate in candidates:
         if candidate is not None and candidate.is_file():
             try:
@@ -28,7 +32,9 @@ def _pyproject_policy(path: Path | None) -> dict[str, Any]:
                 raise click.UsageError(f"{candidate}: [tool.qdbusgen.policy] must be a table")
             unknown = set(table) - {"listen", "qemu_user", "services", "qemu_owns", "qemu_clients"}
             if unknown:
-                raise click.UsageError(f"{candidate}: unknown keys in [tool.qdbusgen.policy]: {', '.join(sorted(unknown))}")
+                raise click.UsageError(
+                    f"{candidate}: unknown keys in [tool.qdbusgen.policy]: {', '.join(sorted(unknown))}"
+                )
             return table
     return {}
 
@@ -37,11 +43,38 @@ def _pyproject_policy(path: Path | None) -> dict[str, Any]:
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @click.option("--listen", help="Absolute path of the bus socket (unix:path=...).")
 @click.option("--qemu-user", help="The user QEMU runs as (name or uid).")
-@click.option("--service", "services", multiple=True, metavar="NAME=USER", help="A helper's bus name and the user it runs as (repeatable; repeat a NAME for queued helpers).")
-@click.option("--qemu-owns", multiple=True, metavar="NAME", help="A name QEMU itself owns, e.g. org.qemu for -display dbus (repeatable).")
-@click.option("--qemu-client", "qemu_clients", multiple=True, metavar="USER", help="A user that may call the names QEMU owns (repeatable).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="pyproject.toml to read [tool.qdbusgen.policy] from.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write here instead of stdout.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    metavar="NAME=USER",
+    help="A helper's bus name and the user it runs as (repeatable; repeat a NAME for queued helpers).",
+)
+@click.option(
+    "--qemu-owns",
+    multiple=True,
+    metavar="NAME",
+    help="A name QEMU itself owns, e.g. org.qemu for -display dbus (repeatable).",
+)
+@click.option(
+    "--qemu-client",
+    "qemu_clients",
+    multiple=True,
+    metavar="USER",
+    help="A user that may call the names QEMU owns (repeatable).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="pyproject.toml to read [tool.qdbusgen.policy] from.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of stdout.",
+)
 @define_option
 def command(
     files: tuple[str, ...],
@@ -65,7 +98,9 @@ def command(
     mapping: dict[str, list[str]] = {}
     configured = table.get("services", {})
     if not isinstance(configured, dict):
-        raise click.UsageError("[tool.qdbusgen.policy] services must be a table of NAME = USER or [USERS]")
+        raise click.UsageError(
+            "[tool.qdbusgen.policy] services must be a table of NAME = USER or [USERS]"
+        )
     if not services:
         for name, users in configured.items():
             mapping[name] = [users] if isinstance(users, str) else list(users)
@@ -77,12 +112,16 @@ def command(
     listen_value = listen or table.get("listen")
     qemu_value = qemu_user or table.get("qemu_user")
     if not listen_value or not qemu_value:
-        raise click.UsageError("--listen and --qemu-user are required (or listen/qemu_user in [tool.qdbusgen.policy])")
+        raise click.UsageError(
+            "--listen and --qemu-user are required (or listen/qemu_user in [tool.qdbusgen.policy])"
+        )
     interfaces: list[str] | None = None
     if files:
         loaded = api.load(files, defines=defines_from(defines))
         if loaded.unusable:
-            print_diagnostics([d for d in loaded.diagnostics if d.severity.name == "ERROR"], err=True)
+            print_diagnostics(
+                [d for d in loaded.diagnostics if d.severity.name == "ERROR"], err=True
+            )
             sys.exit(EXIT_UNUSABLE)
         interfaces = sorted({i.name for d in loaded.documents for i in d.interfaces})
     try:

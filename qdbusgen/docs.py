@@ -109,7 +109,9 @@ def parse_gtkdoc_comment(text: str) -> GtkDocComment | None:
             deprecated = m.group(1)
             continue
         kept.append(line)
-    return GtkDocComment(symbol, clean_text("\n".join(kept)), params, since, deprecated, short_description)
+    return GtkDocComment(
+        symbol, clean_text("\n".join(kept)), params, since, deprecated, short_description
+    )
 
 
 def clean_text(text: str) -> str:
@@ -167,8 +169,10 @@ def doc_from_element(element: etree._Element, source: str) -> Doc:
             if isinstance(child.tag, str) and etree.QName(child).localname == "summary":
                 summary = " ".join("".join(child.itertext()).split())
                 break
-    if source == "doc" and len(element) and all(
-        isinstance(c.tag, str) and c.tag == "line" for c in element
+    if (
+        source == "doc"
+        and len(element)
+        and all(isinstance(c.tag, str) and c.tag == "line" for c in element)
     ):
         text = "\n".join(" ".join("".join(c.itertext()).split()) for c in element)
         text = clean_text(text)

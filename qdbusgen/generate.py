@@ -120,10 +120,14 @@ def render_files(
                 pairs.append((iface, source))
     pairs.sort(key=lambda p: p[0].name)
     if not pairs:
-        diagnostics.append(Diagnostic("GEN-E003", Severity.ERROR, "the inputs declare no interface to generate"))
+        diagnostics.append(
+            Diagnostic("GEN-E003", Severity.ERROR, "the inputs declare no interface to generate")
+        )
         return GenerateResult(tuple(diagnostics))
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
-    names, name_diagnostics = naming.build_names([i for i, _ in pairs], interface_prefix=interface_prefix)
+    names, name_diagnostics = naming.build_names(
+        [i for i, _ in pairs], interface_prefix=interface_prefix
+    )
     diagnostics.extend(name_diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
@@ -137,7 +141,12 @@ def render_files(
             seen.add(iface.name)
             unique.append((iface, source))
     rendered = render_package(
-        unique, names, package=package, client=client, server=server, runtime_package=runtime_package
+        unique,
+        names,
+        package=package,
+        client=client,
+        server=server,
+        runtime_package=runtime_package,
     )
     return GenerateResult(tuple(diagnostics), rendered.files)
 

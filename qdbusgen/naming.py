@@ -729,12 +729,17 @@ def _collision_diagnostics(spaces: Sequence[_Space]) -> list[Diagnostic]:
     # A result/signal class clash is noise when the same two members already clash as
     # class members, or when their two interfaces already clash as a whole.
     member_pairs = {(f.element, o.element) for (r, f, o) in groups if r != RULE_CLASS_COLLISION}
-    interface_pairs = {(f.element, o.element) for (_r, f, o) in groups if f.element[0] == "interface"}
+    interface_pairs = {
+        (f.element, o.element) for (_r, f, o) in groups if f.element[0] == "interface"
+    }
     interface_pairs |= {(o, f) for (f, o) in interface_pairs}
     out: list[Diagnostic] = []
     for (rule, first, other), items in groups.items():
         if rule == RULE_CLASS_COLLISION and first.owner is not None and other.owner is not None:
-            if (first.element, other.element) in member_pairs or (first.owner, other.owner) in interface_pairs:
+            if (first.element, other.element) in member_pairs or (
+                first.owner,
+                other.owner,
+            ) in interface_pairs:
                 continue
         phrases: list[str] = []
         merged: dict[tuple[str, str | None], list[str]] = {}
@@ -782,7 +787,10 @@ def _shape(iface: Interface) -> object:
     return (
         anns(iface.annotations),
         tuple((m.name, args(m.args), anns(m.annotations)) for m in iface.methods),
-        tuple((p.name, p.signature, p.access, p.emits_changed, anns(p.annotations)) for p in iface.properties),
+        tuple(
+            (p.name, p.signature, p.access, p.emits_changed, anns(p.annotations))
+            for p in iface.properties
+        ),
         tuple((s.name, args(s.args), anns(s.annotations)) for s in iface.signals),
     )
 
@@ -804,7 +812,9 @@ class _Builder:
         self.spaces.append(s)
         return s
 
-    def bad_override(self, ann: Annotation, label: str, element: Location, reason: str, used: str) -> None:
+    def bad_override(
+        self, ann: Annotation, label: str, element: Location, reason: str, used: str
+    ) -> None:
         self.diagnostics.append(
             Diagnostic(
                 RULE_BAD_OVERRIDE,
@@ -852,7 +862,9 @@ class _Builder:
             if converted:
                 fallback, fallback_from = converted, ANN_GDBUS_C_NAME
             else:
-                self.bad_override(gdbus, label, location, "no ASCII letters or digits are left", derived)
+                self.bad_override(
+                    gdbus, label, location, "no ASCII letters or digits are left", derived
+                )
         if python is not None:
             problem = _identifier_problem(python.value)
             if problem is None and reserved is not None:
@@ -995,7 +1007,9 @@ def _member_pascal(element: Method | Signal, text: str, source: str | None) -> s
     return pascal_case(element.name)
 
 
-def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _PackageSpaces) -> InterfaceNames:
+def _build_interface(
+    b: _Builder, iface: Interface, prefix: str, package: _PackageSpaces
+) -> InterfaceNames:
     label = f"interface {iface.name!r}"
     base, _ = b.override(
         iface.annotations,
@@ -1028,11 +1042,15 @@ def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _Packa
     method_texts: list[tuple[Method, str, str | None]] = []
     result_classes: list[str | None] = []
     for m in iface.methods:
-        text, source = b.override(m.annotations, f"method {m.name!r}", m.location, snake_case(m.name), c_name="snake")
+        text, source = b.override(
+            m.annotations, f"method {m.name!r}", m.location, snake_case(m.name), c_name="snake"
+        )
         method_texts.append((m, text, source))
         if len(m.out_args) >= 2:
             cls = f"{base}{_member_pascal(m, text, source)}Result"
-            claim = _Claim(f"method '{iface.name}.{m.name}'", m.location, ("method", m.location), owner)
+            claim = _Claim(
+                f"method '{iface.name}.{m.name}'", m.location, ("method", m.location), owner
+            )
             package.classes.add(cls, claim)
             result_classes.append(cls)
         else:
@@ -1041,13 +1059,18 @@ def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _Packa
     signal_texts: list[tuple[Signal, str, str, str]] = []
     for s in iface.signals:
         slabel = f"signal {s.name!r}"
-        text, source = b.override(s.annotations, slabel, s.location, snake_case(s.name), c_name="snake")
+        text, source = b.override(
+            s.annotations, slabel, s.location, snake_case(s.name), c_name="snake"
+        )
         pascal = _member_pascal(s, text, source)
         if not text:
             text = "signal"
             b.no_name(slabel, s.location, text)
         cls = f"{base}{pascal or 'Signal'}Signal"
-        package.classes.add(cls, _Claim(f"signal '{iface.name}.{s.name}'", s.location, ("signal", s.location), owner))
+        package.classes.add(
+            cls,
+            _Claim(f"signal '{iface.name}.{s.name}'", s.location, ("signal", s.location), owner),
+        )
         signal_texts.append((s, text, pascal, cls))
 
     module_names = frozenset(
@@ -1087,10 +1110,17 @@ def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _Packa
         proxy_space.add(name, claim)
         server_space.add(name, claim)
         in_space = b.space(
-            RULE_PARAM_COLLISION, "parameter '{name}'", "of", f"{proxy_class}.{name} and {server_class}.{name}"
+            RULE_PARAM_COLLISION,
+            "parameter '{name}'",
+            "of",
+            f"{proxy_class}.{name} and {server_class}.{name}",
         )
         in_args = _build_args(b, m.in_args, mlabel, module_names, [in_space])
-        out_spaces = [b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", result_class)] if result_class else []
+        out_spaces = (
+            [b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", result_class)]
+            if result_class
+            else []
+        )
         out_args = _build_args(b, m.out_args, mlabel, module_names, out_spaces)
         if not out_args:
             client_return = server_return = "None"
@@ -1158,7 +1188,9 @@ def _build_interface(b: _Builder, iface: Interface, prefix: str, package: _Packa
         proxy_space.add(stream_name, claim)
         server_space.add(emit_name, claim)
         arg_spaces = [
-            b.space(RULE_PARAM_COLLISION, "parameter '{name}'", "of", f"{server_class}.{emit_name}"),
+            b.space(
+                RULE_PARAM_COLLISION, "parameter '{name}'", "of", f"{server_class}.{emit_name}"
+            ),
             b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", tuple_class),
         ]
         args = _build_args(b, s.args, slabel, module_names, arg_spaces)

@@ -52,7 +52,9 @@ MAX_BYTES = 16 * 1024 * 1024
 #: Element nesting deeper than this is refused (libxml2's own limit is 256).
 MAX_DEPTH = 128
 
-KNOWN_ELEMENTS = frozenset({"node", "interface", "method", "signal", "property", "arg", "annotation"})
+KNOWN_ELEMENTS = frozenset(
+    {"node", "interface", "method", "signal", "property", "arg", "annotation"}
+)
 ALLOWED_CHILDREN: Mapping[str, frozenset[str]] = {
     "node": frozenset({"node", "interface"}),
     "interface": frozenset({"method", "signal", "property", "annotation"}),
@@ -161,7 +163,11 @@ class _Positions:
                 break
             if kind == "element":
                 qname = tokens[index][1]
-                expected = node.prefix + ":" + etree.QName(node).localname if node.prefix else etree.QName(node).localname
+                expected = (
+                    node.prefix + ":" + etree.QName(node).localname
+                    if node.prefix
+                    else etree.QName(node).localname
+                )
                 if qname != expected:
                     break
             self._map[id(node)] = self._line_col(tokens[index][2])
@@ -203,7 +209,12 @@ def read_input(path: Path, display: str) -> bytes:
 
     # O_NONBLOCK so that opening a FIFO without a writer cannot hang; blocking mode is
     # restored before reading (a FIFO without a writer then reads as empty).
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
     try:
         fd = os.open(path, flags)
     except IsADirectoryError:
@@ -235,7 +246,9 @@ def read_input(path: Path, display: str) -> bytes:
     return data
 
 
-def parse_file(path: str | Path, *, defines: Mapping[str, str] | None = None, display: str | None = None) -> ParseResult:
+def parse_file(
+    path: str | Path, *, defines: Mapping[str, str] | None = None, display: str | None = None
+) -> ParseResult:
     """Parse one introspection XML file. Raises :class:`InputError` for unusable input."""
     shown = display if display is not None else str(path)
     return parse_bytes(read_input(Path(path), shown), shown, defines=defines)
@@ -258,11 +271,18 @@ def _xml_parser() -> etree.XMLParser:
 _ENTITY_DECL_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
-def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None = None) -> ParseResult:
+def parse_bytes(
+    data: bytes, display: str, *, defines: Mapping[str, str] | None = None
+) -> ParseResult:
     """Parse introspection XML from bytes; ``display`` names the input in every Location."""
     if len(data) > MAX_BYTES:
         raise InputError(
-            Diagnostic(RULE_TOO_LARGE, Severity.ERROR, f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB", Location(display, 1, 1))
+            Diagnostic(
+                RULE_TOO_LARGE,
+                Severity.ERROR,
+                f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB",
+                Location(display, 1, 1),
+            )
         )
     entity = _ENTITY_DECL_RE.search(data)
     if entity is not None:
@@ -278,30 +298,49 @@ def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None 
     try:
         root = etree.fromstring(data, _xml_parser())
     except etree.XMLSyntaxError as exc:
-        line, col = (exc.position if exc.position else (exc.lineno or 1, 1))
+        line, col = exc.position if exc.position else (exc.lineno or 1, 1)
         message = " ".join(str(exc.msg or exc).split())  # libxml2 messages may end in a newline
         message = re.sub(r", line \d+, column \d+$", "", message)
         if "depth" in message.lower():
             rule, message = RULE_TOO_DEEP, f"elements nested deeper than {MAX_DEPTH}"
         else:
             rule, message = RULE_NOT_WELL_FORMED, f"not well-formed XML: {message}"
-        raise InputError(Diagnostic(rule, Severity.ERROR, message, Location(display, max(line, 1), max(col, 1)))) from None
+        raise InputError(
+            Diagnostic(rule, Severity.ERROR, message, Location(display, max(line, 1), max(col, 1)))
+        ) from None
     except (ValueError, etree.LxmlError) as exc:
         message = " ".join(str(exc).split())
-        raise InputError(Diagnostic(RULE_NOT_WELL_FORMED, Severity.ERROR, f"not well-formed XML: {message}", Location(display, 1, 1))) from None
+        raise InputError(
+            Diagnostic(
+                RULE_NOT_WELL_FORMED,
+                Severity.ERROR,
+                f"not well-formed XML: {message}",
+                Location(display, 1, 1),
+            )
+        ) from None
     _refuse_declared_entities(root, data, display)
     positions = _Positions(_as_utf8(data, root.getroottree().docinfo.encoding), root)
     depth_problem = _too_deep(root)
     if depth_problem is not None:
         line, col = positions.of(depth_problem)
         raise InputError(
-            Diagnostic(RULE_TOO_DEEP, Severity.ERROR, f"elements nested deeper than {MAX_DEPTH}", Location(display, line, col))
+            Diagnostic(
+                RULE_TOO_DEEP,
+                Severity.ERROR,
+                f"elements nested deeper than {MAX_DEPTH}",
+                Location(display, line, col),
+            )
         )
     for node in root.iter():
         if isinstance(node, etree._Entity):
             line, col = positions.of(node.getparent() if node.getparent() is not None else root)
             raise InputError(
-                Diagnostic(RULE_FORBIDDEN, Severity.ERROR, f"entity reference &{node.name}; is not allowed", Location(display, line, col))
+                Diagnostic(
+                    RULE_FORBIDDEN,
+                    Severity.ERROR,
+                    f"entity reference &{node.name}; is not allowed",
+                    Location(display, line, col),
+                )
             )
     builder = _Builder(display, positions, dict(default_defines() if defines is None else defines))
     document = builder.build(root)
@@ -311,7 +350,11 @@ def parse_bytes(data: bytes, display: str, *, defines: Mapping[str, str] | None 
 def _as_utf8(data: bytes, encoding: str | None) -> bytes:
     """The document re-encoded as UTF-8, so that the position scan (which reads UTF-8)
     also finds the elements of UTF-16, UTF-32 or Latin-1 documents."""
-    if not encoding or encoding.replace("-", "").replace("_", "").lower() in ("utf8", "ascii", "usascii"):
+    if not encoding or encoding.replace("-", "").replace("_", "").lower() in (
+        "utf8",
+        "ascii",
+        "usascii",
+    ):
         return data
     try:
         return data.decode(encoding).encode("utf-8")
@@ -335,7 +378,12 @@ def _refuse_declared_entities(root: etree._Element, data: bytes, display: str) -
     m = re.search("<!ENTITY", text, re.IGNORECASE)
     if m is not None:
         line = text.count("\n", 0, m.start()) + 1
-        col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1 - (1 if line == 1 and text.startswith("\ufeff") else 0)
+        col = (
+            m.start()
+            - (text.rfind("\n", 0, m.start()) + 1)
+            + 1
+            - (1 if line == 1 and text.startswith("\ufeff") else 0)
+        )
     raise InputError(
         Diagnostic(
             RULE_FORBIDDEN,
@@ -404,7 +452,9 @@ def _evaluate(pi: etree._Element, defines: Mapping[str, str]) -> bool:
     _scope, name, op, *values = m.groups()
     value = next(v for v in values if v is not None)
     if name not in defines:
-        raise _ConditionalError(pi, f"condition uses {name}, which is not defined (use --define {name}=VALUE)")
+        raise _ConditionalError(
+            pi, f"condition uses {name}, which is not defined (use --define {name}=VALUE)"
+        )
     equal = defines[name] == value
     return equal if op == "==" else not equal
 
@@ -423,7 +473,9 @@ def active_children(parent: etree._Element, defines: Mapping[str, str]) -> Itera
                 if not stack or stack[-1].seen_else:
                     raise _ConditionalError(child, "<?elseif?> without a matching <?if?>")
                 frame = stack[-1]
-                result = _evaluate(child, defines) if frame.outer_active and not frame.taken else False
+                result = (
+                    _evaluate(child, defines) if frame.outer_active and not frame.taken else False
+                )
                 frame.active = frame.outer_active and not frame.taken and result
                 frame.taken = frame.taken or result
             elif target == "else":
@@ -441,7 +493,10 @@ def active_children(parent: etree._Element, defines: Mapping[str, str]) -> Itera
         if not stack or stack[-1].active:
             yield child
     if stack:
-        raise _ConditionalError(stack[-1].pi, f"<?{stack[-1].pi.target}?> is not closed by <?endif?> in the same element")
+        raise _ConditionalError(
+            stack[-1].pi,
+            f"<?{stack[-1].pi.target}?> is not closed by <?endif?> in the same element",
+        )
 
 
 # --------------------------------------------------------------------------- model building
@@ -475,7 +530,9 @@ class _Builder:
         try:
             return list(active_children(el, self.defines))
         except _ConditionalError as exc:
-            raise InputError(Diagnostic(RULE_CONDITIONAL, Severity.ERROR, exc.message, self.loc(exc.node))) from None
+            raise InputError(
+                Diagnostic(RULE_CONDITIONAL, Severity.ERROR, exc.message, self.loc(exc.node))
+            ) from None
 
     @staticmethod
     def local(el: etree._Element) -> str:
@@ -498,7 +555,12 @@ class _Builder:
                 )
         for required in REQUIRED_ATTRIBUTES.get(kind, ()):
             if el.get(required) is None:
-                self.report("DBUS-E004", Severity.ERROR, f"<{kind}> has no required attribute {required!r}", el)
+                self.report(
+                    "DBUS-E004",
+                    Severity.ERROR,
+                    f"<{kind}> has no required attribute {required!r}",
+                    el,
+                )
 
     def element_children(
         self, el: etree._Element, kind: str
@@ -537,17 +599,24 @@ class _Builder:
                         "DBUS-W003",
                         Severity.WARNING,
                         f"<annotation> inside <{kind}> is a GDBus extension, not in the introspection DTD",
-                    child,
+                        child,
                     )
                 elif name not in ALLOWED_CHILDREN[kind]:
-                    self.report("DBUS-E003", Severity.ERROR, f"<annotation> is not allowed inside <{kind}>", child)
+                    self.report(
+                        "DBUS-E003",
+                        Severity.ERROR,
+                        f"<annotation> is not allowed inside <{kind}>",
+                        child,
+                    )
                     continue
                 ann = self.annotation(child)
                 if ann is not None:
                     annotations.append(ann)
                 continue
             if name not in ALLOWED_CHILDREN[kind]:
-                self.report("DBUS-E003", Severity.ERROR, f"<{name}> is not allowed inside <{kind}>", child)
+                self.report(
+                    "DBUS-E003", Severity.ERROR, f"<{name}> is not allowed inside <{kind}>", child
+                )
                 continue
             comment: docs.GtkDocComment | None = None
             if pending is not None and pending.symbol == child.get("name"):
@@ -559,17 +628,32 @@ class _Builder:
         self.check_attributes(el, "annotation")
         # nested annotations (GDBus extension): reported above, content ignored
         for child in self.children(el):
-            if isinstance(child.tag, str) and not self.namespaced(child) and self.local(child) == "annotation":
+            if (
+                isinstance(child.tag, str)
+                and not self.namespaced(child)
+                and self.local(child) == "annotation"
+            ):
                 self.report(
                     "DBUS-W003",
                     Severity.WARNING,
                     "<annotation> inside <annotation> is a GDBus extension, not in the introspection DTD",
                     child,
                 )
-            elif isinstance(child.tag, str) and not self.namespaced(child) and self.local(child) not in KNOWN_ELEMENTS:
-                self.report("DBUS-E002", Severity.ERROR, _unknown_element_message(self.local(child)), child)
+            elif (
+                isinstance(child.tag, str)
+                and not self.namespaced(child)
+                and self.local(child) not in KNOWN_ELEMENTS
+            ):
+                self.report(
+                    "DBUS-E002", Severity.ERROR, _unknown_element_message(self.local(child)), child
+                )
             elif isinstance(child.tag, str) and not self.namespaced(child):
-                self.report("DBUS-E003", Severity.ERROR, f"<{self.local(child)}> is not allowed inside <annotation>", child)
+                self.report(
+                    "DBUS-E003",
+                    Severity.ERROR,
+                    f"<{self.local(child)}> is not allowed inside <annotation>",
+                    child,
+                )
         name = el.get("name")
         value = el.get("value")
         if name is None or value is None:
@@ -590,7 +674,9 @@ class _Builder:
             found.append(docs.doc_from_text(short, "gdbus-annotation"))
         return found
 
-    def element_doc(self, comment: docs.GtkDocComment | None, extra: list[Doc], annotations: list[Annotation]) -> Doc:
+    def element_doc(
+        self, comment: docs.GtkDocComment | None, extra: list[Doc], annotations: list[Annotation]
+    ) -> Doc:
         collected: list[Doc] = []
         if comment is not None:
             collected.append(docs.doc_from_gtkdoc(comment))
@@ -599,7 +685,9 @@ class _Builder:
         merged = docs.merge(collected)
         since = annotation_value(tuple(annotations), ANN_GDBUS_SINCE)
         if since is not None and merged.since is None:
-            merged = Doc(merged.text, merged.summary, since.strip(), merged.deprecated, merged.sources)
+            merged = Doc(
+                merged.text, merged.summary, since.strip(), merged.deprecated, merged.sources
+            )
         return merged
 
     # -- elements
@@ -620,7 +708,9 @@ class _Builder:
             iface = self.interface(root, None)
             node = Node(None, (iface,) if iface else (), (), (), Doc(), self.loc(root), path=None)
         else:
-            shown = f"{qn.localname}" if qn.namespace is None else f"{{{qn.namespace}}}{qn.localname}"
+            shown = (
+                f"{qn.localname}" if qn.namespace is None else f"{{{qn.namespace}}}{qn.localname}"
+            )
             raise InputError(
                 Diagnostic(
                     "DBUS-E001",
@@ -674,7 +764,9 @@ class _Builder:
         emits = _emits(ann, EmitsChanged.TRUE)
         doc = self.element_doc(comment, extra_docs, annotations)
         since = doc.since
-        deprecated = annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None
+        deprecated = (
+            annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None
+        )
         methods: list[Method] = []
         signals: list[Signal] = []
         properties: list[Property] = []
@@ -743,7 +835,9 @@ class _Builder:
             )
         return tuple(args)
 
-    def method(self, el: etree._Element, comment: docs.GtkDocComment | None, iface_since: str | None) -> Method | None:
+    def method(
+        self, el: etree._Element, comment: docs.GtkDocComment | None, iface_since: str | None
+    ) -> Method | None:
         self.check_attributes(el, "method")
         name = el.get("name")
         children, extra_docs, annotations = self.element_children(el, "method")
@@ -759,11 +853,14 @@ class _Builder:
             doc,
             self.loc(el),
             no_reply=annotation_value(ann, ANN_NO_REPLY) == _BOOL_TRUE,
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None,
+            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
+            or doc.deprecated is not None,
             since=doc.since or iface_since,
         )
 
-    def signal(self, el: etree._Element, comment: docs.GtkDocComment | None, iface_since: str | None) -> Signal | None:
+    def signal(
+        self, el: etree._Element, comment: docs.GtkDocComment | None, iface_since: str | None
+    ) -> Signal | None:
         self.check_attributes(el, "signal")
         name = el.get("name")
         children, extra_docs, annotations = self.element_children(el, "signal")
@@ -778,7 +875,8 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None,
+            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
+            or doc.deprecated is not None,
             since=doc.since or iface_since,
         )
 
@@ -809,7 +907,8 @@ class _Builder:
             doc,
             self.loc(el),
             emits_changed=_emits(ann, iface_emits),
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None,
+            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
+            or doc.deprecated is not None,
             since=doc.since or iface_since,
         )
 

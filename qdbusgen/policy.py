@@ -69,7 +69,9 @@ _USER_NAME = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?\Z")
 _UID = re.compile(r"[0-9]+\Z")
 # Bytes that may appear unescaped in a D-Bus address value (the specification's
 # "optionally-escaped bytes", minus the backslash, which we always escape).
-_ADDRESS_SAFE = frozenset(b"-_/." b"0123456789" b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" b"abcdefghijklmnopqrstuvwxyz")
+_ADDRESS_SAFE = frozenset(
+    b"-_/." b"0123456789" b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" b"abcdefghijklmnopqrstuvwxyz"
+)
 
 
 class PolicyError(ValueError):
@@ -89,15 +91,21 @@ def validate_bus_name(name: object, *, what: str = "bus name") -> str:
     if not name:
         raise PolicyError(f"{what} is empty")
     if name.startswith(":"):
-        raise PolicyError(f"{what} {name!r} is a unique connection name; only well-known names can be owned")
+        raise PolicyError(
+            f"{what} {name!r} is a unique connection name; only well-known names can be owned"
+        )
     if len(name) > MAX_BUS_NAME:
-        raise PolicyError(f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is {MAX_BUS_NAME}")
+        raise PolicyError(
+            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is {MAX_BUS_NAME}"
+        )
     elements = name.split(".")
     if len(elements) < 2:
         raise PolicyError(f"{what} {name!r} must have at least two elements separated by '.'")
     for element in elements:
         if not element:
-            raise PolicyError(f"{what} {name!r} has an empty element (leading, trailing or doubled '.')")
+            raise PolicyError(
+                f"{what} {name!r} has an empty element (leading, trailing or doubled '.')"
+            )
         if not _ELEMENT.match(element):
             if element[0].isdigit():
                 raise PolicyError(f"{what} {name!r}: element {element!r} starts with a digit")
@@ -116,7 +124,9 @@ def _validate_interface_name(name: object, *, what: str = "interface name") -> s
     assert isinstance(name, str)
     for element in name.split("."):
         if not _INTERFACE_ELEMENT.match(element):
-            raise PolicyError(f"{what} {name!r}: element {element!r} is not allowed (elements are [A-Za-z0-9_], no '-')")
+            raise PolicyError(
+                f"{what} {name!r}: element {element!r} is not allowed (elements are [A-Za-z0-9_], no '-')"
+            )
     return name
 
 
@@ -136,7 +146,9 @@ def validate_user(user: object, *, what: str = "user") -> str:
     if isinstance(user, int):
         user = str(user)
     if not isinstance(user, str):
-        raise PolicyError(f"{what} must be a user name or a numeric uid, not {type(user).__name__}: {user!r}")
+        raise PolicyError(
+            f"{what} must be a user name or a numeric uid, not {type(user).__name__}: {user!r}"
+        )
     if not user:
         raise PolicyError(f"{what} is empty")
     if _UID.match(user):
@@ -147,7 +159,9 @@ def validate_user(user: object, *, what: str = "user") -> str:
     if user in (".", ".."):
         raise PolicyError(f"{what} {user!r} is not a valid user name")
     if len(user) > MAX_USER_NAME:
-        raise PolicyError(f"{what} {user[:40]!r} is {len(user)} characters long; the limit is {MAX_USER_NAME}")
+        raise PolicyError(
+            f"{what} {user[:40]!r} is {len(user)} characters long; the limit is {MAX_USER_NAME}"
+        )
     if not _USER_NAME.match(user):
         if user.startswith("-"):
             raise PolicyError(f"{what} {user!r} must not start with '-'")
@@ -160,15 +174,21 @@ def validate_user(user: object, *, what: str = "user") -> str:
 def _listen_address(listen: str | os.PathLike[str]) -> str:
     path = os.fspath(listen)
     if not isinstance(path, str):
-        raise PolicyError(f"listen must be a filesystem path given as str, not {type(path).__name__}")
+        raise PolicyError(
+            f"listen must be a filesystem path given as str, not {type(path).__name__}"
+        )
     if path.startswith("unix:"):
-        raise PolicyError(f"listen {path!r} looks like a D-Bus address; pass the socket path only (e.g. /run/vm1/bus.sock)")
+        raise PolicyError(
+            f"listen {path!r} looks like a D-Bus address; pass the socket path only (e.g. /run/vm1/bus.sock)"
+        )
     if not path:
         raise PolicyError("listen (the bus socket path) is empty")
     if "\0" in path:
         raise PolicyError("listen (the bus socket path) contains a NUL character")
     if not path.startswith("/"):
-        raise PolicyError(f"listen {path!r} must be an absolute path (dbus-daemon would resolve it against its cwd)")
+        raise PolicyError(
+            f"listen {path!r} must be an absolute path (dbus-daemon would resolve it against its cwd)"
+        )
     try:
         raw = os.fsencode(path)
     except UnicodeError as exc:
@@ -189,17 +209,29 @@ def _users(value: object, what: str) -> list[str]:
         if not users:
             raise PolicyError(f"{what}: the list of users is empty")
         return users
-    raise PolicyError(f"{what} must be a user or a list of users, not {type(value).__name__}: {value!r}")
+    raise PolicyError(
+        f"{what} must be a user or a list of users, not {type(value).__name__}: {value!r}"
+    )
 
 
 def _name_list(value: object, what: str) -> list[str]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or isinstance(value, Mapping):
-        raise PolicyError(f"{what} must be a list of bus names, not {type(value).__name__}: {value!r}")
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Iterable)
+        or isinstance(value, Mapping)
+    ):
+        raise PolicyError(
+            f"{what} must be a list of bus names, not {type(value).__name__}: {value!r}"
+        )
     return [validate_bus_name(n, what=f"{what} entry") for n in value]
 
 
 def _user_list(value: object, what: str) -> list[str]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) or isinstance(value, Mapping):
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Iterable)
+        or isinstance(value, Mapping)
+    ):
         raise PolicyError(f"{what} must be a list of users, not {type(value).__name__}: {value!r}")
     return [validate_user(u, what=f"{what} entry") for u in value]
 
@@ -245,7 +277,9 @@ def render_policy(
     address = _listen_address(listen)
     qemu = validate_user(qemu_user, what="qemu_user")
     if not isinstance(services, Mapping):
-        raise PolicyError(f"services must be a mapping of bus name -> user, not {type(services).__name__}")
+        raise PolicyError(
+            f"services must be a mapping of bus name -> user, not {type(services).__name__}"
+        )
 
     owners: dict[str, set[str]] = {}  # helper bus name -> users
     for name, value in services.items():
@@ -259,7 +293,9 @@ def render_policy(
                 f"bus name {name!r} is both a helper service and in qemu_owns; give it to one owner"
             )
     if clients and not qemu_names:
-        raise PolicyError("qemu_clients is set but qemu_owns is empty: there is nothing for the clients to call")
+        raise PolicyError(
+            "qemu_clients is set but qemu_owns is empty: there is nothing for the clients to call"
+        )
 
     service_names = sorted(owners)
     helper_users = sorted({u for users in owners.values() for u in users}, key=_user_key)
@@ -271,9 +307,11 @@ def render_policy(
             own.setdefault(user, []).append(name)
 
     root = etree.Element("busconfig")
-    root.append(etree.Comment(
-        " Generated by qdbusgen (qdbusgen.policy.render_policy): private D-Bus for one QEMU VM. "
-    ))
+    root.append(
+        etree.Comment(
+            " Generated by qdbusgen (qdbusgen.policy.render_policy): private D-Bus for one QEMU VM. "
+        )
+    )
     _sub(root, "listen").text = address
     _sub(root, "auth").text = "EXTERNAL"
 
@@ -289,14 +327,26 @@ def render_policy(
     _sub(default, "allow", send_type="method_return", send_requested_reply="true")
     _sub(default, "allow", send_type="error", send_requested_reply="true")
     default.append(etree.Comment(" Everybody may use the bus driver, minus a few methods. "))
-    for interface in (BUS_DRIVER, f"{BUS_DRIVER}.Introspectable", f"{BUS_DRIVER}.Properties", f"{BUS_DRIVER}.Peer"):
+    for interface in (
+        BUS_DRIVER,
+        f"{BUS_DRIVER}.Introspectable",
+        f"{BUS_DRIVER}.Properties",
+        f"{BUS_DRIVER}.Peer",
+    ):
         _sub(default, "allow", send_destination=BUS_DRIVER, send_interface=interface)
-    _sub(default, "deny", send_destination=BUS_DRIVER, send_interface=BUS_DRIVER,
-         send_member="UpdateActivationEnvironment")
+    _sub(
+        default,
+        "deny",
+        send_destination=BUS_DRIVER,
+        send_interface=BUS_DRIVER,
+        send_member="UpdateActivationEnvironment",
+    )
     _sub(default, "deny", send_destination=BUS_DRIVER, send_interface=f"{BUS_DRIVER}.Debug.Stats")
-    default.append(etree.Comment(
-        " Receive what is addressed to you (no eavesdropping); helpers' broadcasts go to QEMU only. "
-    ))
+    default.append(
+        etree.Comment(
+            " Receive what is addressed to you (no eavesdropping); helpers' broadcasts go to QEMU only. "
+        )
+    )
     _sub(default, "allow", receive_sender="*")
     for name in service_names:
         if qemu not in owners[name]:

@@ -209,7 +209,9 @@ class _Builder:
         self.names = names
         self.source_file = source_file
 
-    def method(self, iface: Interface, mn: naming.MethodNames) -> tuple[MethodView, ResultClassView | None]:
+    def method(
+        self, iface: Interface, mn: naming.MethodNames
+    ) -> tuple[MethodView, ResultClassView | None]:
         method = mn.method
         ins = mn.in_args
         outs = mn.out_args
@@ -225,23 +227,33 @@ class _Builder:
             sections.append("Args:\n" + _arg_lines(ins))
         if single:
             out_doc = " ".join(method.out_args[0].doc.text.split())
-            sections.append(f"Returns:\n    {out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)")
+            sections.append(
+                f"Returns:\n    {out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)"
+            )
         elif multiple:
-            sections.append(f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        "))
+            sections.append(
+                f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        ")
+            )
         if method.no_reply:
-            sections.append("The method is marked NoReply: the call is sent without waiting for an answer.")
+            sections.append(
+                "The method is marked NoReply: the call is sent without waiting for an answer."
+            )
         if "h" in method.in_signature:
             sections.append(_FD_SENT)
         if "h" in method.out_signature:
             sections.append(_FD_RECEIVED)
-        sections.append("Raises:\n    DBusError: the peer answered with a D-Bus error (its name is in ``.name``).")
+        sections.append(
+            "Raises:\n    DBusError: the peer answered with a D-Bus error (its name is in ``.name``)."
+        )
         sections.append(f"D-Bus: {signature}")
         client_doc = _join(sections)
         server_sections = list(body)
         if ins:
             server_sections.append("Args:\n" + _arg_lines(ins))
         if single:
-            server_sections.append(f"Returns:\n    {outs[0].name} (D-Bus ``{outs[0].arg.signature}``)")
+            server_sections.append(
+                f"Returns:\n    {outs[0].name} (D-Bus ``{outs[0].arg.signature}``)"
+            )
         elif multiple:
             server_sections.append(
                 "Returns:\n    A tuple (or "
@@ -273,7 +285,9 @@ class _Builder:
             server_return=server_return,
             docstring=client_doc,
             server_docstring=_join(server_sections),
-            deprecation=_deprecation(method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"),
+            deprecation=_deprecation(
+                method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
+            ),
         )
         result = None
         if multiple and result_class is not None:
@@ -314,7 +328,9 @@ class _Builder:
             get_docstring=_join([*body, tail]),
             set_docstring=_join([*body, "Write the property (a D-Bus Properties.Set call).", tail]),
             server_get_docstring=_join([*body, "Override to return the current value.", tail]),
-            server_set_docstring=_join([*body, "Override to accept a new value; raise DBusError to refuse it.", tail]),
+            server_set_docstring=_join(
+                [*body, "Override to accept a new value; raise DBusError to refuse it.", tail]
+            ),
             notify_docstring=_join(
                 [
                     f"Tell clients ``{prop.name}`` changed: "
@@ -326,10 +342,14 @@ class _Builder:
                     tail,
                 ]
             ),
-            deprecation=_deprecation(prop.deprecated, prop.doc, f"D-Bus property {iface.name}.{prop.name}"),
+            deprecation=_deprecation(
+                prop.deprecated, prop.doc, f"D-Bus property {iface.name}.{prop.name}"
+            ),
         )
 
-    def signal(self, iface: Interface, sn: naming.SignalNames) -> tuple[SignalView, ResultClassView]:
+    def signal(
+        self, iface: Interface, sn: naming.SignalNames
+    ) -> tuple[SignalView, ResultClassView]:
         signal = sn.signal
         args = sn.args
         body = _doc_body(signal.doc, f"The D-Bus signal ``{signal.name}``.")
@@ -361,8 +381,12 @@ class _Builder:
                     tail,
                 ]
             ),
-            emit_docstring=_join([*body, *arg_section, "Emit the signal to every subscribed client.", tail]),
-            deprecation=_deprecation(signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"),
+            emit_docstring=_join(
+                [*body, *arg_section, "Emit the signal to every subscribed client.", tail]
+            ),
+            deprecation=_deprecation(
+                signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
+            ),
         )
         result = ResultClassView(
             name=sn.tuple_class,
@@ -408,7 +432,9 @@ class _Builder:
             constant=inames.constant,
             proxy_class=inames.proxy_class,
             server_class=inames.server_class,
-            module_docstring=_join([f"Typed client and server stubs for the D-Bus interface ``{iface.name}``.", *body]),
+            module_docstring=_join(
+                [f"Typed client and server stubs for the D-Bus interface ``{iface.name}``.", *body]
+            ),
             proxy_docstring=_join(
                 [
                     f"Client proxy for ``{iface.name}``.",
@@ -484,7 +510,9 @@ def render_package(
             if (client or n != view.proxy_class) and (server or n != view.server_class)
         )
         view = dataclasses.replace(view, exports=exports)
-        text = module_template.render(iface=view, client=client, server=server, runtime_from=runtime_from)
+        text = module_template.render(
+            iface=view, client=client, server=server, runtime_from=runtime_from
+        )
         files[f"{view.module}.py"] = format_python(text, f"{view.module}.py")
         modules.append(ModuleExports(view.module, exports))
     modules.sort(key=lambda m: m.module)

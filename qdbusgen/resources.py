@@ -17,7 +17,9 @@ def templates_dir() -> Path:
     for candidate in (_PACKAGE.parent / "templates", _PACKAGE / "templates"):
         if (candidate / "module.py.jinja").is_file():
             return candidate
-    raise FileNotFoundError(f"qdbusgen's templates are missing (looked beside and inside {_PACKAGE})")
+    raise FileNotFoundError(
+        f"qdbusgen's templates are missing (looked beside and inside {_PACKAGE})"
+    )
 
 
 def runtime_path() -> Path:

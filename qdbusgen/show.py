@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .model import Annotation, Arg, Doc, Document, Interface, Location, Method, Node, Property, Signal
+from .model import (
+    Annotation,
+    Arg,
+    Doc,
+    Document,
+    Interface,
+    Location,
+    Method,
+    Node,
+    Property,
+    Signal,
+)
 
 
 def _loc(location: Location) -> dict[str, Any]:
@@ -114,7 +125,9 @@ def document_to_dict(document: Document) -> dict[str, Any]:
 
 
 def to_json(documents: list[Document]) -> str:
-    return json.dumps([document_to_dict(d) for d in documents], indent=2, ensure_ascii=False, sort_keys=False)
+    return json.dumps(
+        [document_to_dict(d) for d in documents], indent=2, ensure_ascii=False, sort_keys=False
+    )
 
 
 def _summary(doc: Doc) -> str:
@@ -138,7 +151,9 @@ def to_tree(document: Document) -> str:
         inner = indent + "  "
         for iface in n.interfaces:
             flags = " (deprecated)" if iface.deprecated else ""
-            lines.append(f"{inner}interface {iface.name}{flags}  [{iface.location.line}:{iface.location.column}]{_summary(iface.doc)}")
+            lines.append(
+                f"{inner}interface {iface.name}{flags}  [{iface.location.line}:{iface.location.column}]{_summary(iface.doc)}"
+            )
             member_indent = inner + "  "
             for m in iface.methods:
                 outs = ", ".join(f"{a.signature} {a.name or '(unnamed)'}" for a in m.out_args)

@@ -223,7 +223,9 @@ def parse_single(text: str) -> DBusType:
     types = parse_signature(text)
     if len(types) != 1:
         if not types:
-            raise SignatureError("DBUS-E022", 0, "empty type: exactly one complete type is needed", text)
+            raise SignatureError(
+                "DBUS-E022", 0, "empty type: exactly one complete type is needed", text
+            )
         second = len(types[0].signature)
         raise SignatureError(
             "DBUS-E022",

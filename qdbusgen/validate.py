@@ -43,7 +43,10 @@ LOCAL_PATH = "/org/freedesktop/DBus/Local"
 WELL_KNOWN_ANNOTATIONS: dict[str, tuple[frozenset[str] | None, frozenset[str] | None]] = {
     ANN_DEPRECATED: (frozenset({"true", "false"}), None),
     ANN_NO_REPLY: (frozenset({"true", "false"}), frozenset({"method"})),
-    ANN_EMITS_CHANGED: (frozenset({"true", "invalidates", "const", "false"}), frozenset({"property", "interface"})),
+    ANN_EMITS_CHANGED: (
+        frozenset({"true", "invalidates", "const", "false"}),
+        frozenset({"property", "interface"}),
+    ),
     ANN_GLIB_CSYMBOL: (None, frozenset({"method", "interface"})),
 }
 
@@ -70,14 +73,19 @@ STANDARD_INTERFACES: dict[str, dict[str, tuple[str, str, str]]] = {
 }
 
 
-def _d(rule: str, severity: Severity, message: str, location: Location, related: Location | None = None) -> Diagnostic:
+def _d(
+    rule: str, severity: Severity, message: str, location: Location, related: Location | None = None
+) -> Diagnostic:
     return Diagnostic(rule, severity, message, location, related)
 
 
 def check_interface_name(name: str) -> tuple[str, str] | None:
     """(rule, reason) when ``name`` is not a valid interface (or error) name."""
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        return ("DBUS-E011", f"is {len(name.encode('utf-8'))} bytes long; at most {MAX_NAME_BYTES} are allowed")
+        return (
+            "DBUS-E011",
+            f"is {len(name.encode('utf-8'))} bytes long; at most {MAX_NAME_BYTES} are allowed",
+        )
     if not INTERFACE_NAME_RE.fullmatch(name):
         return ("DBUS-E010", _interface_name_reason(name))
     return None
@@ -105,7 +113,11 @@ def check_bus_name(name: str) -> str | None:
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"bus name is longer than {MAX_NAME_BYTES} bytes"
     if name.startswith(":"):
-        return None if UNIQUE_BUS_NAME_RE.fullmatch(name) else f"{name!r} is not a valid unique bus name"
+        return (
+            None
+            if UNIQUE_BUS_NAME_RE.fullmatch(name)
+            else f"{name!r} is not a valid unique bus name"
+        )
     if WELL_KNOWN_BUS_NAME_RE.fullmatch(name):
         return None
     return f"{name!r} is not a valid well-known bus name (dot-separated elements of [A-Za-z0-9_-], not starting with a digit, at least two)"
@@ -149,7 +161,9 @@ def _check_root(document: Document, out: list[Diagnostic]) -> None:
 
 def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
     if node.path == LOCAL_PATH:
-        out.append(_d("DBUS-E062", Severity.ERROR, f"object path {LOCAL_PATH} is reserved", node.location))
+        out.append(
+            _d("DBUS-E062", Severity.ERROR, f"object path {LOCAL_PATH} is reserved", node.location)
+        )
     seen_nodes: dict[str, Location] = {}
     for child in node.nodes:
         if child.name is None:
@@ -197,19 +211,38 @@ def _check_name_length(kind: str, name: str, location: Location, out: list[Diagn
     size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_NAME_BYTES:
         out.append(
-            _d("DBUS-E011", Severity.ERROR, f"{kind} name is {size} bytes long; at most {MAX_NAME_BYTES} are allowed", location)
+            _d(
+                "DBUS-E011",
+                Severity.ERROR,
+                f"{kind} name is {size} bytes long; at most {MAX_NAME_BYTES} are allowed",
+                location,
+            )
         )
         return False
     return True
 
 
-def _check_interface(iface: Interface, missing_type: set[tuple[int, int]], out: list[Diagnostic]) -> None:
+def _check_interface(
+    iface: Interface, missing_type: set[tuple[int, int]], out: list[Diagnostic]
+) -> None:
     problem = check_interface_name(iface.name)
     if problem is not None:
-        out.append(_d(problem[0], Severity.ERROR, f"interface name {iface.name!r} {problem[1]}", iface.location))
+        out.append(
+            _d(
+                problem[0],
+                Severity.ERROR,
+                f"interface name {iface.name!r} {problem[1]}",
+                iface.location,
+            )
+        )
     if iface.name == LOCAL_INTERFACE:
         out.append(
-            _d("DBUS-E061", Severity.ERROR, f"interface {LOCAL_INTERFACE} is reserved for library-internal messages", iface.location)
+            _d(
+                "DBUS-E061",
+                Severity.ERROR,
+                f"interface {LOCAL_INTERFACE} is reserved for library-internal messages",
+                iface.location,
+            )
         )
     _check_annotations(iface.annotations, "interface", out)
     _check_duplicates("method", "DBUS-E014", iface.methods, out)
@@ -221,7 +254,9 @@ def _check_interface(iface: Interface, missing_type: set[tuple[int, int]], out: 
         _check_annotations(method.annotations, "method", out)
         _check_args(method, "method", missing_type, out)
         for label, args in (("in", method.in_args), ("out", method.out_args)):
-            _check_combined_length(f"method {method.name!r} {label}-signature", args, method.location, out)
+            _check_combined_length(
+                f"method {method.name!r} {label}-signature", args, method.location, out
+            )
         if method.no_reply and method.out_args:
             out.append(
                 _d(
@@ -235,7 +270,9 @@ def _check_interface(iface: Interface, missing_type: set[tuple[int, int]], out: 
         _check_member_name("signal", signal.name, signal.location, out)
         _check_annotations(signal.annotations, "signal", out)
         _check_args(signal, "signal", missing_type, out)
-        _check_combined_length(f"signal {signal.name!r} signature", signal.args, signal.location, out)
+        _check_combined_length(
+            f"signal {signal.name!r} signature", signal.args, signal.location, out
+        )
     for prop in iface.properties:
         _check_property(prop, missing_type, out)
     _check_standard(iface, out)
@@ -255,7 +292,9 @@ def _check_member_name(kind: str, name: str, location: Location, out: list[Diagn
         )
 
 
-def _check_duplicates(kind: str, rule: str, members: Iterable[Method | Signal | Property], out: list[Diagnostic]) -> None:
+def _check_duplicates(
+    kind: str, rule: str, members: Iterable[Method | Signal | Property], out: list[Diagnostic]
+) -> None:
     seen: dict[str, Location] = {}
     for member in members:
         if member.name in seen:
@@ -300,7 +339,9 @@ def _check_shared_names(iface: Interface, out: list[Diagnostic]) -> None:
             first[member.name] = (kind, member.location)
 
 
-def _check_args(member: Method | Signal, kind: str, missing_type: set[tuple[int, int]], out: list[Diagnostic]) -> None:
+def _check_args(
+    member: Method | Signal, kind: str, missing_type: set[tuple[int, int]], out: list[Diagnostic]
+) -> None:
     seen: dict[tuple[str, Direction], Location] = {}
     for arg in member.args:
         _check_annotations(arg.annotations, "arg", out)
@@ -315,11 +356,21 @@ def _check_args(member: Method | Signal, kind: str, missing_type: set[tuple[int,
             )
         if kind == "signal" and arg.direction_attr == "in":
             out.append(
-                _d("DBUS-E021", Severity.ERROR, f"signal {member.name!r} arg has direction=\"in\"; signal args are always out", arg.location)
+                _d(
+                    "DBUS-E021",
+                    Severity.ERROR,
+                    f'signal {member.name!r} arg has direction="in"; signal args are always out',
+                    arg.location,
+                )
             )
         if kind == "signal" and arg.direction_attr == "out":
             out.append(
-                _d("DBUS-I002", Severity.INFO, f"direction=\"out\" on a signal arg of {member.name!r} is redundant", arg.location)
+                _d(
+                    "DBUS-I002",
+                    Severity.INFO,
+                    f'direction="out" on a signal arg of {member.name!r} is redundant',
+                    arg.location,
+                )
             )
         if kind == "method" and arg.direction_attr is None:
             out.append(
@@ -333,7 +384,12 @@ def _check_args(member: Method | Signal, kind: str, missing_type: set[tuple[int,
         if arg.name is not None:
             if not MEMBER_NAME_RE.fullmatch(arg.name):
                 out.append(
-                    _d("DBUS-W008", Severity.WARNING, f"arg name {arg.name!r} is not an identifier", arg.location)
+                    _d(
+                        "DBUS-W008",
+                        Severity.WARNING,
+                        f"arg name {arg.name!r} is not an identifier",
+                        arg.location,
+                    )
                 )
             key = (arg.name, arg.direction)
             if key in seen:
@@ -349,14 +405,20 @@ def _check_args(member: Method | Signal, kind: str, missing_type: set[tuple[int,
             else:
                 seen[key] = arg.location
         if (arg.location.line, arg.location.column) not in missing_type:
-            _check_type(arg.signature, f"type of arg {arg.name or '(unnamed)'!r}", arg.location, out)
+            _check_type(
+                arg.signature, f"type of arg {arg.name or '(unnamed)'!r}", arg.location, out
+            )
 
 
-def _check_property(prop: Property, missing_type: set[tuple[int, int]], out: list[Diagnostic]) -> None:
+def _check_property(
+    prop: Property, missing_type: set[tuple[int, int]], out: list[Diagnostic]
+) -> None:
     _check_annotations(prop.annotations, "property", out)
     if prop.name == "":
         out.append(_d("DBUS-E017", Severity.ERROR, "property name is empty", prop.location))
-    elif _check_name_length("property", prop.name, prop.location, out) and not MEMBER_NAME_RE.fullmatch(prop.name):
+    elif _check_name_length(
+        "property", prop.name, prop.location, out
+    ) and not MEMBER_NAME_RE.fullmatch(prop.name):
         out.append(
             _d(
                 "DBUS-W005",
@@ -382,10 +444,19 @@ def _check_type(signature: str, what: str, location: Location, out: list[Diagnos
     try:
         parse_single(signature)
     except SignatureError as exc:
-        out.append(_d(exc.rule, Severity.ERROR, f"{what} {signature!r}: {exc.reason} (at offset {exc.offset})", location))
+        out.append(
+            _d(
+                exc.rule,
+                Severity.ERROR,
+                f"{what} {signature!r}: {exc.reason} (at offset {exc.offset})",
+                location,
+            )
+        )
 
 
-def _check_combined_length(what: str, args: Sequence[Arg], location: Location, out: list[Diagnostic]) -> None:
+def _check_combined_length(
+    what: str, args: Sequence[Arg], location: Location, out: list[Diagnostic]
+) -> None:
     if any(len(a.signature.encode("utf-8", "surrogatepass")) > MAX_SIGNATURE_LENGTH for a in args):
         return  # already reported on that arg; one too-long type is one problem
     size = sum(len(a.signature.encode("utf-8", "surrogatepass")) for a in args)
@@ -400,7 +471,9 @@ def _check_combined_length(what: str, args: Sequence[Arg], location: Location, o
         )
 
 
-def _check_annotations(annotations: Sequence[Annotation], element: str, out: list[Diagnostic]) -> None:
+def _check_annotations(
+    annotations: Sequence[Annotation], element: str, out: list[Diagnostic]
+) -> None:
     seen: dict[str, Location] = {}
     for ann in annotations:
         if ann.name in seen:
@@ -417,7 +490,12 @@ def _check_annotations(annotations: Sequence[Annotation], element: str, out: lis
             seen[ann.name] = ann.location
         if not INTERFACE_NAME_RE.fullmatch(ann.name):
             out.append(
-                _d("DBUS-W012", Severity.WARNING, f"annotation name {ann.name!r} is not a dotted reverse-DNS name", ann.location)
+                _d(
+                    "DBUS-W012",
+                    Severity.WARNING,
+                    f"annotation name {ann.name!r} is not a dotted reverse-DNS name",
+                    ann.location,
+                )
             )
         known = WELL_KNOWN_ANNOTATIONS.get(ann.name)
         if known is None:
@@ -451,15 +529,28 @@ def _check_standard(iface: Interface, out: list[Diagnostic]) -> None:
         expected = table.get(method.name)
         actual = ("method", method.in_signature, method.out_signature)
         if expected is None or expected != actual:
-            out.append(_standard_mismatch(iface.name, "method", method.name, actual, expected, method.location))
+            out.append(
+                _standard_mismatch(
+                    iface.name, "method", method.name, actual, expected, method.location
+                )
+            )
     for signal in iface.signals:
         expected = table.get(signal.name)
         actual = ("signal", "", signal.signature)
         if expected is None or expected != actual:
-            out.append(_standard_mismatch(iface.name, "signal", signal.name, actual, expected, signal.location))
+            out.append(
+                _standard_mismatch(
+                    iface.name, "signal", signal.name, actual, expected, signal.location
+                )
+            )
     for prop in iface.properties:
         out.append(
-            _d("DBUS-E060", Severity.ERROR, f"standard interface {iface.name} has no properties, but declares {prop.name!r}", prop.location)
+            _d(
+                "DBUS-E060",
+                Severity.ERROR,
+                f"standard interface {iface.name} has no properties, but declares {prop.name!r}",
+                prop.location,
+            )
         )
 
 
@@ -477,7 +568,9 @@ def _standard_mismatch(
     if expected is None:
         message = f"standard interface {iface} has no {kind} {name!r}"
     else:
-        message = f"standard interface {iface} defines {show(expected)}, but this declares {show(actual)}"
+        message = (
+            f"standard interface {iface} defines {show(expected)}, but this declares {show(actual)}"
+        )
     return _d("DBUS-E060", Severity.ERROR, message, location)
 
 

@@ -89,7 +89,9 @@ def render() -> str:
         sev = rule.severity.label + (" (heuristic)" if rule.heuristic else "")
         title = rule.title.replace("|", "\\|")
         examples = _examples(found, CORPUS) if found else ""
-        lines.append(f"| [{rule_id}](rules/{rule_id}.md) | {sev} | {title} | {len(found)} | {n_files} | {examples} |")
+        lines.append(
+            f"| [{rule_id}](rules/{rule_id}.md) | {sev} | {title} | {len(found)} | {n_files} | {examples} |"
+        )
     lines.append("")
     if QEMU_DISPLAY.is_file():
         qemu = lint([QEMU_DISPLAY], LintConfig(owned_prefixes=("org.qemu",)), defines=DEFINES)
@@ -115,7 +117,9 @@ def render() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that docs/corpus-findings.md is current")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that docs/corpus-findings.md is current"
+    )
     args = parser.parse_args(argv)
     if not CORPUS.is_dir():
         print(f"{CORPUS} is absent", file=sys.stderr)

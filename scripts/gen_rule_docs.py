@@ -40,7 +40,8 @@ def render_rule(rule: Rule) -> str:
     lines = [
         f"# {rule.id}: {rule.title}",
         "",
-        f"- **Default severity:** {rule.severity.label}" + (" (heuristic)" if rule.heuristic else ""),
+        f"- **Default severity:** {rule.severity.label}"
+        + (" (heuristic)" if rule.heuristic else ""),
         f"- **Group:** {GROUP_TITLES[rule.group]}",
         f"- **Source:** {rule.source}",
         "",
@@ -145,14 +146,24 @@ def render_all() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that the committed pages are current")
-    parser.add_argument("--out", type=Path, default=OUT, help="output directory (default docs/rules)")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that the committed pages are current"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="output directory (default docs/rules)"
+    )
     args = parser.parse_args(argv)
     pages = render_all()
     stale = [
-        name for name, text in pages.items() if not (args.out / name).is_file() or (args.out / name).read_text(encoding="utf-8") != text
+        name
+        for name, text in pages.items()
+        if not (args.out / name).is_file() or (args.out / name).read_text(encoding="utf-8") != text
     ]
-    extra = sorted(p.name for p in args.out.glob("*.md") if p.name not in pages) if args.out.is_dir() else []
+    extra = (
+        sorted(p.name for p in args.out.glob("*.md") if p.name not in pages)
+        if args.out.is_dir()
+        else []
+    )
     if args.check:
         for name in stale:
             print(f"out of date: {args.out / name}", file=sys.stderr)

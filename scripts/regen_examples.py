@@ -19,7 +19,9 @@ from qdbusgen.generate import GenerateResult, diff_tree, render_files  # noqa: E
 from qdbusgen.writer import write_tree  # noqa: E402
 
 EXAMPLES_DIR = ROOT / "generated_examples"
-DISPLAY = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "interfaces").glob("org.qemu.Display1.*.xml"))
+DISPLAY = sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "interfaces").glob("org.qemu.Display1.*.xml")
+)
 
 #: package name -> (input files relative to the repository root, --define values)
 EXAMPLES: dict[str, tuple[list[str], dict[str, str]]] = {

@@ -38,7 +38,9 @@ def bus_config(socket_path: Path, policy: str = ALLOW_ALL_POLICY) -> str:
 
 
 class PrivateBus:
-    def __init__(self, directory: Path, process: subprocess.Popen[bytes], socket_path: Path) -> None:
+    def __init__(
+        self, directory: Path, process: subprocess.Popen[bytes], socket_path: Path
+    ) -> None:
         self.directory = directory
         self.process = process
         self.socket_path = socket_path

@@ -34,7 +34,11 @@ class Foreign(dbus.service.Object):
     def Stats(self, values):
         total = sum(int(v) for v in values)
         mean = total / len(values) if len(values) else 0.0
-        return dbus.Int32(total), dbus.Double(mean), dbus.String("%d values from dbus-python" % len(values))
+        return (
+            dbus.Int32(total),
+            dbus.Double(mean),
+            dbus.String("%d values from dbus-python" % len(values)),
+        )
 
     @dbus.service.method(IFACE, in_signature="u", out_signature="")
     def Tick(self, seq):
@@ -70,7 +74,9 @@ class Foreign(dbus.service.Object):
                 "%s is read-only" % prop, name="org.freedesktop.DBus.Error.PropertyReadOnly"
             )
         self.title = str(value)
-        self.PropertiesChanged(IFACE, {"Title": dbus.String(self.title)}, dbus.Array([], signature="s"))
+        self.PropertiesChanged(
+            IFACE, {"Title": dbus.String(self.title)}, dbus.Array([], signature="s")
+        )
 
     @dbus.service.signal(dbus.PROPERTIES_IFACE, signature="sa{sv}as")
     def PropertiesChanged(self, interface, changed, invalidated):
@@ -89,7 +95,9 @@ def main():
         loop.quit()
         return False
 
-    GLib.io_add_watch(sys.stdin.fileno(), GLib.PRIORITY_DEFAULT, GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, on_stdin)
+    GLib.io_add_watch(
+        sys.stdin.fileno(), GLib.PRIORITY_DEFAULT, GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, on_stdin
+    )
     print("READY", conn.get_unique_name(), flush=True)
     loop.run()
 

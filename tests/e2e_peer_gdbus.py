@@ -25,7 +25,10 @@ def main():
     address, name, xml_file = sys.argv[1], sys.argv[2], sys.argv[3]
     with open(xml_file, encoding="utf-8") as f:
         info = Gio.DBusNodeInfo.new_for_xml(f.read()).lookup_interface(IFACE)
-    flags = Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION
+    flags = (
+        Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+        | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION
+    )
     conn = Gio.DBusConnection.new_for_address_sync(address, flags, None, None)
     state = {"title": "gdbus peer"}
 
@@ -34,10 +37,14 @@ def main():
             (values,) = params.unpack()
             total = sum(values)
             mean = total / len(values) if values else 0.0
-            invocation.return_value(GLib.Variant("(ids)", (total, mean, "%d values from gdbus" % len(values))))
+            invocation.return_value(
+                GLib.Variant("(ids)", (total, mean, "%d values from gdbus" % len(values)))
+            )
         elif method == "Tick":
             (seq,) = params.unpack()
-            conn.emit_signal(None, PATH, IFACE, "Ticked", GLib.Variant("(us)", (seq, "tick %d" % seq)))
+            conn.emit_signal(
+                None, PATH, IFACE, "Ticked", GLib.Variant("(us)", (seq, "tick %d" % seq))
+            )
             invocation.return_value(None)
         elif method == "Refuse":
             (reason,) = params.unpack()
@@ -78,7 +85,9 @@ def main():
         loop.quit()
         return False
 
-    GLib.io_add_watch(sys.stdin.fileno(), GLib.PRIORITY_DEFAULT, GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, on_stdin)
+    GLib.io_add_watch(
+        sys.stdin.fileno(), GLib.PRIORITY_DEFAULT, GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, on_stdin
+    )
     loop.run()
 
 

@@ -187,7 +187,9 @@ def generate_package(
     from qdbusgen.diagnostics import Severity
     from qdbusgen.generate import generate
 
-    result = generate(list(sources), parent / package, package=package, defines=defines or {"HOST_OS": "linux"})
+    result = generate(
+        list(sources), parent / package, package=package, defines=defines or {"HOST_OS": "linux"}
+    )
     assert result.ok, [d.format() for d in result.diagnostics if d.severity is Severity.ERROR]
     return import_package(parent, package)
 
@@ -199,7 +201,9 @@ def import_package(parent: Path, package: str) -> ModuleType:
     return importlib.import_module(package)
 
 
-def async_test(timeout: float = 15.0) -> Callable[[Callable[..., Coroutine[Any, Any, None]]], Callable[..., None]]:
+def async_test(
+    timeout: float = 15.0,
+) -> Callable[[Callable[..., Coroutine[Any, Any, None]]], Callable[..., None]]:
     """Run an async test in a fresh event loop with a hard time limit."""
 
     def deco(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -278,14 +282,22 @@ def types1_server_class(pkg: ModuleType) -> type[Any]:
                 os.write(w, data)
             finally:
                 os.close(w)
-            self.emit_handed(rt.transfer_fd(r), f"{len(data)} bytes")  # the runtime sends r, then closes it
+            self.emit_handed(
+                rt.transfer_fd(r), f"{len(data)} bytes"
+            )  # the runtime sends r, then closes it
 
         async def trigger(self, name: str, value: int) -> None:
             if name in self._PROPERTIES:
                 # Announce per the property's EmitsChangedSignal mode (the runtime decides).
-                self._emit_properties_changed(name, await getattr(self, self._PROPERTIES[name].getter)())
+                self._emit_properties_changed(
+                    name, await getattr(self, self._PROPERTIES[name].getter)()
+                )
                 return
-            self.emit_changed(name, value, {"source": rt.Variant("s", "server"), "twice": rt.Variant("x", 2 * value)})
+            self.emit_changed(
+                name,
+                value,
+                {"source": rt.Variant("s", "server"), "twice": rt.Variant("x", 2 * value)},
+            )
 
         async def get_name(self) -> str:
             return self.name
@@ -302,7 +314,9 @@ def types1_server_class(pkg: ModuleType) -> type[Any]:
 
         async def set_level(self, value: int) -> None:
             if value < 0:
-                raise rt.DBusError("org.freedesktop.DBus.Error.InvalidArgs", "Level must not be negative")
+                raise rt.DBusError(
+                    "org.freedesktop.DBus.Error.InvalidArgs", "Level must not be negative"
+                )
             self.level = value
             self.notify_level(value)
 

@@ -47,11 +47,27 @@ QEMU_MISSING = (
 )
 #: Smallest useful VM for D-Bus work: no machine, no devices, no display, TCG.
 MINIMAL_MACHINE: tuple[str, ...] = (
-    "-machine", "none", "-accel", "tcg", "-nodefaults", "-no-user-config", "-display", "none",
+    "-machine",
+    "none",
+    "-accel",
+    "tcg",
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
 )
 #: A PC with a VGA console (for ``-display dbus``); SeaBIOS shows "No bootable device".
 PC_MACHINE: tuple[str, ...] = (
-    "-machine", "pc", "-accel", "tcg", "-m", "64", "-nodefaults", "-no-user-config", "-vga", "std",
+    "-machine",
+    "pc",
+    "-accel",
+    "tcg",
+    "-m",
+    "64",
+    "-nodefaults",
+    "-no-user-config",
+    "-vga",
+    "std",
 )
 MAX_UNIX_PATH = 107
 
@@ -71,7 +87,9 @@ def require_qemu() -> str:
     return path
 
 
-def dbus_vmstate_args(address: str, *, id_list: Sequence[str] = (), object_id: str = "dv0") -> list[str]:
+def dbus_vmstate_args(
+    address: str, *, id_list: Sequence[str] = (), object_id: str = "dv0"
+) -> list[str]:
     """``-object dbus-vmstate`` for a bus address; commas inside the option are doubled."""
     opts = f"dbus-vmstate,id={object_id},addr={address.replace(',', ',,')}"
     if id_list:
@@ -256,7 +274,9 @@ class QemuProcess:
         self.stderr_path = self.directory / f"{name}.stderr"
         self.stdout_path = self.directory / f"{name}.stdout"
         if len(os.fsencode(str(self.qmp_path))) > MAX_UNIX_PATH:
-            raise QemuError(f"QMP socket path too long for a Unix socket ({MAX_UNIX_PATH} bytes): {self.qmp_path}")
+            raise QemuError(
+                f"QMP socket path too long for a Unix socket ({MAX_UNIX_PATH} bytes): {self.qmp_path}"
+            )
         self.binary = binary or QEMU_BINARY
         self.args = [*args, "-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         self.env = dict(env) if env is not None else None
@@ -273,12 +293,18 @@ class QemuProcess:
             self.qmp_path.unlink()
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [self.binary, *self.args], stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=self.env
+                [self.binary, *self.args],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=self.env,
             )
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self.process.poll() is not None:
-                raise QemuError(f"QEMU exited with status {self.process.returncode} at startup\n{self.describe()}")
+                raise QemuError(
+                    f"QEMU exited with status {self.process.returncode} at startup\n{self.describe()}"
+                )
             if self.qmp_path.exists():
                 try:
                     self._qmp = QMPClient(self.qmp_path, timeout=self.qmp_timeout)
@@ -296,7 +322,12 @@ class QemuProcess:
     def __enter__(self) -> QemuProcess:
         return self.start() if self.process is None else self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.shutdown()
 
     @property
@@ -331,8 +362,14 @@ class QemuProcess:
 
     def describe(self) -> str:
         """Command line, exit status and stderr, for assertion messages."""
-        status = "not started" if self.process is None else (
-            "running" if self.process.poll() is None else f"exited with status {self.process.returncode}"
+        status = (
+            "not started"
+            if self.process is None
+            else (
+                "running"
+                if self.process.poll() is None
+                else f"exited with status {self.process.returncode}"
+            )
         )
         cmd = shlex.join([self.binary, *self.args])
         stderr = self.stderr_text().strip() or "(empty)"
@@ -376,19 +413,25 @@ class QemuProcess:
     def status(self) -> str:
         return str(self.execute("query-status")["status"])
 
-    def wait_status(self, wanted: Iterable[str], *, timeout: float = 20.0, poll: float = 0.02) -> str:
+    def wait_status(
+        self, wanted: Iterable[str], *, timeout: float = 20.0, poll: float = 0.02
+    ) -> str:
         """Poll ``query-status`` until it is one of ``wanted``; raise with stderr if QEMU dies."""
         wanted = set(wanted)
         deadline = time.monotonic() + timeout
         status = "?"
         while time.monotonic() < deadline:
             if not self.alive():
-                raise QemuError(f"QEMU exited while waiting for status {sorted(wanted)}\n{self.describe()}")
+                raise QemuError(
+                    f"QEMU exited while waiting for status {sorted(wanted)}\n{self.describe()}"
+                )
             status = self.status()
             if status in wanted:
                 return status
             time.sleep(poll)
-        raise QemuError(f"status still {status!r} after {timeout} s (wanted {sorted(wanted)})\n{self.describe()}")
+        raise QemuError(
+            f"status still {status!r} after {timeout} s (wanted {sorted(wanted)})\n{self.describe()}"
+        )
 
     # -- migration
     def migrate(self, uri: str) -> None:
@@ -408,7 +451,9 @@ class QemuProcess:
             if state == "completed":
                 return info
             if state in ("failed", "cancelled"):
-                raise QemuError(f"migration {state}: {info.get('error-desc', '')}\n{self.describe()}")
+                raise QemuError(
+                    f"migration {state}: {info.get('error-desc', '')}\n{self.describe()}"
+                )
             time.sleep(poll)
         raise QemuError(f"migration not completed after {timeout} s: {info}\n{self.describe()}")
 
@@ -470,7 +515,9 @@ class EventLoopThread:
         self.close()
 
 
-def wait_for_name_owner(address: str, name: str, *, timeout: float = 10.0, poll: float = 0.02) -> str:
+def wait_for_name_owner(
+    address: str, name: str, *, timeout: float = 10.0, poll: float = 0.02
+) -> str:
     """Poll the bus driver (``GetNameOwner``) until ``name`` has an owner; return its unique name."""
     from dbus_fast import Message, MessageType
     from dbus_fast.aio import MessageBus
@@ -480,10 +527,16 @@ def wait_for_name_owner(address: str, name: str, *, timeout: float = 10.0, poll:
         try:
             deadline = time.monotonic() + timeout
             while True:
-                reply = await bus.call(Message(
-                    destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
-                    interface="org.freedesktop.DBus", member="GetNameOwner", signature="s", body=[name],
-                ))
+                reply = await bus.call(
+                    Message(
+                        destination="org.freedesktop.DBus",
+                        path="/org/freedesktop/DBus",
+                        interface="org.freedesktop.DBus",
+                        member="GetNameOwner",
+                        signature="s",
+                        body=[name],
+                    )
+                )
                 if reply is not None and reply.message_type == MessageType.METHOD_RETURN:
                     return str(reply.body[0])
                 if time.monotonic() > deadline:
@@ -544,15 +597,17 @@ def _parse_section_at(stream: bytes, pos: int) -> DBusVMStateSection:
     """Parse a SECTION_FULL whose type byte is at ``pos`` and whose idstr is dbus-vmstate."""
     section_id = _u32(stream, pos + 1, "section id")
     idstr_len = stream[pos + 5]
-    idstr = stream[pos + 6:pos + 6 + idstr_len].decode("ascii", errors="replace")
+    idstr = stream[pos + 6 : pos + 6 + idstr_len].decode("ascii", errors="replace")
     cursor = pos + 6 + idstr_len
     instance_id = _u32(stream, cursor, "instance id")
     version_id = _u32(stream, cursor + 4, "version id")
     data_size = _u32(stream, cursor + 8, "data_size")
     start = cursor + 12
     if start + data_size > len(stream):
-        raise VMStateStreamError(f"dbus-vmstate data_size {data_size} runs past the end of the stream")
-    buffer = stream[start:start + data_size]
+        raise VMStateStreamError(
+            f"dbus-vmstate data_size {data_size} runs past the end of the stream"
+        )
+    buffer = stream[start : start + data_size]
     count = _u32(buffer, 0, "helper count") if data_size >= 4 else 0
     entries: dict[str, bytes] = {}
     p = 4
@@ -564,22 +619,32 @@ def _parse_section_at(stream: bytes, pos: int) -> DBusVMStateSection:
         id_len = _u32(buffer, p, "id length")
         if id_len == 0 or id_len > 255 or p + 4 + id_len + 4 > len(buffer):
             break
-        helper_id = buffer[p + 4:p + 4 + id_len].decode("utf-8", errors="surrogateescape")
+        helper_id = buffer[p + 4 : p + 4 + id_len].decode("utf-8", errors="surrogateescape")
         p += 4 + id_len
         data_len = _u32(buffer, p, "data length")
         if p + 4 + data_len > len(buffer):
             raise VMStateStreamError(
                 f"record {helper_id!r}: data length {data_len} runs past the section buffer ({data_size} bytes)"
             )
-        entries[helper_id] = buffer[p + 4:p + 4 + data_len]
+        entries[helper_id] = buffer[p + 4 : p + 4 + data_len]
         p += 4 + data_len
     end = start + data_size
     footer_ok: bool | None = None
     if end < len(stream) and stream[end] == QEMU_VM_SECTION_FOOTER:
-        footer_ok = end + 5 <= len(stream) and _u32(stream, end + 1, "footer section id") == section_id
+        footer_ok = (
+            end + 5 <= len(stream) and _u32(stream, end + 1, "footer section id") == section_id
+        )
     return DBusVMStateSection(
-        offset=pos, idstr=idstr, section_id=section_id, instance_id=instance_id, version_id=version_id,
-        data_size=data_size, count=count, entries=entries, padding=buffer[p:], footer_ok=footer_ok,
+        offset=pos,
+        idstr=idstr,
+        section_id=section_id,
+        instance_id=instance_id,
+        version_id=version_id,
+        data_size=data_size,
+        count=count,
+        entries=entries,
+        padding=buffer[p:],
+        footer_ok=footer_ok,
     )
 
 
@@ -595,7 +660,9 @@ def parse_dbus_vmstate(stream: bytes) -> DBusVMStateSection:
     per helper ``u32 len(id)``, id, ``u32 len(data)``, data, then zero padding.
     """
     if not stream.startswith(QEMU_VM_FILE_MAGIC):
-        raise VMStateStreamError(f"not a QEMU migration stream: starts with {stream[:8]!r}, expected {QEMU_VM_FILE_MAGIC!r}")
+        raise VMStateStreamError(
+            f"not a QEMU migration stream: starts with {stream[:8]!r}, expected {QEMU_VM_FILE_MAGIC!r}"
+        )
     found: list[DBusVMStateSection] = []
     errors: list[str] = []
     end = len(DBUS_VMSTATE_IDSTR)
@@ -607,7 +674,7 @@ def parse_dbus_vmstate(stream: bytes) -> DBusVMStateSection:
             header = len_at - 5
             if stream[len_at] != idstr_len or stream[header] != QEMU_VM_SECTION_FULL:
                 continue
-            idstr = stream[len_at + 1:pos + end]
+            idstr = stream[len_at + 1 : pos + end]
             if idstr == DBUS_VMSTATE_IDSTR or idstr.endswith(b"/" + DBUS_VMSTATE_IDSTR):
                 try:
                     found.append(_parse_section_at(stream, header))
@@ -620,11 +687,15 @@ def parse_dbus_vmstate(stream: bytes) -> DBusVMStateSection:
             f"no dbus-vmstate section in the {len(stream)}-byte stream{detail}; was -object dbus-vmstate given?"
         )
     if len(found) > 1:
-        raise VMStateStreamError(f"{len(found)} dbus-vmstate sections at offsets {[s.offset for s in found]}")
+        raise VMStateStreamError(
+            f"{len(found)} dbus-vmstate sections at offsets {[s.offset for s in found]}"
+        )
     return found[0]
 
 
-def build_dbus_vmstate_buffer(entries: Mapping[str, bytes], *, count: int | None = None, size: int | None = None) -> bytes:
+def build_dbus_vmstate_buffer(
+    entries: Mapping[str, bytes], *, count: int | None = None, size: int | None = None
+) -> bytes:
     """The inverse of the section buffer format (for parser tests): count, records, zero padding."""
     out = bytearray(struct.pack(">I", len(entries) if count is None else count))
     for helper_id, data in entries.items():
@@ -638,8 +709,24 @@ def build_dbus_vmstate_buffer(entries: Mapping[str, bytes], *, count: int | None
 
 
 __all__ = [
-    "DBusVMStateSection", "EventLoopThread", "MINIMAL_MACHINE", "PC_MACHINE", "QEMU_BINARY", "QEMU_MISSING",
-    "QMPClient", "QMPClosed", "QMPError", "QemuError", "QemuProcess", "VMStateStreamError",
-    "build_dbus_vmstate_buffer", "dbus_vmstate_args", "exec_read_uri", "exec_write_uri", "parse_dbus_vmstate",
-    "qemu_available", "require_qemu", "wait_for_name_owner",
+    "DBusVMStateSection",
+    "EventLoopThread",
+    "MINIMAL_MACHINE",
+    "PC_MACHINE",
+    "QEMU_BINARY",
+    "QEMU_MISSING",
+    "QMPClient",
+    "QMPClosed",
+    "QMPError",
+    "QemuError",
+    "QemuProcess",
+    "VMStateStreamError",
+    "build_dbus_vmstate_buffer",
+    "dbus_vmstate_args",
+    "exec_read_uri",
+    "exec_write_uri",
+    "parse_dbus_vmstate",
+    "qemu_available",
+    "require_qemu",
+    "wait_for_name_owner",
 ]

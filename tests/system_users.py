@@ -34,9 +34,20 @@ def make_user() -> Iterator[Callable[[str], User]]:
     def make(role: str) -> User:
         name = f"qdbusgen-{role}-{secrets.token_hex(3)}"
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
-             "--home-dir", "/nonexistent", name],
-            check=True, capture_output=True, text=True,
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--user-group",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--home-dir",
+                "/nonexistent",
+                name,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         created.append(name)
         entry = pwd.getpwnam(name)

@@ -112,7 +112,9 @@ def cli(path: Path | str, restricted: bool = False) -> subprocess.CompletedProce
 SUMMARY = re.compile(r"^\d+ file\(s\): \d+ error\(s\), \d+ warning\(s\), \d+ info\(s\)$")
 
 
-def assert_cli_refuses(path: Path | str, rule: str, line: int, column: int, restricted: bool = False) -> None:
+def assert_cli_refuses(
+    path: Path | str, rule: str, line: int, column: int, restricted: bool = False
+) -> None:
     proc = cli(path, restricted)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     out_lines = proc.stdout.splitlines()
@@ -175,19 +177,82 @@ CASES = [
         2,
         "entity declarations",
     ),
-    Case("undeclared_entity", b'<node>\n  <interface name="&nope;"/>\n</node>', "XML-E001", 2, 26, "nope"),  # libxml2: just after the reference
-    Case("too_deep", deep(MAX_DEPTH + 1), "XML-E004", 1, 6 * MAX_DEPTH + 1, f"deeper than {MAX_DEPTH}"),
+    Case(
+        "undeclared_entity",
+        b'<node>\n  <interface name="&nope;"/>\n</node>',
+        "XML-E001",
+        2,
+        26,
+        "nope",
+    ),  # libxml2: just after the reference
+    Case(
+        "too_deep",
+        deep(MAX_DEPTH + 1),
+        "XML-E004",
+        1,
+        6 * MAX_DEPTH + 1,
+        f"deeper than {MAX_DEPTH}",
+    ),
     Case("far_too_deep", deep(100_000), "XML-E004", 1, 1542, f"deeper than {MAX_DEPTH}"),
-    Case("invalid_utf8", b'<node>\n  <interface name="a.\xff\xfeB"/>\n</node>', "XML-E001", 2, 22, "encoding"),  # the \xff
+    Case(
+        "invalid_utf8",
+        b'<node>\n  <interface name="a.\xff\xfeB"/>\n</node>',
+        "XML-E001",
+        2,
+        22,
+        "encoding",
+    ),  # the \xff
     Case("nul_byte", b'<node>\n  <interface name="a.B"/>\x00\n</node>', "XML-E001", 2, 26, "0x0"),
     Case("empty_file", b"", "XML-E001", 1, 1, "empty"),
     Case("only_whitespace", b"\n\n   ", "XML-E001", 3, 4, "Start tag expected"),
-    Case("binary_junk", b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(4096), "XML-E001", 1, 1, "Start tag expected"),
-    Case("gzip_junk", b"\x1f\x8b\x08\x00" + random.Random(8).randbytes(2048), "XML-E001", 1, 1, "Start tag expected"),
-    Case("not_closed", b'<node>\n  <interface name="a.B">\n', "XML-E001", 3, 1, "Premature end of data"),
-    Case("mismatched_tags", b'<node>\n  <interface name="a.B">\n  </method>\n</node>', "XML-E001", 3, 12, "mismatch"),
-    Case("unknown_encoding", b'<?xml version="1.0" encoding="no-such-encoding"?>\n<node/>', "XML-E001", 1, 48, "encoding"),
-    Case("not_introspection", b'<?xml version="1.0"?>\n<html><body/></html>', "DBUS-E001", 2, 1, "root element"),
+    Case(
+        "binary_junk",
+        b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(4096),
+        "XML-E001",
+        1,
+        1,
+        "Start tag expected",
+    ),
+    Case(
+        "gzip_junk",
+        b"\x1f\x8b\x08\x00" + random.Random(8).randbytes(2048),
+        "XML-E001",
+        1,
+        1,
+        "Start tag expected",
+    ),
+    Case(
+        "not_closed",
+        b'<node>\n  <interface name="a.B">\n',
+        "XML-E001",
+        3,
+        1,
+        "Premature end of data",
+    ),
+    Case(
+        "mismatched_tags",
+        b'<node>\n  <interface name="a.B">\n  </method>\n</node>',
+        "XML-E001",
+        3,
+        12,
+        "mismatch",
+    ),
+    Case(
+        "unknown_encoding",
+        b'<?xml version="1.0" encoding="no-such-encoding"?>\n<node/>',
+        "XML-E001",
+        1,
+        48,
+        "encoding",
+    ),
+    Case(
+        "not_introspection",
+        b'<?xml version="1.0"?>\n<html><body/></html>',
+        "DBUS-E001",
+        2,
+        1,
+        "root element",
+    ),
 ]
 
 
@@ -197,7 +262,12 @@ def test_hostile_input_is_refused_with_one_diagnostic(case: Case, tmp_path: Path
     path.write_bytes(case.data)
     got = api(path)
     assert got["kind"] == "refused", got
-    assert (got["rule"], got["file"], got["line"], got["column"]) == (case.rule, str(path), case.line, case.column), got
+    assert (got["rule"], got["file"], got["line"], got["column"]) == (
+        case.rule,
+        str(path),
+        case.line,
+        case.column,
+    ), got
     assert case.words.lower() in str(got["message"]).lower()
     assert "\n" not in str(got["text"])
     assert "root:" not in json.dumps(got)  # /etc/passwd never leaks into a message
@@ -280,7 +350,9 @@ def dtd_server() -> Iterator[str]:
         '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">',
     ],
 )
-def test_external_dtd_is_not_fetched_and_the_file_parses(doctype: str, dtd_server: str, tmp_path: Path) -> None:
+def test_external_dtd_is_not_fetched_and_the_file_parses(
+    doctype: str, dtd_server: str, tmp_path: Path
+) -> None:
     path = tmp_path / "with-dtd.xml"
     path.write_text(
         doctype.format(url=dtd_server)
@@ -297,9 +369,13 @@ def test_external_dtd_is_not_fetched_and_the_file_parses(doctype: str, dtd_serve
 
 def test_local_external_dtd_is_not_loaded(tmp_path: Path) -> None:
     dtd = tmp_path / "defaults.dtd"
-    dtd.write_text('<!ATTLIST method name CDATA "Injected">\n<!ATTLIST node name CDATA "/injected">\n')
+    dtd.write_text(
+        '<!ATTLIST method name CDATA "Injected">\n<!ATTLIST node name CDATA "/injected">\n'
+    )
     path = tmp_path / "local-dtd.xml"
-    path.write_text(f'<!DOCTYPE node SYSTEM "file://{dtd}">\n<node><interface name="a.B"><method/></interface></node>\n')
+    path.write_text(
+        f'<!DOCTYPE node SYSTEM "file://{dtd}">\n<node><interface name="a.B"><method/></interface></node>\n'
+    )
     got = api(path)
     assert got["kind"] == "parsed" and got["root_name"] is None
     assert got["rules"] == ["DBUS-E004"]
@@ -318,7 +394,9 @@ def test_directory(tmp_path: Path) -> None:
     # (here adir.xml inside tmp_path) is refused like any unreadable input
     proc = cli(tmp_path)
     assert proc.returncode == 2
-    assert proc.stdout.splitlines() == [f"{directory}:1:1: error: is a directory, not an XML file [XML-E005]"]
+    assert proc.stdout.splitlines() == [
+        f"{directory}:1:1: error: is a directory, not an XML file [XML-E005]"
+    ]
 
 
 def test_dangling_symlink(tmp_path: Path) -> None:
@@ -372,7 +450,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
     that bypass file permissions (Linux), so the file really is unreadable to it."""
     restricted = os.geteuid() == 0
     if restricted and not sys.platform.startswith("linux"):
-        pytest.skip("running as root on a system without Linux capabilities: cannot make a file unreadable")
+        pytest.skip(
+            "running as root on a system without Linux capabilities: cannot make a file unreadable"
+        )
     path = tmp_path / "secret.xml"
     path.write_text('<node><interface name="a.B"/></node>')
     path.chmod(0)
@@ -381,7 +461,12 @@ def test_unreadable_file(tmp_path: Path) -> None:
             got = api(path, restricted)
         except subprocess.SubprocessError as exc:
             pytest.skip(f"cannot drop CAP_DAC_OVERRIDE here (no CAP_SETPCAP?): {exc}")
-        assert (got["kind"], got["rule"], got["line"], got["column"]) == ("refused", "XML-E005", 1, 1)
+        assert (got["kind"], got["rule"], got["line"], got["column"]) == (
+            "refused",
+            "XML-E005",
+            1,
+            1,
+        )
         assert "Permission denied" in str(got["message"])
         assert_cli_refuses(path, "XML-E005", 1, 1, restricted)
     finally:
@@ -413,12 +498,46 @@ def test_random_bytes_never_crash(data: bytes) -> None:
 
 
 NAMES = st.sampled_from(
-    ["node", "interface", "method", "signal", "property", "arg", "annotation", "doc", "line", "doc:doc", "tp:docstring", "x", "methd"]
+    [
+        "node",
+        "interface",
+        "method",
+        "signal",
+        "property",
+        "arg",
+        "annotation",
+        "doc",
+        "line",
+        "doc:doc",
+        "tp:docstring",
+        "x",
+        "methd",
+    ]
 )
-ATTR_NAMES = st.sampled_from(["name", "type", "direction", "access", "value", "version", "xmlns:doc", "doc:x", "xmlns"])
+ATTR_NAMES = st.sampled_from(
+    ["name", "type", "direction", "access", "value", "version", "xmlns:doc", "doc:x", "xmlns"]
+)
 ATTR_VALUES = st.one_of(
-    st.sampled_from(["/", "/a/b", "a.b", "com.example.X", "in", "out", "read", "a{sv}", "{sv}", "(ii", "", "true", "http://www.freedesktop.org/dbus/1.0/doc.dtd"]),
-    st.text(max_size=12).map(lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")),
+    st.sampled_from(
+        [
+            "/",
+            "/a/b",
+            "a.b",
+            "com.example.X",
+            "in",
+            "out",
+            "read",
+            "a{sv}",
+            "{sv}",
+            "(ii",
+            "",
+            "true",
+            "http://www.freedesktop.org/dbus/1.0/doc.dtd",
+        ]
+    ),
+    st.text(max_size=12).map(
+        lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    ),
 )
 PIS = st.sampled_from(
     [
@@ -432,7 +551,9 @@ PIS = st.sampled_from(
         "<?foo bar?>",
     ]
 )
-MISC = st.sampled_from(["<!-- Ping:\n @a: x\n -->", "<![CDATA[<node>]]>", "&amp;", "&nope;", "text", "\n", "\t", "é"])
+MISC = st.sampled_from(
+    ["<!-- Ping:\n @a: x\n -->", "<![CDATA[<node>]]>", "&amp;", "&nope;", "text", "\n", "\t", "é"]
+)
 
 
 @st.composite
@@ -454,12 +575,26 @@ def xml_like(draw: st.DrawFn, depth: int = 0) -> str:
 @st.composite
 def documents(draw: st.DrawFn) -> bytes:
     body = draw(xml_like())
-    prefix = draw(st.sampled_from(["", '<?xml version="1.0"?>\n', "\ufeff", "<!-- c -->\n", '<!DOCTYPE node SYSTEM "x.dtd">\n']))
+    prefix = draw(
+        st.sampled_from(
+            [
+                "",
+                '<?xml version="1.0"?>\n',
+                "\ufeff",
+                "<!-- c -->\n",
+                '<!DOCTYPE node SYSTEM "x.dtd">\n',
+            ]
+        )
+    )
     text = prefix + body
     if draw(st.booleans()):
         # and some damage: cut, splice junk, or repeat a slice
         cut = draw(st.integers(min_value=0, max_value=len(text)))
-        junk = draw(st.sampled_from(["", "<", ">", "</x>", "&", "\x00", "<!ENTITY a 'b'>", "]]>", "<?", "\ud800"]))
+        junk = draw(
+            st.sampled_from(
+                ["", "<", ">", "</x>", "&", "\x00", "<!ENTITY a 'b'>", "]]>", "<?", "\ud800"]
+            )
+        )
         text = text[:cut] + junk + text[cut:]
     return text.encode("utf-8", "surrogatepass")
 

@@ -96,11 +96,18 @@ BROKEN: dict[str, list[tuple[str, int, int]]] = {
     ],
     "corpus/kinit-dev/kf5_org.kde.KLauncher.xml": [("DBUS-E014", 8, 5)],  # exec_blind
     "corpus/knotes/org.kde.kontact.KNotes.xml": [("DBUS-E014", 20, 5)],  # killNote
-    "corpus/libkf5akonadiserver-dev/org.freedesktop.Akonadi.AgentManager.xml": [("DBUS-E014", 130, 5)],
+    "corpus/libkf5akonadiserver-dev/org.freedesktop.Akonadi.AgentManager.xml": [
+        ("DBUS-E014", 130, 5)
+    ],
     "corpus/libkf5akonadiserver-dev/org.freedesktop.Akonadi.Resource.xml": [("DBUS-E014", 28, 5)],
-    "corpus/libkf5kio-dev/kf5_org.kde.KCookieServer.xml": [("DBUS-E014", 16, 5), ("DBUS-E014", 29, 5)],
+    "corpus/libkf5kio-dev/kf5_org.kde.KCookieServer.xml": [
+        ("DBUS-E014", 16, 5),
+        ("DBUS-E014", 29, 5),
+    ],
     "corpus/libkf5kio-dev/kf5_org.kde.KPasswdServer.xml": [("DBUS-E014", 50, 5)],  # addAuthInfo
-    "corpus/libkf5libkdepim-dev/org.kde.mailtransport.service.xml": [("DBUS-E014", 15, 5)],  # sendMessage
+    "corpus/libkf5libkdepim-dev/org.kde.mailtransport.service.xml": [
+        ("DBUS-E014", 15, 5)
+    ],  # sendMessage
     "corpus/libkf5wallet-dev/kf5_org.kde.KWallet.xml": [
         ("DBUS-E015", 23, 5),  # signal walletClosed (first at 19)
         ("DBUS-E014", 77, 5),  # close (first at 72)
@@ -109,15 +116,40 @@ BROKEN: dict[str, list[tuple[str, int, int]]] = {
     ],
     # root <interface> (accepted, warning)
     "corpus/gnome-shell-extension-appindicator/DBusMenu.xml": [("DBUS-E001", 1, 1)],
-    "corpus/gnome-shell-extension-appindicator/StatusNotifierItem.xml": [("DBUS-E001", 5, 1)],  # after a comment
+    "corpus/gnome-shell-extension-appindicator/StatusNotifierItem.xml": [
+        ("DBUS-E001", 5, 1)
+    ],  # after a comment
     "corpus/gnome-shell-extension-appindicator/StatusNotifierWatcher.xml": [("DBUS-E001", 1, 1)],
     # plain <doc> elements (reported, their text still used); indented with tabs
     "corpus/biometric-auth/org.ukui.Biometric.xml": [
         ("DBUS-E002", line, col)
         for line, col in [
-            (7, 4), (20, 4), (25, 5), (47, 4), (52, 5), (74, 4), (83, 5), (91, 4), (110, 4),
-            (120, 4), (130, 4), (140, 4), (151, 4), (161, 4), (173, 4), (182, 4), (194, 4),
-            (205, 4), (216, 4), (225, 4), (229, 5), (232, 5), (237, 4), (241, 5), (244, 5), (247, 5),
+            (7, 4),
+            (20, 4),
+            (25, 5),
+            (47, 4),
+            (52, 5),
+            (74, 4),
+            (83, 5),
+            (91, 4),
+            (110, 4),
+            (120, 4),
+            (130, 4),
+            (140, 4),
+            (151, 4),
+            (161, 4),
+            (173, 4),
+            (182, 4),
+            (194, 4),
+            (205, 4),
+            (216, 4),
+            (225, 4),
+            (229, 5),
+            (232, 5),
+            (237, 4),
+            (241, 5),
+            (244, 5),
+            (247, 5),
         ]
     ],
 }
@@ -162,7 +194,9 @@ def test_broken_table_names_existing_files() -> None:
 def test_file_gives_exactly_its_known_diagnostics(path: Path, host: str) -> None:
     found, documents, unusable = problems(path, host)
     expected = BROKEN.get(rel(path), [])
-    assert sorted(found, key=lambda t: (t[1], t[2], t[0])) == sorted(expected, key=lambda t: (t[1], t[2], t[0]))
+    assert sorted(found, key=lambda t: (t[1], t[2], t[0])) == sorted(
+        expected, key=lambda t: (t[1], t[2], t[0])
+    )
     refused = any(rule.startswith("XML-") for rule, _, _ in expected)
     assert unusable is refused
     assert len(documents) == (0 if refused else 1)

@@ -29,7 +29,9 @@ def _package_name(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def corpus_packages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], dict[str, list[str]]]:
+def corpus_packages(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, list[str], dict[str, list[str]]]:
     corpus = require_shared(CORPUS)
     root = tmp_path_factory.mktemp("corpus_gen")
     shared = root / "corpus_rt"
@@ -46,7 +48,9 @@ def corpus_packages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, lis
             write_tree(root / name, result.files)
             accepted.append(name)
         else:
-            refused[str(xml)] = [d.format() for d in result.diagnostics if d.severity is Severity.ERROR]
+            refused[str(xml)] = [
+                d.format() for d in result.diagnostics if d.severity is Severity.ERROR
+            ]
     return root, accepted, refused
 
 
@@ -58,14 +62,18 @@ def test_most_of_the_corpus_is_accepted_and_refusals_say_why(
     # DBUS-E014/E015, <node name=""> in 31 oFono files DBUS-E005, <doc> elements, signal
     # args with direction="in", an invalid '{sv}', one file that is not XML) and Python
     # name collisions the spec allows (NAME-E*).
-    assert len(accepted) >= 240, f"only {len(accepted)} accepted; refused: {json.dumps(refused, indent=1)[:4000]}"
+    assert (
+        len(accepted) >= 240
+    ), f"only {len(accepted)} accepted; refused: {json.dumps(refused, indent=1)[:4000]}"
     for path, errors in refused.items():
         assert errors, f"{path} was refused without an error diagnostic"
         # a spec error, or a name collision (e.g. kmplot's two in args both named "eq")
         assert any(re.search(r"\[(DBUS|XML|NAME)-E\d+\]$", e) for e in errors), (path, errors)
 
 
-def test_generated_corpus_passes_mypy_strict(corpus_packages: tuple[Path, list[str], dict[str, list[str]]]) -> None:
+def test_generated_corpus_passes_mypy_strict(
+    corpus_packages: tuple[Path, list[str], dict[str, list[str]]],
+) -> None:
     root, accepted, _ = corpus_packages
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "corpus_rt", *accepted],
@@ -77,7 +85,9 @@ def test_generated_corpus_passes_mypy_strict(corpus_packages: tuple[Path, list[s
     assert proc.returncode == 0, proc.stdout[-8000:]
 
 
-def test_generated_corpus_passes_pyright(corpus_packages: tuple[Path, list[str], dict[str, list[str]]]) -> None:
+def test_generated_corpus_passes_pyright(
+    corpus_packages: tuple[Path, list[str], dict[str, list[str]]],
+) -> None:
     root, accepted, _ = corpus_packages
     pyright = shutil.which("pyright") or str(Path(sys.executable).parent / "pyright")
     if not Path(pyright).exists():

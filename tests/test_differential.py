@@ -174,7 +174,9 @@ class Reference:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            raise AssertionError(f"reference worker ({REFERENCE_PYTHON}) exited with {self.proc.wait()}")
+            raise AssertionError(
+                f"reference worker ({REFERENCE_PYTHON}) exited with {self.proc.wait()}"
+            )
         return line
 
     def ask(self, op: str, items: list[str]) -> list:
@@ -182,7 +184,9 @@ class Reference:
         self.proc.stdin.write(json.dumps({"op": op, "items": items}) + "\n")
         self.proc.stdin.flush()
         answer = json.loads(self._readline())
-        assert "error" not in answer, f"reference worker failed on {op} {items!r}: {answer['error']}"
+        assert (
+            "error" not in answer
+        ), f"reference worker failed on {op} {items!r}: {answer['error']}"
         return answer["results"]
 
     def one(self, op: str, item: str):
@@ -277,10 +281,12 @@ def assert_signature_agrees(s: str) -> None:
 
     # libdbus: the only difference is the consecutive-'a' counting of the array limit.
     if our_ok != (libdbus is not None):
-        assert isinstance(ours, SignatureError) and libdbus is not None, (
-            f"qdbusgen accepts {s!r}, libdbus rejects it"
-        )
-        assert ours.rule == "DBUS-E038", f"{s!r}: qdbusgen {ours.rule} ({ours.reason}), libdbus accepts"
+        assert (
+            isinstance(ours, SignatureError) and libdbus is not None
+        ), f"qdbusgen accepts {s!r}, libdbus rejects it"
+        assert (
+            ours.rule == "DBUS-E038"
+        ), f"{s!r}: qdbusgen {ours.rule} ({ours.reason}), libdbus accepts"
         assert max_consecutive_a(s) <= signature.MAX_ARRAY_DEPTH
         assert path_array_depth(s) > signature.MAX_ARRAY_DEPTH
         assert ours_without(s, MAX_ARRAY_DEPTH=10**6), f"{s!r}: not only the array limit"
@@ -295,7 +301,9 @@ def assert_signature_agrees(s: str) -> None:
         single_ok = False
         single_rule = exc.rule
     if single_ok != (libdbus == 1):
-        assert libdbus == 1 and single_rule == "DBUS-E038", f"{s!r}: parse_single differs from libdbus"
+        assert (
+            libdbus == 1 and single_rule == "DBUS-E038"
+        ), f"{s!r}: parse_single differs from libdbus"
 
     # GLib: a superset (GVariant type strings). Never stricter than us.
     if glib is None:
@@ -304,9 +312,13 @@ def assert_signature_agrees(s: str) -> None:
     if our_ok:
         assert glib, f"qdbusgen accepts {s!r}, GLib rejects it"
     elif glib:
-        assert ours.rule in {"DBUS-E040", "DBUS-E038", "DBUS-E039", "DBUS-E034", "DBUS-E035"}, (
-            f"{s!r}: qdbusgen {ours.rule} ({ours.reason}) but GLib accepts it"
-        )
+        assert ours.rule in {
+            "DBUS-E040",
+            "DBUS-E038",
+            "DBUS-E039",
+            "DBUS-E034",
+            "DBUS-E035",
+        }, f"{s!r}: qdbusgen {ours.rule} ({ours.reason}) but GLib accepts it"
         if ours.rule == "DBUS-E040":
             assert len(s.encode()) > signature.MAX_SIGNATURE_LENGTH
         elif ours.rule == "DBUS-E034":
@@ -428,7 +440,12 @@ def test_limit_boundaries() -> None:
             "a(" + "a" * (n - 1) + "i)",
         ]
     for k in range(250, 260):
-        cases += ["i" * k, "(" + "i" * (k - 2) + ")", "a" * 32 + "(" + "s" * (k - 34) + ")", "é" + "i" * (k - 2)]
+        cases += [
+            "i" * k,
+            "(" + "i" * (k - 2) + ")",
+            "a" * 32 + "(" + "s" * (k - 34) + ")",
+            "é" + "i" * (k - 2),
+        ]
     for s in cases:
         assert_signature_agrees(s)
 
@@ -444,7 +461,9 @@ def test_known_signature_differences() -> None:
     assert ours_signature(s).rule == "DBUS-E038"
     assert ref().one("libdbus_signature", s) == 1
     # Consecutive arrays: both implementations agree on 32 / 33.
-    assert ours_signature("a" * 32 + "i") == 1 and ref().one("libdbus_signature", "a" * 32 + "i") == 1
+    assert (
+        ours_signature("a" * 32 + "i") == 1 and ref().one("libdbus_signature", "a" * 32 + "i") == 1
+    )
     assert ours_signature("a" * 33 + "i").rule == "DBUS-E038"
     assert ref().one("libdbus_signature", "a" * 33 + "i") is None
     # GLib accepts GVariant-only type strings and ignores the D-Bus limits.
@@ -464,7 +483,9 @@ def test_known_signature_differences() -> None:
 # Names and object paths
 # --------------------------------------------------------------------------------------
 
-NAME_ALPHABET = list("abzAZ_019-.:/") + list("..") + ["é", "\u0660", "ß", "\u212a", " ", "\n", "\0", "\t"]
+NAME_ALPHABET = (
+    list("abzAZ_019-.:/") + list("..") + ["é", "\u0660", "ß", "\u212a", " ", "\n", "\0", "\t"]
+)
 _element = st.text(alphabet=st.sampled_from(list("abcXYZ_0129-")), min_size=0, max_size=8)
 
 
@@ -488,9 +509,33 @@ def _long_names(draw: st.DrawFn) -> str:
 
 NAMES = st.text(alphabet=st.sampled_from(NAME_ALPHABET), max_size=24) | _dotted() | _long_names()
 NAME_EXAMPLES = [
-    "", ".", "a", "a.b", ":1.2", ":a", ":.a", ":1..2", "a..b", ".a.b", "a.b.", "0a.b", "a.0b", "-a.b",
-    "a.b-c", "a.b\n", "a.b\0", "é.b", "org.freedesktop.DBus", "_._", "/", "//", "/a/", "/a//b",
-    "/a/b", "a/b", "a\u212ab.c",
+    "",
+    ".",
+    "a",
+    "a.b",
+    ":1.2",
+    ":a",
+    ":.a",
+    ":1..2",
+    "a..b",
+    ".a.b",
+    "a.b.",
+    "0a.b",
+    "a.0b",
+    "-a.b",
+    "a.b-c",
+    "a.b\n",
+    "a.b\0",
+    "é.b",
+    "org.freedesktop.DBus",
+    "_._",
+    "/",
+    "//",
+    "/a/",
+    "/a//b",
+    "/a/b",
+    "a/b",
+    "a\u212ab.c",
 ]
 
 
@@ -559,7 +604,9 @@ def test_member_names(name: str) -> None:
         assert "\0" in name and not ours
     elif gio != ours:
         # Known: g_dbus_is_member_name has no 255-byte limit.
-        assert gio and len(name.encode()) > 255 and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name), name
+        assert (
+            gio and len(name.encode()) > 255 and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+        ), name
 
 
 def _glib_empty_first_unique_element(name: str) -> bool:
@@ -599,7 +646,11 @@ def test_object_paths(name: str) -> None:
     # A relative path (child <node name>) is one that becomes a valid absolute path with
     # a leading '/', other than '/' itself.
     relative = RELATIVE_PATH_RE.fullmatch(name) is not None
-    assert relative == (name not in ("", "/") and not name.startswith("/") and ref().one("dbuspy_object_path", "/" + name)), name
+    assert relative == (
+        name not in ("", "/")
+        and not name.startswith("/")
+        and ref().one("dbuspy_object_path", "/" + name)
+    ), name
 
 
 def test_known_name_differences() -> None:

@@ -76,7 +76,9 @@ def pkgs(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         parent=parent,
         foreign_xml=foreign_xml,
         types=generate_package([types_xml], parent, "e2e_bus_types"),
-        vmstate=generate_package([ROOT / "interfaces" / "org.qemu.VMState1.xml"], parent, "e2e_bus_vmstate"),
+        vmstate=generate_package(
+            [ROOT / "interfaces" / "org.qemu.VMState1.xml"], parent, "e2e_bus_vmstate"
+        ),
         display=generate_package(display, parent, "e2e_bus_display"),
         foreign=generate_package([foreign_xml], parent, "e2e_bus_foreign"),
     )
@@ -88,7 +90,9 @@ def pkgs(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 
 @contextlib.asynccontextmanager
-async def child_process(*argv: str, stderr_file: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+async def child_process(
+    *argv: str, stderr_file: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
     """Start a server process, wait for its ``READY <unique name>`` line, stop it via stdin EOF."""
     with open(stderr_file, "wb") as err:
         proc = await asyncio.create_subprocess_exec(
@@ -99,7 +103,9 @@ async def child_process(*argv: str, stderr_file: Path) -> AsyncIterator[tuple[as
             line = await asyncio.wait_for(proc.stdout.readline(), 10)
             if not line.startswith(b"READY "):
                 await asyncio.wait_for(proc.wait(), 5)
-                raise AssertionError(f"{argv[1]} did not start: {line!r}\n{stderr_file.read_text()}")
+                raise AssertionError(
+                    f"{argv[1]} did not start: {line!r}\n{stderr_file.read_text()}"
+                )
             yield proc, line.split()[1].decode()
         finally:
             if proc.returncode is None:
@@ -109,7 +115,9 @@ async def child_process(*argv: str, stderr_file: Path) -> AsyncIterator[tuple[as
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
-    assert proc.returncode == 0, f"{argv[1]} exited with {proc.returncode}:\n{stderr_file.read_text()}"
+    assert (
+        proc.returncode == 0
+    ), f"{argv[1]} exited with {proc.returncode}:\n{stderr_file.read_text()}"
 
 
 @contextlib.asynccontextmanager
@@ -157,7 +165,13 @@ def interface_shape(iface: Interface) -> tuple[Any, ...]:
         tuple((m.name, args(m), anns(m), m.no_reply) for m in iface.methods),
         tuple((s.name, args(s), anns(s)) for s in iface.signals),
         tuple(
-            (p.name, p.signature, p.access.value if p.access else None, anns(p), p.emits_changed.value)
+            (
+                p.name,
+                p.signature,
+                p.access.value if p.access else None,
+                anns(p),
+                p.emits_changed.value,
+            )
             for p in iface.properties
         ),
     )
@@ -172,7 +186,12 @@ def parse_interfaces(xml: str, display: str) -> dict[str, Interface]:
 
 async def introspect(bus: Any, service: str, path: str) -> str:
     reply = await bus.call(
-        Message(destination=service, path=path, interface="org.freedesktop.DBus.Introspectable", member="Introspect")
+        Message(
+            destination=service,
+            path=path,
+            interface="org.freedesktop.DBus.Introspectable",
+            member="Introspect",
+        )
     )
     assert reply.signature == "s", reply.body
     return str(reply.body[0])
@@ -223,7 +242,9 @@ BASIC_FIELDS = (
 
 @WHERE
 @async_test()
-async def test_basic_types_round_trip(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_basic_types_round_trip(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
         for row in BASIC_ROWS:
             result = await proxy.echo_basic(*row)
@@ -235,12 +256,18 @@ async def test_basic_types_round_trip(bus: Any, pkgs: SimpleNamespace, tmp_path:
         assert maxima.uint64_out == 2**64 - 1 and maxima.int64_out == 2**63 - 1
         assert maxima.flag_out is True and maxima.signature_out == "a{sa(iv)}(ybnqiuxtdsogh)"
         minima = await proxy.echo_basic(*BASIC_ROWS[2])
-        assert (minima.int16_out, minima.int32_out, minima.int64_out) == (-(2**15), -(2**31), -(2**63))
+        assert (minima.int16_out, minima.int32_out, minima.int64_out) == (
+            -(2**15),
+            -(2**31),
+            -(2**63),
+        )
 
 
 @WHERE
 @async_test()
-async def test_containers_and_variants_round_trip(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_containers_and_variants_round_trip(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     V = pkgs.types.Variant
     lists = [["a", "b"], [], ["\u00fc", ""]]
     nested = {
@@ -265,7 +292,14 @@ async def test_containers_and_variants_round_trip(bus: Any, pkgs: SimpleNamespac
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
         result = await proxy.echo_containers(lists, nested, groups, record, options, anything)
         assert isinstance(result, pkgs.types.Types1EchoContainersResult)
-        assert result._fields == ("lists_out", "nested_out", "groups_out", "record_out", "options_out", "anything_out")
+        assert result._fields == (
+            "lists_out",
+            "nested_out",
+            "groups_out",
+            "record_out",
+            "options_out",
+            "anything_out",
+        )
         assert result.lists_out == lists
         assert result.nested_out == nested
         assert result.groups_out == groups
@@ -275,14 +309,21 @@ async def test_containers_and_variants_round_trip(bus: Any, pkgs: SimpleNamespac
         assert result.options_out["variant"].value == V("n", -7)
         assert result.anything_out == anything and result.anything_out.signature == "a(sa(ii))"
         # a bare variant of several other types
-        for value in (V("s", "just a string"), V("ai", [1, 2, 3]), V("a{ss}", {"a": "b"}), V("(dd)", (0.5, 1.5))):
+        for value in (
+            V("s", "just a string"),
+            V("ai", [1, 2, 3]),
+            V("a{ss}", {"a": "b"}),
+            V("(dd)", (0.5, 1.5)),
+        ):
             again = await proxy.echo_containers([], {}, [], (0, False, ""), {}, value)
             assert again.anything_out == value
 
 
 @WHERE
 @async_test()
-async def test_results_and_errors(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_results_and_errors(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     pkg = pkgs.types
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
         q = await proxy.divide(-7, 2)
@@ -296,7 +337,10 @@ async def test_results_and_errors(bus: Any, pkgs: SimpleNamespace, tmp_path: Pat
 
         with pytest.raises(pkg.DBusError) as info:
             await proxy.fail("com.example.Somewhere.Error.Custom", "custom text \u2713")
-        assert (info.value.name, info.value.text) == ("com.example.Somewhere.Error.Custom", "custom text \u2713")
+        assert (info.value.name, info.value.text) == (
+            "com.example.Somewhere.Error.Custom",
+            "custom text \u2713",
+        )
 
         with pytest.raises(pkg.DBusError) as info:
             await proxy.crash()
@@ -336,13 +380,17 @@ async def test_no_reply_method(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, 
 
 @WHERE
 @async_test()
-async def test_signals_callback_stream_and_cancel(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_signals_callback_stream_and_cancel(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     pkg = pkgs.types
     V = pkg.Variant
     seen: list[tuple[str, int, dict[str, Any]]] = []
     later: asyncio.Queue[str] = asyncio.Queue()
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
-        sub = await proxy.on_changed(lambda name, value, details: seen.append((name, value, details)))
+        sub = await proxy.on_changed(
+            lambda name, value, details: seen.append((name, value, details))
+        )
         assert sub.active
         async with proxy.stream_changed() as stream:
             await proxy.trigger("alpha", 1)
@@ -373,7 +421,9 @@ async def test_signals_callback_stream_and_cancel(bus: Any, pkgs: SimpleNamespac
 
 @WHERE
 @async_test()
-async def test_properties_get_set(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_properties_get_set(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     pkg = pkgs.types
     V = pkg.Variant
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, server):
@@ -401,7 +451,11 @@ async def test_properties_get_set(bus: Any, pkgs: SimpleNamespace, tmp_path: Pat
         await proxy.set_scratch(2**64 - 1)
         assert await proxy.get_scratch() == 2**64 - 1
 
-        tags = {"list": V("ai", [1, -2]), "pair": V("(sb)", ("x", True)), "nested": V("a{sv}", {"k": V("d", 2.5)})}
+        tags = {
+            "list": V("ai", [1, -2]),
+            "pair": V("(sb)", ("x", True)),
+            "nested": V("a{sv}", {"k": V("d", 2.5)}),
+        }
         await proxy.set_tags(tags)
         assert await proxy.get_tags() == tags
 
@@ -420,19 +474,32 @@ async def test_properties_get_set(bus: Any, pkgs: SimpleNamespace, tmp_path: Pat
 
 def test_notify_methods_follow_emits_changed_signal(pkgs: SimpleNamespace) -> None:
     server = pkgs.types.Types1Server
-    assert callable(server.notify_name) and callable(server.notify_level) and callable(server.notify_tags)
+    assert (
+        callable(server.notify_name)
+        and callable(server.notify_level)
+        and callable(server.notify_tags)
+    )
     assert not hasattr(server, "notify_serial")  # const
     assert not hasattr(server, "notify_scratch")  # false
-    assert set(pkgs.types.Types1PropertiesChanged.__annotations__) == {"Name", "Version", "Level", "Tags"}
+    assert set(pkgs.types.Types1PropertiesChanged.__annotations__) == {
+        "Name",
+        "Version",
+        "Level",
+        "Tags",
+    }
 
 
 @WHERE
 @async_test()
-async def test_properties_changed_per_mode(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_properties_changed_per_mode(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     V = pkgs.types.Variant
     arrived: asyncio.Queue[tuple[dict[str, Any], list[str]]] = asyncio.Queue()
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
-        sub = await proxy.watch_properties(lambda changed, invalidated: arrived.put_nowait((changed, invalidated)))
+        sub = await proxy.watch_properties(
+            lambda changed, invalidated: arrived.put_nowait((changed, invalidated))
+        )
         # const and false first: if anything were sent for them it would arrive before Level's.
         await proxy.trigger("Serial", 0)  # const: _emit_properties_changed sends nothing
         await proxy.set_scratch(9)  # false: the setter announces, nothing is sent
@@ -459,7 +526,9 @@ def open_fds() -> set[int]:
 
 @WHERE
 @async_test()
-async def test_fd_passing_both_ways(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_fd_passing_both_ways(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
         await proxy.join([], "")  # connections settled
         gc.collect()  # sockets of earlier tests' connections must not close in the middle
@@ -514,12 +583,16 @@ async def test_fd_passing_both_ways(bus: Any, pkgs: SimpleNamespace, tmp_path: P
         os.close(event.fd)
 
         await proxy.join([], "")
-        assert open_fds() - before == set()  # nothing leaked in this process (client and, in-process, server)
+        assert (
+            open_fds() - before == set()
+        )  # nothing leaked in this process (client and, in-process, server)
 
 
 @WHERE
 @async_test()
-async def test_introspection_equals_source(bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str) -> None:
+async def test_introspection_equals_source(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
         xml = await introspect(proxy._bus, SERVICE, TYPES1_PATH)
         got = parse_interfaces(xml, "introspected.xml")
@@ -567,8 +640,12 @@ async def test_vmstate_helper_round_trips_one_mib(bus: Any, pkgs: SimpleNamespac
         helper.export(helper_bus, "/org/qemu/VMState1")
         await helper_bus.request_name("org.qemu.VMState1")
         proxy = pkg.VMState1Proxy(client_bus, "org.qemu.VMState1", "/org/qemu/VMState1", timeout=10)
-        async with await pkg.VMState1Proxy.new(bus.address, "org.qemu.VMState1", "/org/qemu/VMState1") as own:
-            assert await own.get_id() == "e2e-helper"  # new() with an address opens (and closes) a connection
+        async with await pkg.VMState1Proxy.new(
+            bus.address, "org.qemu.VMState1", "/org/qemu/VMState1"
+        ) as own:
+            assert (
+                await own.get_id() == "e2e-helper"
+            )  # new() with an address opens (and closes) a connection
         assert not own._bus.connected
         assert await proxy.get_id() == "e2e-helper"
         assert await proxy._get_all() == {"Id": "e2e-helper"}  # what QEMU reads
@@ -616,7 +693,9 @@ async def test_two_generated_packages_share_a_connection(bus: Any, pkgs: SimpleN
         # signal subscriptions of both packages' proxies on one connection
         seen: asyncio.Queue[Any] = asyncio.Queue()
         await t.on_changed(lambda *args: seen.put_nowait(("changed", args[0])))
-        await v.watch_properties(lambda changed, invalidated: seen.put_nowait(("vm", tuple(changed.items()))))
+        await v.watch_properties(
+            lambda changed, invalidated: seen.put_nowait(("vm", tuple(changed.items())))
+        )
         await t.trigger("x", 1)
         helper.notify_id("renamed")
         got_events = {await asyncio.wait_for(seen.get(), 3) for _ in range(2)}
@@ -639,7 +718,11 @@ W, H = 64, 48
 
 
 def reference_frame() -> bytes:
-    return b"".join(struct.pack("<I", (x * 4) << 16 | (y * 5) << 8 | (x ^ y)) for y in range(H) for x in range(W))
+    return b"".join(
+        struct.pack("<I", (x * 4) << 16 | (y * 5) << 8 | (x ^ y))
+        for y in range(H)
+        for x in range(W)
+    )
 
 
 PATCH_X, PATCH_Y, PATCH_W, PATCH_H = 8, 4, 16, 8
@@ -658,7 +741,9 @@ def expected_after_update() -> bytes:
 def fake_qemu(pkg: ModuleType) -> SimpleNamespace:
     """Generated Console/Keyboard/Mouse servers behaving like QEMU's -display dbus."""
     rt = pkg._runtime
-    state = SimpleNamespace(ui_info=[], keys=[], buttons=[], positions=[], listener_task=None, listener_log=[])
+    state = SimpleNamespace(
+        ui_info=[], keys=[], buttons=[], positions=[], listener_task=None, listener_log=[]
+    )
 
     class Console(pkg.ConsoleServer):
         async def get_label(self) -> str:
@@ -695,7 +780,9 @@ def fake_qemu(pkg: ModuleType) -> SimpleNamespace:
             listener = pkg.ListenerProxy(p2p, None, LISTENER_PATH, timeout=5)
             state.listener_log.append(("Interfaces", await listener.get_interfaces()))
             await listener.scanout(W, H, W * 4, PIXMAN_X8R8G8B8, reference_frame())
-            await listener.update(PATCH_X, PATCH_Y, PATCH_W, PATCH_H, PATCH_STRIDE, PIXMAN_X8R8G8B8, PATCH)
+            await listener.update(
+                PATCH_X, PATCH_Y, PATCH_W, PATCH_H, PATCH_STRIDE, PIXMAN_X8R8G8B8, PATCH
+            )
             dmabuf = os.memfd_create("e2e-dmabuf")
             try:
                 os.write(dmabuf, expected_after_update())
@@ -765,21 +852,39 @@ def frame_listener(pkg: ModuleType) -> Any:
         async def get_interfaces(self) -> list[str]:
             return ["org.qemu.Display1.Listener.Unix.Map"]
 
-        async def scanout(self, width: int, height: int, stride: int, pixman_format: int, data: bytes) -> None:
+        async def scanout(
+            self, width: int, height: int, stride: int, pixman_format: int, data: bytes
+        ) -> None:
             assert pixman_format == PIXMAN_X8R8G8B8 and stride == width * 4
             self.size = (width, height)
             self.frame = bytearray(data)
 
         async def update(
-            self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes
+            self,
+            x: int,
+            y: int,
+            width: int,
+            height: int,
+            stride: int,
+            pixman_format: int,
+            data: bytes,
         ) -> None:
             fw = self.size[0]
             for row in range(height):
                 start = ((y + row) * fw + x) * 4
-                self.frame[start : start + width * 4] = data[row * stride : row * stride + width * 4]
+                self.frame[start : start + width * 4] = data[
+                    row * stride : row * stride + width * 4
+                ]
 
         async def scanout_dmabuf(
-            self, dmabuf: int, width: int, height: int, stride: int, fourcc: int, modifier: int, y0_top: bool
+            self,
+            dmabuf: int,
+            width: int,
+            height: int,
+            stride: int,
+            fourcc: int,
+            modifier: int,
+            y0_top: bool,
         ) -> None:
             try:
                 self.dmabuf = (width, height, stride, fourcc, modifier, y0_top)
@@ -809,18 +914,29 @@ async def test_qemu_display_fake(bus: Any, pkgs: SimpleNamespace) -> None:
         mouse = pkg.MouseProxy(client_bus, "org.qemu", CONSOLE_PATH, timeout=5)
 
         # three interfaces on one object; introspection lists each exactly as its source (HOST_OS=linux)
-        got = parse_interfaces(await introspect(client_bus, "org.qemu", CONSOLE_PATH), "console.xml")
+        got = parse_interfaces(
+            await introspect(client_bus, "org.qemu", CONSOLE_PATH), "console.xml"
+        )
         for name in ("Console", "Keyboard", "Mouse"):
             path = ROOT / "interfaces" / f"org.qemu.Display1.{name}.xml"
             result = parse_bytes(path.read_bytes(), path.name, defines={"HOST_OS": "linux"})
             (source,) = result.document.interfaces
             assert interface_shape(got[source.name]) == interface_shape(source)
-        assert got["org.qemu.Display1.Console"].methods[0].args[0].signature == "h"  # not the Windows ay
+        assert (
+            got["org.qemu.Display1.Console"].methods[0].args[0].signature == "h"
+        )  # not the Windows ay
 
-        assert (await console.get_label(), await console.get_head(), await console.get_type()) == ("VGA", 0, "Graphic")
+        assert (await console.get_label(), await console.get_head(), await console.get_type()) == (
+            "VGA",
+            0,
+            "Graphic",
+        )
         assert (await console.get_width(), await console.get_height()) == (W, H)
         assert await console.get_device_address() == "pci/0000/02.0"
-        assert await console.get_interfaces() == ["org.qemu.Display1.Keyboard", "org.qemu.Display1.Mouse"]
+        assert await console.get_interfaces() == [
+            "org.qemu.Display1.Keyboard",
+            "org.qemu.Display1.Mouse",
+        ]
         await console.set_ui_info(300, 200, -10, 20, 1920, 1080)
         assert qemu.ui_info == [(300, 200, -10, 20, 1920, 1080)]
 
@@ -832,7 +948,10 @@ async def test_qemu_display_fake(bus: Any, pkgs: SimpleNamespace) -> None:
         assert await keyboard.get_modifiers() == 1
         await keyboard.release(42)
         assert qemu.keys == [("press", 42), ("press", 30), ("release", 30), ("release", 42)]
-        assert [await asyncio.wait_for(modifiers.get(), 3) for _ in range(2)] == [{"Modifiers": 1}, {"Modifiers": 0}]
+        assert [await asyncio.wait_for(modifiers.get(), 3) for _ in range(2)] == [
+            {"Modifiers": 1},
+            {"Modifiers": 0},
+        ]
 
         assert await mouse.get_is_absolute() is False
         with pytest.raises(pkg.DBusError) as info:
@@ -862,7 +981,10 @@ async def test_qemu_display_fake(bus: Any, pkgs: SimpleNamespace) -> None:
         await asyncio.wait_for(qemu.listener_task, 5)
         await asyncio.wait_for(p2p.wait_for_disconnect(), 5)  # QEMU hung up: returns normally
 
-        assert qemu.listener_log == [("Interfaces", ["org.qemu.Display1.Listener.Unix.Map"]), ("done", None)]
+        assert qemu.listener_log == [
+            ("Interfaces", ["org.qemu.Display1.Listener.Unix.Map"]),
+            ("done", None),
+        ]
         assert listener.size == (W, H)
         assert bytes(listener.frame) == expected_after_update()
         assert bytes(listener.frame) != reference_frame()  # the update really changed pixels
@@ -894,7 +1016,9 @@ async def test_bus_driver_through_generated_client(bus: Any, tmp_path: Path) -> 
     client_bus = await pkg.connect(bus.address)
     other_bus = await pkg.connect(bus.address)
     try:
-        driver = pkg.DBusProxy(client_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", timeout=5)
+        driver = pkg.DBusProxy(
+            client_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", timeout=5
+        )
         names = await driver.list_names()
         assert "org.freedesktop.DBus" in names
         assert client_bus.unique_name in names and other_bus.unique_name in names
@@ -909,14 +1033,20 @@ async def test_bus_driver_through_generated_client(bus: Any, tmp_path: Path) -> 
         owner_changes: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
         sub = await driver.on_name_owner_changed(lambda *args: owner_changes.put_nowait(args))
         async with driver.stream_name_owner_changed() as stream:
-            other = pkg.DBusProxy(other_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", timeout=5)
-            assert await other.request_name("com.example.Taken", 4) == 1  # DO_NOT_QUEUE -> PRIMARY_OWNER
+            other = pkg.DBusProxy(
+                other_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", timeout=5
+            )
+            assert (
+                await other.request_name("com.example.Taken", 4) == 1
+            )  # DO_NOT_QUEUE -> PRIMARY_OWNER
             expected = ("com.example.Taken", "", other_bus.unique_name)
             # other connections' own unique names come and go too: wait for ours
             while (event := await asyncio.wait_for(anext(stream), 3)).arg0 != "com.example.Taken":
                 pass
             assert tuple(event) == expected and isinstance(event, pkg.DBusNameOwnerChangedSignal)
-            while (args := await asyncio.wait_for(owner_changes.get(), 3))[0] != "com.example.Taken":
+            while (args := await asyncio.wait_for(owner_changes.get(), 3))[
+                0
+            ] != "com.example.Taken":
                 pass
             assert args == expected
             assert await driver.get_name_owner("com.example.Taken") == other_bus.unique_name
@@ -933,10 +1063,15 @@ async def test_bus_driver_through_generated_client(bus: Any, tmp_path: Path) -> 
 def require_system_python(module: str) -> None:
     ok = (
         os.path.exists(SYSTEM_PYTHON)
-        and subprocess.run([SYSTEM_PYTHON, "-c", f"import {module}"], capture_output=True).returncode == 0
+        and subprocess.run(
+            [SYSTEM_PYTHON, "-c", f"import {module}"], capture_output=True
+        ).returncode
+        == 0
     )
     if not ok:
-        pytest.fail(f"{SYSTEM_PYTHON} cannot import {module} (apt-get install python3-dbus python3-gi)")
+        pytest.fail(
+            f"{SYSTEM_PYTHON} cannot import {module} (apt-get install python3-dbus python3-gi)"
+        )
 
 
 @pytest.mark.parametrize("peer", ["dbus-python", "gdbus"])
@@ -947,11 +1082,21 @@ async def test_foreign_server_through_generated_client(
     pkg = pkgs.foreign
     if peer == "dbus-python":
         require_system_python("dbus")
-        argv = [SYSTEM_PYTHON, str(HERE / "e2e_peer_dbus_python.py"), bus.address, "com.example.ForeignPython"]
+        argv = [
+            SYSTEM_PYTHON,
+            str(HERE / "e2e_peer_dbus_python.py"),
+            bus.address,
+            "com.example.ForeignPython",
+        ]
         title, version = "dbus-python peer", 2
     else:
         require_system_python("gi")
-        argv = [SYSTEM_PYTHON, str(HERE / "e2e_peer_gdbus.py"), bus.address, "com.example.ForeignGDBus"]
+        argv = [
+            SYSTEM_PYTHON,
+            str(HERE / "e2e_peer_gdbus.py"),
+            bus.address,
+            "com.example.ForeignGDBus",
+        ]
         argv.append(str(pkgs.foreign_xml))
         title, version = "gdbus peer", 3
     service = argv[3]

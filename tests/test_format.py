@@ -12,7 +12,9 @@ SOURCE = "def f( a,b ):\n  return {'x':a,'y':b}\n"
 EXPECTED = 'def f(a, b):\n    return {"x": a, "y": b}\n'
 
 
-def test_cache_returns_exactly_what_black_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_returns_exactly_what_black_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QDBUSGEN_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("QDBUSGEN_NO_CACHE", raising=False)
     assert fmt.format_python(SOURCE, "m.py") == EXPECTED

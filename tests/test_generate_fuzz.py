@@ -23,9 +23,41 @@ from test_signature import type_trees
 # dunders, leading underscores, digits, case variants that fold together.
 TRICKY = sorted(
     set(keyword.kwlist)
-    | {"match", "case", "type", "_", "self", "cls", "id", "list", "str", "int", "bytes", "export",
-       "new", "bus", "path", "INTERFACE", "__init__", "_call", "__class__", "count", "index",
-       "Get", "get", "GetFoo", "Foo", "foo", "FOO", "x1", "X1", "Emit", "on", "stream", "notify"}
+    | {
+        "match",
+        "case",
+        "type",
+        "_",
+        "self",
+        "cls",
+        "id",
+        "list",
+        "str",
+        "int",
+        "bytes",
+        "export",
+        "new",
+        "bus",
+        "path",
+        "INTERFACE",
+        "__init__",
+        "_call",
+        "__class__",
+        "count",
+        "index",
+        "Get",
+        "get",
+        "GetFoo",
+        "Foo",
+        "foo",
+        "FOO",
+        "x1",
+        "X1",
+        "Emit",
+        "on",
+        "stream",
+        "notify",
+    }
 )
 IDENT = st.one_of(
     st.sampled_from(TRICKY),
@@ -35,7 +67,8 @@ IDENT = st.one_of(
 XML_TEXT = st.text(
     alphabet=st.characters(
         blacklist_categories=("Cs",),
-        blacklist_characters="".join(chr(c) for c in range(32) if c not in (9, 10, 13)) + "\ufffe\uffff",
+        blacklist_characters="".join(chr(c) for c in range(32) if c not in (9, 10, 13))
+        + "\ufffe\uffff",
     ),
     max_size=60,
 )
@@ -58,9 +91,15 @@ def interfaces(draw: st.DrawFn) -> tuple[str, list[str]]:
             name = draw(st.one_of(st.none(), IDENT))
             direction = draw(st.sampled_from(["in", "out"]))
             named = f"name={quoteattr(name)} " if name is not None else ""
-            args.append(f'<arg {named}type="{draw(type_trees(budget=8)).signature}" direction="{direction}">{doc()}</arg>')
+            args.append(
+                f'<arg {named}type="{draw(type_trees(budget=8)).signature}" direction="{direction}">{doc()}</arg>'
+            )
         no_reply = draw(st.booleans())
-        ann = '<annotation name="org.freedesktop.DBus.Method.NoReply" value="true"/>' if no_reply else ""
+        ann = (
+            '<annotation name="org.freedesktop.DBus.Method.NoReply" value="true"/>'
+            if no_reply
+            else ""
+        )
         members.append(f'<method name="{draw(IDENT)}">{ann}{doc()}{"".join(args)}</method>')
     for _ in range(draw(st.integers(0, 2))):
         args = "".join(
@@ -82,12 +121,18 @@ def interfaces(draw: st.DrawFn) -> tuple[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def cache_off() -> None:
-    os.environ["QDBUSGEN_NO_CACHE"] = "1"  # thousands of one-off inputs: don't fill the user's cache
+    os.environ["QDBUSGEN_NO_CACHE"] = (
+        "1"  # thousands of one-off inputs: don't fill the user's cache
+    )
     yield
     os.environ.pop("QDBUSGEN_NO_CACHE", None)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(interfaces())
 def test_any_valid_interface_generates_or_is_refused_cleanly(
     tmp_path: Path, cache_off: None, case: tuple[str, list[str]]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("regen_examples", ROOT / "scripts" / "regen_examples.py")
+spec = importlib.util.spec_from_file_location(
+    "regen_examples", ROOT / "scripts" / "regen_examples.py"
+)
 assert spec is not None and spec.loader is not None
 regen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(regen)
@@ -25,7 +27,8 @@ def test_golden_matches_generator(name: str) -> None:
     assert result.ok, [d.format() for d in result.diagnostics]
     diff = diff_tree(ROOT / "generated_examples" / name, result.files)
     assert not diff, (
-        "generated_examples/ is stale; review and run `python scripts/regen_examples.py`:\n" + "".join(diff[:200])
+        "generated_examples/ is stale; review and run `python scripts/regen_examples.py`:\n"
+        + "".join(diff[:200])
     )
 
 
@@ -50,6 +53,11 @@ def test_goldens_pass_pyright(tmp_path: Path) -> None:
         + ", ".join(f'"{ROOT / "generated_examples" / n}"' for n in sorted(regen.EXAMPLES))
         + "]}"
     )
-    out = subprocess.run([pyright, "-p", str(config)], cwd=ROOT / "generated_examples", capture_output=True, text=True)
+    out = subprocess.run(
+        [pyright, "-p", str(config)],
+        cwd=ROOT / "generated_examples",
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
     assert "0 errors" in out.stdout

@@ -40,9 +40,7 @@ HOST_OSES = ("linux", "windows", "darwin")
 NGRAM = 8
 
 # The only processing-instruction texts QEMU's XML uses (and that we allow).
-PI_IF = re.compile(
-    r"^\$\(env\.(?P<var>[A-Za-z_]\w*)\) (?P<op>==|!=) (?P<value>[A-Za-z0-9_]+)$"
-)
+PI_IF = re.compile(r"^\$\(env\.(?P<var>[A-Za-z_]\w*)\) (?P<op>==|!=) (?P<value>[A-Za-z0-9_]+)$")
 
 MEMBER_KINDS = ("method", "signal", "property")
 
@@ -137,9 +135,7 @@ def _children_with_conds(
                 local.append((m["var"], m["value"], m["op"] == "=="))
                 in_else = False
             elif target == "else":
-                assert (
-                    local and not in_else and not text
-                ), f"{where}: misplaced <?else?>"
+                assert local and not in_else and not text, f"{where}: misplaced <?else?>"
                 var, value, equal = local.pop()
                 local.append((var, value, not equal))
                 in_else = True
@@ -158,9 +154,7 @@ def _children_with_conds(
     assert not local, f"{where}: <?if?> without <?endif?> inside <{parent.tag}>"
 
 
-def _annotations(
-    el: etree._Element, conds: Conds, where: str
-) -> tuple[Annotation, ...]:
+def _annotations(el: etree._Element, conds: Conds, where: str) -> tuple[Annotation, ...]:
     result = []
     for child, c in _children_with_conds(el, conds, where):
         if child.tag == "annotation":
@@ -181,9 +175,7 @@ def _load_interfaces(path: Path) -> list[Interface]:
             continue
         iname = iface_el.get("name")
         members = []
-        for mel, mconds in _children_with_conds(
-            iface_el, iface_conds, f"{path.name}:{iname}"
-        ):
+        for mel, mconds in _children_with_conds(iface_el, iface_conds, f"{path.name}:{iname}"):
             if "}" in mel.tag or mel.tag == "annotation":
                 continue  # namespaced documentation / interface annotations (handled below)
             assert mel.tag in MEMBER_KINDS, f"{path}: unexpected <{mel.tag}> in {iname}"
@@ -266,9 +258,7 @@ def _evaluate(
             continue
         members: list[tuple[object, ...]] = []
         if with_annotations:
-            members.append(
-                ("interface-annotations", _wire_annotations(iface.annotations, env))
-            )
+            members.append(("interface-annotations", _wire_annotations(iface.annotations, env)))
         for m in iface.members:
             if not _holds(m.conds, env):
                 continue
@@ -302,10 +292,7 @@ def _conditional_view(
                     m.type,
                     m.access,
                     m.annotations,
-                    tuple(
-                        (a.name, a.type, a.direction, a.conds, a.annotations)
-                        for a in m.args
-                    ),
+                    tuple((a.name, a.type, a.direction, a.conds, a.annotations) for a in m.args),
                 )
                 for m in iface.members
             ),
@@ -324,12 +311,8 @@ def test_one_interface_per_file_named_after_it() -> None:
     assert files, f"no org.qemu.*.xml files in {INTERFACES_DIR}"
     for path in files:
         root = _parse(path)
-        assert (
-            root.tag == "node" and not root.attrib
-        ), f"{path.name}: root must be a plain <node>"
-        assert (
-            not root.nsmap
-        ), f"{path.name}: unused namespace declarations {root.nsmap}"
+        assert root.tag == "node" and not root.attrib, f"{path.name}: root must be a plain <node>"
+        assert not root.nsmap, f"{path.name}: unused namespace declarations {root.nsmap}"
         names = [el.get("name") for el in root.iter("interface")]
         assert names == [path.name[: -len(".xml")]], f"{path.name}: declares {names}"
         assert not list(root.iter("node"))[1:], f"{path.name}: child <node> elements"
@@ -368,16 +351,12 @@ def test_same_interface_set(upstream_paths: tuple[Path, ...]) -> None:
 
 
 @pytest.mark.parametrize("host_os", HOST_OSES)
-def test_wire_identical_to_upstream(
-    upstream_paths: tuple[Path, ...], host_os: str
-) -> None:
+def test_wire_identical_to_upstream(upstream_paths: tuple[Path, ...], host_os: str) -> None:
     ours = _evaluate(_load_all(_our_files()), host_os)
     upstream = _evaluate(_load_all(upstream_paths), host_os)
     assert sorted(ours) == sorted(upstream)
     for name in upstream:
-        assert (
-            ours[name] == upstream[name]
-        ), f"{name} differs from upstream for HOST_OS={host_os}"
+        assert ours[name] == upstream[name], f"{name} differs from upstream for HOST_OS={host_os}"
 
 
 def test_conditionals_enclose_the_same_elements(
@@ -387,9 +366,7 @@ def test_conditionals_enclose_the_same_elements(
     upstream = _conditional_view(_load_all(upstream_paths))
     assert sorted(ours) == sorted(upstream)
     for name in upstream:
-        assert (
-            ours[name] == upstream[name]
-        ), f"{name}: conditional structure differs from upstream"
+        assert ours[name] == upstream[name], f"{name}: conditional structure differs from upstream"
 
 
 def test_processing_instructions_use_upstream_spelling(
@@ -421,9 +398,9 @@ def test_matches_live_qemu_7_2(upstream_paths: tuple[Path, ...]) -> None:
         for iface in _load_interfaces(path):
             if iface.name.startswith("org.freedesktop.") or iface.name not in upstream:
                 continue
-            live_members = _evaluate(
-                {iface.name: iface}, "linux", with_annotations=False
-            )[iface.name]
+            live_members = _evaluate({iface.name: iface}, "linux", with_annotations=False)[
+                iface.name
+            ]
             upstream_keys = {(m[0], m[1]) for m in upstream[iface.name]}
             ours_by_key = {(m[0], m[1]): m for m in ours[iface.name]}
             for member in live_members:
@@ -434,14 +411,8 @@ def test_matches_live_qemu_7_2(upstream_paths: tuple[Path, ...]) -> None:
                 ), f"{path.name}: {iface.name}.{member[1]} differs from what QEMU 7.2 returns"
                 checked += 1
             # Members keep their relative order.
-            live_order = [
-                (m[0], m[1]) for m in live_members if (m[0], m[1]) in upstream_keys
-            ]
-            our_order = [
-                (m[0], m[1])
-                for m in ours[iface.name]
-                if (m[0], m[1]) in set(live_order)
-            ]
+            live_order = [(m[0], m[1]) for m in live_members if (m[0], m[1]) in upstream_keys]
+            our_order = [(m[0], m[1]) for m in ours[iface.name] if (m[0], m[1]) in set(live_order)]
             assert our_order == live_order, f"{path.name}: member order of {iface.name}"
     assert checked >= 20, f"only {checked} live members were compared"
 
@@ -492,21 +463,15 @@ def test_every_element_is_documented() -> None:
     count = 0
     for _path, el, where in _documented_elements():
         prev = el.getprevious()
-        assert isinstance(
-            prev, etree._Comment
-        ), f"{where} has no doc comment directly before it"
+        assert isinstance(prev, etree._Comment), f"{where} has no doc comment directly before it"
         symbol, params, body = _parse_doc(prev.text or "")
-        assert (
-            symbol == f"{el.get('name')}:"
-        ), f"{where}: doc comment starts with {symbol!r}"
+        assert symbol == f"{el.get('name')}:", f"{where}: doc comment starts with {symbol!r}"
         assert _doc_symbol(prev.text or "") == el.get(
             "name"
         ), f"{where}: gdbus-codegen would not match the comment"
         assert body, f"{where}: doc comment has no description"
         arg_names = (
-            [a.get("name") for a in el.iter("arg")]
-            if el.tag in ("method", "signal")
-            else []
+            [a.get("name") for a in el.iter("arg")] if el.tag in ("method", "signal") else []
         )
         assert all(arg_names), f"{where}: unnamed argument"
         missing = [a for a in arg_names if a not in params]
@@ -536,9 +501,7 @@ def test_text_hygiene() -> None:
     for path in _our_files():
         raw = path.read_bytes()
         text = raw.decode("utf-8")
-        assert text.endswith("\n") and not text.endswith(
-            "\n\n"
-        ), f"{path.name}: final newline"
+        assert text.endswith("\n") and not text.endswith("\n\n"), f"{path.name}: final newline"
         assert "\r" not in text, f"{path.name}: CR characters"
         for number, line in enumerate(text.split("\n"), 1):
             assert "\t" not in line, f"{path.name}:{number}: tab"

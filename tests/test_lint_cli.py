@@ -105,8 +105,13 @@ def test_text_format_is_compiler_style(tmp_path: Path) -> None:
     path = write(tmp_path, "com.example.Sample1.xml", GETTER)
     result = run(path)
     lines = result.stdout.splitlines()
-    assert f"{path}:14:5: warning: method 'GetEnabled' is a getter; declare a property 'Enabled' (read through org.freedesktop.DBus.Properties) [GUIDE-W140]" in lines
-    assert any(line.startswith(f"{path}:15:7: info: ") and line.endswith("[GUIDE-I121]") for line in lines)
+    assert (
+        f"{path}:14:5: warning: method 'GetEnabled' is a getter; declare a property 'Enabled' (read through org.freedesktop.DBus.Properties) [GUIDE-W140]"
+        in lines
+    )
+    assert any(
+        line.startswith(f"{path}:15:7: info: ") and line.endswith("[GUIDE-I121]") for line in lines
+    )
     assert lines[-1] == "1 file checked: 0 error(s), 1 warning(s), 1 info(s)"
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
     assert result.exit_code == 0  # default --fail-on error
@@ -125,7 +130,11 @@ def test_fail_on_info_with_only_infos(tmp_path: Path) -> None:
 
 
 def test_error_finding_exits_1(tmp_path: Path) -> None:
-    path = write(tmp_path, "bad.xml", '<node><interface name="Bad"><method name="Ping"/></interface></node>\n')
+    path = write(
+        tmp_path,
+        "bad.xml",
+        '<node><interface name="Bad"><method name="Ping"/></interface></node>\n',
+    )
     result = run(path)
     assert result.exit_code == 1
     assert "DBUS-E010" in rules_in(result.stdout)
@@ -195,7 +204,9 @@ def test_pyproject_found_by_walking_up(tmp_path: Path, monkeypatch: pytest.Monke
     assert path
 
 
-def test_pyproject_without_table_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pyproject_without_table_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, "pyproject.toml", '[tool.qdbusgen.lint]\nignore = ["GUIDE"]\n')
     write(tmp_path, "sub/pyproject.toml", '[project]\nname = "x"\n')
     write(tmp_path, "sub/com.example.Sample1.xml", GETTER)
@@ -204,22 +215,30 @@ def test_pyproject_without_table_is_skipped(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_config_file_option_and_cli_overrides(tmp_path: Path) -> None:
-    cfg = write(tmp_path, "lint.toml", 'select = ["GUIDE-W"]\nseverity = { "GUIDE-W140" = "info" }\n')
+    cfg = write(
+        tmp_path, "lint.toml", 'select = ["GUIDE-W"]\nseverity = { "GUIDE-W140" = "info" }\n'
+    )
     path = write(tmp_path, "com.example.Sample1.xml", GETTER)
     result = run("--config", cfg, path)
     assert rules_in(result.stdout) == ["GUIDE-W140"]
     assert ": info: method 'GetEnabled'" in result.stdout
     # --severity overrides the file, --select replaces its selection
-    result = run("--config", cfg, "--severity", "GUIDE-W140=error", "--select", "GUIDE-I121,GUIDE-W140", path)
+    result = run(
+        "--config", cfg, "--severity", "GUIDE-W140=error", "--select", "GUIDE-I121,GUIDE-W140", path
+    )
     assert sorted(rules_in(result.stdout)) == ["GUIDE-I121", "GUIDE-W140"]
     assert result.exit_code == 1
 
 
 def test_select_and_ignore_prefixes_most_specific_wins() -> None:
     cfg = LintConfig(select=("GUIDE",), ignore=("GUIDE-I1",))
-    assert cfg.enabled("GUIDE-W140") and not cfg.enabled("GUIDE-I121") and not cfg.enabled("DBUS-E010")
+    assert (
+        cfg.enabled("GUIDE-W140") and not cfg.enabled("GUIDE-I121") and not cfg.enabled("DBUS-E010")
+    )
     cfg = LintConfig(ignore=("GUIDE",), select=("GUIDE-W170",))
-    assert cfg.enabled("GUIDE-W170") and not cfg.enabled("GUIDE-I171") and not cfg.enabled("DBUS-W001")
+    assert (
+        cfg.enabled("GUIDE-W170") and not cfg.enabled("GUIDE-I171") and not cfg.enabled("DBUS-W001")
+    )
     cfg = LintConfig(ignore=("GUIDE",), select=("ALL", "GUIDE-W170"))
     assert cfg.enabled("GUIDE-W170") and not cfg.enabled("GUIDE-I171") and cfg.enabled("DBUS-W001")
     assert LintConfig(ignore=("DBUS-W",)).enabled("DBUS-E010")
@@ -283,8 +302,14 @@ def test_owned_prefix_and_interface_file_switch(tmp_path: Path) -> None:
     xml = CLEAN.replace("com.example.Sample1", "org.qemu.Sample1")
     path = write(tmp_path, "dump.xml", xml)
     assert sorted(rules_in(run(path).stdout)) == ["GUIDE-I102", "GUIDE-W162"]
-    assert rules_in(run("--owned-prefix", "org.qemu", "--no-interface-file-rules", path).stdout) == []
-    write(tmp_path, "pyproject.toml", '[tool.qdbusgen.lint]\nowned_prefixes = ["org.qemu"]\ninterface_file_rules = false\n')
+    assert (
+        rules_in(run("--owned-prefix", "org.qemu", "--no-interface-file-rules", path).stdout) == []
+    )
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.qdbusgen.lint]\nowned_prefixes = ["org.qemu"]\ninterface_file_rules = false\n',
+    )
     assert rules_in(run(path).stdout) == []
     assert rules_in(run("--interface-file-rules", path).stdout) == ["GUIDE-I102"]
 
@@ -306,7 +331,9 @@ def test_suppression_annotation_applies_to_element_and_children(tmp_path: Path) 
 
 def test_suppression_on_node_does_not_trigger_w003(tmp_path: Path) -> None:
     xml = GETTER.replace(
-        "<node>\n", '<node>\n  <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140"/>\n', 1
+        "<node>\n",
+        '<node>\n  <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140"/>\n',
+        1,
     )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
     assert rules_in(run(path).stdout) == ["GUIDE-I121"]
@@ -323,7 +350,10 @@ def test_repeated_suppression_annotations_do_not_trigger_w009(tmp_path: Path) ->
 
 
 def test_suppression_comment_before_element(tmp_path: Path) -> None:
-    xml = GETTER.replace("    <!--\n        GetEnabled:", "    <!-- qdbusgen: ignore GUIDE-W140; kept for old clients -->\n    <!--\n        GetEnabled:")
+    xml = GETTER.replace(
+        "    <!--\n        GetEnabled:",
+        "    <!-- qdbusgen: ignore GUIDE-W140; kept for old clients -->\n    <!--\n        GetEnabled:",
+    )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
     assert rules_in(run(path).stdout) == ["GUIDE-I121"]
     # the gtk-doc comment still documents the method: the suppression comment sits before it
@@ -348,7 +378,10 @@ def test_unused_and_unknown_suppressions_are_reported(tmp_path: Path) -> None:
 
 def test_suppression_with_prefix_and_rule_still_found_when_ignored(tmp_path: Path) -> None:
     # a suppression of a rule that the configuration switches off is still "used"
-    xml = GETTER.replace("<method name=\"GetEnabled\">", "<method name=\"GetEnabled\">\n      <annotation name=\"org.qdbusgen.Lint.Suppress\" value=\"GUIDE-W14\"/>")
+    xml = GETTER.replace(
+        '<method name="GetEnabled">',
+        '<method name="GetEnabled">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W14"/>',
+    )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
     assert rules_in(run("--ignore", "GUIDE-W140", path).stdout) == ["GUIDE-I121"]
 
@@ -360,7 +393,14 @@ def test_json_format(tmp_path: Path) -> None:
     path = write(tmp_path, "com.example.Sample1.xml", GETTER)
     result = run("--format", "json", path)
     data = json.loads(result.stdout)
-    assert data["summary"] == {"files": 1, "error": 0, "warning": 1, "info": 1, "suppressed": 0, "unusable": []}
+    assert data["summary"] == {
+        "files": 1,
+        "error": 0,
+        "warning": 1,
+        "info": 1,
+        "suppressed": 0,
+        "unusable": [],
+    }
     first = data["findings"][0]
     assert first["rule"] == "GUIDE-W140" and first["severity"] == "warning"
     assert (first["file"], first["line"], first["column"]) == (path, 14, 5)
@@ -373,7 +413,9 @@ def test_sarif_validates_against_schema(tmp_path: Path) -> None:
     # publishes it (sarif-2.1.0-rtm.5.json, the text approved as the OASIS 2.1.0 standard,
     # copied unchanged from the npm package @microsoft/jest-sarif 1.0.0-beta.0).
     path = write(tmp_path, "dir with space/com.example.Sample1.xml", GETTER)
-    bad = write(tmp_path, "bad.xml", '<node><interface name="Bad"/><interface name="Bad"/></node>\n')
+    bad = write(
+        tmp_path, "bad.xml", '<node><interface name="Bad"/><interface name="Bad"/></node>\n'
+    )
     result = run("--format", "sarif", path, bad)
     log = json.loads(result.stdout)
     schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -382,9 +424,16 @@ def test_sarif_validates_against_schema(tmp_path: Path) -> None:
     run_ = log["runs"][0]
     rules = {r["id"]: r for r in run_["tool"]["driver"]["rules"]}
     assert rules["GUIDE-W140"]["helpUri"] == "docs/rules/GUIDE-W140.md"
-    assert rules["GUIDE-W140"]["shortDescription"]["text"] == "Getter/setter method instead of a property"
+    assert (
+        rules["GUIDE-W140"]["shortDescription"]["text"]
+        == "Getter/setter method instead of a property"
+    )
     levels = {r["ruleId"]: r["level"] for r in run_["results"]}
-    assert levels["GUIDE-W140"] == "warning" and levels["GUIDE-I121"] == "note" and levels["DBUS-E008"] == "error"
+    assert (
+        levels["GUIDE-W140"] == "warning"
+        and levels["GUIDE-I121"] == "note"
+        and levels["DBUS-E008"] == "error"
+    )
     w140 = next(r for r in run_["results"] if r["ruleId"] == "GUIDE-W140")
     loc = w140["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] == "dir%20with%20space/com.example.Sample1.xml"
@@ -397,13 +446,20 @@ def test_github_annotations_and_escaping(tmp_path: Path) -> None:
     path = write(tmp_path, "com.example.Sample1.xml", GETTER)
     result = run("--format", "github", path)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"::warning file={path},line=14,col=5,title=GUIDE-W140::method 'GetEnabled' is a getter")
+    assert lines[0].startswith(
+        f"::warning file={path},line=14,col=5,title=GUIDE-W140::method 'GetEnabled' is a getter"
+    )
     assert lines[1].startswith(f"::notice file={path},line=15,col=7,title=GUIDE-I121::")
     from qdbusgen.diagnostics import Diagnostic, Severity
     from qdbusgen.model import Location
 
-    d = Diagnostic("GUIDE-W140", Severity.ERROR, "50% done\r\nnext, line", Location("a,b:c.xml", 1, 2))
-    assert format_github([d]) == "::error file=a%2Cb%3Ac.xml,line=1,col=2,title=GUIDE-W140::50%25 done%0D%0Anext, line"
+    d = Diagnostic(
+        "GUIDE-W140", Severity.ERROR, "50% done\r\nnext, line", Location("a,b:c.xml", 1, 2)
+    )
+    assert (
+        format_github([d])
+        == "::error file=a%2Cb%3Ac.xml,line=1,col=2,title=GUIDE-W140::50%25 done%0D%0Anext, line"
+    )
 
 
 def test_output_file(tmp_path: Path) -> None:
@@ -420,7 +476,15 @@ def test_explain() -> None:
     result = run("--explain", "GUIDE-W140")
     assert result.exit_code == 0
     out = result.stdout
-    for part in ("GUIDE-W140: Getter/setter method instead of a property", "Why:", "How it is detected:", "Bad example:", "Good example:", '<method name="GetName">', '<property name="Name"'):
+    for part in (
+        "GUIDE-W140: Getter/setter method instead of a property",
+        "Why:",
+        "How it is detected:",
+        "Bad example:",
+        "Good example:",
+        '<method name="GetName">',
+        '<property name="Name"',
+    ):
         assert part in out
     assert "Reference: docs/rules/GUIDE-W140.md" in out
 
@@ -443,7 +507,10 @@ def test_list_rules() -> None:
 
 def test_rule_docs_are_up_to_date() -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"], capture_output=True, text=True, check=False
+        [sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, "run python3 scripts/gen_rule_docs.py:\n" + proc.stderr
 
@@ -453,9 +520,14 @@ def test_corpus_findings_doc_is_up_to_date() -> None:
 
     require_shared(CORPUS)
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "corpus_findings.py"), "--check"], capture_output=True, text=True, check=False
+        [sys.executable, str(ROOT / "scripts" / "corpus_findings.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert proc.returncode == 0, "run python3 scripts/corpus_findings.py:\n" + proc.stderr + proc.stdout
+    assert proc.returncode == 0, (
+        "run python3 scripts/corpus_findings.py:\n" + proc.stderr + proc.stdout
+    )
 
 
 # ---------------------------------------------------------------------- real inputs

@@ -64,7 +64,11 @@ def test_every_guide_rule_has_an_expectation_and_fixtures() -> None:
 def _findings(path: Path, config: LintConfig | None = None) -> list[tuple[str, int, int, Severity]]:
     result = lint([path], config if config is not None else LintConfig())
     assert not result.unusable
-    return [(d.rule, d.location.line, d.location.column, d.severity) for d in result.findings if d.location]
+    return [
+        (d.rule, d.location.line, d.location.column, d.severity)
+        for d in result.findings
+        if d.location
+    ]
 
 
 @pytest.mark.parametrize("rule_id", GUIDE_RULES)
@@ -100,7 +104,9 @@ def test_registry_examples_match_fixtures(rule_id: str) -> None:
 
 
 XML_EXAMPLE_RULES = sorted(
-    r.id for r in RULES.values() if r.bad is not None and r.bad.language == "xml" and r.id != "GUIDE-I102"
+    r.id
+    for r in RULES.values()
+    if r.bad is not None and r.bad.language == "xml" and r.id != "GUIDE-I102"
 )
 
 
@@ -113,10 +119,15 @@ def test_registry_examples_behave(rule_id: str, tmp_path: Path) -> None:
         path = tmp_path / (example.filename or f"{kind}.xml")
         path.write_text(expand_example(example.text), encoding="utf-8")
         result = lint([path], LintConfig())
-        assert any(d.rule == rule_id for d in result.findings) is expected, (kind, [d.format() for d in result.findings])
+        assert any(d.rule == rule_id for d in result.findings) is expected, (
+            kind,
+            [d.format() for d in result.findings],
+        )
 
 
-def _lint_text(tmp_path: Path, xml: str, config: LintConfig | None = None, name: str = "sample.xml") -> list[str]:
+def _lint_text(
+    tmp_path: Path, xml: str, config: LintConfig | None = None, name: str = "sample.xml"
+) -> list[str]:
     path = tmp_path / name
     path.write_text(textwrap.dedent(xml).lstrip(), encoding="utf-8")
     result = lint([path], config if config is not None else LintConfig())
@@ -176,14 +187,26 @@ def test_documentation_dialects_count(tmp_path: Path, doc: str) -> None:
 
 
 def test_blank_docstring_is_not_documentation(tmp_path: Path) -> None:
-    found = _lint_text(tmp_path, _wrap('<method name="Ping">\n  <annotation name="org.gtk.GDBus.DocString" value="  "/>\n</method>'))
+    found = _lint_text(
+        tmp_path,
+        _wrap(
+            '<method name="Ping">\n  <annotation name="org.gtk.GDBus.DocString" value="  "/>\n</method>'
+        ),
+    )
     assert "GUIDE-W170@3" in found
 
 
 def test_gtkdoc_comment_must_name_the_element(tmp_path: Path) -> None:
-    found = _lint_text(tmp_path, _wrap("<!--\n    Pong:\n\n    Wrong symbol.\n-->\n<method name=\"Ping\"/>"))
+    found = _lint_text(
+        tmp_path, _wrap('<!--\n    Pong:\n\n    Wrong symbol.\n-->\n<method name="Ping"/>')
+    )
     assert "GUIDE-W170@8" in found
-    found = _lint_text(tmp_path, _wrap("<!--\n    Ping:\n    @text: the text.\n-->\n<method name=\"Ping\">\n  <arg name=\"text\" type=\"s\" direction=\"in\"/>\n</method>"))
+    found = _lint_text(
+        tmp_path,
+        _wrap(
+            '<!--\n    Ping:\n    @text: the text.\n-->\n<method name="Ping">\n  <arg name="text" type="s" direction="in"/>\n</method>'
+        ),
+    )
     assert "GUIDE-W170@7" not in found and "GUIDE-I171@8" not in found
 
 
@@ -205,15 +228,27 @@ def test_interface_excluded_by_conditional_is_not_i101(tmp_path: Path) -> None:
     ("body", "rule"),
     [
         # a byte string next to a list is not a pair of parallel arrays
-        ('<method name="Deploy">\n  <arg name="path" type="ay" direction="in"/>\n  <arg name="subpaths" type="as" direction="in"/>\n</method>', "GUIDE-I123"),
+        (
+            '<method name="Deploy">\n  <arg name="path" type="ay" direction="in"/>\n  <arg name="subpaths" type="as" direction="in"/>\n</method>',
+            "GUIDE-I123",
+        ),
         # a command line and an environment are complete lists on their own
-        ('<method name="Exec">\n  <arg name="args" type="as" direction="in"/>\n  <arg name="env" type="as" direction="in"/>\n</method>', "GUIDE-I123"),
+        (
+            '<method name="Exec">\n  <arg name="args" type="as" direction="in"/>\n  <arg name="env" type="as" direction="in"/>\n</method>',
+            "GUIDE-I123",
+        ),
         # vCard is a word, not "variant Card"
-        ('<method name="Import">\n  <arg name="vCard" type="s" direction="in"/>\n</method>', "GUIDE-I155"),
+        (
+            '<method name="Import">\n  <arg name="vCard" type="s" direction="in"/>\n</method>',
+            "GUIDE-I155",
+        ),
         # an object path names a secret, it does not carry one
         ('<signal name="SecretEvent">\n  <arg name="secret" type="o"/>\n</signal>', "GUIDE-W190"),
         # fds cannot be property values, so an fd getter is not a property in disguise
-        ('<method name="GetFd">\n  <arg name="fd" type="h" direction="out"/>\n</method>', "GUIDE-W140"),
+        (
+            '<method name="GetFd">\n  <arg name="fd" type="h" direction="out"/>\n</method>',
+            "GUIDE-W140",
+        ),
     ],
 )
 def test_heuristic_false_positives_stay_fixed(tmp_path: Path, body: str, rule: str) -> None:
@@ -229,14 +264,21 @@ def test_i151_lower_case_namespace_levels(tmp_path: Path) -> None:
 
 
 def test_hungarian_with_matching_type(tmp_path: Path) -> None:
-    found = _lint_text(tmp_path, _wrap('<method name="Rename">\n  <arg name="sName" type="s" direction="in"/>\n</method>'))
+    found = _lint_text(
+        tmp_path,
+        _wrap('<method name="Rename">\n  <arg name="sName" type="s" direction="in"/>\n</method>'),
+    )
     assert "GUIDE-I155@4" in found
 
 
 def test_interface_file_rules_switch(tmp_path: Path) -> None:
     xml = '<node>\n  <interface name="com.example.Sample1"/>\n  <interface name="com.example.Sample1.Extra"/>\n</node>\n'
     assert "GUIDE-I101@3" in _lint_text(tmp_path, xml)
-    assert not [f for f in _lint_text(tmp_path, xml, LintConfig(interface_file_rules=False)) if f.startswith("GUIDE-I10")]
+    assert not [
+        f
+        for f in _lint_text(tmp_path, xml, LintConfig(interface_file_rules=False))
+        if f.startswith("GUIDE-I10")
+    ]
 
 
 def test_upstream_qemu_findings(tmp_path: Path) -> None:

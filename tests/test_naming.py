@@ -162,7 +162,19 @@ def test_fixed_reserved_lists_cover_running_python() -> None:
     assert set(keyword.softkwlist) <= SOFT_KEYWORDS
     assert {n for n in dir(builtins) if not n.startswith("_")} <= BUILTINS
     assert set(dir(object)) <= OBJECT_ATTRIBUTES | {"__getstate__"}
-    assert {"int", "bool", "float", "str", "bytes", "list", "dict", "tuple", "object", "type", "print"} <= BUILTINS
+    assert {
+        "int",
+        "bool",
+        "float",
+        "str",
+        "bytes",
+        "list",
+        "dict",
+        "tuple",
+        "object",
+        "type",
+        "print",
+    } <= BUILTINS
     assert {"None", "True", "False"} <= KEYWORDS
 
 
@@ -235,18 +247,34 @@ class Unrelated:
 
 
 def test_runtime_names_incomplete_source() -> None:
-    assert not runtime_names_from_source("class ProxyBase(SomethingElse): pass\nclass ServerBase: pass\n").complete
-    assert not runtime_names_from_source("__all__ = []\nclass ProxyBase: pass\n").complete  # no ServerBase
-    assert not runtime_names_from_source("class ProxyBase: pass\nclass ServerBase: pass\n").complete  # no __all__
+    assert not runtime_names_from_source(
+        "class ProxyBase(SomethingElse): pass\nclass ServerBase: pass\n"
+    ).complete
+    assert not runtime_names_from_source(
+        "__all__ = []\nclass ProxyBase: pass\n"
+    ).complete  # no ServerBase
+    assert not runtime_names_from_source(
+        "class ProxyBase: pass\nclass ServerBase: pass\n"
+    ).complete  # no __all__
 
 
 def test_runtime_reserved_names_match_runtime_file() -> None:
     if RUNTIME_PATH is None:
         # No runtime yet: the conservative fallback is in force.
-        assert {"INTERFACE", "new", "export", "unexport", "bus", "path", "service"} <= RUNTIME_MEMBERS
+        assert {
+            "INTERFACE",
+            "new",
+            "export",
+            "unexport",
+            "bus",
+            "path",
+            "service",
+        } <= RUNTIME_MEMBERS
         return
     parsed = runtime_names_from_source(RUNTIME_PATH.read_text(encoding="utf-8"))
-    assert parsed.complete, "templates/_runtime.py: a base class or __all__ could not be read; fix naming.py"
+    assert (
+        parsed.complete
+    ), "templates/_runtime.py: a base class or __all__ could not be read; fix naming.py"
     assert RUNTIME_MEMBERS == parsed.members
     assert RUNTIME_EXPORTS == parsed.exports
     # Against the real classes: every public attribute (inherited ones included) is reserved.
@@ -303,19 +331,37 @@ def test_vmstate_alone(tmp_path: Path) -> None:
     assert i.changed_class == "VMState1PropertiesChanged" and i.watch_name == "watch_properties"
     load_, save = i.methods
     assert load_.name == "load" and [a.name for a in load_.in_args] == ["data"]
-    assert load_.in_args[0].send_type == "bytes | bytearray" and load_.in_args[0].recv_type == "bytes"
+    assert (
+        load_.in_args[0].send_type == "bytes | bytearray" and load_.in_args[0].recv_type == "bytes"
+    )
     assert (load_.client_return, load_.server_return, load_.result_class) == ("None", "None", None)
-    assert (save.client_return, save.server_return, save.result_class) == ("bytes", "bytes | bytearray", None)
+    assert (save.client_return, save.server_return, save.result_class) == (
+        "bytes",
+        "bytes | bytearray",
+        None,
+    )
     (prop,) = i.properties
     assert (prop.getter, prop.setter, prop.notifier) == ("get_id", None, "notify_id")
     assert prop.readable and not prop.writable
-    assert i.exports == ("VM_STATE1_INTERFACE", "VMState1PropertiesChanged", "VMState1Proxy", "VMState1Server")
+    assert i.exports == (
+        "VM_STATE1_INTERFACE",
+        "VMState1PropertiesChanged",
+        "VMState1Proxy",
+        "VMState1Server",
+    )
 
 
 def test_qemu_display_family(tmp_path: Path) -> None:
     body = "\n".join(
         f'<interface name="org.qemu.Display1.{n}"><method name="Ping"/></interface>'
-        for n in ("VM", "Console", "Listener", "Listener.Unix.Map", "Listener.Win32.Map", "Listener.Win32.D3d11")
+        for n in (
+            "VM",
+            "Console",
+            "Listener",
+            "Listener.Unix.Map",
+            "Listener.Win32.Map",
+            "Listener.Win32.D3d11",
+        )
     )
     names, diags, _ = names_for(tmp_path, body)
     assert diags == []
@@ -340,7 +386,9 @@ def test_qemu_display_family(tmp_path: Path) -> None:
 
 
 def test_explicit_interface_prefix(tmp_path: Path) -> None:
-    body = """<interface name="org.qemu.Display1.VM"/><interface name="org.qemu.Display1.Console"/>"""
+    body = (
+        """<interface name="org.qemu.Display1.VM"/><interface name="org.qemu.Display1.Console"/>"""
+    )
     names, diags, _ = names_for(tmp_path, body, interface_prefix="org.qemu")
     assert diags == []
     assert [i.base for i in names.interfaces] == ["Display1VM", "Display1Console"]
@@ -354,7 +402,8 @@ def test_common_interface_prefix() -> None:
     assert common_interface_prefix(["org.qemu.VMState1"]) == "org.qemu"
     assert common_interface_prefix(["org.qemu.VMState1", "org.qemu.Display1.VM"]) == "org.qemu"
     assert (
-        common_interface_prefix(["org.qemu.Display1.VM", "org.qemu.Display1.Listener.Unix.Map"]) == "org.qemu.Display1"
+        common_interface_prefix(["org.qemu.Display1.VM", "org.qemu.Display1.Listener.Unix.Map"])
+        == "org.qemu.Display1"
     )
     assert common_interface_prefix(["org.a.X", "com.b.Y"]) == ""
     assert common_interface_prefix([]) == ""
@@ -370,21 +419,36 @@ def test_real_qemu_interfaces_have_no_naming_errors() -> None:
     by = {i.dbus_name: i for i in names.interfaces}
     console = by["org.qemu.Display1.Console"]
     assert [m.name for m in console.methods] == ["register_listener", "set_ui_info"]
-    assert [a.name for a in console.methods[1].in_args] == ["width_mm", "height_mm", "xoff", "yoff", "width", "height"]
+    assert [a.name for a in console.methods[1].in_args] == [
+        "width_mm",
+        "height_mm",
+        "xoff",
+        "yoff",
+        "width",
+        "height",
+    ]
     assert "get_type" in [p.getter for p in console.properties]
-    assert [p.getter for p in by["org.qemu.Display1.VM"].properties][:3] == ["get_name", "get_uuid", "get_console_ids"]
+    assert [p.getter for p in by["org.qemu.Display1.VM"].properties][:3] == [
+        "get_name",
+        "get_uuid",
+        "get_console_ids",
+    ]
     out = by["org.qemu.Display1.AudioOutListener"]
     assert out.methods[0].in_args[0].name == "id_"  # builtin id
     audio = by["org.qemu.Display1.Audio"]
     n_samples = [p for p in audio.properties if p.dbus_name == "NSamples"][0]
-    assert n_samples.getter == "get_n_samples" and n_samples.notifier is None  # EmitsChangedSignal=const
+    assert (
+        n_samples.getter == "get_n_samples" and n_samples.notifier is None
+    )  # EmitsChangedSignal=const
     _check_all_names_are_clean(names)
 
 
 def _check_all_names_are_clean(names: Names) -> None:
     for i in names.interfaces:
         members = [m.name for m in i.methods]
-        members += [n for p in i.properties for n in (p.getter, p.setter, p.notifier) if n is not None]
+        members += [
+            n for p in i.properties for n in (p.getter, p.setter, p.notifier) if n is not None
+        ]
         members += [n for s in i.signals for n in (s.on_name, s.stream_name, s.emit_name)]
         args = [a.name for m in i.methods for a in m.in_args + m.out_args]
         args += [a.name for s in i.signals for a in s.args]
@@ -433,7 +497,10 @@ def test_property_accessors(tmp_path: Path) -> None:
         "Silent": ("get_silent", "set_silent", None),
     }
     both = only(names).properties[2]
-    assert both.recv_type == "dict[str, _rt.Variant]" and both.send_type == "_t.Mapping[str, _rt.Variant]"
+    assert (
+        both.recv_type == "dict[str, _rt.Variant]"
+        and both.send_type == "_t.Mapping[str, _rt.Variant]"
+    )
 
 
 def test_no_watcher_without_changing_properties(tmp_path: Path) -> None:
@@ -503,7 +570,10 @@ def test_results_and_unnamed_args(tmp_path: Path) -> None:
     assert [(a.name, a.position) for a in m.out_args] == [("arg0", 0), ("count_", 1), ("index_", 2)]
     assert m.result_class == "ConsoleSetUIInfoResult"
     assert m.client_return == "ConsoleSetUIInfoResult"
-    assert m.server_return == "tuple[str, tuple[int, _t.Mapping[str, _rt.Variant]], _t.Sequence[bytes | bytearray]]"
+    assert (
+        m.server_return
+        == "tuple[str, tuple[int, _t.Mapping[str, _rt.Variant]], _t.Sequence[bytes | bytearray]]"
+    )
 
 
 # --------------------------------------------------------------------------- overrides
@@ -536,7 +606,11 @@ def test_overrides(tmp_path: Path) -> None:
     )
     assert diags == []
     i = only(names)
-    assert i.base == "OverriddenThing" and i.proxy_class == "OverriddenThingProxy" and i.module == "overridden_thing"
+    assert (
+        i.base == "OverriddenThing"
+        and i.proxy_class == "OverriddenThingProxy"
+        and i.module == "overridden_thing"
+    )
     both, only_c = i.methods
     assert both.name == "from_python" and both.result_class == "OverriddenThingFromPythonResult"
     assert only_c.name == "set_ui_thing" and only_c.pascal == "SetUIThing"
@@ -578,7 +652,9 @@ def test_interface_python_name_override(tmp_path: Path) -> None:
         ("arg", "", "it is empty", "value"),
     ],
 )
-def test_bad_python_name_override(tmp_path: Path, where: str, value: str, reason: str, used: str) -> None:
+def test_bad_python_name_override(
+    tmp_path: Path, where: str, value: str, reason: str, used: str
+) -> None:
     ann = f'<annotation name="org.qdbusgen.Python.Name" value="{value}"/>'
     method_ann, arg_ann = (ann, "") if where == "method" else ("", ann)
     names, diags, path = names_for(
@@ -672,18 +748,25 @@ def test_collision_qt_overloads(tmp_path: Path) -> None:
     (d,) = diags
     assert d.rule == "NAME-E001"
     assert (
-        d.message == f"method 'Foo' and method 'Foo' both become 'foo' on QtProxy and QtServer (first at {path}:3:14)"
+        d.message
+        == f"method 'Foo' and method 'Foo' both become 'foo' on QtProxy and QtServer (first at {path}:3:14)"
     )
 
 
-@pytest.mark.parametrize(("a", "b"), [("Foo", "foo"), ("Get_Devices", "GetDevices"), ("SetUIInfo", "SetUiInfo")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("Foo", "foo"), ("Get_Devices", "GetDevices"), ("SetUIInfo", "SetUiInfo")]
+)
 def test_collision_case_folding(tmp_path: Path, a: str, b: str) -> None:
     _, diags, _ = names_for(
-        tmp_path, f'<interface name="org.example.X"><method name="{a}"/><method name="{b}"/></interface>'
+        tmp_path,
+        f'<interface name="org.example.X"><method name="{a}"/><method name="{b}"/></interface>',
     )
     (d,) = diags
     assert d.rule == "NAME-E001"
-    assert f"method '{a}' and method '{b}' both become '{snake_case(a)}' on XProxy and XServer" in d.message
+    assert (
+        f"method '{a}' and method '{b}' both become '{snake_case(a)}' on XProxy and XServer"
+        in d.message
+    )
 
 
 def test_property_type_and_method_type(tmp_path: Path) -> None:
@@ -760,7 +843,10 @@ def test_collision_result_classes_across_interfaces(tmp_path: Path) -> None:
     )
     (d,) = diags
     assert d.rule == "NAME-E003"
-    assert "method 'org.example.A.BC' and method 'org.example.AB.C' both become class 'ABCResult'" in d.message
+    assert (
+        "method 'org.example.A.BC' and method 'org.example.AB.C' both become class 'ABCResult'"
+        in d.message
+    )
 
 
 def test_collision_args(tmp_path: Path) -> None:
@@ -799,13 +885,18 @@ def test_collision_out_args_and_signal_args(tmp_path: Path) -> None:
 
 def test_same_interface_twice(tmp_path: Path) -> None:
     iface = '<interface name="org.example.Same"><method name="M"/></interface>'
-    names, diags, _ = names_for(tmp_path, f"<node name='a'>{iface}</node><node name='b'>{iface}</node>")
+    names, diags, _ = names_for(
+        tmp_path, f"<node name='a'>{iface}</node><node name='b'>{iface}</node>"
+    )
     assert diags == [] and len(names.interfaces) == 1
     names, diags, _ = names_for(
         tmp_path,
         f"<node name='a'>{iface}</node><node name='b'><interface name='org.example.Same'><method name='N'/></interface></node>",
     )
-    assert rules(diags) == ["NAME-E003"] and "declared twice with different members" in diags[0].message
+    assert (
+        rules(diags) == ["NAME-E003"]
+        and "declared twice with different members" in diags[0].message
+    )
     assert [m.name for m in only(names).methods] == ["m"]
 
 
@@ -866,13 +957,28 @@ def test_describe() -> None:
 def _snapshot(names: Names, diags: list[Diagnostic]) -> str:
     lines = [d.format() for d in diags]
     for i in sorted(names.interfaces, key=lambda i: i.dbus_name):
-        lines.append(repr((i.base, i.module, i.proxy_class, i.constant, i.changed_class, i.exports)))
+        lines.append(
+            repr((i.base, i.module, i.proxy_class, i.constant, i.changed_class, i.exports))
+        )
         for m in i.methods:
-            lines.append(repr((m.name, m.result_class, [a.name for a in m.in_args + m.out_args], m.client_return)))
+            lines.append(
+                repr(
+                    (
+                        m.name,
+                        m.result_class,
+                        [a.name for a in m.in_args + m.out_args],
+                        m.client_return,
+                    )
+                )
+            )
         for p in i.properties:
             lines.append(repr((p.getter, p.setter, p.notifier, p.send_type)))
         for s in i.signals:
-            lines.append(repr((s.on_name, s.stream_name, s.emit_name, s.tuple_class, [a.name for a in s.args])))
+            lines.append(
+                repr(
+                    (s.on_name, s.stream_name, s.emit_name, s.tuple_class, [a.name for a in s.args])
+                )
+            )
     return "\n".join(lines)
 
 
@@ -927,7 +1033,9 @@ def test_module_avoids_runtime_exports_and_digits(tmp_path: Path) -> None:
            <interface name="org.example.Type"/>""",
     )
     assert diags == []
-    assert names.modules == (("connect_", "type_") if "connect" in RUNTIME_EXPORTS else ("connect", "type_"))
+    assert names.modules == (
+        ("connect_", "type_") if "connect" in RUNTIME_EXPORTS else ("connect", "type_")
+    )
     assert [a.name for a in names.interfaces[0].methods[0].in_args] == ["n2nd", "x"]
 
 

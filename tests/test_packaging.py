@@ -20,17 +20,40 @@ def test_installed_wheel_generates_identical_output(tmp_path: Path) -> None:
     (wheel,) = wheels.glob("qdbusgen-*.whl")
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
         text=True,
     )
     out = tmp_path / "out" / "qemu_vmstate"
     proc = subprocess.run(
-        [sys.executable, "-c", "import qdbusgen, sys; print(qdbusgen.__file__); from qdbusgen.cli import main; main()",
-         "generate", str(ROOT / "interfaces" / "org.qemu.VMState1.xml"), "-o", str(out), "-q"],
+        [
+            sys.executable,
+            "-c",
+            "import qdbusgen, sys; print(qdbusgen.__file__); from qdbusgen.cli import main; main()",
+            "generate",
+            str(ROOT / "interfaces" / "org.qemu.VMState1.xml"),
+            "-o",
+            str(out),
+            "-q",
+        ],
         cwd=tmp_path,
-        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "QDBUSGEN_NO_CACHE": "1"},
+        env={
+            "PYTHONPATH": str(target),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "QDBUSGEN_NO_CACHE": "1",
+        },
         capture_output=True,
         text=True,
     )

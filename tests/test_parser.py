@@ -145,7 +145,9 @@ def test_gtkdoc_comments() -> None:
 
 def test_gtkdoc_empty_deprecated_line_still_deprecates() -> None:
     i = iface(
-        parse('<node><interface name="a.B"><!--\n  Old:\n  Deprecated:\n--><method name="Old"/></interface></node>'),
+        parse(
+            '<node><interface name="a.B"><!--\n  Old:\n  Deprecated:\n--><method name="Old"/></interface></node>'
+        ),
         "a.B",
     )
     assert method(i, "Old").deprecated
@@ -289,7 +291,11 @@ def test_plain_doc_line_elements_are_e002_but_still_documentation() -> None:
     assert m.doc.sources == ("doc",)
     assert not m.args[0].doc
     assert m.args[1].doc.text == "(v)info = (is)struct{\n  int drv_ID;\n}"
-    found = [(d.rule, d.severity, d.location.line, d.location.column) for d in diagnostics(PLAIN_DOC) if d.location]
+    found = [
+        (d.rule, d.severity, d.location.line, d.location.column)
+        for d in diagnostics(PLAIN_DOC)
+        if d.location
+    ]
     assert found == [
         ("DBUS-E002", Severity.ERROR, 4, 7),
         ("DBUS-E002", Severity.ERROR, 10, 9),
@@ -495,7 +501,9 @@ def _gtkdoc_blocks(text: str) -> list[tuple[int, str, dict[str, str], str]]:
 
 
 @pytest.mark.parametrize("host", ["linux", "windows"])
-def test_qemu_every_documented_member_has_its_doc(host: str, qemu_linux: Document, qemu_windows: Document) -> None:
+def test_qemu_every_documented_member_has_its_doc(
+    host: str, qemu_linux: Document, qemu_windows: Document
+) -> None:
     document = qemu_linux if host == "linux" else qemu_windows
     blocks = _gtkdoc_blocks(QEMU_DISPLAY.read_text(encoding="utf-8"))
     assert len(blocks) > 80
@@ -573,20 +581,37 @@ def test_conditionals(defines: dict[str, str], names: list[str]) -> None:
         ('\n  <?if $(env.HOST_OS) == linux?>\n  <interface name="a.B"/>\n', 2, 3, "not closed"),
         # closed outside its element
         # (the parent's children are checked first, so the stray <?endif?> is what is reported)
-        ('\n  <interface name="a.B">\n    <?if $(env.HOST_OS) == linux?>\n  </interface>\n  <?endif?>\n', 5, 3, "without a matching"),
+        (
+            '\n  <interface name="a.B">\n    <?if $(env.HOST_OS) == linux?>\n  </interface>\n  <?endif?>\n',
+            5,
+            3,
+            "without a matching",
+        ),
         ("\n  <?else?>\n", 2, 3, "without a matching"),
         ("\n  <?endif?>\n", 2, 3, "without a matching"),
         ("\n  <?elseif $(env.HOST_OS) == x?>\n", 2, 3, "without a matching"),
-        ("\n  <?if $(env.HOST_OS) == x?><?else?>\n  <?else?><?endif?>\n", 3, 3, "without a matching"),
+        (
+            "\n  <?if $(env.HOST_OS) == x?><?else?>\n  <?else?><?endif?>\n",
+            3,
+            3,
+            "without a matching",
+        ),
         ("\n    <?if HOST_OS = linux?><?endif?>\n", 2, 5, "unsupported condition"),
         ("\n  <?if $(env.HOST_OS) ~= linux?><?endif?>\n", 2, 3, "unsupported condition"),
         ("\n  <?if?><?endif?>\n", 2, 3, "unsupported condition"),
         ("\n  <?ifdef two words?><?endif?>\n", 2, 3, "one variable"),
         ("\n  <?if $(env.UNDEFINED_VAR) == x?><?endif?>\n", 2, 3, "UNDEFINED_VAR"),
-        ('\n  <interface name="a.B">\n    <method name="M">\n      <?if $(var.NOPE) != 1?><arg type="s"/><?endif?>\n', 4, 7, "NOPE"),
+        (
+            '\n  <interface name="a.B">\n    <method name="M">\n      <?if $(var.NOPE) != 1?><arg type="s"/><?endif?>\n',
+            4,
+            7,
+            "NOPE",
+        ),
     ],
 )
-def test_conditional_errors_are_xml_e010_at_the_pi(body: str, line: int, column: int, words: str) -> None:
+def test_conditional_errors_are_xml_e010_at_the_pi(
+    body: str, line: int, column: int, words: str
+) -> None:
     # close whatever the body opened so the XML itself stays well-formed
     text = "<node>" + body
     if '<interface name="a.B">' in body and "</interface>" not in body:
@@ -596,7 +621,11 @@ def test_conditional_errors_are_xml_e010_at_the_pi(body: str, line: int, column:
         parse_bytes(text.encode(), "c.xml", defines={"HOST_OS": "linux"})
     d = info.value.diagnostic
     assert d.rule == "XML-E010" and d.severity is Severity.ERROR
-    assert d.location is not None and (d.location.file, d.location.line, d.location.column) == ("c.xml", line, column)
+    assert d.location is not None and (d.location.file, d.location.line, d.location.column) == (
+        "c.xml",
+        line,
+        column,
+    )
     assert words in d.message
     assert "\n" not in d.format()
 
@@ -672,8 +701,12 @@ def test_tool_annotations_are_kept() -> None:
         ("org.qtproject.QtDBus.QtTypeName.In0", "QVariantMap"),
         ("org.gtk.GDBus.C.UnixFD", "true"),
     ]
-    assert [(a.name, a.value) for a in m.args[0].annotations] == [("org.gtk.GDBus.C.ForceGVariant", "true")]
-    assert [(a.name, a.value) for a in prop(i, "P").annotations] == [("org.qtproject.QtDBus.QtTypeName", "QVariantMap")]
+    assert [(a.name, a.value) for a in m.args[0].annotations] == [
+        ("org.gtk.GDBus.C.ForceGVariant", "true")
+    ]
+    assert [(a.name, a.value) for a in prop(i, "P").annotations] == [
+        ("org.qtproject.QtDBus.QtTypeName", "QVariantMap")
+    ]
     assert m.annotations[0].location.line == 4 and m.annotations[0].location.column == 5
     assert diagnostics(text) == []
 
@@ -737,12 +770,18 @@ def test_locations_line_and_column() -> None:
         ("Tabbed", 12, 2),  # a tab is one column
     ]
     args = method(i, "Tabbed").args
-    assert [(a.name, a.location.line, a.location.column) for a in args] == [("ä", 14, 7), ("second", 14, 46)]
+    assert [(a.name, a.location.line, a.location.column) for a in args] == [
+        ("ä", 14, 7),
+        ("second", 14, 46),
+    ]
     s = signal(i, "Sig")
     assert (s.location.line, s.location.column) == (18, 5)
     assert (s.annotations[0].location.line, s.annotations[0].location.column) == (19, 7)
     assert s.annotations[0].value == "<not a tag>"
-    assert [(p.name, p.location.line, p.location.column) for p in i.properties] == [("Über", 23, 5), ("Next", 23, 51)]
+    assert [(p.name, p.location.line, p.location.column) for p in i.properties] == [
+        ("Über", 23, 5),
+        ("Next", 23, 51),
+    ]
     (child,) = doc.root.nodes
     assert (child.location.line, child.location.column) == (25, 3)
     assert (child.nodes[0].location.line, child.nodes[0].location.column) == (25, 22)
@@ -751,7 +790,9 @@ def test_locations_line_and_column() -> None:
 
 
 def test_locations_after_a_byte_order_mark_and_crlf() -> None:
-    data = b"\xef\xbb\xbf<node>\r\n  <interface name=\"a.B\">\r\n\t<method name=\"M\"/></interface></node>"
+    data = (
+        b'\xef\xbb\xbf<node>\r\n  <interface name="a.B">\r\n\t<method name="M"/></interface></node>'
+    )
     doc = parse_bytes(data, "bom.xml").document
     assert (doc.root.location.line, doc.root.location.column) == (1, 1)
     i = doc.interfaces[0]
@@ -782,12 +823,33 @@ def test_model_is_frozen() -> None:
 
 # --------------------------------------------------------------------------- locations, property-based
 
-_GAPS = st.sampled_from(["", " ", "\n", "\t", "\n\t\t", "  \n  ", "<!-- é <method name='Fake'/> -->", "<?pi x?>", "\r\n", "<x:y xmlns:x='urn:x'><method name='No'/></x:y>", "<![CDATA[<node>]]>"])
+_GAPS = st.sampled_from(
+    [
+        "",
+        " ",
+        "\n",
+        "\t",
+        "\n\t\t",
+        "  \n  ",
+        "<!-- é <method name='Fake'/> -->",
+        "<?pi x?>",
+        "\r\n",
+        "<x:y xmlns:x='urn:x'><method name='No'/></x:y>",
+        "<![CDATA[<node>]]>",
+    ]
+)
 _IN_TAG = st.sampled_from([" ", "\n", "\t", "\n      ", "  \r\n "])
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(_GAPS, _IN_TAG, st.lists(st.tuples(_GAPS, _IN_TAG), max_size=4)), min_size=1, max_size=4), _GAPS)
+@given(
+    st.lists(
+        st.tuples(_GAPS, _IN_TAG, st.lists(st.tuples(_GAPS, _IN_TAG), max_size=4)),
+        min_size=1,
+        max_size=4,
+    ),
+    _GAPS,
+)
 def test_locations_match_where_elements_were_written(
     interfaces: list[tuple[str, str, list[tuple[str, str]]]], tail: str
 ) -> None:

@@ -34,7 +34,9 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 TEST_IFACE = "org.qdbusgen.Test1"
 ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
 
-needs_dbus_daemon = pytest.mark.skipif(not dbus_daemon_available(), reason="dbus-daemon is not installed")
+needs_dbus_daemon = pytest.mark.skipif(
+    not dbus_daemon_available(), reason="dbus-daemon is not installed"
+)
 
 
 # ============================================================ render_policy: unit tests
@@ -54,7 +56,10 @@ def rules(root: ET.Element, **policy_attrs: str) -> list[tuple[str, dict[str, st
 
 SERVICES = {"org.qemu.Helper1": "qemu-helper", "org.example.Slirp1": "slirp"}
 BASIC: dict[str, Any] = dict(
-    listen="/run/qemu/vm1/bus.sock", qemu_user="qemu", services=SERVICES, qemu_owns=["org.qemu"],
+    listen="/run/qemu/vm1/bus.sock",
+    qemu_user="qemu",
+    services=SERVICES,
+    qemu_owns=["org.qemu"],
 )
 
 
@@ -66,7 +71,11 @@ def test_structure_matches_dbus_rst_model() -> None:
     default = rules(root, context="default")
     # deny-by-default connection list, then the users
     assert default[0] == ("deny", {"user": "*"})
-    assert {r["user"] for tag, r in default if tag == "allow" and "user" in r} == {"qemu", "qemu-helper", "slirp"}
+    assert {r["user"] for tag, r in default if tag == "allow" and "user" in r} == {
+        "qemu",
+        "qemu-helper",
+        "slirp",
+    }
     assert ("deny", {"own": "*"}) in default
     assert ("deny", {"send_destination": "*"}) in default
     assert ("deny", {"receive_sender": "org.qemu.Helper1"}) in default
@@ -85,7 +94,10 @@ def test_structure_matches_dbus_rst_model() -> None:
     ]
     assert rules(root, user="slirp")[0] == ("allow", {"own": "org.example.Slirp1"})
     assert [p.attrib for p in root.findall("policy")] == [
-        {"context": "default"}, {"user": "qemu"}, {"user": "qemu-helper"}, {"user": "slirp"},
+        {"context": "default"},
+        {"user": "qemu"},
+        {"user": "qemu-helper"},
+        {"user": "slirp"},
     ]
 
 
@@ -102,11 +114,16 @@ def test_deterministic_and_order_independent() -> None:
 
 
 def test_shared_name_for_several_helpers_and_uid_normalisation() -> None:
-    root = parse(render_policy(
-        listen="/tmp/b.sock", qemu_user="0",
-        services={"org.qemu.VMState1": ["helper-b", "0042", "helper-a", "helper-a"]},
-    ))
-    users = [r["user"] for tag, r in rules(root, context="default") if tag == "allow" and "user" in r]
+    root = parse(
+        render_policy(
+            listen="/tmp/b.sock",
+            qemu_user="0",
+            services={"org.qemu.VMState1": ["helper-b", "0042", "helper-a", "helper-a"]},
+        )
+    )
+    users = [
+        r["user"] for tag, r in rules(root, context="default") if tag == "allow" and "user" in r
+    ]
     assert users == ["helper-a", "helper-b", "0", "42"]  # names sorted, then uids numerically
     for user in ("helper-a", "helper-b", "42"):
         assert rules(root, user=user)[0] == ("allow", {"own": "org.qemu.VMState1"})
@@ -114,10 +131,15 @@ def test_shared_name_for_several_helpers_and_uid_normalisation() -> None:
 
 
 def test_qemu_clients_may_call_qemu_owned_names() -> None:
-    root = parse(render_policy(
-        listen="/tmp/b.sock", qemu_user="qemu", services={"org.qemu.Helper1": "helper"},
-        qemu_owns=["org.qemu"], qemu_clients=["viewer", "helper"],
-    ))
+    root = parse(
+        render_policy(
+            listen="/tmp/b.sock",
+            qemu_user="qemu",
+            services={"org.qemu.Helper1": "helper"},
+            qemu_owns=["org.qemu"],
+            qemu_clients=["viewer", "helper"],
+        )
+    )
     assert rules(root, user="viewer") == [("allow", {"send_destination": "org.qemu"})]
     assert ("allow", {"send_destination": "org.qemu"}) in rules(root, user="helper")
     assert not any(r.get("receive_sender") == "org.qemu" for _, r in rules(root, context="default"))
@@ -125,7 +147,9 @@ def test_qemu_clients_may_call_qemu_owned_names() -> None:
 
 def test_qemu_user_may_also_be_a_helper() -> None:
     # "Everything the same UID" (dbus.rst): QEMU's user owns the helper name too.
-    root = parse(render_policy(listen="/tmp/b.sock", qemu_user="qemu", services={"org.qemu.Helper1": "qemu"}))
+    root = parse(
+        render_policy(listen="/tmp/b.sock", qemu_user="qemu", services={"org.qemu.Helper1": "qemu"})
+    )
     assert ("allow", {"own": "org.qemu.Helper1"}) in rules(root, user="qemu")
     # no receive denial for a name QEMU's own user holds (it would block QEMU's own traffic)
     assert ("deny", {"receive_sender": "org.qemu.Helper1"}) not in rules(root, context="default")
@@ -136,7 +160,7 @@ def test_qemu_user_may_also_be_a_helper() -> None:
     ("path", "address"),
     [
         ("/tmp/a b/bus.sock", "unix:path=/tmp/a%20b/bus.sock"),
-        ('/tmp/x&y<z>"q\'/s', "unix:path=/tmp/x%26y%3cz%3e%22q%27/s"),
+        ("/tmp/x&y<z>\"q'/s", "unix:path=/tmp/x%26y%3cz%3e%22q%27/s"),
         ("/tmp/é,=;\\%/s", "unix:path=/tmp/%c3%a9%2c%3d%3b%5c%25/s"),
         ("/run/qemu-1/bus_0.sock", "unix:path=/run/qemu-1/bus_0.sock"),
     ],
@@ -150,7 +174,9 @@ def test_listen_path_is_address_escaped(path: str, address: str) -> None:
 
 
 def test_path_object_accepted() -> None:
-    assert "unix:path=/tmp/x/bus.sock" in render_policy(listen=Path("/tmp/x/bus.sock"), qemu_user="q", services={})
+    assert "unix:path=/tmp/x/bus.sock" in render_policy(
+        listen=Path("/tmp/x/bus.sock"), qemu_user="q", services={}
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,9 +213,15 @@ def test_path_object_accepted() -> None:
         (dict(services=[("org.qemu.H1", "h")]), "services must be a mapping"),
         (dict(qemu_owns="org.qemu"), "qemu_owns must be a list of bus names"),
         (dict(qemu_owns=["org.qemu", "org"]), "qemu_owns entry 'org'"),
-        (dict(services={"org.qemu": "h"}, qemu_owns=["org.qemu"]), "both a helper service and in qemu_owns"),
+        (
+            dict(services={"org.qemu": "h"}, qemu_owns=["org.qemu"]),
+            "both a helper service and in qemu_owns",
+        ),
         (dict(qemu_clients=["viewer"]), "qemu_owns is empty"),
-        (dict(qemu_clients="viewer", qemu_owns=["org.qemu"]), "qemu_clients must be a list of users"),
+        (
+            dict(qemu_clients="viewer", qemu_owns=["org.qemu"]),
+            "qemu_clients must be a list of users",
+        ),
     ],
 )
 def test_invalid_input_is_rejected_clearly(kwargs: dict[str, Any], message: str) -> None:
@@ -223,14 +255,20 @@ _USER = st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(
-    names=st.lists(st.lists(_NAME_ELEMENT, min_size=2, max_size=4).map(".".join), max_size=5, unique=True),
+    names=st.lists(
+        st.lists(_NAME_ELEMENT, min_size=2, max_size=4).map(".".join), max_size=5, unique=True
+    ),
     users=st.lists(_USER, min_size=1, max_size=5),
 )
 def test_valid_inputs_always_render_parseable_xml(names: list[str], users: list[str]) -> None:
-    services = {n: users[i % len(users)] for i, n in enumerate(names) if n != "org.freedesktop.DBus"}
+    services = {
+        n: users[i % len(users)] for i, n in enumerate(names) if n != "org.freedesktop.DBus"
+    }
     text = render_policy(listen="/tmp/p/bus.sock", qemu_user=users[0], services=services)
     root = parse(text)
-    owned = {r.get("own") for p in root.findall("policy") for r in p if r.get("own") not in (None, "*")}
+    owned = {
+        r.get("own") for p in root.findall("policy") for r in p if r.get("own") not in (None, "*")
+    }
     assert owned == set(services)
 
 
@@ -253,13 +291,17 @@ def run_daemon_briefly(config: Path, socket_path: Path) -> str:
     """Start ``dbus-daemon --config-file=CONFIG --nofork``, wait for its socket, stop it; return stderr."""
     proc = subprocess.Popen(
         ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 5
         while not socket_path.exists():
             if proc.poll() is not None:
-                raise AssertionError(f"dbus-daemon rejected the configuration ({proc.returncode}): {proc.communicate()[1]}")
+                raise AssertionError(
+                    f"dbus-daemon rejected the configuration ({proc.returncode}): {proc.communicate()[1]}"
+                )
             assert time.monotonic() < deadline, "dbus-daemon did not create its socket within 5 s"
             time.sleep(0.01)
         assert proc.poll() is None
@@ -273,11 +315,15 @@ def run_daemon_briefly(config: Path, socket_path: Path) -> str:
 @needs_dbus_daemon
 def test_dbus_daemon_accepts_generated_config(tmp_path: Path) -> None:
     config = tmp_path / "bus.conf"
-    config.write_text(render_policy(
-        listen=str(tmp_path / "bus.sock"), qemu_user="root",
-        services={"org.qemu.Helper1": "nobody", "org.qemu.VMState1": ["nobody", "65534"]},
-        qemu_owns=["org.qemu"], qemu_clients=["0"],
-    ))
+    config.write_text(
+        render_policy(
+            listen=str(tmp_path / "bus.sock"),
+            qemu_user="root",
+            services={"org.qemu.Helper1": "nobody", "org.qemu.VMState1": ["nobody", "65534"]},
+            qemu_owns=["org.qemu"],
+            qemu_clients=["0"],
+        )
+    )
     stderr = run_daemon_briefly(config, tmp_path / "bus.sock")
     # the only line expected in a container: "Failed to set fd limit to 65536"
     assert not [line for line in stderr.splitlines() if "fd limit" not in line], stderr
@@ -287,10 +333,13 @@ def test_dbus_daemon_accepts_generated_config(tmp_path: Path) -> None:
 def test_unknown_users_fail_closed(tmp_path: Path) -> None:
     """dbus-daemon warns about unknown users (names, and numeric uids without a passwd entry) and ignores their rules."""
     config = tmp_path / "bus.conf"
-    config.write_text(render_policy(
-        listen=str(tmp_path / "bus.sock"), qemu_user="root",
-        services={"org.qemu.Helper1": "qdbusgen-no-such-user", "org.qemu.Helper2": "3999999"},
-    ))
+    config.write_text(
+        render_policy(
+            listen=str(tmp_path / "bus.sock"),
+            qemu_user="root",
+            services={"org.qemu.Helper1": "qdbusgen-no-such-user", "org.qemu.Helper2": "3999999"},
+        )
+    )
     stderr = run_daemon_briefly(config, tmp_path / "bus.sock")
     assert 'Unknown username "qdbusgen-no-such-user"' in stderr, stderr
     assert 'Unknown username "3999999"' in stderr, stderr
@@ -502,17 +551,18 @@ if __name__ == "__main__":
 '''
 
 
-
-
-
-
 @pytest.fixture
 def shared_dir() -> Iterator[Path]:
     """A temp dir other users can enter (pytest's tmp_path lives under a 0700 directory)."""
     if not os.access(SYSTEM_PYTHON, os.X_OK):
-        pytest.fail(f"{SYSTEM_PYTHON} is missing: .ci/run must install python3, python3-dbus and python3-gi")
-    check = subprocess.run([SYSTEM_PYTHON, "-c", "import dbus, gi; from gi.repository import GLib"],
-                           capture_output=True, text=True)
+        pytest.fail(
+            f"{SYSTEM_PYTHON} is missing: .ci/run must install python3, python3-dbus and python3-gi"
+        )
+    check = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import dbus, gi; from gi.repository import GLib"],
+        capture_output=True,
+        text=True,
+    )
     if check.returncode != 0:
         pytest.fail(f".ci/run must install python3-dbus and python3-gi: {check.stderr.strip()}")
     directory = Path(tempfile.mkdtemp(prefix="qdbusgen-policy-", dir="/tmp"))
@@ -528,16 +578,29 @@ def shared_dir() -> Iterator[Path]:
 class Agent:
     """A D-Bus peer (AGENT_SCRIPT) running as ``user``, driven by JSON lines."""
 
-    def __init__(self, directory: Path, address: str, user: User | None, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, directory: Path, address: str, user: User | None, *, timeout: float = 10.0
+    ) -> None:
         command = [SYSTEM_PYTHON, "-I", "-u", str(directory / "agent.py"), address]
         if user is not None:
-            command = ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--init-groups",
-                       "--no-new-privs", "--", *command]
+            command = [
+                "setpriv",
+                f"--reuid={user.uid}",
+                f"--regid={user.gid}",
+                "--init-groups",
+                "--no-new-privs",
+                "--",
+                *command,
+            ]
         self.user = user
         self.timeout = timeout
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd=directory,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            cwd=directory,
         )
         self._selector = selectors.DefaultSelector()
         assert self.process.stdout is not None
@@ -565,7 +628,9 @@ class Agent:
     def __call__(self, op: str, **kwargs: Any) -> dict[str, Any]:
         assert self.process.stdin is not None
         self._next += 1
-        self.process.stdin.write((json.dumps({"op": op, "id": self._next, **kwargs}) + "\n").encode())
+        self.process.stdin.write(
+            (json.dumps({"op": op, "id": self._next, **kwargs}) + "\n").encode()
+        )
         self.process.stdin.flush()
         reply = self._read()
         assert reply.get("id") == self._next, reply
@@ -575,10 +640,24 @@ class Agent:
     def unique_name(self) -> str:
         return str(self.hello["unique_name"])
 
-    def call(self, dest: str, method: str, *args: Any, signature: str = "", path: str = "/test",
-             interface: str = TEST_IFACE) -> dict[str, Any]:
-        return self("call", dest=dest, path=path, interface=interface, method=method,
-                    signature=signature, args=list(args))
+    def call(
+        self,
+        dest: str,
+        method: str,
+        *args: Any,
+        signature: str = "",
+        path: str = "/test",
+        interface: str = TEST_IFACE,
+    ) -> dict[str, Any]:
+        return self(
+            "call",
+            dest=dest,
+            path=path,
+            interface=interface,
+            method=method,
+            signature=signature,
+            args=list(args),
+        )
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -633,13 +712,21 @@ def test_generated_policy_enforced_by_real_daemon(
 
     with private_bus(shared_dir / "dbus", config_text=config) as bus, EventLoopThread() as loop:
         helper = start(helper_user)
-        assert helper.hello["event"] == "ready" and helper.hello["uid"] == helper_user.uid, helper.hello
-        assert helper("request_name", name=helper_name, flags=4) == {"id": 1, "ok": True, "result": [1]}
+        assert (
+            helper.hello["event"] == "ready" and helper.hello["uid"] == helper_user.uid
+        ), helper.hello
+        assert helper("request_name", name=helper_name, flags=4) == {
+            "id": 1,
+            "ok": True,
+            "result": [1],
+        }
         assert helper("export", path="/test")["ok"]
 
         other = start(other_user)
         assert other.hello["event"] == "ready", other.hello
-        assert other("request_name", name=other_name, flags=4)["result"] == [1]  # its own name: fine
+        assert other("request_name", name=other_name, flags=4)["result"] == [
+            1
+        ]  # its own name: fine
         assert other("export", path="/test")["ok"]
         assert other("subscribe")["ok"]  # every signal it may receive
 
@@ -651,11 +738,22 @@ def test_generated_policy_enforced_by_real_daemon(
             try:
                 got: list[Message] = []
                 conn.add_message_handler(
-                    lambda m: got.append(m) if m.message_type == MessageType.SIGNAL and m.member == "Pinged" else None
+                    lambda m: (
+                        got.append(m)
+                        if m.message_type == MessageType.SIGNAL and m.member == "Pinged"
+                        else None
+                    )
                 )
-                await conn.call(Message(destination="org.freedesktop.DBus", path="/org/freedesktop/DBus",
-                                        interface="org.freedesktop.DBus", member="AddMatch", signature="s",
-                                        body=[f"type='signal',interface='{TEST_IFACE}'"]))
+                await conn.call(
+                    Message(
+                        destination="org.freedesktop.DBus",
+                        path="/org/freedesktop/DBus",
+                        interface="org.freedesktop.DBus",
+                        member="AddMatch",
+                        signature="s",
+                        body=[f"type='signal',interface='{TEST_IFACE}'"],
+                    )
+                )
                 results = []
                 for dest, member, sig, body in (
                     (helper_name, "WhoAmI", "", []),
@@ -667,8 +765,16 @@ def test_generated_policy_enforced_by_real_daemon(
                 ):
                     iface = "org.freedesktop.DBus" if dest == "org.freedesktop.DBus" else TEST_IFACE
                     path = "/org/freedesktop/DBus" if dest == "org.freedesktop.DBus" else "/test"
-                    reply = await conn.call(Message(destination=dest, path=path, interface=iface,
-                                                    member=member, signature=sig, body=body))
+                    reply = await conn.call(
+                        Message(
+                            destination=dest,
+                            path=path,
+                            interface=iface,
+                            member=member,
+                            signature=sig,
+                            body=body,
+                        )
+                    )
                     assert reply is not None
                     results.append((reply.message_type.name, reply.error_name, reply.body))
                 deadline = time.monotonic() + 5
@@ -681,27 +787,38 @@ def test_generated_policy_enforced_by_real_daemon(
                 conn.disconnect()
 
         results, signals = loop.run(qemu_side(), timeout=20)
-        assert results[0] == ("METHOD_RETURN", None, [helper_user.uid])  # answered by the helper's UID
+        assert results[0] == (
+            "METHOD_RETURN",
+            None,
+            [helper_user.uid],
+        )  # answered by the helper's UID
         assert results[1] == ("METHOD_RETURN", None, ["<&>"])
         assert results[2] == ("METHOD_RETURN", None, ["by unique name"])
         assert results[3] == ("METHOD_RETURN", None, [])
         assert signals == [("Pinged", ["ping"])], "QEMU's user receives the helper's broadcast"
         assert results[4] == ("METHOD_RETURN", None, [other_user.uid])
-        assert results[5][:2] == ("ERROR", ACCESS_DENIED), "not even QEMU's user may take a helper's name"
+        assert results[5][:2] == (
+            "ERROR",
+            ACCESS_DENIED,
+        ), "not even QEMU's user may take a helper's name"
 
         # --- the other UID: refused
         by_name = other.call(helper_name, "Echo", "x", signature="s")
         assert denied(by_name), by_name
         by_unique = other.call(helper.unique_name, "Echo", "x", signature="s")
         assert denied(by_unique), by_unique
-        introspect = other.call(helper_name, "Introspect", path="/", interface="org.freedesktop.DBus.Introspectable")
+        introspect = other.call(
+            helper_name, "Introspect", path="/", interface="org.freedesktop.DBus.Introspectable"
+        )
         assert denied(introspect), introspect
         for flags in (0, 2, 4):  # queue, replace, do-not-queue
             take = other("request_name", name=helper_name, flags=flags)
             assert denied(take), take
         assert "not allowed to own the service" in take["message"]
         heard = other("signals")["result"]
-        assert not [s for s in heard if s["member"] == "Pinged"], heard  # the broadcast did not reach it
+        assert not [
+            s for s in heard if s["member"] == "Pinged"
+        ], heard  # the broadcast did not reach it
 
         # --- helpers are isolated from each other
         assert denied(helper.call(other_name, "WhoAmI")), "helper -> other helper"
@@ -731,7 +848,8 @@ def test_generated_policy_with_real_qemu_dbus_vmstate(
     require_qemu()
     user_a, user_b = make_user("vmsa"), make_user("vmsb")
     config = render_policy(
-        listen=str(shared_dir / "dbus" / "bus.sock"), qemu_user="root",
+        listen=str(shared_dir / "dbus" / "bus.sock"),
+        qemu_user="root",
         services={"org.qemu.VMState1": [user_a.name, user_b.name]},
     )
     data = {"helper-a": b"\x00A" * 40, "helper-b": bytes(range(200))}
@@ -740,9 +858,16 @@ def test_generated_policy_with_real_qemu_dbus_vmstate(
         for (helper_id, payload), user, expected in zip(data.items(), (user_a, user_b), ([1], [2])):
             agent = Agent(shared_dir, bus.address, user)
             agents.append(agent)
-            assert agent("request_name", name="org.qemu.VMState1", flags=0)["result"] == expected  # 2: in queue
-            assert agent("export", kind="vmstate", path="/org/qemu/VMState1", vmstate_id=helper_id,
-                         data=payload.hex())["ok"]
+            assert (
+                agent("request_name", name="org.qemu.VMState1", flags=0)["result"] == expected
+            )  # 2: in queue
+            assert agent(
+                "export",
+                kind="vmstate",
+                path="/org/qemu/VMState1",
+                vmstate_id=helper_id,
+                data=payload.hex(),
+            )["ok"]
             helpers[helper_id] = agent
         vm_args = [*MINIMAL_MACHINE, *dbus_vmstate_args(bus.address, id_list=list(data))]
         stream = tmp_path / "mig.bin"
@@ -769,19 +894,31 @@ def test_generated_policy_with_real_qemu_display(
     require_qemu()
     viewer_user, helper_user = make_user("viewer"), make_user("helper")
     config = render_policy(
-        listen=str(shared_dir / "dbus" / "bus.sock"), qemu_user="root",
+        listen=str(shared_dir / "dbus" / "bus.sock"),
+        qemu_user="root",
         services={"org.qdbusgen.Helper1": helper_user.name},
-        qemu_owns=["org.qemu"], qemu_clients=[viewer_user.name],
+        qemu_owns=["org.qemu"],
+        qemu_clients=[viewer_user.name],
     )
     with private_bus(shared_dir / "dbus", config_text=config) as bus:
         args = [*PC_MACHINE, "-name", "policed-vm", "-display", f"dbus,addr={bus.address}"]
         with QemuProcess(args, tmp_path, name="display") as vm:
             wait_for_name_owner(bus.address, "org.qemu", timeout=10)  # root: the QEMU user
-            viewer, helper = Agent(shared_dir, bus.address, viewer_user), Agent(shared_dir, bus.address, helper_user)
+            viewer, helper = Agent(shared_dir, bus.address, viewer_user), Agent(
+                shared_dir, bus.address, helper_user
+            )
             agents.extend([viewer, helper])
-            get = dict(path="/org/qemu/Display1/VM", interface="org.freedesktop.DBus.Properties", signature="ss")
+            get = dict(
+                path="/org/qemu/Display1/VM",
+                interface="org.freedesktop.DBus.Properties",
+                signature="ss",
+            )
             name = viewer.call("org.qemu", "Get", "org.qemu.Display1.VM", "Name", **get)
-            assert name == {"id": 1, "ok": True, "result": ["policed-vm"]}, f"{name}\n{vm.describe()}"
+            assert name == {
+                "id": 1,
+                "ok": True,
+                "result": ["policed-vm"],
+            }, f"{name}\n{vm.describe()}"
             refused = helper.call("org.qemu", "Get", "org.qemu.Display1.VM", "Name", **get)
             assert denied(refused), refused
             steal = viewer("request_name", name="org.qemu", flags=2)

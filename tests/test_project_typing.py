@@ -11,7 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_qdbusgen_passes_mypy_strict() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "qdbusgen", "templates/_runtime.py"],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "qdbusgen",
+            "templates/_runtime.py",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

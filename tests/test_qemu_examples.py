@@ -51,7 +51,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 HELPER = EXAMPLES / "vmstate_helper.py"
 SNAPSHOT = EXAMPLES / "display_snapshot.py"
-REFERENCE_FRAME = ROOT.parent / "shared" / "upstream" / "qemu" / "live" / "listener-final-frame-seabios.png"
+REFERENCE_FRAME = (
+    ROOT.parent / "shared" / "upstream" / "qemu" / "live" / "listener-final-frame-seabios.png"
+)
 #: The UUID of the VM the reference frame was taken from (SeaBIOS prints it).
 REFERENCE_UUID = "6d0bd1a2-5c1e-4b8f-9a77-0f7c2e3d4b5a"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -66,7 +68,9 @@ def load_example(name: str) -> Any:
     """Import an example by path (its state format / PNG code is used to check results)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"qdbusgen_example_{name}", EXAMPLES / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"qdbusgen_example_{name}", EXAMPLES / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -92,8 +96,16 @@ class Generated:
 
 
 def qdbusgen(*args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "qdbusgen", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"qdbusgen {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    done = subprocess.run(
+        [sys.executable, "-m", "qdbusgen", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        done.returncode == 0
+    ), f"qdbusgen {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return done
 
 
@@ -102,7 +114,11 @@ def copy_pure_python_dbus_fast(target: Path) -> Path:
 
     source = Path(dbus_fast.__file__).parent
     destination = target / "dbus_fast"
-    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.pxd", "*.c"))
+    shutil.copytree(
+        source,
+        destination,
+        ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.pxd", "*.c"),
+    )
     return destination
 
 
@@ -115,16 +131,32 @@ def generated() -> Iterator[Generated]:
         gen = Generated(root, root / "packages", root / "deps", root / "vmstate_helper.py")
         gen.packages.mkdir()
         gen.deps.mkdir()
-        display_xml = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "interfaces").glob("org.qemu.Display1.*.xml"))
+        display_xml = sorted(
+            str(p.relative_to(ROOT)) for p in (ROOT / "interfaces").glob("org.qemu.Display1.*.xml")
+        )
         qdbusgen("lint", "interfaces/org.qemu.VMState1.xml")
         qdbusgen("lint", "-D", "HOST_OS=linux", *display_xml)
-        qdbusgen("generate", "interfaces/org.qemu.VMState1.xml", "-o", str(gen.packages / "qemu_vmstate"))
-        qdbusgen("generate", *display_xml, "-D", "HOST_OS=linux", "-o", str(gen.packages / "qemu_display"))
+        qdbusgen(
+            "generate", "interfaces/org.qemu.VMState1.xml", "-o", str(gen.packages / "qemu_vmstate")
+        )
+        qdbusgen(
+            "generate",
+            *display_xml,
+            "-D",
+            "HOST_OS=linux",
+            "-o",
+            str(gen.packages / "qemu_display"),
+        )
         copy_pure_python_dbus_fast(gen.deps)
         shutil.copy(HELPER, gen.helper)
-        if os.access(SYSTEM_PYTHON, os.X_OK):  # byte-compile once: other UIDs cannot write __pycache__
-            subprocess.run([SYSTEM_PYTHON, "-m", "compileall", "-q", str(gen.packages), str(gen.deps)],
-                           check=True, capture_output=True)
+        if os.access(
+            SYSTEM_PYTHON, os.X_OK
+        ):  # byte-compile once: other UIDs cannot write __pycache__
+            subprocess.run(
+                [SYSTEM_PYTHON, "-m", "compileall", "-q", str(gen.packages), str(gen.deps)],
+                check=True,
+                capture_output=True,
+            )
         subprocess.run(["chmod", "-R", "a+rX,go-w", str(root)], check=True)
         sys.path.insert(0, str(gen.packages))
         yield gen
@@ -142,12 +174,20 @@ def generated() -> Iterator[Generated]:
 class HelperProcess:
     """A running vmstate_helper.py; its stdout is a stream of JSON events."""
 
-    def __init__(self, command: Sequence[str], env: dict[str, str], cwd: Path, stderr_path: Path) -> None:
+    def __init__(
+        self, command: Sequence[str], env: dict[str, str], cwd: Path, stderr_path: Path
+    ) -> None:
         self.command = list(command)
         self.stderr_path = stderr_path
         with open(stderr_path, "wb") as err:
-            self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                            stderr=err, env=env, cwd=cwd)
+            self.process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=env,
+                cwd=cwd,
+            )
         assert self.process.stdout is not None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -186,7 +226,9 @@ class HelperProcess:
             if event["event"] == name:
                 return event
             if event["event"] == "error":
-                raise AssertionError(f"helper error while waiting for {name!r}: {event}\n{self.describe()}")
+                raise AssertionError(
+                    f"helper error while waiting for {name!r}: {event}\n{self.describe()}"
+                )
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 10.0) -> int:
         """Signal the helper, wait, and read its remaining events; returns its exit status."""
@@ -213,8 +255,6 @@ class HelperProcess:
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._selector.close()
-
-
 
 
 @pytest.fixture
@@ -251,8 +291,17 @@ def start_helper(
         env = dict(os.environ, PYTHONPATH=str(generated.packages))
         cwd = ROOT
     else:
-        command = ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--init-groups", "--no-new-privs", "--",
-                   SYSTEM_PYTHON, str(generated.helper), *options]
+        command = [
+            "setpriv",
+            f"--reuid={user.uid}",
+            f"--regid={user.gid}",
+            "--init-groups",
+            "--no-new-privs",
+            "--",
+            SYSTEM_PYTHON,
+            str(generated.helper),
+            *options,
+        ]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": generated.pythonpath}
         cwd = generated.root
     helper = HelperProcess(command, env, cwd, log_dir / f"helper-{helper_id}-{len(started)}.stderr")
@@ -284,34 +333,73 @@ def sha256(data: bytes) -> str:
 
 
 def test_helper_help_says_how_to_generate() -> None:
-    done = subprocess.run([sys.executable, str(HELPER), "--help"], capture_output=True, text=True, timeout=30,
-                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    done = subprocess.run(
+        [sys.executable, str(HELPER), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert done.returncode == 0, done.stderr
-    assert "python3 -m qdbusgen generate interfaces/org.qemu.VMState1.xml -o GEN/qemu_vmstate" in done.stdout
+    assert (
+        "python3 -m qdbusgen generate interfaces/org.qemu.VMState1.xml -o GEN/qemu_vmstate"
+        in done.stdout
+    )
     assert "PYTHONPATH=GEN" in done.stdout
-    missing = subprocess.run([sys.executable, str(HELPER), "--address", "unix:path=/nonexistent", "--id", "x"],
-                             capture_output=True, text=True, timeout=30, cwd="/",
-                             env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
-    assert missing.returncode != 0 and "cannot import the generated package 'qemu_vmstate'" in missing.stderr
+    missing = subprocess.run(
+        [sys.executable, str(HELPER), "--address", "unix:path=/nonexistent", "--id", "x"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd="/",
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert (
+        missing.returncode != 0
+        and "cannot import the generated package 'qemu_vmstate'" in missing.stderr
+    )
     assert "qdbusgen generate" in missing.stderr
-    too_long = subprocess.run([sys.executable, str(HELPER), "--address", "unix:path=/x", "--id", "x" * 256],
-                              capture_output=True, text=True, timeout=30)
+    too_long = subprocess.run(
+        [sys.executable, str(HELPER), "--address", "unix:path=/x", "--id", "x" * 256],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert too_long.returncode == 2 and "1 to 255 bytes" in too_long.stderr
 
 
-def test_examples_type_check_against_the_generated_packages(generated: Generated, tmp_path: Path) -> None:
+def test_examples_type_check_against_the_generated_packages(
+    generated: Generated, tmp_path: Path
+) -> None:
     """The examples use the stubs as typed: mypy --strict against the packages just generated."""
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "mypy-cache"),
-         str(HELPER), str(SNAPSHOT)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=dict(os.environ, MYPYPATH=str(generated.packages)),
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "mypy-cache"),
+            str(HELPER),
+            str(SNAPSHOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=dict(os.environ, MYPYPATH=str(generated.packages)),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Success: no issues found in 2 source files" in done.stdout
 
 
 def test_state_format_roundtrip_and_refusals() -> None:
-    encode, decode, StateError = vmstate_helper.encode_state, vmstate_helper.decode_state, vmstate_helper.StateError
+    encode, decode, StateError = (
+        vmstate_helper.encode_state,
+        vmstate_helper.decode_state,
+        vmstate_helper.StateError,
+    )
     for payload in (b"", b"\x00\xff" * 100, b"x" * vmstate_helper.MAX_PAYLOAD):
         assert decode(encode(payload)) == payload
     assert len(encode(b"x" * vmstate_helper.MAX_PAYLOAD)) == 1 << 20
@@ -333,13 +421,16 @@ def test_state_format_roundtrip_and_refusals() -> None:
             decode(bad)
 
 
-def test_helper_answers_bad_input_with_dbus_errors(bus: PrivateBus, generated: Generated, tmp_path: Path,
-                                                   helpers: list[HelperProcess]) -> None:
+def test_helper_answers_bad_input_with_dbus_errors(
+    bus: PrivateBus, generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
     """Garbage, corrupt, too-large records and an unreadable state file: D-Bus errors, no crash; SIGINT stops it."""
     import qemu_vmstate
 
     helper = start_helper(helpers, generated, bus.address, "picky", tmp_path, data="kept")
-    broken = start_helper(helpers, generated, bus.address, "no-file", tmp_path, state_file=tmp_path / "absent.bin")
+    broken = start_helper(
+        helpers, generated, bus.address, "no-file", tmp_path, state_file=tmp_path / "absent.bin"
+    )
     assert broken.events[-1]["queued"] is True  # the second helper queues behind the first
 
     async def probe() -> dict[str, Any]:
@@ -350,8 +441,11 @@ def test_helper_answers_bad_input_with_dbus_errors(bus: PrivateBus, generated: G
             proxy = qemu_vmstate.VMState1Proxy(bus_conn, unique, "/org/qemu/VMState1", timeout=10)
             out["id"] = await proxy.get_id()
             good = vmstate_helper.encode_state(b"new state")
-            for label, data in (("garbage", b"garbage, not a state record"), ("corrupt", good[:-1] + b"X"),
-                                ("huge", b"\x00" * ((1 << 20) + 1))):
+            for label, data in (
+                ("garbage", b"garbage, not a state record"),
+                ("corrupt", good[:-1] + b"X"),
+                ("huge", b"\x00" * ((1 << 20) + 1)),
+            ):
                 try:
                     await proxy.load(data)
                     out[label] = "accepted"
@@ -359,7 +453,9 @@ def test_helper_answers_bad_input_with_dbus_errors(bus: PrivateBus, generated: G
                     out[label] = (exc.name, exc.text)
             await proxy.load(good)
             out["saved"] = await proxy.save()
-            other = qemu_vmstate.VMState1Proxy(bus_conn, broken.events[0]["unique_name"], "/org/qemu/VMState1")
+            other = qemu_vmstate.VMState1Proxy(
+                bus_conn, broken.events[0]["unique_name"], "/org/qemu/VMState1"
+            )
             try:
                 await other.save()
                 out["no-file"] = "saved"
@@ -374,36 +470,59 @@ def test_helper_answers_bad_input_with_dbus_errors(bus: PrivateBus, generated: G
     assert out["garbage"][0] == ERROR_INVALID and "bad magic" in out["garbage"][1], out
     assert out["corrupt"][0] == ERROR_INVALID and "checksum" in out["corrupt"][1], out
     assert out["huge"][0] == ERROR_TOO_LARGE, out
-    assert vmstate_helper.decode_state(out["saved"]) == b"new state"  # the good Load replaced the data
+    assert (
+        vmstate_helper.decode_state(out["saved"]) == b"new state"
+    )  # the good Load replaced the data
     assert out["no-file"][0] == "org.qdbusgen.Example.VMStateHelper.Error.Failed", out
     assert "cannot read the state file" in out["no-file"][1]
     assert helper.process.poll() is None and broken.process.poll() is None, helper.describe()
     assert helper.stop(signal.SIGINT) == 0, helper.describe()
-    assert [e["event"] for e in helper.events] == ["ready", "rejected", "rejected", "rejected", "loaded", "saved",
-                                                    "stopped"], helper.events
-    assert helper.events[-1] == {"event": "stopped", "id": "picky", "reason": "signal", "saves": 1, "loads": 1}
+    assert [e["event"] for e in helper.events] == [
+        "ready",
+        "rejected",
+        "rejected",
+        "rejected",
+        "loaded",
+        "saved",
+        "stopped",
+    ], helper.events
+    assert helper.events[-1] == {
+        "event": "stopped",
+        "id": "picky",
+        "reason": "signal",
+        "saves": 1,
+        "loads": 1,
+    }
     assert broken.stop(signal.SIGTERM) == 0, broken.describe()
     assert broken.events[-1]["event"] == "stopped"
 
 
-def test_helper_reports_a_vanished_bus(generated: Generated, tmp_path: Path, helpers: list[HelperProcess]) -> None:
+def test_helper_reports_a_vanished_bus(
+    generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
     """dbus-daemon stops under the helper: it says so and exits with status 1 (no traceback)."""
     with private_bus(tmp_path / "dbus") as bus:
         helper = start_helper(helpers, generated, bus.address, "orphan", tmp_path, data="x")
     assert helper.process.wait(timeout=10) == 1, helper.describe()
     helper.stop()  # collects the remaining events
-    assert helper.events[-1]["event"] == "stopped" and helper.events[-1]["reason"] == "bus connection closed"
+    assert (
+        helper.events[-1]["event"] == "stopped"
+        and helper.events[-1]["reason"] == "bus connection closed"
+    )
     assert "Traceback" not in helper.stderr_path.read_text(), helper.describe()
 
 
-def test_migration_saves_and_loads_helper_state(bus: PrivateBus, generated: Generated, tmp_path: Path,
-                                                helpers: list[HelperProcess]) -> None:
+def test_migration_saves_and_loads_helper_state(
+    bus: PrivateBus, generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
     """Migration to a file calls Save (bytes in the stream); an incoming migration calls Load with them."""
     require_qemu()
     payload = "state of the source helper: ünïcödé, 0123456789 " * 20
     stream = tmp_path / "mig.bin"
     vm_args = [*MINIMAL_MACHINE, *dbus_vmstate_args(bus.address, id_list=["qdbusgen-example"])]
-    source = start_helper(helpers, generated, bus.address, "qdbusgen-example", tmp_path, data=payload)
+    source = start_helper(
+        helpers, generated, bus.address, "qdbusgen-example", tmp_path, data=payload
+    )
     migrate_out(vm_args, tmp_path, stream)
     saved = source.wait_event("saved")
     assert saved["payload_text"] == payload
@@ -412,10 +531,14 @@ def test_migration_saves_and_loads_helper_state(bus: PrivateBus, generated: Gene
     record = section.entries["qdbusgen-example"]
     assert record[:4] == b"QDGS" and len(record) == saved["record_size"]
     assert vmstate_helper.decode_state(record) == payload.encode()
-    assert source.stop() == 0, source.describe()  # the destination gets a new helper with the same Id
+    assert (
+        source.stop() == 0
+    ), source.describe()  # the destination gets a new helper with the same Id
 
     state_file = tmp_path / "destination-state.bin"
-    destination = start_helper(helpers, generated, bus.address, "qdbusgen-example", tmp_path, state_file=state_file)
+    destination = start_helper(
+        helpers, generated, bus.address, "qdbusgen-example", tmp_path, state_file=state_file
+    )
     migrate_in(vm_args, tmp_path, stream)
     loaded = destination.wait_event("loaded")
     assert loaded["record_size"] == len(record)
@@ -424,8 +547,9 @@ def test_migration_saves_and_loads_helper_state(bus: PrivateBus, generated: Gene
     assert destination.stop() == 0
 
 
-def test_two_helpers_with_different_ids_roundtrip(bus: PrivateBus, generated: Generated, tmp_path: Path,
-                                                  helpers: list[HelperProcess]) -> None:
+def test_two_helpers_with_different_ids_roundtrip(
+    bus: PrivateBus, generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
     """Two helpers queue for org.qemu.VMState1; both are saved into and loaded from one stream."""
     require_qemu()
     binary = bytes(range(256)) * 256 + b"\x00end"  # 64 KiB of every byte value
@@ -433,19 +557,27 @@ def test_two_helpers_with_different_ids_roundtrip(bus: PrivateBus, generated: Ge
     stream = tmp_path / "mig.bin"
     vm_args = [*MINIMAL_MACHINE, *dbus_vmstate_args(bus.address, id_list=["alpha", "beta"])]
     alpha = start_helper(helpers, generated, bus.address, "alpha", tmp_path, data="alpha's text")
-    beta = start_helper(helpers, generated, bus.address, "beta", tmp_path, state_file=tmp_path / "beta-source.bin")
+    beta = start_helper(
+        helpers, generated, bus.address, "beta", tmp_path, state_file=tmp_path / "beta-source.bin"
+    )
     assert (alpha.events[0]["queued"], beta.events[0]["queued"]) == (False, True)
     migrate_out(vm_args, tmp_path, stream)
     assert alpha.wait_event("saved")["payload_text"] == "alpha's text"
     assert beta.wait_event("saved")["sha256"] == sha256(binary)
     section = parse_dbus_vmstate(stream.read_bytes())
-    assert sorted(section.entries) == ["alpha", "beta"] and section.count == 2 and section.missing == 0
+    assert (
+        sorted(section.entries) == ["alpha", "beta"] and section.count == 2 and section.missing == 0
+    )
     assert vmstate_helper.decode_state(section.entries["alpha"]) == b"alpha's text"
     assert vmstate_helper.decode_state(section.entries["beta"]) == binary
     assert alpha.stop() == 0 and beta.stop() == 0
 
-    new_alpha = start_helper(helpers, generated, bus.address, "alpha", tmp_path, data="not yet loaded")
-    new_beta = start_helper(helpers, generated, bus.address, "beta", tmp_path, state_file=tmp_path / "beta-dest.bin")
+    new_alpha = start_helper(
+        helpers, generated, bus.address, "alpha", tmp_path, data="not yet loaded"
+    )
+    new_beta = start_helper(
+        helpers, generated, bus.address, "beta", tmp_path, state_file=tmp_path / "beta-dest.bin"
+    )
     migrate_in(vm_args, tmp_path, stream)
     assert new_alpha.wait_event("loaded")["payload_text"] == "alpha's text"
     beta_loaded = new_beta.wait_event("loaded")
@@ -454,8 +586,9 @@ def test_two_helpers_with_different_ids_roundtrip(bus: PrivateBus, generated: Ge
     assert new_alpha.stop() == 0 and new_beta.stop() == 0
 
 
-def test_listed_but_absent_helper_fails_migration(bus: PrivateBus, generated: Generated, tmp_path: Path,
-                                                  helpers: list[HelperProcess]) -> None:
+def test_listed_but_absent_helper_fails_migration(
+    bus: PrivateBus, generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
     require_qemu()
     start_helper(helpers, generated, bus.address, "present", tmp_path, data="here")
     vm_args = [*MINIMAL_MACHINE, *dbus_vmstate_args(bus.address, id_list=["present", "absent"])]
@@ -501,8 +634,6 @@ asyncio.run(main(*sys.argv[1:]))
 '''
 
 
-
-
 def test_policy_from_cli_helper_uid_and_refused_third_uid(
     generated: Generated, tmp_path: Path, make_user: Any, helpers: list[HelperProcess]
 ) -> None:
@@ -510,41 +641,88 @@ def test_policy_from_cli_helper_uid_and_refused_third_uid(
     helper runs as its own UID with /usr/bin/python3, and a third UID may neither call the
     helper nor take its name."""
     require_qemu()
-    probe_check = subprocess.run([SYSTEM_PYTHON, "-c", "import dbus_fast, qemu_vmstate; print(dbus_fast.__file__)"],
-                                 capture_output=True, text=True, env={"PYTHONPATH": generated.pythonpath})
+    probe_check = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import dbus_fast, qemu_vmstate; print(dbus_fast.__file__)"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": generated.pythonpath},
+    )
     assert probe_check.returncode == 0, probe_check.stderr
-    assert probe_check.stdout.startswith(str(generated.deps)), "the copied dbus_fast comes first on PYTHONPATH"
+    assert probe_check.stdout.startswith(
+        str(generated.deps)
+    ), "the copied dbus_fast comes first on PYTHONPATH"
 
     helper_user, third_user = make_user("vmhelper"), make_user("third")
     bus_dir = generated.root / f"bus-{secrets.token_hex(3)}"  # reachable by the helper's UID
     socket_path = bus_dir / "bus.sock"
     policy_file = tmp_path / "policy.conf"
-    qdbusgen("policy", "interfaces/org.qemu.VMState1.xml", "--listen", str(socket_path), "--qemu-user", "root",
-             "--service", f"org.qemu.VMState1={helper_user.name}",
-             "--service", f"org.qdbusgen.Example.Other1={third_user.name}", "-o", str(policy_file))
+    qdbusgen(
+        "policy",
+        "interfaces/org.qemu.VMState1.xml",
+        "--listen",
+        str(socket_path),
+        "--qemu-user",
+        "root",
+        "--service",
+        f"org.qemu.VMState1={helper_user.name}",
+        "--service",
+        f"org.qdbusgen.Example.Other1={third_user.name}",
+        "-o",
+        str(policy_file),
+    )
     (generated.root / "probe.py").write_text(PROBE)
     (generated.root / "probe.py").chmod(0o644)
     payload = "saved by a helper that runs as its own user"
     try:
         with private_bus(bus_dir, config_text=policy_file.read_text()) as bus:
             bus_dir.chmod(0o755)
-            helper = start_helper(helpers, generated, bus.address, "policed", tmp_path, data=payload, user=helper_user)
+            helper = start_helper(
+                helpers, generated, bus.address, "policed", tmp_path, data=payload, user=helper_user
+            )
             assert helper.events[0]["uid"] == helper_user.uid
 
             probe = subprocess.run(
-                ["setpriv", f"--reuid={third_user.uid}", f"--regid={third_user.gid}", "--init-groups",
-                 "--no-new-privs", "--", SYSTEM_PYTHON, str(generated.root / "probe.py"), bus.address,
-                 helper.events[0]["unique_name"], "org.qdbusgen.Example.Other1"],
-                capture_output=True, text=True, timeout=30, cwd=generated.root,
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": generated.pythonpath},
+                [
+                    "setpriv",
+                    f"--reuid={third_user.uid}",
+                    f"--regid={third_user.gid}",
+                    "--init-groups",
+                    "--no-new-privs",
+                    "--",
+                    SYSTEM_PYTHON,
+                    str(generated.root / "probe.py"),
+                    bus.address,
+                    helper.events[0]["unique_name"],
+                    "org.qdbusgen.Example.Other1",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                cwd=generated.root,
+                env={
+                    "PATH": "/usr/bin:/bin",
+                    "LANG": "C.UTF-8",
+                    "PYTHONPATH": generated.pythonpath,
+                },
             )
             assert probe.returncode == 0, probe.stderr
             refused = json.loads(probe.stdout)
-            for key in ("by_name_save", "by_name_id", "by_name_load", "by_unique_save", "by_unique_id",
-                        "by_unique_load", "own_queue", "own_replace"):
+            for key in (
+                "by_name_save",
+                "by_name_id",
+                "by_name_load",
+                "by_unique_save",
+                "by_unique_id",
+                "by_unique_load",
+                "own_queue",
+                "own_replace",
+            ):
                 assert refused[key][0] == ACCESS_DENIED, (key, refused)
             assert "not allowed to own the service" in refused["own_queue"][1], refused
-            assert refused["own_its_own"] == ["ok", "PRIMARY_OWNER"], "the third UID is on the bus, with its own name"
+            assert refused["own_its_own"] == [
+                "ok",
+                "PRIMARY_OWNER",
+            ], "the third UID is on the bus, with its own name"
 
             vm_args = [*MINIMAL_MACHINE, *dbus_vmstate_args(bus.address, id_list=["policed"])]
             stream = tmp_path / "mig.bin"
@@ -572,7 +750,7 @@ def read_png(path: Path) -> tuple[int, int, bytes]:
     pos, idat, header = 8, b"", b""
     while pos < len(data):
         length, kind = struct.unpack_from(">I4s", data, pos)
-        body = data[pos + 8:pos + 8 + length]
+        body = data[pos + 8 : pos + 8 + length]
         (crc,) = struct.unpack_from(">I", data, pos + 8 + length)
         assert zlib.crc32(kind + body) == crc, f"bad CRC in chunk {kind!r}"
         if kind == b"IHDR":
@@ -592,7 +770,7 @@ def read_png(path: Path) -> tuple[int, int, bytes]:
     prev = bytearray(row_len)
     for y in range(height):
         kind = raw[y * (row_len + 1)]
-        row = bytearray(raw[y * (row_len + 1) + 1:(y + 1) * (row_len + 1)])
+        row = bytearray(raw[y * (row_len + 1) + 1 : (y + 1) * (row_len + 1)])
         if kind == 1:
             for i in range(bpp, row_len):
                 row[i] = (row[i] + row[i - bpp]) & 0xFF
@@ -603,7 +781,11 @@ def read_png(path: Path) -> tuple[int, int, bytes]:
                 row[i] = (row[i] + ((row[i - bpp] if i >= bpp else 0) + prev[i]) // 2) & 0xFF
         elif kind == 4:
             for i in range(row_len):
-                a, b, c = (row[i - bpp] if i >= bpp else 0), prev[i], (prev[i - bpp] if i >= bpp else 0)
+                a, b, c = (
+                    (row[i - bpp] if i >= bpp else 0),
+                    prev[i],
+                    (prev[i - bpp] if i >= bpp else 0),
+                )
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 row[i] = (row[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
@@ -625,26 +807,28 @@ def read_ppm(path: Path) -> tuple[int, int, bytes]:
     fields: list[bytes] = []
     pos = 0
     while len(fields) < 4:
-        while data[pos:pos + 1].isspace():
+        while data[pos : pos + 1].isspace():
             pos += 1
         end = pos
-        while not data[end:end + 1].isspace():
+        while not data[end : end + 1].isspace():
             end += 1
         fields.append(data[pos:end])
         pos = end
     assert fields[0] == b"P6" and fields[3] == b"255", fields
     width, height = int(fields[1]), int(fields[2])
-    pixels = data[pos + 1:]
+    pixels = data[pos + 1 :]
     assert len(pixels) == width * height * 3
     return width, height, pixels
 
 
-def lit_pixels(width: int, height: int, rgb: bytes, *, crop: tuple[int, int] | None = None) -> set[tuple[int, int]]:
+def lit_pixels(
+    width: int, height: int, rgb: bytes, *, crop: tuple[int, int] | None = None
+) -> set[tuple[int, int]]:
     """Positions of pixels brighter than the (black) background, optionally within crop=(w, h)."""
     cw, ch = crop or (width, height)
     lit = set()
     for y in range(min(ch, height)):
-        row = rgb[y * width * 3:(y * width + min(cw, width)) * 3]
+        row = rgb[y * width * 3 : (y * width + min(cw, width)) * 3]
         for x in range(len(row) // 3):
             if max(row[3 * x], row[3 * x + 1], row[3 * x + 2]) > 0x40:
                 lit.add((x, y))
@@ -669,12 +853,25 @@ def text_rows(lit: set[tuple[int, int]], cell_height: int = 16) -> dict[int, int
     return rows
 
 
-def run_snapshot(generated: Generated, options: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_snapshot(
+    generated: Generated, options: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run display_snapshot.py; return its ``connected`` and ``snapshot`` events."""
-    done = subprocess.run([sys.executable, str(SNAPSHOT), *options], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, PYTHONPATH=str(generated.packages)), cwd=ROOT)
-    events = {e["event"]: e for e in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
-    assert done.returncode == 0, f"display_snapshot failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    done = subprocess.run(
+        [sys.executable, str(SNAPSHOT), *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(generated.packages)),
+        cwd=ROOT,
+    )
+    events = {
+        e["event"]: e
+        for e in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))
+    }
+    assert (
+        done.returncode == 0
+    ), f"display_snapshot failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     assert "connected" in events and "snapshot" in events, done.stdout
     return events["connected"], events["snapshot"]
 
@@ -684,17 +881,23 @@ def check_against_screendump(vm: QemuProcess, png: tuple[int, int, bytes], path:
     vm.execute("screendump", {"filename": str(path)})
     width, height, pixels = read_ppm(path)
     assert (width, height) == png[:2]
-    differ = [(i // 3 % width, i // 3 // width) for i in range(0, len(pixels), 3) if pixels[i:i + 3] != png[2][i:i + 3]]
+    differ = [
+        (i // 3 % width, i // 3 // width)
+        for i in range(0, len(pixels), 3)
+        if pixels[i : i + 3] != png[2][i : i + 3]
+    ]
     if differ:
         xs, ys = [x for x, _ in differ], [y for _, y in differ]
-        assert max(xs) - min(xs) < 9 and max(ys) - min(ys) < 16, f"{len(differ)} pixels differ from screendump"
+        assert (
+            max(xs) - min(xs) < 9 and max(ys) - min(ys) < 16
+        ), f"{len(differ)} pixels differ from screendump"
 
 
 def check_text_picture(width: int, height: int, rgb: bytes) -> dict[int, int]:
     """Not blank: many lit pixels, in rows of glyphs on the 16-pixel character grid."""
     lit = lit_pixels(width, height, rgb)
     assert len(lit) > 1500, f"only {len(lit)} non-background pixels: the frame is (nearly) blank"
-    colours = {rgb[i:i + 3] for i in range(0, len(rgb), 3)}
+    colours = {rgb[i : i + 3] for i in range(0, len(rgb), 3)}
     assert 2 <= len(colours) <= 16, f"{len(colours)} colours: not a text screen"
     rows = text_rows(lit)
     assert len(rows) >= 4 and all(runs >= 8 for runs in rows.values()), rows
@@ -706,21 +909,37 @@ def test_display_snapshot_bus_mode(bus: PrivateBus, generated: Generated, tmp_pa
     require_qemu()
     import qemu_display
 
-    args = [*PC_MACHINE, "-name", "snapshot-bus", "-uuid", REFERENCE_UUID,
-            "-display", f"dbus,addr={bus.address.replace(',', ',,')}"]
+    args = [
+        *PC_MACHINE,
+        "-name",
+        "snapshot-bus",
+        "-uuid",
+        REFERENCE_UUID,
+        "-display",
+        f"dbus,addr={bus.address.replace(',', ',,')}",
+    ]
     output = tmp_path / "bus.png"
     with QemuProcess(args, tmp_path, name="vm") as vm:
-        connected, snap = run_snapshot(generated, ["--address", bus.address, "-o", str(output),
-                                                    "--wait", "20", "--settle", "1.5"])
+        connected, snap = run_snapshot(
+            generated,
+            ["--address", bus.address, "-o", str(output), "--wait", "20", "--settle", "1.5"],
+        )
 
         async def console_size() -> tuple[int, int]:
-            console = await qemu_display.ConsoleProxy.new(bus.address, "org.qemu", "/org/qemu/Display1/Console_0")
+            console = await qemu_display.ConsoleProxy.new(
+                bus.address, "org.qemu", "/org/qemu/Display1/Console_0"
+            )
             async with console:
                 return await console.get_width(), await console.get_height()
 
         width, height = asyncio.run(console_size())
         png = read_png(output)
-        assert png[:2] == (width, height) == (snap["width"], snap["height"]), (png[:2], width, height, snap)
+        assert png[:2] == (width, height) == (snap["width"], snap["height"]), (
+            png[:2],
+            width,
+            height,
+            snap,
+        )
         check_against_screendump(vm, png, tmp_path / "screendump.ppm")
         assert vm.status() == "running"
     assert connected["mode"] == "bus"
@@ -736,27 +955,62 @@ def test_display_snapshot_bus_mode(bus: PrivateBus, generated: Generated, tmp_pa
         ref = read_png(REFERENCE_FRAME)
         ours_lit = lit_pixels(*png, crop=(640, 400))
         ref_lit = lit_pixels(*ref, crop=(640, 400))
-        assert set(text_rows(ref_lit)) == set(text_rows(ours_lit)) == set(rows), (text_rows(ref_lit), rows)
+        assert set(text_rows(ref_lit)) == set(text_rows(ours_lit)) == set(rows), (
+            text_rows(ref_lit),
+            rows,
+        )
         common = len(ours_lit & ref_lit)
-        assert common >= 0.9 * len(ref_lit) and common >= 0.9 * len(ours_lit), (common, len(ours_lit), len(ref_lit))
+        assert common >= 0.9 * len(ref_lit) and common >= 0.9 * len(ours_lit), (
+            common,
+            len(ours_lit),
+            len(ref_lit),
+        )
 
 
 def test_display_snapshot_p2p_mode_with_keys(generated: Generated, tmp_path: Path) -> None:
     """-display dbus,p2p=yes through QMP add_client; ESC typed through Keyboard opens the boot menu."""
     require_qemu()
     client_qmp = tmp_path / "client.qmp"  # a second QMP monitor: the harness holds the first
-    args = [*PC_MACHINE, "-name", "snapshot-p2p", "-boot", "menu=on,splash-time=30000", "-display", "dbus,p2p=yes",
-            "-chardev", f"socket,id=clientqmp,path={client_qmp},server=on,wait=off", "-mon", "chardev=clientqmp,mode=control"]
+    args = [
+        *PC_MACHINE,
+        "-name",
+        "snapshot-p2p",
+        "-boot",
+        "menu=on,splash-time=30000",
+        "-display",
+        "dbus,p2p=yes",
+        "-chardev",
+        f"socket,id=clientqmp,path={client_qmp},server=on,wait=off",
+        "-mon",
+        "chardev=clientqmp,mode=control",
+    ]
     output = tmp_path / "p2p.png"
     with QemuProcess(args, tmp_path, name="vm") as vm:
-        connected, snap = run_snapshot(generated, ["--qmp", str(client_qmp), "-o", str(output), "--keys", "esc",
-                                                    "--wait", "20", "--settle", "1.5"])
+        connected, snap = run_snapshot(
+            generated,
+            [
+                "--qmp",
+                str(client_qmp),
+                "-o",
+                str(output),
+                "--keys",
+                "esc",
+                "--wait",
+                "20",
+                "--settle",
+                "1.5",
+            ],
+        )
         png = read_png(output)
         check_against_screendump(vm, png, tmp_path / "screendump.ppm")
         assert vm.status() == "running"
     assert connected["mode"] == "p2p" and connected["vm"]["name"] == "snapshot-p2p"
     assert connected["console"]["label"] == "VGA"
-    assert png[:2] == (snap["width"], snap["height"]) == (snap["console"]["width"], snap["console"]["height"])
+    assert (
+        png[:2]
+        == (snap["width"], snap["height"])
+        == (snap["console"]["width"], snap["console"]["height"])
+    )
     assert snap["keys"] == [[0x01]] and snap["reason"] == "stable", snap
     rows = check_text_picture(*png)
     # SeaBIOS: row 0 "SeaBIOS (version ...)", row 2 "Press ESC for boot menu.", and after ESC

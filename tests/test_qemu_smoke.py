@@ -144,10 +144,16 @@ def test_dbus_vmstate_load_error_fails_incoming(bus: PrivateBus, tmp_path: Path)
 async def get_property(address: str, dest: str, path: str, interface: str, name: str) -> object:
     conn = await MessageBus(bus_address=address).connect()
     try:
-        reply = await conn.call(Message(
-            destination=dest, path=path, interface="org.freedesktop.DBus.Properties",
-            member="Get", signature="ss", body=[interface, name],
-        ))
+        reply = await conn.call(
+            Message(
+                destination=dest,
+                path=path,
+                interface="org.freedesktop.DBus.Properties",
+                member="Get",
+                signature="ss",
+                body=[interface, name],
+            )
+        )
         assert reply is not None
         assert reply.message_type == MessageType.METHOD_RETURN, reply.body
         return reply.body[0].value
@@ -159,15 +165,31 @@ async def get_property(address: str, dest: str, path: str, interface: str, name:
 def test_display_dbus_owns_org_qemu(bus: PrivateBus, tmp_path: Path) -> None:
     """-display dbus,addr=... connects to the private bus and owns org.qemu there."""
     require_qemu()
-    args = [*PC_MACHINE, "-name", "qdbusgen-smoke", "-display", f"dbus,addr={bus.address.replace(',', ',,')}"]
+    args = [
+        *PC_MACHINE,
+        "-name",
+        "qdbusgen-smoke",
+        "-display",
+        f"dbus,addr={bus.address.replace(',', ',,')}",
+    ]
     with QemuProcess(args, tmp_path, name="display") as vm, EventLoopThread() as loop:
         owner = wait_for_name_owner(bus.address, "org.qemu", timeout=10)
         assert owner.startswith(":"), owner
-        name = loop.run(get_property(bus.address, "org.qemu", "/org/qemu/Display1/VM", "org.qemu.Display1.VM", "Name"))
+        name = loop.run(
+            get_property(
+                bus.address, "org.qemu", "/org/qemu/Display1/VM", "org.qemu.Display1.VM", "Name"
+            )
+        )
         assert name == "qdbusgen-smoke", vm.describe()
-        label = loop.run(get_property(
-            bus.address, "org.qemu", "/org/qemu/Display1/Console_0", "org.qemu.Display1.Console", "Label"
-        ))
+        label = loop.run(
+            get_property(
+                bus.address,
+                "org.qemu",
+                "/org/qemu/Display1/Console_0",
+                "org.qemu.Display1.Console",
+                "Label",
+            )
+        )
         assert label == "VGA"
 
 
@@ -196,7 +218,10 @@ def test_display_p2p_add_client_passes_fd(tmp_path: Path) -> None:
         # QEMU now waits for us to authenticate (its main loop blocks until we do or close).
         client = subprocess.run(
             [SYSTEM_PYTHON, "-I", "-c", P2P_CLIENT, str(ours.fileno())],
-            pass_fds=[ours.fileno()], capture_output=True, text=True, timeout=20,
+            pass_fds=[ours.fileno()],
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
         assert client.returncode == 0, f"{client.stderr}\n{vm.describe()}"
         assert client.stdout.strip() == "qdbusgen-p2p"
@@ -207,11 +232,28 @@ def test_display_p2p_add_client_passes_fd(tmp_path: Path) -> None:
 
 
 def synthetic_stream(
-    buffer: bytes, *, section_id: int = 7, footer: bool = True, idstr: bytes = b"dbus-vmstate/dbus-vmstate"
+    buffer: bytes,
+    *,
+    section_id: int = 7,
+    footer: bool = True,
+    idstr: bytes = b"dbus-vmstate/dbus-vmstate",
 ) -> bytes:
     out = b"QEVM" + struct.pack(">I", 3)
-    out += b"\x04" + struct.pack(">I", 2) + bytes([3]) + b"ram" + struct.pack(">II", 0, 4) + b"\x00" * 8
-    out += b"\x04" + struct.pack(">I", section_id) + bytes([len(idstr)]) + idstr + struct.pack(">II", 0, 0)
+    out += (
+        b"\x04"
+        + struct.pack(">I", 2)
+        + bytes([3])
+        + b"ram"
+        + struct.pack(">II", 0, 4)
+        + b"\x00" * 8
+    )
+    out += (
+        b"\x04"
+        + struct.pack(">I", section_id)
+        + bytes([len(idstr)])
+        + idstr
+        + struct.pack(">II", 0, 0)
+    )
     out += struct.pack(">I", len(buffer)) + buffer
     if footer:
         out += b"\x7e" + struct.pack(">I", section_id)

@@ -131,8 +131,12 @@ def catalog_example(rule: str, label: str) -> str:
 @pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
 def test_fixtures_are_the_catalog_examples(rule: str) -> None:
     catalog_group_a_rules()  # skips when the catalog is absent
-    assert (FIXTURES / f"{rule}_bad.xml").read_text(encoding="utf-8") == catalog_example(rule, "Fails")
-    assert (FIXTURES / f"{rule}_good.xml").read_text(encoding="utf-8") == catalog_example(rule, "Passes")
+    assert (FIXTURES / f"{rule}_bad.xml").read_text(encoding="utf-8") == catalog_example(
+        rule, "Fails"
+    )
+    assert (FIXTURES / f"{rule}_good.xml").read_text(encoding="utf-8") == catalog_example(
+        rule, "Passes"
+    )
 
 
 @pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
@@ -166,7 +170,10 @@ def test_good_fixture_is_clean(rule: str) -> None:
     "text, shown",
     [
         ("<foo/>", "<foo>"),
-        ('<tp:spec xmlns:tp="http://telepathy.freedesktop.org/wiki/DbusSpec#extensions-v0"/>', "spec"),
+        (
+            '<tp:spec xmlns:tp="http://telepathy.freedesktop.org/wiki/DbusSpec#extensions-v0"/>',
+            "spec",
+        ),
         ('<node xmlns="urn:example:ns"/>', "node"),
     ],
 )
@@ -192,7 +199,9 @@ def test_e001_root_interface_is_accepted_as_a_model() -> None:
 
 def rules_at(text: str) -> list[tuple[str, int, int]]:
     return sorted(
-        (d.rule, d.location.line, d.location.column) for d in diagnostics_of_text(text) if d.location is not None
+        (d.rule, d.location.line, d.location.column)
+        for d in diagnostics_of_text(text)
+        if d.location is not None
     )
 
 
@@ -226,13 +235,17 @@ def test_e002_namespaced_elements_and_their_subtree_are_ignored() -> None:
 
 def test_e003_nested_annotation_is_w003_not_e003() -> None:
     found = rules_at(
-        wrap('    <method name="P">\n      <annotation name="a.b" value="c"><annotation name="d.e" value="f"/></annotation>\n    </method>')
+        wrap(
+            '    <method name="P">\n      <annotation name="a.b" value="c"><annotation name="d.e" value="f"/></annotation>\n    </method>'
+        )
     )
     assert found == [("DBUS-W003", 4, 40)]
 
 
 def test_e003_node_inside_interface_and_interface_inside_method() -> None:
-    found = rules_at(wrap('    <node name="x"/>\n    <method name="P"><interface name="a.b"/></method>'))
+    found = rules_at(
+        wrap('    <node name="x"/>\n    <method name="P"><interface name="a.b"/></method>')
+    )
     assert ("DBUS-E003", 3, 5) in found
     assert ("DBUS-E003", 4, 22) in found
 
@@ -251,11 +264,13 @@ def test_e004_no_e022_for_a_missing_type_but_e022_for_an_empty_one() -> None:
 
 
 def test_e004_interface_without_name() -> None:
-    assert rules_at("<node>\n  <interface>\n    <method name=\"P\"/>\n  </interface>\n</node>") == [("DBUS-E004", 2, 3)]
+    assert rules_at('<node>\n  <interface>\n    <method name="P"/>\n  </interface>\n</node>') == [
+        ("DBUS-E004", 2, 3)
+    ]
 
 
 def test_e006_child_without_name() -> None:
-    assert rules_at('<node>\n  <node/>\n</node>') == [("DBUS-E006", 2, 3)]
+    assert rules_at("<node>\n  <node/>\n</node>") == [("DBUS-E006", 2, 3)]
 
 
 def test_e011_applies_to_members_and_properties_in_bytes() -> None:
@@ -278,7 +293,9 @@ def test_e013_empty_member_name() -> None:
 
 def test_e018_e020_empty_values() -> None:
     found = rules_at(
-        wrap('    <property name="P" type="u" access=""/>\n    <method name="M"><arg type="u" direction=""/></method>')
+        wrap(
+            '    <property name="P" type="u" access=""/>\n    <method name="M"><arg type="u" direction=""/></method>'
+        )
     )
     assert ("DBUS-E018", 3, 5) in found
     assert ("DBUS-E020", 4, 22) in found
@@ -354,7 +371,9 @@ def test_w004_namespaced_and_xmlns_attributes_are_ignored() -> None:
 
 def test_w007_uses_the_effective_direction() -> None:
     found = rules_at(
-        wrap('    <method name="M">\n      <arg name="a" type="u"/>\n      <arg name="a" type="u" direction="in"/>\n    </method>')
+        wrap(
+            '    <method name="M">\n      <arg name="a" type="u"/>\n      <arg name="a" type="u" direction="in"/>\n    </method>'
+        )
     )
     assert ("DBUS-W007", 5, 7) in found
 

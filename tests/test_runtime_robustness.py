@@ -423,7 +423,9 @@ async def test_accept_p2p_message_in_the_same_read_as_begin() -> None:
     async def script(b: socket.socket, loop: asyncio.AbstractEventLoop) -> None:
         await loop.sock_sendall(
             b,
-            b"\0AUTH EXTERNAL " + OUR_UID_HEX.encode() + b"\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"
+            b"\0AUTH EXTERNAL "
+            + OUR_UID_HEX.encode()
+            + b"\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"
             + bytes(ping),
         )
         got.append(await recv_line(b, loop))
@@ -536,23 +538,51 @@ BAD_CALLS: list[tuple[str, Message, str | None]] = [
     ("wrong-signature", call_msg("Echo", "i", [1]), INVALID_ARGS),
     ("missing-args", call_msg("Echo"), INVALID_ARGS),
     ("unknown-member", call_msg("Nope"), UNKNOWN_METHOD),
-    ("unknown-interface", call_msg("Echo", "s", ["x"], interface="org.qdbusgen.Nope1"), UNKNOWN_INTERFACE),
+    (
+        "unknown-interface",
+        call_msg("Echo", "s", ["x"], interface="org.qdbusgen.Nope1"),
+        UNKNOWN_INTERFACE,
+    ),
     ("unknown-path", call_msg("Echo", "s", ["x"], path="/org/qdbusgen/Nowhere"), UNKNOWN_OBJECT),
     ("no-interface-wrong-sig", call_msg("Echo", "u", [1], interface=None), UNKNOWN_METHOD),
     ("no-interface-ok", call_msg("Echo", "s", ["x"], interface=None), None),
     ("get-unknown-prop", call_msg("Get", "ss", [IFACE, "Nope"], interface=PROPS), UNKNOWN_PROPERTY),
     ("get-wrong-types", call_msg("Get", "si", [IFACE, 3], interface=PROPS), INVALID_ARGS),
-    ("get-unknown-iface", call_msg("Get", "ss", ["org.x.Nope1", "Name"], interface=PROPS), UNKNOWN_INTERFACE),
+    (
+        "get-unknown-iface",
+        call_msg("Get", "ss", ["org.x.Nope1", "Name"], interface=PROPS),
+        UNKNOWN_INTERFACE,
+    ),
     ("get-write-only", call_msg("Get", "ss", [IFACE, "Token"], interface=PROPS), INVALID_ARGS),
     ("get-any-iface", call_msg("Get", "ss", ["", "Count"], interface=PROPS), None),
     ("getall-wrong-type", call_msg("GetAll", "i", [1], interface=PROPS), INVALID_ARGS),
-    ("getall-unknown-iface", call_msg("GetAll", "s", ["org.x.Nope1"], interface=PROPS), UNKNOWN_INTERFACE),
-    ("set-read-only", call_msg("Set", "ssv", [IFACE, "Count", Variant("i", 1)], interface=PROPS), READ_ONLY),
-    ("set-wrong-variant", call_msg("Set", "ssv", [IFACE, "Name", Variant("i", 1)], interface=PROPS), INVALID_ARGS),
+    (
+        "getall-unknown-iface",
+        call_msg("GetAll", "s", ["org.x.Nope1"], interface=PROPS),
+        UNKNOWN_INTERFACE,
+    ),
+    (
+        "set-read-only",
+        call_msg("Set", "ssv", [IFACE, "Count", Variant("i", 1)], interface=PROPS),
+        READ_ONLY,
+    ),
+    (
+        "set-wrong-variant",
+        call_msg("Set", "ssv", [IFACE, "Name", Variant("i", 1)], interface=PROPS),
+        INVALID_ARGS,
+    ),
     ("set-wrong-args", call_msg("Set", "ss", [IFACE, "Name"], interface=PROPS), INVALID_ARGS),
-    ("set-unknown-prop", call_msg("Set", "ssv", [IFACE, "Nope", Variant("s", "")], interface=PROPS), UNKNOWN_PROPERTY),
+    (
+        "set-unknown-prop",
+        call_msg("Set", "ssv", [IFACE, "Nope", Variant("s", "")], interface=PROPS),
+        UNKNOWN_PROPERTY,
+    ),
     ("props-unknown-member", call_msg("Frob", "s", [IFACE], interface=PROPS), UNKNOWN_METHOD),
-    ("introspect-with-args", call_msg("Introspect", "s", ["x"], interface="org.freedesktop.DBus.Introspectable"), INVALID_ARGS),
+    (
+        "introspect-with-args",
+        call_msg("Introspect", "s", ["x"], interface="org.freedesktop.DBus.Introspectable"),
+        INVALID_ARGS,
+    ),
     ("peer-unknown", call_msg("Pong", interface="org.freedesktop.DBus.Peer"), UNKNOWN_METHOD),
 ]
 
@@ -647,11 +677,17 @@ async def test_fds_the_handler_cannot_take_are_closed() -> None:
             (call_msg("Nope", "h", [0]), UNKNOWN_METHOD),
             (call_msg("Echo", "h", [0], interface="org.qdbusgen.Nope1"), UNKNOWN_INTERFACE),
             (call_msg("Echo", "h", [0], path="/org/qdbusgen/Nowhere"), UNKNOWN_OBJECT),
-            (call_msg("Set", "ssv", [IFACE, "Name", Variant("h", 0)], interface=PROPS), INVALID_ARGS),
+            (
+                call_msg("Set", "ssv", [IFACE, "Name", Variant("h", 0)], interface=PROPS),
+                INVALID_ARGS,
+            ),
             (call_msg("Set", "ssv", [IFACE, "Count", Variant("h", 0)], interface=PROPS), READ_ONLY),
             (call_msg("Get", "ss", [IFACE, "Name"], interface=PROPS), None),
             (call_msg("Ping", interface="org.freedesktop.DBus.Peer"), None),
-            (call_msg("Introspect", path="/", interface="org.freedesktop.DBus.Introspectable"), None),
+            (
+                call_msg("Introspect", path="/", interface="org.freedesktop.DBus.Introspectable"),
+                None,
+            ),
         ]
         for msg, expected in cases:
             r, w = os.pipe()
@@ -690,18 +726,43 @@ async def test_fds_in_unwanted_signals_and_stray_replies_are_closed() -> None:
     try:
         hostile = [
             # nobody subscribed to this signal
-            Message(message_type=MessageType.SIGNAL, path=PATH, interface=IFACE, member="Other",
-                    signature="h", body=[0]),
+            Message(
+                message_type=MessageType.SIGNAL,
+                path=PATH,
+                interface=IFACE,
+                member="Other",
+                signature="h",
+                body=[0],
+            ),
             # subscribed, but the wrong signature
-            Message(message_type=MessageType.SIGNAL, path=PATH, interface=IFACE, member="Changed",
-                    signature="h", body=[0]),
+            Message(
+                message_type=MessageType.SIGNAL,
+                path=PATH,
+                interface=IFACE,
+                member="Changed",
+                signature="h",
+                body=[0],
+            ),
             # subscribed, right signature, fds attached anyway
-            Message(message_type=MessageType.SIGNAL, path=PATH, interface=IFACE, member="Changed",
-                    signature="s", body=["x"]),
+            Message(
+                message_type=MessageType.SIGNAL,
+                path=PATH,
+                interface=IFACE,
+                member="Changed",
+                signature="s",
+                body=["x"],
+            ),
             # replies to calls never made
-            Message(message_type=MessageType.METHOD_RETURN, reply_serial=4242, signature="h", body=[0]),
-            Message(message_type=MessageType.ERROR, reply_serial=4243, error_name="org.x.E",
-                    signature="h", body=[0]),
+            Message(
+                message_type=MessageType.METHOD_RETURN, reply_serial=4242, signature="h", body=[0]
+            ),
+            Message(
+                message_type=MessageType.ERROR,
+                reply_serial=4243,
+                error_name="org.x.E",
+                signature="h",
+                body=[0],
+            ),
         ]
         for msg in hostile:
             r, w = os.pipe()
@@ -720,7 +781,9 @@ async def test_fds_in_unwanted_signals_and_stray_replies_are_closed() -> None:
 
 
 @async_test
-async def test_handler_returning_a_bad_value_gets_an_error_not_a_hang(caplog: pytest.LogCaptureFixture) -> None:
+async def test_handler_returning_a_bad_value_gets_an_error_not_a_hang(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     server_bus, client_bus = await p2p_pair()
     impl = RobustServer()
     impl.export(server_bus, PATH)
@@ -844,7 +907,9 @@ async def test_signal_callbacks_that_raise_are_logged_and_do_not_stop_delivery(
             for i in range(3):
                 impl._emit_signal("Changed", "s", [f"s{i}"])
             await wait_until(lambda: len(got) == 3)
-            await wait_until(lambda: sum("boom-in-coroutine" in str(r.exc_info) for r in caplog.records) == 3)
+            await wait_until(
+                lambda: sum("boom-in-coroutine" in str(r.exc_info) for r in caplog.records) == 3
+            )
         assert got == ["s0", "s1", "s2"]
         assert sum("boom-in-sync" in str(r.exc_info) for r in caplog.records) == 3
     finally:

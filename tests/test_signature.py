@@ -62,7 +62,14 @@ def test_valid_single_types(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text, count",
-    [("", 0), ("ii", 2), ("sa{sv}as", 3), ("(ii)(ii)v", 3), ("a" * 32 + "i" + "s", 2), ("i" * 255, 255)],
+    [
+        ("", 0),
+        ("ii", 2),
+        ("sa{sv}as", 3),
+        ("(ii)(ii)v", 3),
+        ("a" * 32 + "i" + "s", 2),
+        ("i" * 255, 255),
+    ],
 )
 def test_valid_signatures(text: str, count: int) -> None:
     types = parse_signature(text)
@@ -229,7 +236,9 @@ def type_trees(draw: st.DrawFn, arrays: int = 0, structs: int = 0, budget: int =
         key = BasicType(draw(st.sampled_from(BASIC)))
         return DictType(key, draw(type_trees(arrays + 1, structs, budget - 3)))
     n = draw(st.integers(min_value=1, max_value=4))
-    fields = tuple(draw(type_trees(arrays, structs + 1, max(1, (budget - 2) // n))) for _ in range(n))
+    fields = tuple(
+        draw(type_trees(arrays, structs + 1, max(1, (budget - 2) // n))) for _ in range(n)
+    )
     return StructType(fields)
 
 
@@ -305,6 +314,10 @@ def test_arbitrary_text_only_raises_signature_error(text: str) -> None:
 
 
 @settings(max_examples=300)
-@given(st.lists(st.sampled_from(["a", "(", ")", "{", "}", "a{", "i", "s", "v"]), max_size=120).map("".join))
+@given(
+    st.lists(st.sampled_from(["a", "(", ")", "{", "}", "a{", "i", "s", "v"]), max_size=120).map(
+        "".join
+    )
+)
 def test_bracket_soup_only_raises_signature_error(text: str) -> None:
     check_never_crashes(text)

@@ -28,7 +28,12 @@ HERE = ROOT / "tests" / "typing_negative"
 
 
 def run_mypy(target: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MYPYPATH": str(ROOT / "generated_examples"), "MYPY_FORCE_COLOR": "0", "TERM": "dumb"}
+    env = {
+        **os.environ,
+        "MYPYPATH": str(ROOT / "generated_examples"),
+        "MYPY_FORCE_COLOR": "0",
+        "TERM": "dumb",
+    }
     env.pop("PYTHONPATH", None)
     return subprocess.run(
         [
@@ -58,13 +63,17 @@ def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def misuse_output(mypy_cache: Path) -> str:
     out = run_mypy("misuse.py", mypy_cache)
-    assert out.returncode == 1, out.stdout + out.stderr  # 1: type errors found (2 would be a crash/usage error)
+    assert out.returncode == 1, (
+        out.stdout + out.stderr
+    )  # 1: type errors found (2 would be a crash/usage error)
     return out.stdout
 
 
 def test_misuse_output_is_exactly_expected(misuse_output: str) -> None:
     expected = (HERE / "expected.txt").read_text(encoding="utf-8")
-    assert misuse_output == expected, "mypy output changed; see the module docstring to regenerate:\n" + misuse_output
+    assert misuse_output == expected, (
+        "mypy output changed; see the module docstring to regenerate:\n" + misuse_output
+    )
 
 
 def test_every_marked_line_and_only_those_is_an_error(misuse_output: str) -> None:
@@ -73,7 +82,9 @@ def test_every_marked_line_and_only_those_is_an_error(misuse_output: str) -> Non
         for n, line in enumerate((HERE / "misuse.py").read_text(encoding="utf-8").splitlines(), 1)
         if "  # E: " in line
     }
-    errors = {int(m.group(1)) for m in re.finditer(r"^misuse\.py:(\d+): error: ", misuse_output, re.M)}
+    errors = {
+        int(m.group(1)) for m in re.finditer(r"^misuse\.py:(\d+): error: ", misuse_output, re.M)
+    }
     assert errors == marked
 
 

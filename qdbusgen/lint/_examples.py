@@ -9,7 +9,7 @@ Converted once from the examples of the project's rule catalog
 from __future__ import annotations
 
 EXAMPLES: dict[str, tuple[str, str]] = {
-    'DBUS-E001': (
+    "DBUS-E001": (
         """\
 <interface name="com.example.Sample1">
   <method name="Ping"/>
@@ -23,7 +23,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E002': (
+    "DBUS-E002": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -42,7 +42,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E003': (
+    "DBUS-E003": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -63,7 +63,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E004': (
+    "DBUS-E004": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -85,7 +85,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E005': (
+    "DBUS-E005": (
         """\
 <node name="/com/example/Sample1/">
   <interface name="com.example.Sample1">
@@ -101,7 +101,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E006': (
+    "DBUS-E006": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -120,7 +120,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E007': (
+    "DBUS-E007": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -140,7 +140,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E008': (
+    "DBUS-E008": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -160,7 +160,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E010': (
+    "DBUS-E010": (
         """\
 <node>
   <interface name="Sample1">
@@ -182,7 +182,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E011': (
+    "DBUS-E011": (
         """\
 <node>
   <interface name="com.example.S⟨'a'×242⟩1">
@@ -198,7 +198,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E013': (
+    "DBUS-E013": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -217,7 +217,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E014': (
+    "DBUS-E014": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -243,7 +243,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E015': (
+    "DBUS-E015": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -266,7 +266,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E016': (
+    "DBUS-E016": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -283,7 +283,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E017': (
+    "DBUS-E017": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -299,7 +299,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E018': (
+    "DBUS-E018": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -317,7 +317,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E020': (
+    "DBUS-E020": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -338,7 +338,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E021': (
+    "DBUS-E021": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -358,7 +358,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E022': (
+    "DBUS-E022": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -380,7 +380,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E030': (
+    "DBUS-E030": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -400,7 +400,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E031': (
+    "DBUS-E031": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -422,7 +422,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E032': (
+    "DBUS-E032": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -444,7 +444,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E033': (
+    "DBUS-E033": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -470,7 +470,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E034': (
+    "DBUS-E034": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -490,7 +490,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E035': (
+    "DBUS-E035": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -510,7 +510,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E036': (
+    "DBUS-E036": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -532,7 +532,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E037': (
+    "DBUS-E037": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -554,7 +554,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E038': (
+    "DBUS-E038": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -574,7 +574,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E039': (
+    "DBUS-E039": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -594,7 +594,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E040': (
+    "DBUS-E040": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -614,7 +614,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E050': (
+    "DBUS-E050": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -640,7 +640,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E060': (
+    "DBUS-E060": (
         """\
 <node>
   <interface name="org.freedesktop.DBus.Properties">
@@ -674,7 +674,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E061': (
+    "DBUS-E061": (
         """\
 <node>
   <interface name="org.freedesktop.DBus.Local">
@@ -690,7 +690,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-E062': (
+    "DBUS-E062": (
         """\
 <node name="/org/freedesktop/DBus/Local">
   <interface name="com.example.Sample1">
@@ -706,7 +706,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W001': (
+    "DBUS-W001": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -726,7 +726,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-I002': (
+    "DBUS-I002": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -746,7 +746,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W003': (
+    "DBUS-W003": (
         """\
 <node>
   <annotation name="com.example.Owner" value="team"/>
@@ -764,7 +764,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W004': (
+    "DBUS-W004": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -782,7 +782,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W005': (
+    "DBUS-W005": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -798,7 +798,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W006': (
+    "DBUS-W006": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -816,7 +816,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W007': (
+    "DBUS-W007": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -838,7 +838,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W008': (
+    "DBUS-W008": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -858,7 +858,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W009': (
+    "DBUS-W009": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -879,7 +879,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W010': (
+    "DBUS-W010": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -905,7 +905,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W011': (
+    "DBUS-W011": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -928,7 +928,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'DBUS-W012': (
+    "DBUS-W012": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -948,7 +948,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I101': (
+    "GUIDE-I101": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -967,7 +967,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W110': (
+    "GUIDE-W110": (
         """\
 <node>
   <interface name="com.example.Sample">
@@ -983,7 +983,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W111': (
+    "GUIDE-W111": (
         """\
 <node name="/">
   <interface name="com.example.Sample1">
@@ -999,7 +999,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W112': (
+    "GUIDE-W112": (
         """\
 <node name="/com/example/Sample/Manager">
   <interface name="com.example.Sample1">
@@ -1015,7 +1015,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I113': (
+    "GUIDE-I113": (
         """\
 <node name="/org/other/Thing1">
   <interface name="com.example.Sample1">
@@ -1031,7 +1031,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I120': (
+    "GUIDE-I120": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1051,7 +1051,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I121': (
+    "GUIDE-I121": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1071,7 +1071,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I122': (
+    "GUIDE-I122": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1091,7 +1091,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I123': (
+    "GUIDE-I123": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1114,7 +1114,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I125': (
+    "GUIDE-I125": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1130,7 +1130,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I126': (
+    "GUIDE-I126": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1151,7 +1151,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W130': (
+    "GUIDE-W130": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1175,7 +1175,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W131': (
+    "GUIDE-W131": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1197,7 +1197,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W140': (
+    "GUIDE-W140": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1218,7 +1218,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W141': (
+    "GUIDE-W141": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1237,7 +1237,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I142': (
+    "GUIDE-I142": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1258,7 +1258,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W144': (
+    "GUIDE-W144": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1278,7 +1278,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W150': (
+    "GUIDE-W150": (
         """\
 <node>
   <interface name="Com.Example.Sample1">
@@ -1294,7 +1294,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I151': (
+    "GUIDE-I151": (
         """\
 <node>
   <interface name="com.example.sample_service1">
@@ -1310,7 +1310,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W152': (
+    "GUIDE-W152": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1330,7 +1330,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W153': (
+    "GUIDE-W153": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1346,7 +1346,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W154': (
+    "GUIDE-W154": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1366,7 +1366,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I155': (
+    "GUIDE-I155": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1386,7 +1386,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W156': (
+    "GUIDE-W156": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1406,7 +1406,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W160': (
+    "GUIDE-W160": (
         """\
 <node>
   <interface name="org.freedesktop.DBus.MyExtension1">
@@ -1428,7 +1428,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I161': (
+    "GUIDE-I161": (
         """\
 <node>
   <interface name="org.freedesktop.Sample1">
@@ -1444,7 +1444,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W162': (
+    "GUIDE-W162": (
         """\
 <node>
   <interface name="org.qemu.Display1">
@@ -1460,7 +1460,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W170': (
+    "GUIDE-W170": (
         """\
 <node>
   <!--
@@ -1499,7 +1499,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I171': (
+    "GUIDE-I171": (
         """\
 <node>
   <!--
@@ -1540,7 +1540,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-W190': (
+    "GUIDE-W190": (
         """\
 <node>
   <interface name="com.example.Sample1">
@@ -1560,7 +1560,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 </node>
 """,
     ),
-    'GUIDE-I191': (
+    "GUIDE-I191": (
         """\
 <node>
   <interface name="com.example.Sample1">

@@ -34,7 +34,17 @@ from typing import Any
 from ..diagnostics import Severity
 from .rules import is_valid_selector, matches
 
-TOP_KEYS = frozenset({"select", "ignore", "severity", "owned_prefixes", "interface_file_rules", "per_file", "fail_on"})
+TOP_KEYS = frozenset(
+    {
+        "select",
+        "ignore",
+        "severity",
+        "owned_prefixes",
+        "interface_file_rules",
+        "per_file",
+        "fail_on",
+    }
+)
 PER_FILE_KEYS = frozenset({"paths", "ignore", "severity", "interface_file_rules"})
 FILE_RULES = ("GUIDE-I101", "GUIDE-I102")
 
@@ -90,7 +100,11 @@ class LintConfig:
         if path is None or not self.per_file:
             return []
         candidates = _path_candidates(path, self.base_dir)
-        return [e for e in self.per_file if any(fnmatch.fnmatchcase(c, g) for g in e.paths for c in candidates)]
+        return [
+            e
+            for e in self.per_file
+            if any(fnmatch.fnmatchcase(c, g) for g in e.paths for c in candidates)
+        ]
 
     # -- building
 
@@ -117,7 +131,9 @@ class LintConfig:
             merged.update(_severities(severity, "--severity"))
             new = replace(new, severity=tuple(merged.items()))
         if owned_prefixes:
-            new = replace(new, owned_prefixes=new.owned_prefixes + _prefixes(owned_prefixes, "--owned-prefix"))
+            new = replace(
+                new, owned_prefixes=new.owned_prefixes + _prefixes(owned_prefixes, "--owned-prefix")
+            )
         if interface_file_rules is not None:
             new = replace(new, interface_file_rules=interface_file_rules)
         if fail_on is not None:
@@ -126,8 +142,12 @@ class LintConfig:
 
 
 def rule_enabled(rule_id: str, select: Sequence[str] | None, ignore: Sequence[str]) -> bool:
-    best_select = max((len(s) if s != "ALL" else 0 for s in (select or ()) if matches(s, rule_id)), default=-1)
-    best_ignore = max((len(s) if s != "ALL" else 0 for s in ignore if matches(s, rule_id)), default=-1)
+    best_select = max(
+        (len(s) if s != "ALL" else 0 for s in (select or ()) if matches(s, rule_id)), default=-1
+    )
+    best_ignore = max(
+        (len(s) if s != "ALL" else 0 for s in ignore if matches(s, rule_id)), default=-1
+    )
     if best_select == -1 and best_ignore == -1:
         return select is None
     return best_select > best_ignore
@@ -172,7 +192,7 @@ def _prefixes(values: object, where: str) -> tuple[str, ...]:
     for item in items:
         p = item.rstrip(".")
         if not p or any(not part for part in p.split(".")):
-            raise ConfigError(f"{where}: {item!r} is not a dotted name prefix (e.g. \"org.qemu\")")
+            raise ConfigError(f'{where}: {item!r} is not a dotted name prefix (e.g. "org.qemu")')
     return tuple(items)
 
 
@@ -193,12 +213,14 @@ def _severity(value: object, where: str) -> Severity:
     try:
         return Severity.parse(value)
     except ValueError:
-        raise ConfigError(f"{where}: unknown severity {value!r} (expected error, warning or info)") from None
+        raise ConfigError(
+            f"{where}: unknown severity {value!r} (expected error, warning or info)"
+        ) from None
 
 
 def _severities(table: object, where: str) -> tuple[tuple[str, Severity], ...]:
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{where} must be a table of RULE = \"error\"|\"warning\"|\"info\"")
+        raise ConfigError(f'{where} must be a table of RULE = "error"|"warning"|"info"')
     out: list[tuple[str, Severity]] = []
     for key, value in table.items():
         if not isinstance(key, str) or not is_valid_selector(key):
@@ -216,10 +238,14 @@ def _bool(value: object, where: str) -> bool:
 def _unknown(keys: Iterable[str], allowed: frozenset[str], where: str) -> None:
     extra = sorted(set(keys) - allowed)
     if extra:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(extra)} (allowed: {', '.join(sorted(allowed))})")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(extra)} (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
-def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None, base_dir: str | None = None) -> LintConfig:
+def config_from_mapping(
+    table: Mapping[str, Any], *, source: str | None = None, base_dir: str | None = None
+) -> LintConfig:
     """A :class:`LintConfig` from the ``[tool.qdbusgen.lint]`` table; raises :class:`ConfigError`."""
     where = f"{source}: [tool.qdbusgen.lint]" if source else "[tool.qdbusgen.lint]"
     _unknown(table.keys(), TOP_KEYS, where)
@@ -231,15 +257,24 @@ def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None, 
     if "severity" in table:
         cfg = replace(cfg, severity=_severities(table["severity"], f"{where} severity"))
     if "owned_prefixes" in table:
-        cfg = replace(cfg, owned_prefixes=_prefixes(table["owned_prefixes"], f"{where} owned_prefixes"))
+        cfg = replace(
+            cfg, owned_prefixes=_prefixes(table["owned_prefixes"], f"{where} owned_prefixes")
+        )
     if "interface_file_rules" in table:
-        cfg = replace(cfg, interface_file_rules=_bool(table["interface_file_rules"], f"{where} interface_file_rules"))
+        cfg = replace(
+            cfg,
+            interface_file_rules=_bool(
+                table["interface_file_rules"], f"{where} interface_file_rules"
+            ),
+        )
     if "fail_on" in table:
         cfg = replace(cfg, fail_on=_severity(table["fail_on"], f"{where} fail_on"))
     if "per_file" in table:
         entries = table["per_file"]
         if not isinstance(entries, list):
-            raise ConfigError(f"{where} per_file must be an array of tables ([[tool.qdbusgen.lint.per_file]])")
+            raise ConfigError(
+                f"{where} per_file must be an array of tables ([[tool.qdbusgen.lint.per_file]])"
+            )
         per_file: list[PerFile] = []
         for n, entry in enumerate(entries, 1):
             here = f"{where} per_file #{n}"
@@ -247,7 +282,7 @@ def config_from_mapping(table: Mapping[str, Any], *, source: str | None = None, 
                 raise ConfigError(f"{here} must be a table")
             _unknown(entry.keys(), PER_FILE_KEYS, here)
             if "paths" not in entry:
-                raise ConfigError(f"{here} needs paths = [\"glob\", ...]")
+                raise ConfigError(f'{here} needs paths = ["glob", ...]')
             per_file.append(
                 PerFile(
                     paths=tuple(_string_list(entry["paths"], f"{here} paths")),
@@ -328,4 +363,11 @@ def load_config(path: str | Path | None = None, *, start: str | Path | None = No
     return config_from_mapping(table, source=str(found), base_dir=str(found.parent))
 
 
-__all__ = ["ConfigError", "LintConfig", "PerFile", "config_from_mapping", "find_config", "load_config"]
+__all__ = [
+    "ConfigError",
+    "LintConfig",
+    "PerFile",
+    "config_from_mapping",
+    "find_config",
+    "load_config",
+]

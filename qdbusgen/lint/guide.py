@@ -17,7 +17,19 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .. import docs
 from ..diagnostics import Diagnostic
-from ..model import Access, Arg, Direction, Doc, Document, EmitsChanged, Interface, Location, Method, Property, Signal
+from ..model import (
+    Access,
+    Arg,
+    Direction,
+    Doc,
+    Document,
+    EmitsChanged,
+    Interface,
+    Location,
+    Method,
+    Property,
+    Signal,
+)
 from ..validate import ABSOLUTE_PATH_RE, INTERFACE_NAME_RE, MEMBER_NAME_RE
 from .rules import RULES, is_standard_interface
 from .source import SourceIndex
@@ -34,11 +46,31 @@ INTEGER_CODES = frozenset("ynqiuxt")
 #: Array args that are complete lists on their own (a command line, an environment, search
 #: terms), never one column of a table: GUIDE-I123 does not count them.
 INDEPENDENT_LISTS = frozenset(
-    {"args", "argv", "arguments", "arglist", "env", "envs", "environ", "environment", "terms", "previousresults"}
+    {
+        "args",
+        "argv",
+        "arguments",
+        "arglist",
+        "env",
+        "envs",
+        "environ",
+        "environment",
+        "terms",
+        "previousresults",
+    }
 )
 STRUCTURED_SUFFIXES = ("json", "xml", "yaml", "csv")
 HUMAN_SUFFIXES = ("message", "description", "label", "summary")
-COMPLETION_SUFFIXES = ("Finished", "Completed", "Complete", "Done", "Result", "Reply", "Response", "Ready")
+COMPLETION_SUFFIXES = (
+    "Finished",
+    "Completed",
+    "Complete",
+    "Done",
+    "Result",
+    "Reply",
+    "Response",
+    "Ready",
+)
 ASYNC_PREFIXES = ("Start", "Begin", "Request")
 ERROR_CODE_NAMES = frozenset(
     {
@@ -60,7 +92,15 @@ ERROR_CODE_NAMES = frozenset(
         "status_code",
     }
 )
-SENSITIVE_WORDS = ("password", "passwd", "passphrase", "secret", "token", "privatekey", "credential")
+SENSITIVE_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "privatekey",
+    "credential",
+)
 #: org.freedesktop.DBus.* interfaces that the specification or the bus daemon define.
 KNOWN_STANDARD = frozenset(
     {
@@ -95,13 +135,17 @@ def _normalise(name: str) -> str:
 
 
 class _Checker:
-    def __init__(self, document: Document, index: SourceIndex | None, options: GuideOptions) -> None:
+    def __init__(
+        self, document: Document, index: SourceIndex | None, options: GuideOptions
+    ) -> None:
         self.document = document
         self.index = index
         self.options = options
         self.out: list[Diagnostic] = []
 
-    def report(self, rule: str, message: str, location: Location, related: Location | None = None) -> None:
+    def report(
+        self, rule: str, message: str, location: Location, related: Location | None = None
+    ) -> None:
         self.out.append(Diagnostic(rule, RULES[rule].severity, message, location, related))
 
     # ------------------------------------------------------------------ document level
@@ -246,7 +290,8 @@ class _Checker:
         bad = [
             p
             for n, p in enumerate(parts[2:], 2)
-            if not CAMEL_RE.fullmatch(p) and (n == len(parts) - 1 or not DOMAIN_RE.fullmatch(p) or "_" in p)
+            if not CAMEL_RE.fullmatch(p)
+            and (n == len(parts) - 1 or not DOMAIN_RE.fullmatch(p) or "_" in p)
         ]
         if bad:
             self.report(
@@ -312,7 +357,11 @@ class _Checker:
             )
         self.documented(prop.doc, prop.location, "property", prop.name)
         self.value_type("property", prop.name, prop.signature, prop.location)
-        if prop.access is not None and prop.access is not Access.READ and prop.emits_changed is EmitsChanged.CONST:
+        if (
+            prop.access is not None
+            and prop.access is not Access.READ
+            and prop.emits_changed is EmitsChanged.CONST
+        ):
             self.report(
                 "GUIDE-W144",
                 f"property {prop.name!r} is writable but marked EmitsChangedSignal=const (const means it never changes)",
@@ -361,10 +410,16 @@ class _Checker:
 
     def args(self, member: Method | Signal, kind: str) -> None:
         member_el = self._element(member.location)
-        comment = self.index.gtkdoc_before(member_el) if self.index is not None and member_el is not None else None
+        comment = (
+            self.index.gtkdoc_before(member_el)
+            if self.index is not None and member_el is not None
+            else None
+        )
         for arg in member.args:
             if arg.name is None:
-                self.report("GUIDE-W156", f"an arg of {kind} {member.name!r} has no name", arg.location)
+                self.report(
+                    "GUIDE-W156", f"an arg of {kind} {member.name!r} has no name", arg.location
+                )
             else:
                 if MEMBER_NAME_RE.fullmatch(arg.name) and not SNAKE_RE.fullmatch(arg.name):
                     self.report(
@@ -381,7 +436,9 @@ class _Checker:
                     )
                 if not self.arg_documented(arg, comment):
                     self.report(
-                        "GUIDE-I171", f"arg {arg.name!r} of {kind} {member.name!r} is not documented", arg.location
+                        "GUIDE-I171",
+                        f"arg {arg.name!r} of {kind} {member.name!r} is not documented",
+                        arg.location,
                     )
             self.value_type("arg", arg.name, arg.signature, arg.location)
         self.parallel_arrays(member, kind)
@@ -459,7 +516,12 @@ class _Checker:
                 if method.name.startswith(prefix) and len(method.name) > len(prefix):
                     stems.add(method.name[len(prefix) :])
             found = next(
-                (signals[stem + suffix] for stem in sorted(stems) for suffix in COMPLETION_SUFFIXES if stem + suffix in signals),
+                (
+                    signals[stem + suffix]
+                    for stem in sorted(stems)
+                    for suffix in COMPLETION_SUFFIXES
+                    if stem + suffix in signals
+                ),
                 None,
             )
             if found is not None:
@@ -494,7 +556,12 @@ class _Checker:
             removed = signals.get(stem + "Removed")
             if removed is None:
                 continue
-            if signal.args and removed.args and signal.args[0].signature == "o" and removed.args[0].signature == "o":
+            if (
+                signal.args
+                and removed.args
+                and signal.args[0].signature == "o"
+                and removed.args[0].signature == "o"
+            ):
                 self.report(
                     "GUIDE-I142",
                     f"signals {signal.name!r}/{removed.name!r} hand-roll an object manager; consider "
@@ -510,7 +577,9 @@ class _Checker:
             return None
         return self.index.element_at(location.line, location.column)
 
-    def documented(self, doc: Doc, location: Location, kind: str, name: str, full_name: str | None = None) -> None:
+    def documented(
+        self, doc: Doc, location: Location, kind: str, name: str, full_name: str | None = None
+    ) -> None:
         if doc:
             return
         el = self._element(location)
@@ -587,7 +656,11 @@ def _suggest_versioned(name: str) -> str:
 
 def _suggest_path(interface: str) -> str:
     versioned = _versioned_path(interface)
-    return versioned if versioned is not None else "/" + "/".join(_suggest_versioned(interface).split(".")[:3])
+    return (
+        versioned
+        if versioned is not None
+        else "/" + "/".join(_suggest_versioned(interface).split(".")[:3])
+    )
 
 
 def _camel(name: str) -> str:

@@ -17,7 +17,9 @@ from . import LintResult
 from .rules import RULES, Rule
 
 FORMATS = ("text", "json", "sarif", "github")
-SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 
 _COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -122,11 +124,17 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
         tags.append("heuristic")
     return {
         "id": rule.id,
-        "name": "".join(w[:1].upper() + w[1:] for w in "".join(c if c.isalnum() else " " for c in rule.title).split()),
+        "name": "".join(
+            w[:1].upper() + w[1:]
+            for w in "".join(c if c.isalnum() else " " for c in rule.title).split()
+        ),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.rationale},
         "helpUri": rule.doc_path,
-        "help": {"text": help_text, "markdown": f"{rule.rationale}\n\n**Detection:** {rule.detection}"},
+        "help": {
+            "text": help_text,
+            "markdown": f"{rule.rationale}\n\n**Detection:** {rule.detection}",
+        },
         "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
         "properties": {"tags": tags, "source": rule.source},
     }
@@ -150,7 +158,10 @@ def to_sarif(result: LintResult) -> dict[str, Any]:
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": artifact_uri(d.location.file)},
-                        "region": {"startLine": max(d.location.line, 1), "startColumn": max(d.location.column, 1)},
+                        "region": {
+                            "startLine": max(d.location.line, 1),
+                            "startColumn": max(d.location.column, 1),
+                        },
                     }
                 }
             ]
@@ -160,7 +171,10 @@ def to_sarif(result: LintResult) -> dict[str, Any]:
                     "id": 1,
                     "physicalLocation": {
                         "artifactLocation": {"uri": artifact_uri(d.related.file)},
-                        "region": {"startLine": max(d.related.line, 1), "startColumn": max(d.related.column, 1)},
+                        "region": {
+                            "startLine": max(d.related.line, 1),
+                            "startColumn": max(d.related.column, 1),
+                        },
                     },
                 }
             ]
@@ -237,7 +251,9 @@ def explain(rule: Rule) -> str:
     for label, example in (("Bad", rule.bad), ("Good", rule.good)):
         if example is None:
             continue
-        title = f"{label} example" + (f" (file {example.filename})" if example.filename else "") + ":"
+        title = (
+            f"{label} example" + (f" (file {example.filename})" if example.filename else "") + ":"
+        )
         parts += ["", title, _indent(example.text.rstrip("\n"), wrap=False)]
     parts += ["", f"Reference: {rule.doc_path}"]
     return "\n".join(parts)

@@ -743,7 +743,15 @@ _B: list[tuple[str, str, str, str, str]] = [
 ]
 
 _HEURISTIC = frozenset(
-    {"GUIDE-I120", "GUIDE-I122", "GUIDE-W130", "GUIDE-W131", "GUIDE-I151", "GUIDE-I155", "GUIDE-W190"}
+    {
+        "GUIDE-I120",
+        "GUIDE-I122",
+        "GUIDE-W130",
+        "GUIDE-W131",
+        "GUIDE-I151",
+        "GUIDE-I155",
+        "GUIDE-W190",
+    }
 )
 
 _INPUT: list[tuple[str, str, str, str]] = [
@@ -873,7 +881,9 @@ def _build() -> dict[str, Rule]:
             )
     for rule_id, title, rationale, detection in _INPUT:
         bad, good = _examples(rule_id)
-        rules[rule_id] = Rule(rule_id, E, title, rationale, detection, "qdbusgen parser", bad, good, "input")
+        rules[rule_id] = Rule(
+            rule_id, E, title, rationale, detection, "qdbusgen parser", bad, good, "input"
+        )
     bad, good = _examples(UNUSED_SUPPRESSION)
     rules[UNUSED_SUPPRESSION] = Rule(
         UNUSED_SUPPRESSION,

@@ -34,7 +34,9 @@ class CommentInfo:
 class SourceIndex:
     """Elements of one file by position, and the comments around them."""
 
-    def __init__(self, root: etree._Element, positions: _Positions, defines: Mapping[str, str]) -> None:
+    def __init__(
+        self, root: etree._Element, positions: _Positions, defines: Mapping[str, str]
+    ) -> None:
         self.root = root
         self.defines = defines
         self._positions = positions

@@ -96,23 +96,34 @@ def collect(index: SourceIndex, path: str) -> FileSuppressions:
     return found
 
 
-def _add(found: FileSuppressions, tokens: list[str], scope: etree._Element, loc: Location, kind: str) -> None:
+def _add(
+    found: FileSuppressions, tokens: list[str], scope: etree._Element, loc: Location, kind: str
+) -> None:
     severity = RULES[UNUSED_SUPPRESSION].severity
     if not tokens:
         found.problems.append(
-            Diagnostic(UNUSED_SUPPRESSION, severity, "suppression names no rule id; it suppresses nothing", loc)
+            Diagnostic(
+                UNUSED_SUPPRESSION,
+                severity,
+                "suppression names no rule id; it suppresses nothing",
+                loc,
+            )
         )
         return
     for token in tokens:
         if not is_valid_selector(token) or token == "ALL":
             found.problems.append(
-                Diagnostic(UNUSED_SUPPRESSION, severity, f"suppression names unknown rule {token!r}", loc)
+                Diagnostic(
+                    UNUSED_SUPPRESSION, severity, f"suppression names unknown rule {token!r}", loc
+                )
             )
             continue
         found.entries.append(Suppression(token, scope, loc, kind))
 
 
-def drop_own_annotation_findings(diagnostics: Iterable[Diagnostic], index: SourceIndex, path: str) -> list[Diagnostic]:
+def drop_own_annotation_findings(
+    diagnostics: Iterable[Diagnostic], index: SourceIndex, path: str
+) -> list[Diagnostic]:
     """Remove what the suppression annotation itself would trigger (an annotation on <node>, repeats)."""
     out: list[Diagnostic] = []
     for d in diagnostics:
@@ -170,4 +181,12 @@ def unused(found: FileSuppressions) -> list[Diagnostic]:
     return out
 
 
-__all__ = ["FileSuppressions", "Severity", "Suppression", "apply", "collect", "drop_own_annotation_findings", "unused"]
+__all__ = [
+    "FileSuppressions",
+    "Severity",
+    "Suppression",
+    "apply",
+    "collect",
+    "drop_own_annotation_findings",
+    "unused",
+]
