@@ -26,3 +26,29 @@ def test_qdbusgen_passes_mypy_strict() -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-6000:]
+
+
+def test_project_code_is_black_formatted() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "black",
+            "--check",
+            "--quiet",
+            "qdbusgen",
+            "templates/_runtime.py",
+            "tests",
+            "scripts",
+            "benchmarks",
+            "examples",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, (
+        "run `black qdbusgen templates/_runtime.py tests scripts benchmarks examples`:\n"
+        + proc.stderr
+    )
