@@ -63,3 +63,16 @@ def make_user() -> Iterator[Callable[[str], User]]:
         else:
             raise AssertionError(f"could not remove test user {name}: {done.stderr}")
         subprocess.run(["groupdel", name], capture_output=True)
+
+
+def as_user(user: User, command: list[str]) -> list[str]:
+    """``command`` run under ``user``'s uid and gid (no new privileges)."""
+    return [
+        "setpriv",
+        f"--reuid={user.uid}",
+        f"--regid={user.gid}",
+        "--init-groups",
+        "--no-new-privs",
+        "--",
+        *command,
+    ]

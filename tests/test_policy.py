@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from system_users import User
+from system_users import User, as_user
 from dbus_harness import dbus_daemon_available, private_bus
 from qdbusgen.policy import PolicyError, render_policy, validate_bus_name, validate_user
 
@@ -583,15 +583,7 @@ class Agent:
     ) -> None:
         command = [SYSTEM_PYTHON, "-I", "-u", str(directory / "agent.py"), address]
         if user is not None:
-            command = [
-                "setpriv",
-                f"--reuid={user.uid}",
-                f"--regid={user.gid}",
-                "--init-groups",
-                "--no-new-privs",
-                "--",
-                *command,
-            ]
+            command = as_user(user, command)
         self.user = user
         self.timeout = timeout
         self.process = subprocess.Popen(

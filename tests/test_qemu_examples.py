@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from system_users import User
+from system_users import User, as_user
 from dbus_harness import PrivateBus, private_bus
 from qemu_harness import (
     MINIMAL_MACHINE,
@@ -291,17 +291,7 @@ def start_helper(
         env = dict(os.environ, PYTHONPATH=str(generated.packages))
         cwd = ROOT
     else:
-        command = [
-            "setpriv",
-            f"--reuid={user.uid}",
-            f"--regid={user.gid}",
-            "--init-groups",
-            "--no-new-privs",
-            "--",
-            SYSTEM_PYTHON,
-            str(generated.helper),
-            *options,
-        ]
+        command = as_user(user, [SYSTEM_PYTHON, str(generated.helper), *options])
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": generated.pythonpath}
         cwd = generated.root
     helper = HelperProcess(command, env, cwd, log_dir / f"helper-{helper_id}-{len(started)}.stderr")
@@ -682,19 +672,16 @@ def test_policy_from_cli_helper_uid_and_refused_third_uid(
             assert helper.events[0]["uid"] == helper_user.uid
 
             probe = subprocess.run(
-                [
-                    "setpriv",
-                    f"--reuid={third_user.uid}",
-                    f"--regid={third_user.gid}",
-                    "--init-groups",
-                    "--no-new-privs",
-                    "--",
-                    SYSTEM_PYTHON,
-                    str(generated.root / "probe.py"),
-                    bus.address,
-                    helper.events[0]["unique_name"],
-                    "org.qdbusgen.Example.Other1",
-                ],
+                as_user(
+                    third_user,
+                    [
+                        SYSTEM_PYTHON,
+                        str(generated.root / "probe.py"),
+                        bus.address,
+                        helper.events[0]["unique_name"],
+                        "org.qdbusgen.Example.Other1",
+                    ],
+                ),
                 capture_output=True,
                 text=True,
                 timeout=30,

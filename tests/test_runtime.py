@@ -12,18 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib.util
 import json
 import logging
 import os
 import shutil
 import socket
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from types import ModuleType
 from typing import Any, NamedTuple
 
 import pytest
@@ -32,18 +29,10 @@ from dbus_fast.errors import AuthError
 from dbus_fast.introspection import Node
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_PATH = ROOT / "templates" / "_runtime.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-def load_runtime(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, RUNTIME_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
+from runtime_loader import load_runtime  # noqa: E402
 
 rt = load_runtime("qdbusgen_test_runtime")
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
 import logging
 import os
 import socket
-import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -27,17 +24,9 @@ from dbus_fast import Message, MessageFlag, MessageType, Variant
 from dbus_fast.errors import AuthError, AuthTimeoutError
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_PATH = ROOT / "templates" / "_runtime.py"
 
 
-def load_runtime(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, RUNTIME_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
+from runtime_loader import load_runtime  # noqa: E402
 
 rt = load_runtime("qdbusgen_robustness_runtime")
 
