@@ -18,6 +18,7 @@ from .cli import (
     print_diagnostics,
     summary_line,
 )
+from .api import expand_inputs
 from .diagnostics import Severity
 from .generate import diff_tree, generate, render_files
 from .lint import ConfigError, LintConfig, load_config
@@ -142,7 +143,7 @@ def command(
         sys.exit(EXIT_UNUSABLE)
     if not result.ok:
         click.echo(
-            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(files))}",
+            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(expand_inputs(files)))}",
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
