@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from qdbusgen.resources import runtime_source
 from qdbusgen.writer import write_tree
 
 from conftest import CORPUS, require_shared
+from tools import run_pyright
 
 
 def _package_name(path: Path) -> str:
@@ -89,11 +89,8 @@ def test_generated_corpus_passes_pyright(
     corpus_packages: tuple[Path, list[str], dict[str, list[str]]],
 ) -> None:
     root, accepted, _ = corpus_packages
-    pyright = shutil.which("pyright") or str(Path(sys.executable).parent / "pyright")
-    if not Path(pyright).exists():
-        pytest.fail("pyright is not installed (it is in the test extra: pip install -e '.[test]')")
     (root / "pyrightconfig.json").write_text(
         json.dumps({"typeCheckingMode": "strict", "pythonVersion": "3.11", "include": accepted})
     )
-    proc = subprocess.run([pyright], cwd=root, capture_output=True, text=True, timeout=900)
+    proc = run_pyright([], cwd=root)
     assert proc.returncode == 0, proc.stdout[-8000:]

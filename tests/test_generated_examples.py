@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,8 @@ regen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(regen)
 
 from qdbusgen.generate import diff_tree  # noqa: E402
+
+from tools import run_pyright  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(regen.EXAMPLES))
@@ -44,20 +45,12 @@ def test_goldens_pass_mypy_strict() -> None:
 
 
 def test_goldens_pass_pyright(tmp_path: Path) -> None:
-    pyright = shutil.which("pyright") or str(Path(sys.executable).parent / "pyright")
-    if not Path(pyright).exists():
-        pytest.fail("pyright is not installed (it is in the test extra: pip install -e '.[test]')")
     config = tmp_path / "pyrightconfig.json"
     config.write_text(
         '{"typeCheckingMode": "strict", "pythonVersion": "3.11", "include": ['
         + ", ".join(f'"{ROOT / "generated_examples" / n}"' for n in sorted(regen.EXAMPLES))
         + "]}"
     )
-    out = subprocess.run(
-        [pyright, "-p", str(config)],
-        cwd=ROOT / "generated_examples",
-        capture_output=True,
-        text=True,
-    )
+    out = run_pyright(["-p", str(config)], cwd=ROOT / "generated_examples")
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
     assert "0 errors" in out.stdout
