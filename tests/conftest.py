@@ -13,6 +13,7 @@ UPSTREAM_QEMU = SHARED / "upstream" / "qemu"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import hyp  # noqa: E402,F401  (loads the Hypothesis profile before any test module)
 from dbus_harness import PrivateBus, dbus_daemon_available, private_bus  # noqa: E402
 from system_users import make_user  # noqa: E402,F401  (a fixture for every test module)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hyp import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -491,7 +492,7 @@ def check_parse(data: bytes) -> None:
         assert "\n" not in d.format()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000))
 def test_random_bytes_never_crash(data: bytes) -> None:
     check_parse(data)
@@ -599,13 +600,13 @@ def documents(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_random_xml_like_text_never_crashes(data: bytes) -> None:
     check_parse(data)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(documents(), st.sampled_from(["utf-16", "utf-16-le", "utf-32", "latin-1"]))
 def test_other_encodings_never_crash(data: bytes, encoding: str) -> None:
     text = data.decode("utf-8", "replace")

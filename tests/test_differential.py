@@ -57,6 +57,7 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
+from hyp import examples
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -221,7 +222,9 @@ def ref() -> Reference:
     return _REF
 
 
-FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def test_reference_versions() -> None:
@@ -396,7 +399,7 @@ def _random_signature(seed: int) -> str:
     return s
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=examples(1500))
 @given(st.integers(0, 2**32))
 def test_structured_signatures(seed: int) -> None:
     """Valid signatures and single-character mutations of them (bracket edge cases)."""

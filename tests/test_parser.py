@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -841,7 +842,7 @@ _GAPS = st.sampled_from(
 _IN_TAG = st.sampled_from([" ", "\n", "\t", "\n      ", "  \r\n "])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.tuples(_GAPS, _IN_TAG, st.lists(st.tuples(_GAPS, _IN_TAG), max_size=4)),

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from hyp import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -253,7 +254,7 @@ _USER = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     names=st.lists(
         st.lists(_NAME_ELEMENT, min_size=2, max_size=4).map(".".join), max_size=5, unique=True
@@ -272,7 +273,7 @@ def test_valid_inputs_always_render_parseable_xml(names: list[str], users: list[
     assert owned == set(services)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=40))
 def test_arbitrary_text_is_validated_or_rejected(text: str) -> None:
     for qemu_user, services in ((text, {}), ("q", {text: "h"})):

@@ -6,6 +6,7 @@ inside the string)."""
 from __future__ import annotations
 
 import pytest
+from hyp import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -259,7 +260,7 @@ def render(types: list[DBusType]) -> str:
     return "".join(t.signature for t in types)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(type_trees(), min_size=0, max_size=6))
 def test_valid_signatures_round_trip(types: list[DBusType]) -> None:
     text = render(types)
@@ -273,7 +274,7 @@ def test_valid_signatures_round_trip(types: list[DBusType]) -> None:
     assert list(parsed) == types
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(type_trees(), deep_type_trees()))
 def test_valid_single_types_round_trip(t: DBusType) -> None:
     text = t.signature
@@ -301,19 +302,19 @@ def check_never_crashes(text: str) -> None:
                 assert err.offset < len(text)
 
 
-@settings(max_examples=1500)
+@settings(max_examples=examples(1500))
 @given(st.text(alphabet=TYPE_ALPHABET, max_size=300))
 def test_random_type_alphabet_only_raises_signature_error(text: str) -> None:
     check_never_crashes(text)
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(st.text(max_size=400))
 def test_arbitrary_text_only_raises_signature_error(text: str) -> None:
     check_never_crashes(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     st.lists(st.sampled_from(["a", "(", ")", "{", "}", "a{", "i", "s", "v"]), max_size=120).map(
         "".join
