@@ -1129,6 +1129,10 @@ def _build_interface(
         else:
             client_return = result_class
             server_return = "tuple[" + ", ".join(a.send_type for a in out_args) + "]"
+        if m.no_reply:
+            # A NoReply call never waits for the reply, so the proxy returns nothing; the
+            # handler still returns the out args for callers that ignore the annotation.
+            client_return = "None"
         methods.append(
             MethodNames(
                 m,

@@ -230,7 +230,7 @@ class _Builder:
             sections.append(
                 f"Returns:\n    {out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)"
             )
-        elif multiple:
+        elif multiple and not method.no_reply:
             sections.append(
                 f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        ")
             )
@@ -238,6 +238,11 @@ class _Builder:
             sections.append(
                 "The method is marked NoReply: the call is sent without waiting for an answer."
             )
+            if outs:
+                sections.append(
+                    "Out args (declared, but a NoReply call never receives them):\n"
+                    + _arg_lines(outs)
+                )
         if "h" in method.in_signature:
             sections.append(_FD_SENT)
         if "h" in method.out_signature:
@@ -250,10 +255,8 @@ class _Builder:
         server_sections = list(body)
         if ins:
             server_sections.append("Args:\n" + _arg_lines(ins))
-        if single:
-            server_sections.append(
-                f"Returns:\n    {outs[0].name} (D-Bus ``{outs[0].arg.signature}``)"
-            )
+        if len(outs) == 1:
+            server_sections.append("Returns:\n" + _arg_lines(outs))
         elif multiple:
             server_sections.append(
                 "Returns:\n    A tuple (or "

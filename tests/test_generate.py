@@ -146,6 +146,47 @@ def test_hostile_strings_stay_inside_their_literals(tmp_path: Path) -> None:
     assert "com.example.Weird" in proc.stdout
 
 
+NOREPLY_XML = """<node><interface name="com.example.Fire1">
+  <method name="Fire">
+    <annotation name="org.freedesktop.DBus.Method.NoReply" value="true"/>
+    <arg name="shot" type="s" direction="out">
+      <annotation name="org.gtk.GDBus.DocString" value="SHOTDOC"/></arg>
+  </method>
+  <method name="Volley">
+    <annotation name="org.freedesktop.DBus.Method.NoReply" value="true"/>
+    <arg name="first" type="s" direction="out">
+      <annotation name="org.gtk.GDBus.DocString" value="FIRSTDOC"/></arg>
+    <arg name="second" type="i" direction="out"/>
+  </method>
+</interface></node>
+"""
+
+
+def test_noreply_method_with_out_args_returns_none_and_keeps_their_docs(tmp_path: Path) -> None:
+    """A NoReply call never waits for its out args (DBUS-W011 says so): the proxy returns
+    None, both docstrings still describe the out args, and the package passes mypy --strict."""
+    xml = tmp_path / "com.example.Fire1.xml"
+    xml.write_text(NOREPLY_XML, encoding="utf-8")
+    result = generate([str(xml)], tmp_path / "fire", force=True)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    tree_ = ast.parse((tmp_path / "fire" / "fire1.py").read_text(encoding="utf-8"))
+    classes = {n.name: n for n in tree_.body if isinstance(n, ast.ClassDef)}
+    for cls, returns in (("Fire1Proxy", ("None", "None")), ("Fire1Server", ("str", None))):
+        methods = {n.name: n for n in classes[cls].body if isinstance(n, ast.AsyncFunctionDef)}
+        assert ast.unparse(methods["fire"].returns) == returns[0], cls
+        if returns[1] is not None:
+            assert ast.unparse(methods["volley"].returns) == returns[1], cls
+        assert "SHOTDOC" in (ast.get_docstring(methods["fire"]) or ""), cls
+        assert "FIRSTDOC" in (ast.get_docstring(methods["volley"]) or ""), cls
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "fire"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout
+
+
 def test_collision_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
     xml = tmp_path / "clash.xml"
     xml.write_text(

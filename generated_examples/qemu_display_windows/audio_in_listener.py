@@ -298,7 +298,7 @@ class AudioInListenerServer(_rt.ServerBase):
             size: Largest amount of data QEMU can take, in bytes. (D-Bus ``t``)
 
         Returns:
-            data (D-Bus ``ay``)
+            data: Recorded PCM frames in the format given to Init; at most ``size`` bytes, and fewer (even none) is allowed. (D-Bus ``ay``)
 
         Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
 

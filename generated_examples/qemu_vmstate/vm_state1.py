@@ -227,7 +227,7 @@ class VMState1Server(_rt.ServerBase):
         source and was not tested). Treat both cases as fatal.
 
         Returns:
-            data (D-Bus ``ay``)
+            data: Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes). (D-Bus ``ay``)
 
         Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
 
