@@ -71,6 +71,16 @@ def test_page_quotes_what_the_test_checks() -> None:
     ), "the working directory is $VM, set once"
 
 
+def test_readme_excerpt_is_taken_from_the_page() -> None:
+    """The README's QEMU section quotes commands of the page, not a variant of its own."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## QEMU helpers") :]
+    section = section[: section.index("\n## ", 1)]
+    (excerpt,) = SH_BLOCK.findall(section)
+    page_lines = set(page_script().splitlines())
+    assert [line for line in excerpt.splitlines() if line not in page_lines] == []
+
+
 def _remove_user(name: str) -> None:
     try:
         pwd.getpwnam(name)
