@@ -17,9 +17,10 @@ QEMU started with ``-display dbus`` exports ``org.qemu.Display1.*`` objects. Thi
    ``/org/qemu/Display1/Listener`` before QEMU's first call is read;
 4. builds the picture from ``Scanout`` and ``Update``: updates are clipped to the current
    display size, which follows the console's ``Width``/``Height`` PropertiesChanged
-   (QEMU 7.2 sends no new Scanout to a registered listener when the guest switches mode;
-   the part of an update beyond the current size is kept off screen, because the updates
-   for a new mode may arrive before the PropertiesChanged that announces it);
+   (QEMU 7.2 sends a registered listener a new Scanout when the guest switches to
+   another graphics mode, but none when it switches back to VGA text mode; the part of
+   an update beyond the current size is kept off screen, because the updates for the
+   new mode may arrive before the PropertiesChanged that announces it);
 5. optionally types keys (``--keys "ret"``, ``--keys "ctrl-alt-delete 0x1c"``) with the
    generated ``KeyboardProxy`` (Press/Release of QEMU key numbers) once the picture has
    settled (see 6; a BIOS drops keys typed before its prompt), then lets it settle again;

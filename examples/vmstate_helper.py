@@ -8,6 +8,10 @@ the bytes the helper with the same ``Id`` saved. This helper:
 
 * queues for ``org.qemu.VMState1`` (RequestName flags 0, so that several helpers with
   different ``--id`` can share one bus) and serves ``/org/qemu/VMState1``;
+* refuses to start (exit status 3, a message naming the Id, nothing left queued) when a
+  helper with the same ``--id`` is already queued: QEMU 7.2 aborts (SIGABRT) when it
+  migrates with two helpers of one Id and no ``id-list`` (see :func:`check_id_is_free`
+  for what is guaranteed when two start at the same moment);
 * saves a small versioned record -- magic ``QDGS``, format version, flags, payload length,
   CRC-32 of the payload, then the payload -- so that ``Load`` can refuse anything it did
   not write, and refuses (with a D-Bus error, never by crashing) records that are larger
@@ -47,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported for real only once the arguments are parsed (--help works without it)
     import qemu_vmstate
+    from dbus_fast.aio import MessageBus
 
 BUS_NAME = "org.qemu.VMState1"
 OBJECT_PATH = "/org/qemu/VMState1"
@@ -61,6 +66,10 @@ MAX_PAYLOAD = QEMU_SIZE_LIMIT - HEADER.size
 ERROR_INVALID = "org.qdbusgen.Example.VMStateHelper.Error.InvalidState"
 ERROR_TOO_LARGE = "org.qdbusgen.Example.VMStateHelper.Error.TooLarge"
 ERROR_FAILED = "org.qdbusgen.Example.VMStateHelper.Error.Failed"
+#: How long to wait for another queued helper to tell its Id before starting anyway.
+ID_QUERY_TIMEOUT = 5.0
+#: Exit status when a helper with the same Id is already queued for the name.
+EXIT_DUPLICATE_ID = 3
 
 GENERATE_HINT = (
     "generate it first and put its parent directory on PYTHONPATH:\n"
@@ -257,6 +266,82 @@ def make_server(state: HelperState) -> qemu_vmstate.VMState1Server:
     return VMStateHelper()
 
 
+class DuplicateIdError(Exception):
+    """Another connection queued for org.qemu.VMState1 answers ``Id`` with our Id."""
+
+    def __init__(self, helper_id: str, owner: str) -> None:
+        super().__init__(
+            f"a helper with Id {helper_id!r} is already queued for {BUS_NAME} "
+            f"(connection {owner}); QEMU 7.2 cannot migrate with two helpers of one Id "
+            f"(it aborts without id-list): stop that helper or give this one another --id"
+        )
+        self.helper_id = helper_id
+        self.owner = owner
+
+
+async def queued_owners(bus: MessageBus) -> list[str]:
+    """The unique names queued for org.qemu.VMState1, in queue order (primary owner first)."""
+    from dbus_fast import Message, MessageType
+
+    reply = await bus.call(
+        Message(
+            destination="org.freedesktop.DBus",
+            path="/org/freedesktop/DBus",
+            interface="org.freedesktop.DBus",
+            member="ListQueuedOwners",
+            signature="s",
+            body=[BUS_NAME],
+        )
+    )
+    if reply.message_type is MessageType.ERROR:
+        if reply.error_name == "org.freedesktop.DBus.Error.NameHasNoOwner":
+            return []
+        raise StateError(f"ListQueuedOwners failed: {reply.error_name}", ERROR_FAILED)
+    return [str(name) for name in reply.body[0]]
+
+
+async def check_id_is_free(bus: MessageBus, helper_id: str, *, queued: bool) -> list[str]:
+    """Raise :class:`DuplicateIdError` if a helper with ``helper_id`` is queued before us.
+
+    Asks every connection queued for org.qemu.VMState1 (ListQueuedOwners) for its ``Id``
+    (Properties.Get, at most :data:`ID_QUERY_TIMEOUT` s, all at once). Before RequestName
+    (``queued=False``) any other helper with our Id counts. After it (``queued=True``)
+    only those ahead of us in the queue count: when two helpers with one Id start at the
+    same moment, neither may see the other before queuing, but afterwards both see both,
+    and exactly the one that queued later leaves. What is guaranteed: a helper whose Id is
+    already queued (one that printed ``ready``) never queues; of two started at once the
+    later one is queued only for the few milliseconds of this second check. Owners that
+    do not answer (not a helper, hung, or a policy that refuses the call) cannot be
+    checked; their unique names are returned so that ``ready`` can report them.
+    """
+    import qemu_vmstate as gen
+
+    owners = await queued_owners(bus)
+    if queued and bus.unique_name in owners:
+        owners = owners[: owners.index(bus.unique_name)]
+    owners = [owner for owner in owners if owner != bus.unique_name]
+
+    async def owner_id(owner: str) -> str | None:
+        proxy = gen.VMState1Proxy(bus, owner, OBJECT_PATH, timeout=ID_QUERY_TIMEOUT)
+        try:
+            return await proxy.get_id()
+        except gen.DBusError:
+            return None
+
+    ids = await asyncio.gather(*(owner_id(owner) for owner in owners))
+    for owner, other_id in zip(owners, ids):
+        if other_id == helper_id:
+            raise DuplicateIdError(helper_id, owner)
+    return [owner for owner, other_id in zip(owners, ids) if other_id is None]
+
+
+def refuse_duplicate(exc: DuplicateIdError) -> int:
+    emit("error", stage="check_id", id=exc.helper_id, owner=exc.owner, reason=str(exc))
+    sys.stderr.write(f"vmstate_helper: {exc}\n")
+    sys.stderr.flush()
+    return EXIT_DUPLICATE_ID
+
+
 async def serve(args: argparse.Namespace) -> int:
     require_generated()
     import qemu_vmstate as gen
@@ -281,13 +366,28 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
 
     # Export first, then queue for the name: QEMU never sees the name without the object.
+    # Before queuing, make sure no helper with our Id is queued (QEMU 7.2 aborts on that).
     helper.export(bus, OBJECT_PATH)
     try:
+        await check_id_is_free(bus, args.id, queued=False)
         reply = await bus.request_name(
             BUS_NAME, NameFlag.NONE
         )  # flags 0: queue behind other helpers
+        unchecked = await check_id_is_free(bus, args.id, queued=True)  # one started with us?
+    except DuplicateIdError as exc:
+        helper.unexport()
+        try:
+            await asyncio.wait_for(bus.release_name(BUS_NAME), 2)
+        except Exception:  # noqa: BLE001 - not queued yet, or the bus is gone
+            pass
+        bus.disconnect()
+        return refuse_duplicate(exc)
     except FastDBusError as exc:
         emit("error", stage="request_name", name=BUS_NAME, error=exc.type, reason=exc.text)
+        bus.disconnect()
+        return 2
+    except StateError as exc:
+        emit("error", stage="check_id", name=BUS_NAME, error=exc.error_name, reason=str(exc))
         bus.disconnect()
         return 2
     if reply not in (
@@ -305,6 +405,7 @@ async def serve(args: argparse.Namespace) -> int:
         name=BUS_NAME,
         path=OBJECT_PATH,
         queued=reply is RequestNameReply.IN_QUEUE,
+        unchecked=unchecked,
         pid=os.getpid(),
         uid=os.getuid(),
     )
@@ -358,7 +459,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--id",
         required=True,
-        help="this helper's Id (1 to 255 bytes; unique on the bus; list it in id-list)",
+        help="this helper's Id (1 to 255 bytes; list it in id-list); the helper refuses to start "
+        "when a helper with this Id is already queued on the bus",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", help="payload to save (UTF-8 text)")

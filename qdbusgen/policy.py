@@ -22,9 +22,12 @@ What the generated configuration enforces (everything not listed is denied):
   ``qemu_owns``. Everybody may talk to the bus driver (``org.freedesktop.DBus``, minus
   ``UpdateActivationEnvironment`` and ``Debug.Stats``), may send exactly one reply
   (return or error) to each method call it received, and the QEMU user and the helpers
-  may broadcast signals. Any other message - for example a helper calling another
-  helper, directly or through its unique name - is refused with
-  ``org.freedesktop.DBus.Error.AccessDenied``.
+  may broadcast signals. A helper's user may call ``org.freedesktop.DBus.Properties.Get``
+  on the owners of its own service names, so that a helper can read the ``Id`` of the
+  other helpers queued for a shared name before it queues (two dbus-vmstate helpers with
+  one Id make QEMU 7.2 abort). Any other message - for example a helper calling a helper
+  of another service, or calling a method of one of its own service, directly or through
+  its unique name - is refused with ``org.freedesktop.DBus.Error.AccessDenied``.
 * **Receiving**: messages addressed to a connection are received normally (no
   eavesdropping); broadcasts and unrequested messages whose sender owns a helper service
   are received by the QEMU user only (dbus.rst's ``receive_sender`` rule).
@@ -376,6 +379,14 @@ def render_policy(
         helper_policy = _sub(root, "policy", user=user)
         for name in own[user]:
             _sub(helper_policy, "allow", own=name)
+        for name in own[user]:  # read the Id of another helper queued for the same name
+            _sub(
+                helper_policy,
+                "allow",
+                send_destination=name,
+                send_interface=f"{BUS_DRIVER}.Properties",
+                send_member="Get",
+            )
         _sub(helper_policy, "allow", send_type="signal", send_broadcast="true")
         if user in clients:
             for name in qemu_names:

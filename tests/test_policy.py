@@ -91,6 +91,14 @@ def test_structure_matches_dbus_rst_model() -> None:
     ]
     assert rules(root, user="qemu-helper") == [
         ("allow", {"own": "org.qemu.Helper1"}),
+        (
+            "allow",  # a helper reads the Id of the others queued for its name, nothing else
+            {
+                "send_destination": "org.qemu.Helper1",
+                "send_interface": "org.freedesktop.DBus.Properties",
+                "send_member": "Get",
+            },
+        ),
         ("allow", {"send_type": "signal", "send_broadcast": "true"}),
     ]
     assert rules(root, user="slirp")[0] == ("allow", {"own": "org.example.Slirp1"})

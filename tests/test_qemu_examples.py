@@ -301,6 +301,65 @@ def start_helper(
     return helper
 
 
+def helper_command(
+    generated: Generated, address: str, helper_id: str, user: User | None = None
+) -> tuple[list[str], dict[str, str], Path]:
+    """Command, environment and cwd of a helper (see :func:`start_helper`)."""
+    options = ["--address", address, "--id", helper_id, "--data", f"data of {helper_id}"]
+    if user is None:
+        return (
+            [sys.executable, str(HELPER), *options],
+            dict(os.environ, PYTHONPATH=str(generated.packages)),
+            ROOT,
+        )
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": generated.pythonpath}
+    return as_user(user, [SYSTEM_PYTHON, str(generated.helper), *options]), env, generated.root
+
+
+def run_refused_helper(
+    generated: Generated, address: str, helper_id: str, user: User | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a helper that is expected to refuse to start; check how it refuses."""
+    command, env, cwd = helper_command(generated, address, helper_id, user)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env, cwd=cwd)
+    assert done.returncode == vmstate_helper.EXIT_DUPLICATE_ID, (done.stdout, done.stderr)
+    assert f"a helper with Id {helper_id!r} is already queued" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["error"], events
+    assert events[0]["stage"] == "check_id" and events[0]["id"] == helper_id, events
+    return done
+
+
+def queued_owners(address: str) -> list[str]:
+    """The bus driver's ListQueuedOwners("org.qemu.VMState1") (empty without an owner)."""
+    from dbus_fast import Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    async def ask() -> list[str]:
+        bus = await MessageBus(bus_address=address).connect()
+        try:
+            reply = await bus.call(
+                Message(
+                    destination="org.freedesktop.DBus",
+                    path="/org/freedesktop/DBus",
+                    interface="org.freedesktop.DBus",
+                    member="ListQueuedOwners",
+                    signature="s",
+                    body=["org.qemu.VMState1"],
+                )
+            )
+            assert reply is not None
+            if reply.message_type is MessageType.ERROR:
+                assert reply.error_name == "org.freedesktop.DBus.Error.NameHasNoOwner", reply.body
+                return []
+            return [str(name) for name in reply.body[0]]
+        finally:
+            bus.disconnect()
+
+    return asyncio.run(ask())
+
+
 def migrate_out(vm_args: Sequence[str], directory: Path, stream: Path, name: str = "src") -> None:
     with QemuProcess(vm_args, directory, name=name) as src:
         src.migrate_to_file(stream)
@@ -502,6 +561,66 @@ def test_helper_reports_a_vanished_bus(
     assert "Traceback" not in helper.stderr_path.read_text(), helper.describe()
 
 
+def test_helper_refuses_an_id_that_is_already_queued(
+    bus: PrivateBus, generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
+    """A second helper with a queued Id exits non-zero naming it, leaves nothing queued; a new Id queues."""
+    first = start_helper(helpers, generated, bus.address, "twin", tmp_path, data="first")
+    assert first.events[0]["queued"] is False and first.events[0]["unchecked"] == []
+    run_refused_helper(generated, bus.address, "twin")
+    assert queued_owners(bus.address) == [first.events[0]["unique_name"]], "nothing left queued"
+    third = start_helper(helpers, generated, bus.address, "other", tmp_path, data="third")
+    assert third.events[0]["queued"] is True and third.events[0]["unchecked"] == []
+    assert queued_owners(bus.address) == [
+        first.events[0]["unique_name"],
+        third.events[0]["unique_name"],
+    ]
+    assert first.stop() == 0 and third.stop() == 0
+
+
+def test_two_helpers_with_one_id_started_at_once_leave_one_queued(
+    bus: PrivateBus, generated: Generated, tmp_path: Path
+) -> None:
+    """Started together, neither may see the other before queuing: the later-queued one leaves."""
+    runs = []
+    for attempt in range(3):
+        processes = []
+        for n in range(2):
+            command, env, cwd = helper_command(generated, bus.address, f"race{attempt}")
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(p.poll() is not None for p in processes):
+                time.sleep(0.02)
+            refused = [p for p in processes if p.poll() is not None]
+            assert len(refused) == 1, "one of the two leaves"
+            out, err = refused[0].communicate(timeout=10)
+            assert refused[0].returncode == vmstate_helper.EXIT_DUPLICATE_ID, (out, err)
+            assert f"Id 'race{attempt}' is already queued" in err and "Traceback" not in err, err
+            (survivor,) = [p for p in processes if p is not refused[0]]
+            assert survivor.stdout is not None
+            ready = json.loads(survivor.stdout.readline())
+            assert ready["event"] == "ready", ready
+            assert queued_owners(bus.address) == [ready["unique_name"]]
+            runs.append(ready["queued"])
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+                process.communicate(timeout=10)
+    assert runs == [False, False, False]  # the survivor owns the name each time
+
+
 def test_migration_saves_and_loads_helper_state(
     bus: PrivateBus, generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
 ) -> None:
@@ -670,6 +789,9 @@ def test_policy_from_cli_helper_uid_and_refused_third_uid(
                 helpers, generated, bus.address, "policed", tmp_path, data=payload, user=helper_user
             )
             assert helper.events[0]["uid"] == helper_user.uid
+            # the policy lets a second helper of that user read the Id and refuse to queue
+            run_refused_helper(generated, bus.address, "policed", user=helper_user)
+            assert queued_owners(bus.address) == [helper.events[0]["unique_name"]]
 
             probe = subprocess.run(
                 as_user(

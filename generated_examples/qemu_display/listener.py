@@ -107,10 +107,12 @@ class ListenerProxy(_rt.ProxyBase):
     ) -> None:
         """Replaces one rectangle of the picture set by the latest Scanout;
         QEMU never calls it before a Scanout. Clip the rectangle to the
-        current picture: after a guest mode switch, QEMU 7.2 was seen sending
-        updates for the new, larger size to a listener that had not received
-        a new Scanout. The ``Width`` and ``Height`` properties of the console
-        tell the new size.
+        current picture. When the guest switches to another graphics mode,
+        a registered listener gets a new Scanout of the new size; but when
+        it switches back to VGA text mode (720x400 under SeaBIOS), QEMU 7.2
+        sends no Scanout at all, only updates for the new size, which may
+        come before the change of the console's ``Width`` and ``Height``
+        properties that tells that size.
 
         Args:
             x: Left edge of the changed rectangle, in pixels. (D-Bus ``i``)
@@ -343,10 +345,12 @@ class ListenerServer(_rt.ServerBase):
     ) -> None:
         """Replaces one rectangle of the picture set by the latest Scanout;
         QEMU never calls it before a Scanout. Clip the rectangle to the
-        current picture: after a guest mode switch, QEMU 7.2 was seen sending
-        updates for the new, larger size to a listener that had not received
-        a new Scanout. The ``Width`` and ``Height`` properties of the console
-        tell the new size.
+        current picture. When the guest switches to another graphics mode,
+        a registered listener gets a new Scanout of the new size; but when
+        it switches back to VGA text mode (720x400 under SeaBIOS), QEMU 7.2
+        sends no Scanout at all, only updates for the new size, which may
+        come before the change of the console's ``Width`` and ``Height``
+        properties that tells that size.
 
         Args:
             x: Left edge of the changed rectangle, in pixels. (D-Bus ``i``)

@@ -20,7 +20,8 @@ Selection: if the dbus-vmstate object has its ``id-list`` property set
 (Ids separated by commas), only those helpers are used, and a listed Id
 with no helper behind it makes the migration fail ("Required VMState
 Id are missing"). Without ``id-list`` every queued helper takes part;
-with no helper at all the migration still completes.
+with no helper at all the migration still completes. Two helpers with
+one Id crash QEMU 7.2 without ``id-list`` (see ``Id``).
 
 QEMU makes the Save and Load calls synchronously from its migration
 code, without auto-start and with the default D-Bus timeout of 25
@@ -74,7 +75,8 @@ class VMState1Proxy(_rt.ProxyBase):
     (Ids separated by commas), only those helpers are used, and a listed Id
     with no helper behind it makes the migration fail ("Required VMState
     Id are missing"). Without ``id-list`` every queued helper takes part;
-    with no helper at all the migration still completes.
+    with no helper at all the migration still completes. Two helpers with
+    one Id crash QEMU 7.2 without ``id-list`` (see ``Id``).
 
     QEMU makes the Save and Load calls synchronously from its migration
     code, without auto-start and with the default D-Bus timeout of 25
@@ -110,12 +112,19 @@ class VMState1Proxy(_rt.ProxyBase):
         until the answer arrives, so it should come within a fraction of a
         second.
 
-        QEMU does not store a reply larger than 1 MiB ("Too large vmstate
-        data to save"), and a D-Bus error reply is only logged ("Failed to
-        Save"). In both cases the record of this helper is missing from the
-        stream while the record count still includes it, so the destination
-        will most likely fail to load the section (this follows from QEMU's
-        source and was not tested). Treat both cases as fatal.
+        A failed Save does not fail the migration. QEMU does not store a
+        reply larger than 1 MiB ("Too large vmstate data to save"), and a
+        D-Bus error reply is only logged ("Failed to Save"). Measured with
+        QEMU 7.2, the same happens when the helper dies during Save, or
+        never answers: QEMU then waits the full 25 seconds, its monitor
+        included, before going on. In every one of these cases the source
+        reports the migration as completed, yet the record of this helper
+        is missing from the stream while the record count still includes
+        it, and the destination refuses the stream ("Failed to find proxy
+        Id ''"). So answer quickly, never from a thread that can block, and
+        have whoever runs the migration check that the helper did save
+        (for example from the helper's own log) before discarding the
+        source.
 
         Returns:
             Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes). (D-Bus ``ay``)
@@ -130,11 +139,20 @@ class VMState1Proxy(_rt.ProxyBase):
 
     async def get_id(self) -> str:
         """Name of this helper; no two helpers on the bus may share it. QEMU
-        accepts 1 to 255 bytes. An empty Id, an Id of 256 bytes or more
-        ("VMState Id '...' is invalid") and an Id used by two helpers all
-        make the migration fail. Helpers that ``id-list`` leaves out are
-        skipped before these checks. The Ids are a name space of their own
-        and have nothing to do with the ``id=`` of QEMU objects or devices.
+        accepts 1 to 255 bytes. An empty Id or an Id of 256 bytes or more
+        ("VMState Id '...' is invalid") makes the migration fail. Helpers
+        that ``id-list`` leaves out are skipped before these checks.
+
+        Two helpers with the same Id are worse than a failed migration.
+        Measured with QEMU 7.2: with ``id-list`` naming that Id, QEMU keeps
+        one of the two without a word and the migration completes; without
+        ``id-list``, QEMU itself aborts (SIGABRT after corrupting its heap)
+        and the VM is lost. A helper should therefore check, before it
+        queues for the name, that no queued owner (ListQueuedOwners) reports
+        its Id, and refuse to start if one does.
+
+        The Ids are a name space of their own and have nothing to do with
+        the ``id=`` of QEMU objects or devices.
 
         D-Bus: property ``Id`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -175,7 +193,8 @@ class VMState1Server(_rt.ServerBase):
     (Ids separated by commas), only those helpers are used, and a listed Id
     with no helper behind it makes the migration fail ("Required VMState
     Id are missing"). Without ``id-list`` every queued helper takes part;
-    with no helper at all the migration still completes.
+    with no helper at all the migration still completes. Two helpers with
+    one Id crash QEMU 7.2 without ``id-list`` (see ``Id``).
 
     QEMU makes the Save and Load calls synchronously from its migration
     code, without auto-start and with the default D-Bus timeout of 25
@@ -219,12 +238,19 @@ class VMState1Server(_rt.ServerBase):
         until the answer arrives, so it should come within a fraction of a
         second.
 
-        QEMU does not store a reply larger than 1 MiB ("Too large vmstate
-        data to save"), and a D-Bus error reply is only logged ("Failed to
-        Save"). In both cases the record of this helper is missing from the
-        stream while the record count still includes it, so the destination
-        will most likely fail to load the section (this follows from QEMU's
-        source and was not tested). Treat both cases as fatal.
+        A failed Save does not fail the migration. QEMU does not store a
+        reply larger than 1 MiB ("Too large vmstate data to save"), and a
+        D-Bus error reply is only logged ("Failed to Save"). Measured with
+        QEMU 7.2, the same happens when the helper dies during Save, or
+        never answers: QEMU then waits the full 25 seconds, its monitor
+        included, before going on. In every one of these cases the source
+        reports the migration as completed, yet the record of this helper
+        is missing from the stream while the record count still includes
+        it, and the destination refuses the stream ("Failed to find proxy
+        Id ''"). So answer quickly, never from a thread that can block, and
+        have whoever runs the migration check that the helper did save
+        (for example from the helper's own log) before discarding the
+        source.
 
         Returns:
             data: Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes). (D-Bus ``ay``)
@@ -237,11 +263,20 @@ class VMState1Server(_rt.ServerBase):
 
     async def get_id(self) -> str:
         """Name of this helper; no two helpers on the bus may share it. QEMU
-        accepts 1 to 255 bytes. An empty Id, an Id of 256 bytes or more
-        ("VMState Id '...' is invalid") and an Id used by two helpers all
-        make the migration fail. Helpers that ``id-list`` leaves out are
-        skipped before these checks. The Ids are a name space of their own
-        and have nothing to do with the ``id=`` of QEMU objects or devices.
+        accepts 1 to 255 bytes. An empty Id or an Id of 256 bytes or more
+        ("VMState Id '...' is invalid") makes the migration fail. Helpers
+        that ``id-list`` leaves out are skipped before these checks.
+
+        Two helpers with the same Id are worse than a failed migration.
+        Measured with QEMU 7.2: with ``id-list`` naming that Id, QEMU keeps
+        one of the two without a word and the migration completes; without
+        ``id-list``, QEMU itself aborts (SIGABRT after corrupting its heap)
+        and the VM is lost. A helper should therefore check, before it
+        queues for the name, that no queued owner (ListQueuedOwners) reports
+        its Id, and refuse to start if one does.
+
+        The Ids are a name space of their own and have nothing to do with
+        the ``id=`` of QEMU objects or devices.
 
         Override to return the current value.
 
