@@ -166,6 +166,28 @@ def _update(directory: Path, files: Mapping[str, str]) -> WriteReport:
     )
 
 
+def write_file(path: Path, text: str) -> bool:
+    """Write one file atomically (temporary file, then rename); not at all when its content
+    is already ``text`` (mtime kept). True when written."""
+    data = _encode(text)
+    try:
+        if path.is_file() and path.read_bytes() == data:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(name, 0o644)
+            os.replace(name, path)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
+
+
 def _prune_empty(directory: Path, top: Path) -> None:
     while directory != top and top in directory.parents:
         try:
