@@ -81,6 +81,13 @@ def parse_defines(items: Sequence[str]) -> dict[str, str]:
     from .parser import default_defines
 
     defines = default_defines()
+    defines.update(parse_define_items(items))
+    return defines
+
+
+def parse_define_items(items: Sequence[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings to a dict of just those (no defaults); ValueError when malformed."""
+    defines: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():

@@ -121,6 +121,43 @@ def validate(files: tuple[str, ...], defines: tuple[str, ...], quiet: bool) -> N
     sys.exit(EXIT_FINDINGS if result.errors else EXIT_OK)
 
 
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=str, dir_okay=False),
+    help="The Markdown file to write (default: standard output).",
+)
+@click.option("--title", default="D-Bus interface reference", show_default=True)
+@define_option
+def docs(files: tuple[str, ...], output: str | None, title: str, defines: tuple[str, ...]) -> None:
+    """Write a Markdown reference of the interfaces in FILES: every method, signal and
+    property with its signature, argument docs, access, EmitsChangedSignal, deprecation and
+    Since. Nothing is written when the input has errors."""
+    from pathlib import Path
+
+    from .docs_md import render_markdown
+    from .writer import OutputError, write_file
+
+    result = api.load(files, defines=defines_from(defines))
+    print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)
+    if result.unusable:
+        sys.exit(EXIT_UNUSABLE)
+    if result.errors:
+        sys.exit(EXIT_FINDINGS)
+    text = render_markdown(result.documents, title=title)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_file(Path(output), text)
+        except OutputError as exc:
+            fail_usage(str(exc))
+    sys.exit(EXIT_OK)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: never lets a Python traceback reach the user."""
     try:

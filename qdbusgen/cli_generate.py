@@ -1,36 +1,36 @@
-"""``qdbusgen generate`` and ``qdbusgen check``."""
+"""``qdbusgen generate`` and ``qdbusgen check``.
+
+With FILES and ``-o``: that one package; each input is linted with its own project's
+``[tool.qdbusgen.lint]`` (or ``--config``). Without FILES: every target of the nearest
+pyproject.toml with a ``[tool.qdbusgen]`` table from the current directory up (or of
+``--config``), with the options given on the command line on top.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
-from .cli import (
-    EXIT_FINDINGS,
-    EXIT_OK,
-    EXIT_UNUSABLE,
-    define_option,
-    defines_from,
-    print_diagnostics,
-    summary_line,
-)
-from .api import expand_inputs
+from . import api
+from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, print_diagnostics
+from .cli import summary_line
+from .config import GenerateOptions, Projects, Target, find_pyproject, load_project
 from .diagnostics import Severity
-from .generate import diff_tree, generate, render_files
-from .lint import ConfigError, LintConfig, load_config
-from .writer import OutputError
+from .generate import GenerateResult, diff_tree, render_target, render_with
+from .lint import ConfigError
+from .resources import own_files
+from .writer import OutputError, write_tree
 
 
-def _lint_config(path: Path | None) -> LintConfig:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        click.echo(f"qdbusgen: error: {exc}", err=True)
-        sys.exit(EXIT_UNUSABLE)
+def _fail(message: str) -> NoReturn:
+    click.echo(f"qdbusgen: error: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -38,26 +38,27 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def _common(f: _F) -> _F:
     options = [
-        click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str)),
+        click.argument("files", nargs=-1, type=click.Path(path_type=str)),
         click.option(
             "-o",
             "--output",
             "output",
-            required=True,
             type=click.Path(path_type=Path),
-            help="The package directory to write.",
+            help="The package directory to write (required with FILES; without FILES it "
+            "replaces the output of the one [tool.qdbusgen] target).",
         ),
         click.option(
             "--package", help="Python package name (default: the output directory's name)."
         ),
         click.option(
-            "--client/--no-client", default=True, show_default=True, help="Generate client proxies."
+            "--client/--no-client",
+            default=None,
+            help="Generate client proxies [default: yes, or the target's client].",
         ),
         click.option(
             "--server/--no-server",
-            default=True,
-            show_default=True,
-            help="Generate server base classes.",
+            default=None,
+            help="Generate server base classes [default: yes, or the target's server].",
         ),
         click.option(
             "--interface-prefix",
@@ -77,7 +78,8 @@ def _common(f: _F) -> _F:
             "--config",
             "config_path",
             type=click.Path(path_type=Path, dir_okay=False),
-            help="pyproject.toml with [tool.qdbusgen.lint] (default: the nearest one).",
+            help="pyproject.toml (or lint TOML) to use instead of each input's own project "
+            "(without FILES: the file whose [tool.qdbusgen] targets are generated).",
         ),
         define_option,
     ]
@@ -86,10 +88,124 @@ def _common(f: _F) -> _F:
     return f
 
 
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """One package to render: a target, plus per-file lint settings for FILES mode."""
+
+    target: Target
+    projects: Projects | None = None
+
+    def render(self) -> GenerateResult:
+        if self.projects is None:
+            return render_target(self.target)
+        options = dataclasses.replace(
+            self.target.options, package=self.target.options.package_for(self.target.output)
+        )
+        return render_with(self.target.inputs, options, config_for=self.projects.lint_for)
+
+    def files(self) -> list[str]:
+        return list(self.target.inputs) if self.projects is not None else self.target.files()
+
+
+def _jobs(
+    files: tuple[str, ...],
+    output: Path | None,
+    config_path: Path | None,
+    *,
+    package: str | None,
+    client: bool | None,
+    server: bool | None,
+    interface_prefix: str | None,
+    runtime_package: str | None,
+    force: bool,
+    defines: tuple[str, ...],
+) -> list[_Job]:
+    """What to generate, from FILES or from ``[tool.qdbusgen]``; exits 2 on a bad setup."""
+    try:
+        given_defines = api.parse_define_items(defines)
+    except ValueError as exc:
+        _fail(str(exc))
+    overrides: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "package": package,
+            "client": client,
+            "server": server,
+            "interface_prefix": interface_prefix,
+            "runtime_package": runtime_package,
+        }.items()
+        if value is not None
+    }
+    if force:
+        overrides["force"] = True
+    try:
+        if files:
+            if output is None:
+                _fail("-o/--output is required with FILES")
+            projects = Projects(config_path)
+            inputs = tuple(api.expand_inputs(files))
+            projects.check(inputs)
+            options = dataclasses.replace(
+                GenerateOptions(), defines=tuple(sorted(given_defines.items())), **overrides
+            )
+            return [_Job(Target(inputs=tuple(files), output=output, options=options), projects)]
+        pyproject = config_path or find_pyproject()
+        project = load_project(pyproject)
+        if not project.targets:
+            where = str(pyproject) if pyproject else f"pyproject.toml from {os.getcwd()} up"
+            _fail(
+                f"no input files, and no target in [tool.qdbusgen] of {where} "
+                "(give FILES -o DIR, or add inputs and output to [tool.qdbusgen])"
+            )
+        if output is not None and len(project.targets) > 1:
+            _fail(f"-o/--output is ambiguous: {project.path} has {len(project.targets)} targets")
+        jobs: list[_Job] = []
+        for target in project.targets:
+            merged = dict(target.options.defines)
+            merged.update(given_defines)
+            target = target.with_options(defines=tuple(sorted(merged.items())), **overrides)
+            if output is not None:
+                target = dataclasses.replace(target, output=output)
+            target.files()  # a pattern that matches nothing fails before any work
+            jobs.append(_Job(target))
+        return jobs
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _quote_make(path: str) -> str:
+    return path.replace("\\", "\\\\").replace(" ", "\\ ").replace("#", "\\#").replace("$", "$$")
+
+
+def _write_depfile(depfile: Path, target: str, jobs: list[_Job]) -> None:
+    deps: set[str] = {str(p) for p in own_files()}
+    for job in jobs:
+        for given in api.expand_inputs(job.files()):
+            deps.add(os.path.abspath(given))
+        if job.target.source is not None:
+            deps.add(str(job.target.source.absolute()))
+    text = f"{_quote_make(target)}: " + " \\\n  ".join(_quote_make(d) for d in sorted(deps)) + "\n"
+    depfile.parent.mkdir(parents=True, exist_ok=True)
+    depfile.write_text(text, encoding="utf-8")
+
+
 @click.command(name="generate")
 @_common
 @click.option(
-    "--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write."
+    "--overwrite",
+    is_flag=True,
+    help="Write into a non-empty directory qdbusgen did not write (only its own files).",
+)
+@click.option(
+    "--stamp",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Touch this file after a successful run (an output for make/ninja/meson).",
+)
+@click.option(
+    "--depfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a Makefile-syntax dependency file: the stamp (or output) depends on the "
+    "inputs, the pyproject.toml and qdbusgen's own files.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option(
@@ -100,55 +216,75 @@ def _common(f: _F) -> _F:
 )
 def command(
     files: tuple[str, ...],
-    output: Path,
+    output: Path | None,
     package: str | None,
-    client: bool,
-    server: bool,
+    client: bool | None,
+    server: bool | None,
     interface_prefix: str | None,
     runtime_package: str | None,
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
     overwrite: bool,
+    stamp: Path | None,
+    depfile: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Generate a typed Python package for the interfaces in FILES into OUTPUT.
+    """Generate a typed Python package for the interfaces in FILES into OUTPUT, or, with
+    no FILES, every target of [tool.qdbusgen] in the nearest pyproject.toml.
 
-    FILES get the checks of `qdbusgen lint` first (configured by [tool.qdbusgen.lint]);
-    an error stops generation unless --force. Nothing is written on any error.
+    The inputs get the checks of `qdbusgen lint` first (configured by their project's
+    [tool.qdbusgen.lint]); an error stops generation unless --force. Nothing is written
+    on any error; files whose content is unchanged are not rewritten.
     """
-    lint_config = _lint_config(config_path)
-    try:
-        result = generate(
-            files,
-            output,
-            package=package,
-            client=client,
-            server=server,
-            defines=defines_from(defines),
-            interface_prefix=interface_prefix,
-            runtime_package=runtime_package,
-            force=force,
-            overwrite=overwrite,
-            lint_config=lint_config,
-        )
-    except OutputError as exc:
-        click.echo(f"qdbusgen: error: {exc}", err=True)
-        sys.exit(EXIT_UNUSABLE)
+    jobs = _jobs(
+        files,
+        output,
+        config_path,
+        package=package,
+        client=client,
+        server=server,
+        interface_prefix=interface_prefix,
+        runtime_package=runtime_package,
+        force=force,
+        defines=defines,
+    )
     threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
-    shown = [d for d in result.diagnostics if d.severity >= threshold]
-    print_diagnostics(shown, err=True)
-    if result.unusable:
-        sys.exit(EXIT_UNUSABLE)
-    if not result.ok:
-        click.echo(
-            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(expand_inputs(files)))}",
-            err=True,
-        )
-        sys.exit(EXIT_FINDINGS)
-    if not quiet:
-        click.echo(f"wrote {len(result.files)} files to {output}", err=True)
+    results: list[tuple[_Job, GenerateResult]] = []
+    for job in jobs:  # render everything first: one failing target writes nothing at all
+        result = job.render()
+        print_diagnostics([d for d in result.diagnostics if d.severity >= threshold], err=True)
+        if result.unusable:
+            sys.exit(EXIT_UNUSABLE)
+        if not result.ok:
+            count = len(api.expand_inputs(job.files()))
+            click.echo(
+                f"qdbusgen: nothing written to {job.target.output}: "
+                f"{summary_line(result.diagnostics, count)}",
+                err=True,
+            )
+            sys.exit(EXIT_FINDINGS)
+        results.append((job, result))
+    for job, result in results:
+        try:
+            report = write_tree(job.target.output, result.files, overwrite=overwrite)
+        except OutputError as exc:
+            _fail(str(exc))
+        if not quiet:
+            click.echo(
+                f"wrote {len(report.written)} files to {job.target.output} "
+                f"({len(report.unchanged)} unchanged, {len(report.removed)} removed)",
+                err=True,
+            )
+    try:
+        if depfile is not None:
+            _write_depfile(depfile, str(stamp or jobs[0].target.output), jobs)
+        if stamp is not None:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text("", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename}: {exc.strerror or exc}")
     sys.exit(EXIT_OK)
 
 
@@ -156,36 +292,47 @@ def command(
 @_common
 def check_command(
     files: tuple[str, ...],
-    output: Path,
+    output: Path | None,
     package: str | None,
-    client: bool,
-    server: bool,
+    client: bool | None,
+    server: bool | None,
     interface_prefix: str | None,
     runtime_package: str | None,
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
 ) -> None:
-    """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now."""
-    lint_config = _lint_config(config_path)
-    result = render_files(
+    """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now (without
+    FILES: every [tool.qdbusgen] target)."""
+    jobs = _jobs(
         files,
-        package=package or output.name,
+        output,
+        config_path,
+        package=package,
         client=client,
         server=server,
-        defines=defines_from(defines),
         interface_prefix=interface_prefix,
         runtime_package=runtime_package,
         force=force,
-        lint_config=lint_config,
+        defines=defines,
     )
-    if result.unusable or not result.ok:
-        print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)
-        sys.exit(EXIT_UNUSABLE if result.unusable else EXIT_FINDINGS)
-    diff = diff_tree(output, result.files)
-    if diff:
-        click.echo("".join(diff), nl=False)
-        click.echo(f"qdbusgen: {output} is out of date; run qdbusgen generate", err=True)
-        sys.exit(EXIT_FINDINGS)
-    click.echo(f"{output} is up to date", err=True)
-    sys.exit(EXIT_OK)
+    stale = False
+    for job in jobs:
+        result = job.render()
+        if result.unusable or not result.ok:
+            print_diagnostics(
+                [d for d in result.diagnostics if d.severity is Severity.ERROR], err=True
+            )
+            sys.exit(EXIT_UNUSABLE if result.unusable else EXIT_FINDINGS)
+        out = job.target.output
+        diff = diff_tree(out, result.files)
+        if diff:
+            click.echo("".join(diff), nl=False)
+            click.echo(f"qdbusgen: {out} is out of date; run qdbusgen generate", err=True)
+            stale = True
+        else:
+            click.echo(f"{out} is up to date", err=True)
+    sys.exit(EXIT_FINDINGS if stale else EXIT_OK)
+
+
+__all__ = ["check_command", "command"]

@@ -13,7 +13,8 @@ from typing import NoReturn
 import click
 
 from . import api
-from .lint import ConfigError, LintConfig, lint, load_config
+from .config import Projects
+from .lint import ConfigError, LintConfig, lint
 from .lint.output import FORMATS, explain, render, summary_line
 from .lint.rules import RULES
 
@@ -57,8 +58,8 @@ def _use_color(flag: bool | None) -> bool:
     "--config",
     "config_file",
     type=click.Path(path_type=str),
-    help="TOML file with [tool.qdbusgen.lint] "
-    "(default: the nearest pyproject.toml with that table, from the current directory up).",
+    help="TOML file with [tool.qdbusgen.lint] for every input (default: each file's "
+    "project: the nearest pyproject.toml with a [tool.qdbusgen] table above the file).",
 )
 @click.option(
     "--select",
@@ -170,9 +171,9 @@ def command(
         if not sep or not rule_id.strip() or not level.strip():
             _usage(f"--severity takes RULE=LEVEL, not {item!r}")
         severity_map[rule_id.strip()] = level.strip()
-    try:
-        config: LintConfig = load_config(config_file)
-        config = config.with_overrides(
+
+    def adjust(config: LintConfig) -> LintConfig:
+        return config.with_overrides(
             select=_split(select) if select else None,
             ignore=_split(ignore),
             severity=severity_map,
@@ -180,10 +181,15 @@ def command(
             interface_file_rules=file_rules,
             fail_on=fail_on,
         )
+
+    try:
+        projects = Projects(config_file, adjust)
+        inputs = api.expand_inputs(files)
+        projects.check(inputs)
     except ConfigError as exc:
         _usage(str(exc))
 
-    result = lint(files, config, defines=define_map)
+    result = lint(files, projects.default, defines=define_map, config_for=projects.lint_for)
     use_color = fmt == "text" and output is None and _use_color(color)
     report = render(result, fmt, color=use_color)
     summary = summary_line(result)
@@ -202,10 +208,9 @@ def command(
         if report:
             click.echo(report)
         click.echo(summary, err=True)
-    threshold = config.fail_on
     if result.unusable:
         sys.exit(EXIT_UNUSABLE)
-    sys.exit(EXIT_FINDINGS if result.fails(threshold) else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if result.fails() else EXIT_OK)
 
 
 __all__ = ["command"]

@@ -6,20 +6,22 @@ and :func:`generate`; build hooks call them directly.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import keyword
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import naming
 from .api import load
+from .config import GenerateOptions, Target
 from .diagnostics import Diagnostic, Severity
 from .lint import LintConfig, lint_loaded
 from .model import Interface, Method, Signal
 from .render import render_package
-from .writer import MARKER, write_tree
+from .writer import MARKER, WriteReport, is_ours, owned_files, write_tree
 
 #: Interfaces the runtime implements on every object; never generated from input files
 #: (the bus driver's own org.freedesktop.DBus interface is generated like any other).
@@ -41,6 +43,8 @@ class GenerateResult:
     files: Mapping[str, str] = field(default_factory=dict)
     #: True when input could not be read at all (exit status 2).
     unusable: bool = False
+    #: What writing changed (:func:`generate` only).
+    report: WriteReport = field(default_factory=WriteReport)
 
     @property
     def ok(self) -> bool:
@@ -99,19 +103,45 @@ def render_files(
     force: bool = False,
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
+    config_for: Callable[[str], LintConfig] | None = None,
 ) -> GenerateResult:
     """Check the inputs and render the package in memory (nothing is written).
 
     The inputs get the same checks as ``qdbusgen lint`` (groups A and B, suppressions,
-    ``lint_config``); an error-level finding stops generation unless ``force``.
+    ``lint_config``, or ``config_for(path)`` per file); an error-level finding stops
+    generation unless ``force``. The keywords make one :class:`GenerateOptions`
+    (:func:`render_with` takes it directly).
     """
+    options = GenerateOptions(
+        package=package,
+        client=client,
+        server=server,
+        defines=tuple(sorted((defines or {}).items())),
+        interface_prefix=interface_prefix,
+        runtime_package=runtime_package,
+        force=force,
+    )
+    return render_with(paths, options, lint_config=lint_config, config_for=config_for)
+
+
+def render_with(
+    paths: Iterable[str | Path],
+    options: GenerateOptions,
+    *,
+    lint_config: LintConfig | None = None,
+    config_for: Callable[[str], LintConfig] | None = None,
+) -> GenerateResult:
+    """:func:`render_files` with the options as one object (``options.package`` required)."""
+    package = options.package
+    if package is None:
+        raise ValueError("render_with needs options.package")
     problem = check_package_name(package)
     if problem is not None:
         return GenerateResult((Diagnostic("GEN-E002", Severity.ERROR, problem),), unusable=True)
-    loaded = load(paths, defines=defines)
+    loaded = load(paths, defines=options.define_map())
     if loaded.unusable:
         return GenerateResult(loaded.diagnostics, unusable=True)
-    diagnostics = list(lint_loaded(loaded, lint_config).findings)
+    diagnostics = list(lint_loaded(loaded, lint_config, config_for=config_for).findings)
     pairs: list[tuple[Interface, str]] = []
     for document in loaded.documents:
         source = os.path.basename(document.path)
@@ -126,13 +156,13 @@ def render_files(
         return GenerateResult(tuple(diagnostics))
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(
-        [i for i, _ in pairs], interface_prefix=interface_prefix
+        [i for i, _ in pairs], interface_prefix=options.interface_prefix
     )
     diagnostics.extend(name_diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     name_errors = [d for d in name_diagnostics if d.severity is Severity.ERROR]
-    if blocking or name_errors or (errors and not force):
+    if blocking or name_errors or (errors and not options.force):
         return GenerateResult(tuple(diagnostics + blocking))
     seen: set[str] = set()
     unique: list[tuple[Interface, str]] = []
@@ -144,9 +174,9 @@ def render_files(
         unique,
         names,
         package=package,
-        client=client,
-        server=server,
-        runtime_package=runtime_package,
+        client=options.client,
+        server=options.server,
+        runtime_package=options.runtime_package,
     )
     return GenerateResult(tuple(diagnostics), rendered.files)
 
@@ -164,8 +194,10 @@ def generate(
     overwrite: bool = False,
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
+    config_for: Callable[[str], LintConfig] | None = None,
 ) -> GenerateResult:
-    """Render and write the package into ``out_dir`` atomically (unchanged on any error)."""
+    """Render and write the package into ``out_dir`` (unchanged on any error; files whose
+    content is the same are not rewritten)."""
     out = Path(out_dir)
     result = render_files(
         paths,
@@ -177,21 +209,39 @@ def generate(
         force=force,
         runtime_package=runtime_package,
         lint_config=lint_config,
+        config_for=config_for,
     )
-    if result.ok:
-        write_tree(out, result.files, overwrite=overwrite)
-    return result
+    return _write(result, out, overwrite)
+
+
+def _write(result: GenerateResult, out: Path, overwrite: bool) -> GenerateResult:
+    if not result.ok:
+        return result
+    return dataclasses.replace(result, report=write_tree(out, result.files, overwrite=overwrite))
+
+
+def render_target(target: Target) -> GenerateResult:
+    """Render one ``[tool.qdbusgen]`` target in memory. Raises ConfigError for bad inputs."""
+    options = dataclasses.replace(target.options, package=target.options.package_for(target.output))
+    return render_with(target.files(), options, lint_config=target.lint)
+
+
+def generate_target(target: Target, *, overwrite: bool = False) -> GenerateResult:
+    """Render and write one ``[tool.qdbusgen]`` target (what the build hook calls)."""
+    return _write(render_target(target), target.output, overwrite)
 
 
 def diff_tree(out_dir: str | Path, files: Mapping[str, str]) -> list[str]:
-    """Unified diff lines between ``files`` and what ``out_dir`` holds (empty when equal)."""
+    """Unified diff lines between ``files`` and what ``out_dir`` holds (empty when equal).
+
+    Only files ``generate`` would write or remove count; anything else there is not ours."""
     out = Path(out_dir)
     lines: list[str] = []
     existing: set[str] = set()
     if out.is_dir():
-        for p in sorted(out.rglob("*")):
-            if p.is_file() and p.name != MARKER and "__pycache__" not in p.parts:
-                existing.add(p.relative_to(out).as_posix())
+        # what generate would touch: the files it wrote before, and those it would write
+        candidates = owned_files(out) | set(files) if is_ours(out) else set(files)
+        existing = {rel for rel in candidates if rel != MARKER and (out / rel).is_file()}
     for rel in sorted(existing | set(files)):
         old = (out / rel).read_text(encoding="utf-8") if rel in existing else ""
         new = files.get(rel, "")

@@ -22,6 +22,14 @@ def templates_dir() -> Path:
     )
 
 
+def own_files() -> list[Path]:
+    """qdbusgen's own modules and templates: what generated output depends on besides the
+    XML (a build system's dependency list, e.g. ``qdbusgen generate --depfile``)."""
+    found = {p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+    found.update(p for p in templates_dir().iterdir() if p.is_file() and p.suffix != ".pyc")
+    return sorted(found)
+
+
 def runtime_path() -> Path:
     return templates_dir() / RUNTIME_FILE
 

@@ -6,6 +6,7 @@ import ast
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,24 +236,45 @@ def test_failed_generation_leaves_existing_output_untouched(tmp_path: Path) -> N
     ], "no staging directory left behind"
 
 
-def test_refuses_foreign_directory_and_replaces_own(tmp_path: Path) -> None:
+def test_refuses_foreign_directory_and_touches_only_its_own_files(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     out.mkdir()
     (out / "precious.txt").write_text("mine")
-    proc = run_cli("generate", str(INTERFACES / "org.qemu.VMState1.xml"), "-o", str(out))
+    vmstate = str(INTERFACES / "org.qemu.VMState1.xml")
+    proc = run_cli("generate", vmstate, "-o", str(out))
     assert proc.returncode == 2 and "not written by qdbusgen" in proc.stderr
-    assert (out / "precious.txt").read_text() == "mine"
-    (out / "precious.txt").unlink()
-    assert (
-        run_cli("generate", str(INTERFACES / "org.qemu.VMState1.xml"), "-o", str(out)).returncode
-        == 0
-    )
-    (out / "stale.py").write_text("# left over")
-    assert (
-        run_cli("generate", str(INTERFACES / "org.qemu.VMState1.xml"), "-o", str(out)).returncode
-        == 0
-    )
-    assert not (out / "stale.py").exists() and (out / MARKER).exists()
+    assert sorted(p.name for p in out.iterdir()) == ["precious.txt"]
+    # --overwrite writes its files beside the foreign one and leaves that one alone
+    assert run_cli("generate", vmstate, "-o", str(out), "--overwrite").returncode == 0
+    assert (out / "precious.txt").read_text() == "mine" and (out / MARKER).exists()
+    (out / "notes.py").write_text("# the user's")
+    assert run_cli("generate", vmstate, "-o", str(out)).returncode == 0
+    assert (out / "notes.py").read_text() == "# the user's"
+    assert run_cli("check", vmstate, "-o", str(out)).returncode == 0, "foreign files are not ours"
+
+
+def test_incremental_writes_keep_mtimes_and_remove_stale_modules(tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+    listener = str(INTERFACES / "org.qemu.Display1.Listener.xml")
+    mouse = str(INTERFACES / "org.qemu.Display1.Mouse.xml")
+    assert generate([listener, mouse], out).ok
+    os.makedirs(out / "__pycache__")
+    (out / "__pycache__" / "x.pyc").write_bytes(b"")
+    old = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
+    inodes = {p.name: p.stat().st_ino for p in out.iterdir() if p.is_file()}
+    time.sleep(0.01)
+    again = generate([listener, mouse], out)
+    assert again.ok and again.report.written == () and again.report.removed == ()
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()} == old
+    # Mouse gone: its module removed, __init__.py rewritten, the rest untouched
+    fewer = generate([listener], out)
+    assert fewer.report.removed == ("mouse.py",) and fewer.report.written == ("__init__.py",)
+    assert not (out / "mouse.py").exists() and (out / "__pycache__" / "x.pyc").exists()
+    for name in ("listener.py", "_runtime.py", "py.typed"):
+        assert (out / name).stat().st_mtime_ns == old[name]
+        assert (out / name).stat().st_ino == inodes[name]
+    assert (out / MARKER).read_text().splitlines()[1:] == sorted(fewer.files)
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_client_or_server_only(tmp_path: Path) -> None:

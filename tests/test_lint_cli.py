@@ -214,6 +214,43 @@ def test_pyproject_without_table_is_skipped(
     assert rules_in(run("com.example.Sample1.xml").stdout) == []
 
 
+def test_file_outside_this_project_gets_defaults_from_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from this repository's root (whose pyproject.toml owns org.qemu), a file in a
+    temporary directory is configured by its own location: no project, so the defaults."""
+    xml = CLEAN.replace("com.example.Sample1", "org.qemu.Sample1")
+    outside = tmp_path / "elsewhere" / "org.qemu.Sample1.xml"
+    outside.parent.mkdir()
+    outside.write_text(xml, encoding="utf-8")
+    assert not any((d / "pyproject.toml").exists() for d in outside.parents)
+    monkeypatch.chdir(ROOT)
+    assert rules_in(run(str(outside)).stdout) == ["GUIDE-W162"]
+    # this repository's own file, in the same run, still gets this repository's settings
+    own = "interfaces/org.qemu.VMState1.xml"
+    result = run(own, str(outside))
+    assert f"{outside}:" in result.stdout and "GUIDE-W162" in result.stdout
+    assert f"{own}:" not in result.stdout
+    # --config still wins, for every input
+    assert rules_in(run("--config", "pyproject.toml", str(outside)).stdout) == []
+
+
+def test_inputs_from_several_projects_each_get_their_own(tmp_path: Path) -> None:
+    write(tmp_path, "a/pyproject.toml", '[tool.qdbusgen.lint]\nfail_on = "info"\n')
+    write(tmp_path, "b/pyproject.toml", '[tool.qdbusgen.lint]\nignore = ["GUIDE-W140"]\n')
+    a = write(tmp_path, "a/xml/com.example.Sample1.xml", GETTER)
+    b = write(tmp_path, "b/com.example.Sample1.xml", GETTER)
+    result = run(a, b)
+    assert f"{a}:14:5: warning:" in result.stdout and f"{b}:14:5" not in result.stdout
+    assert result.exit_code == 1  # a's fail_on = "info"
+    assert run(b).exit_code == 0
+    write(tmp_path, "b/pyproject.toml", "[tool.qdbusgen.lint]\nfail-on = 1\n")
+    result = run(a, b)
+    assert (
+        result.exit_code == 2 and "fail-on" in result.stderr and "b/pyproject.toml" in result.stderr
+    )
+
+
 def test_config_file_option_and_cli_overrides(tmp_path: Path) -> None:
     cfg = write(
         tmp_path, "lint.toml", 'select = ["GUIDE-W"]\nseverity = { "GUIDE-W140" = "info" }\n'

@@ -15,7 +15,7 @@ Order of work per file: parse + group A (:func:`qdbusgen.api.load`), group B
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,11 @@ class LintResult:
     #: Inputs that could not be turned into a model at all.
     failed: tuple[str, ...] = ()
     config: LintConfig = field(default_factory=LintConfig)
+    #: The configuration of each file when they differ (inputs from several projects).
+    configs: Mapping[str, LintConfig] = field(default_factory=dict)
+
+    def config_of(self, path: str | None) -> LintConfig:
+        return self.configs.get(path, self.config) if path is not None else self.config
 
     @property
     def unusable(self) -> bool:
@@ -69,8 +74,16 @@ class LintResult:
         return self.unusable or self.errors > 0
 
     def fails(self, fail_on: Severity | None = None) -> bool:
-        threshold = self.config.fail_on if fail_on is None else fail_on
-        return any(d.severity >= threshold for d in self.findings)
+        """A finding at or above ``fail_on`` (default: its own file's ``fail_on``)."""
+        return any(
+            d.severity
+            >= (
+                fail_on
+                if fail_on is not None
+                else self.config_of(d.location.file if d.location else None).fail_on
+            )
+            for d in self.findings
+        )
 
     def exit_code(self, fail_on: Severity | None = None) -> int:
         """0 clean, 1 findings at or above ``fail_on`` (default: the config's, "error"), 2 unusable input."""
@@ -84,18 +97,32 @@ def lint(
     config: LintConfig | None = None,
     *,
     defines: Mapping[str, str] | None = None,
+    config_for: Callable[[str], LintConfig] | None = None,
 ) -> LintResult:
-    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A and B."""
+    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A and B.
+
+    ``config_for`` gives each file its own configuration (its project's, see
+    :class:`qdbusgen.config.Projects`); otherwise ``config`` applies to every file.
+    """
     given = list(paths)
-    return lint_loaded(api.load(given, defines=defines), config, files=api.expand_inputs(given))
+    return lint_loaded(
+        api.load(given, defines=defines),
+        config,
+        files=api.expand_inputs(given),
+        config_for=config_for,
+    )
 
 
 def lint_loaded(
-    loaded: api.LoadResult, config: LintConfig | None = None, *, files: Iterable[str] | None = None
+    loaded: api.LoadResult,
+    config: LintConfig | None = None,
+    *,
+    files: Iterable[str] | None = None,
+    config_for: Callable[[str], LintConfig] | None = None,
 ) -> LintResult:
     """Lint documents already loaded with :func:`qdbusgen.api.load` (the generator's path)."""
-    cfg = config if config is not None else LintConfig()
-    options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
+    default = config if config is not None else LintConfig()
+    configs: dict[str, LintConfig] = {}
     by_file: dict[str, list[Diagnostic]] = {}
     passthrough: list[Diagnostic] = []
     doc_paths = {d.path for d in loaded.documents}
@@ -107,6 +134,10 @@ def lint_loaded(
     findings: list[Diagnostic] = list(passthrough)
     suppressed: list[Diagnostic] = []
     for document in loaded.documents:
+        cfg = config_for(document.path) if config_for is not None else default
+        if config_for is not None:
+            configs[document.path] = cfg
+        options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
         index = build_index(document.path, dict(document.defines))
         raw = by_file.get(document.path, []) + check_document(document, index, options)
         if index is not None:
@@ -122,8 +153,15 @@ def lint_loaded(
         suppressed=tuple(sorted(suppressed, key=Diagnostic.sort_key)),
         files=tuple(files) if files is not None else tuple(sorted(doc_paths | set(loaded.failed))),
         failed=loaded.failed,
-        config=cfg,
+        config=_common(configs.values(), default),
+        configs=configs,
     )
+
+
+def _common(configs: Iterable[LintConfig], default: LintConfig) -> LintConfig:
+    """The one configuration every file had, else ``default``."""
+    distinct = set(configs)
+    return distinct.pop() if len(distinct) == 1 else default
 
 
 def _configure(diagnostics: Iterable[Diagnostic], cfg: LintConfig, path: str) -> list[Diagnostic]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -300,39 +299,11 @@ def config_from_mapping(
 
 
 def find_config(start: str | Path | None = None) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.qdbusgen.lint]`` table, walking up from ``start``."""
-    here = Path(start if start is not None else os.getcwd()).resolve()
-    for directory in (here, *here.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            if _lint_table(_read_toml(candidate)) is not None:
-                return candidate
-    return None
+    """The nearest pyproject.toml with a ``[tool.qdbusgen]`` table at or above ``start``
+    (see :func:`qdbusgen.config.find_pyproject`, the one place that searches)."""
+    from ..config import find_pyproject
 
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-
-
-def _lint_table(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    tool = data.get("tool")
-    if not isinstance(tool, Mapping):
-        return None
-    qdbusgen = tool.get("qdbusgen")
-    if not isinstance(qdbusgen, Mapping):
-        return None
-    lint = qdbusgen.get("lint")
-    if lint is None:
-        return None
-    if not isinstance(lint, Mapping):
-        raise ConfigError("[tool.qdbusgen.lint] must be a table")
-    return lint
+    return find_pyproject(start)
 
 
 def load_config(path: str | Path | None = None, *, start: str | Path | None = None) -> LintConfig:
@@ -340,27 +311,14 @@ def load_config(path: str | Path | None = None, *, start: str | Path | None = No
 
     With ``path`` (``--config FILE``): that file, which must exist; its
     ``[tool.qdbusgen.lint]`` table is used, or, for a file other than pyproject.toml
-    without such a table, its top level. Without ``path``: the nearest pyproject.toml
-    with a ``[tool.qdbusgen.lint]`` table from ``start`` (default: the current
-    directory) upwards, else the defaults. Raises :class:`ConfigError`.
+    without a ``[tool.qdbusgen]`` table, its top level. Without ``path``: the nearest
+    pyproject.toml with a ``[tool.qdbusgen]`` table from ``start`` (default: the current
+    directory) upwards, else the defaults. Raises :class:`ConfigError`. Reading is done by
+    :func:`qdbusgen.config.load_project`.
     """
-    if path is not None:
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError(f"configuration file {str(path)!r} does not exist")
-        data = _read_toml(file)
-        table = _lint_table(data)
-        if table is None:
-            if file.name == "pyproject.toml":
-                table = {}
-            else:
-                table = data
-        return config_from_mapping(table, source=str(path), base_dir=str(file.resolve().parent))
-    found = find_config(start)
-    if found is None:
-        return LintConfig()
-    table = _lint_table(_read_toml(found)) or {}
-    return config_from_mapping(table, source=str(found), base_dir=str(found.parent))
+    from ..config import find_pyproject, load_project
+
+    return load_project(path if path is not None else find_pyproject(start)).lint
 
 
 __all__ = [

@@ -1,0 +1,99 @@
+"""The hatchling build hook ``qdbusgen``: generate the ``[tool.qdbusgen]`` packages at build time.
+
+A project lists ``qdbusgen`` in ``build-system.requires`` and adds an empty
+``[tool.hatch.build.hooks.qdbusgen]`` table; before every build (sdist and wheel) each
+target of its ``[tool.qdbusgen]`` is generated into the source tree exactly as
+``qdbusgen generate`` with no arguments would (incrementally: unchanged files are not
+rewritten) and its files are added to the build as artifacts, so they are included even
+when the output directory is ignored by git (the sdist also keeps the directory's marker
+file, so that a wheel built from the sdist regenerates it in place). Any finding that stops ``qdbusgen generate`` fails the build,
+printed as ``file:line:col: severity: message [RULE]``.
+
+Registered through the ``hatch`` entry point group (see pyproject.toml); hatchling is
+only imported by hatchling itself, so qdbusgen does not depend on it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+from hatchling.plugin import hookimpl
+
+from .config import PYPROJECT, ConfigError, load_project
+from .diagnostics import Severity
+from .generate import GenerateResult, render_target
+from .writer import MARKER, OutputError, write_tree
+
+
+class QdbusgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    PLUGIN_NAME = "qdbusgen"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        root = Path(self.root)
+        try:
+            project = load_project(root / PYPROJECT)
+        except ConfigError as exc:
+            self._abort(f"qdbusgen: error: {exc}")
+        if not project.targets:
+            self._abort(
+                f"qdbusgen: error: {root / PYPROJECT} has no target in [tool.qdbusgen] "
+                "(inputs and output) for the qdbusgen build hook"
+            )
+        cwd = os.getcwd()
+        os.chdir(root)  # input paths in diagnostics relative to the project, as on its command line
+        try:
+            rendered: list[tuple[Path, GenerateResult]] = []
+            for target in project.targets:
+                try:
+                    result = render_target(target)
+                except ConfigError as exc:
+                    self._abort(f"qdbusgen: error: {exc}")
+                shown = [d for d in result.diagnostics if d.severity >= Severity.WARNING]
+                for d in shown:
+                    self.app.display_error(d.format())
+                if not result.ok:
+                    errors = sum(1 for d in result.diagnostics if d.severity is Severity.ERROR)
+                    self._abort(
+                        f"qdbusgen: nothing generated for {target.output}: {errors} error(s)"
+                    )
+                rendered.append((target.output, result))
+            for output, result in rendered:
+                try:
+                    relative = _relative(output, root)
+                    report = write_tree(output, result.files)
+                except OutputError as exc:
+                    self._abort(f"qdbusgen: error: {exc}")
+                self.app.display_info(
+                    f"qdbusgen: {relative}: {len(report.written)} written, "
+                    f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+                )
+                # the sdist keeps the marker (a wheel built from it regenerates in place)
+                names = sorted(result.files) + ([MARKER] if self.target_name == "sdist" else [])
+                build_data.setdefault("artifacts", []).extend(f"/{relative}/{n}" for n in names)
+        finally:
+            os.chdir(cwd)
+
+    def _abort(self, message: str) -> NoReturn:
+        self.app.abort(message)
+        raise SystemExit(1)  # abort exits; this line is for type checkers
+
+
+def _relative(output: Path, root: Path) -> str:
+    try:
+        return output.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise OutputError(
+            f"{output} is outside the project {root}: a build hook can only package "
+            "what is inside the project"
+        ) from None
+
+
+@hookimpl
+def hatch_register_build_hook() -> type[QdbusgenBuildHook]:
+    return QdbusgenBuildHook
+
+
+__all__ = ["QdbusgenBuildHook", "hatch_register_build_hook"]

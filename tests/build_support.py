@@ -1,0 +1,40 @@
+"""Shared by the build tests: one qdbusgen wheel per session, built from this checkout.
+
+An isolated build (``pip wheel`` of a project with ``qdbusgen`` in ``build-system.requires``)
+installs qdbusgen into a fresh environment from an index; nothing is uploaded, so the
+tests point pip at this wheel with ``PIP_FIND_LINKS`` (:func:`pip_env`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def qdbusgen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    wheels = tmp_path_factory.mktemp("qdbusgen-wheel")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = wheels.glob("qdbusgen-*.whl")
+    return wheel
+
+
+def pip_env(wheel: Path, **extra: str) -> dict[str, str]:
+    """The environment for a pip that must find qdbusgen in ``wheel``'s directory first."""
+    env = dict(os.environ)
+    links = [str(wheel.parent), *os.environ.get("PIP_FIND_LINKS", "").split()]
+    env["PIP_FIND_LINKS"] = " ".join(links)
+    env.update(extra)
+    return env
