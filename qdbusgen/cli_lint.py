@@ -156,6 +156,8 @@ def command(
         sys.exit(EXIT_OK)
     if list_rules:
         for rule in RULES.values():
+            if rule.group == "C":  # qdbusgen diff --list-rules
+                continue
             click.echo(f"{rule.id:<11} {rule.severity.label:<8} {rule.title}")
         sys.exit(EXIT_OK)
     if not files:

@@ -45,6 +45,7 @@ TOP_KEYS = frozenset(
         "fail_on",
     }
 )
+DIFF_KEYS = frozenset({"select", "ignore", "severity", "per_file", "fail_on"})
 PER_FILE_KEYS = frozenset({"paths", "ignore", "severity", "interface_file_rules"})
 FILE_RULES = ("GUIDE-I101", "GUIDE-I102")
 
@@ -244,11 +245,17 @@ def _unknown(keys: Iterable[str], allowed: frozenset[str], where: str) -> None:
 
 
 def config_from_mapping(
-    table: Mapping[str, Any], *, source: str | None = None, base_dir: str | None = None
+    table: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    base_dir: str | None = None,
+    section: str = "lint",
 ) -> LintConfig:
-    """A :class:`LintConfig` from the ``[tool.qdbusgen.lint]`` table; raises :class:`ConfigError`."""
-    where = f"{source}: [tool.qdbusgen.lint]" if source else "[tool.qdbusgen.lint]"
-    _unknown(table.keys(), TOP_KEYS, where)
+    """A :class:`LintConfig` from the ``[tool.qdbusgen.<section>]`` table ("lint", or "diff" for
+    ``qdbusgen diff``, which takes no lint-only keys); raises :class:`ConfigError`."""
+    where = f"[tool.qdbusgen.{section}]"
+    where = f"{source}: {where}" if source else where
+    _unknown(table.keys(), TOP_KEYS if section == "lint" else DIFF_KEYS, where)
     cfg = LintConfig(source=source, base_dir=base_dir)
     if "select" in table:
         cfg = replace(cfg, select=_selectors(table["select"], f"{where} select"))
@@ -299,13 +306,13 @@ def config_from_mapping(
     return cfg
 
 
-def find_config(start: str | Path | None = None) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.qdbusgen.lint]`` table, walking up from ``start``."""
+def find_config(start: str | Path | None = None, *, section: str = "lint") -> Path | None:
+    """The nearest pyproject.toml with a ``[tool.qdbusgen.<section>]`` table, walking up from ``start``."""
     here = Path(start if start is not None else os.getcwd()).resolve()
     for directory in (here, *here.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
-            if _lint_table(_read_toml(candidate)) is not None:
+            if _lint_table(_read_toml(candidate), section) is not None:
                 return candidate
     return None
 
@@ -320,47 +327,54 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def _lint_table(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _lint_table(data: Mapping[str, Any], section: str = "lint") -> Mapping[str, Any] | None:
     tool = data.get("tool")
     if not isinstance(tool, Mapping):
         return None
     qdbusgen = tool.get("qdbusgen")
     if not isinstance(qdbusgen, Mapping):
         return None
-    lint = qdbusgen.get("lint")
+    lint = qdbusgen.get(section)
     if lint is None:
         return None
     if not isinstance(lint, Mapping):
-        raise ConfigError("[tool.qdbusgen.lint] must be a table")
+        raise ConfigError(f"[tool.qdbusgen.{section}] must be a table")
     return lint
 
 
-def load_config(path: str | Path | None = None, *, start: str | Path | None = None) -> LintConfig:
+def load_config(
+    path: str | Path | None = None, *, start: str | Path | None = None, section: str = "lint"
+) -> LintConfig:
     """Load the lint configuration.
 
     With ``path`` (``--config FILE``): that file, which must exist; its
     ``[tool.qdbusgen.lint]`` table is used, or, for a file other than pyproject.toml
     without such a table, its top level. Without ``path``: the nearest pyproject.toml
     with a ``[tool.qdbusgen.lint]`` table from ``start`` (default: the current
-    directory) upwards, else the defaults. Raises :class:`ConfigError`.
+    directory) upwards, else the defaults. ``section="diff"`` reads
+    ``[tool.qdbusgen.diff]`` the same way. Raises :class:`ConfigError`.
     """
     if path is not None:
         file = Path(path)
         if not file.is_file():
             raise ConfigError(f"configuration file {str(path)!r} does not exist")
         data = _read_toml(file)
-        table = _lint_table(data)
+        table = _lint_table(data, section)
         if table is None:
             if file.name == "pyproject.toml":
                 table = {}
             else:
                 table = data
-        return config_from_mapping(table, source=str(path), base_dir=str(file.resolve().parent))
-    found = find_config(start)
+        return config_from_mapping(
+            table, source=str(path), base_dir=str(file.resolve().parent), section=section
+        )
+    found = find_config(start, section=section)
     if found is None:
         return LintConfig()
-    table = _lint_table(_read_toml(found)) or {}
-    return config_from_mapping(table, source=str(found), base_dir=str(found.parent))
+    table = _lint_table(_read_toml(found), section) or {}
+    return config_from_mapping(
+        table, source=str(found), base_dir=str(found.parent), section=section
+    )
 
 
 __all__ = [

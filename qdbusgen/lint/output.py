@@ -248,7 +248,16 @@ def explain(rule: Rule) -> str:
         "How it is detected:",
         _indent(rule.detection),
     ]
-    for label, example in (("Bad", rule.bad), ("Good", rule.good)):
+    if rule.base is not None:
+        parts += [
+            "",
+            "Old version (the examples change it):",
+            _indent(rule.base.text.rstrip("\n"), wrap=False),
+        ]
+    labels = (
+        ("Reported (old -> new)", "Not reported (old -> new)") if rule.base else ("Bad", "Good")
+    )
+    for label, example in zip(labels, (rule.bad, rule.good)):
         if example is None:
             continue
         title = (
