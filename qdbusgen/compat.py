@@ -142,11 +142,11 @@ def _args(out: _Out, what: str, old: Method | Signal, new: Method | Signal) -> N
                 b.location,
             )
         if a.name != b.name:
-            out.add(
-                "COMPAT-I001",
-                f"{where} renamed from {a.name!r} to {b.name!r}",
-                b.location,
-            )
+            if a.name is None or b.name is None:
+                change = f"given the name {b.name!r}" if b.name else f"lost its name {a.name!r}"
+            else:
+                change = f"renamed from {a.name!r} to {b.name!r}"
+            out.add("COMPAT-I001", f"{where} {change}", b.location)
         _annotations(out, where, a, b)
     for n, b in enumerate(new.args[len(old.args) :], len(old.args) + 1):
         out.add("COMPAT-B005", f"argument {n}{_describe_arg(b)} added to {what}", b.location)
@@ -249,6 +249,13 @@ def _interface(out: _Out, old: Interface, new: Interface) -> None:
     ):
         assert isinstance(a, Property) and isinstance(b, Property)
         _property(out, f"property {name}.{member}", a, b)
+
+
+def compare_interface(old: Interface, new: Interface) -> list[Diagnostic]:
+    """The group C findings between two versions of one interface (whatever their names)."""
+    out = _Out()
+    _interface(out, old, new)
+    return sorted(out.findings, key=Diagnostic.sort_key)
 
 
 def compare(
@@ -579,6 +586,7 @@ __all__ = [
     "GitError",
     "check_diff_selectors",
     "compare",
+    "compare_interface",
     "diff_against",
     "diff_paths",
     "load_diff_config",

@@ -18,6 +18,7 @@ from qdbusgen.cli import cli
 from qdbusgen.compat import compare, diff_paths
 from qdbusgen.lint.config import ConfigError
 from qdbusgen.lint.rules import COMPAT_RULES, RULES, compat_base
+from qdbusgen.model import Interface
 from qdbusgen.parser import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,6 +244,19 @@ def _prop(access: str = "read", ecs: str | None = None) -> str:
 )
 def test_near_misses(old: str, new: str, expected: list[str]) -> None:
     assert sorted(_rules(_doc(old), _doc(new))) == sorted(expected)
+
+
+def test_unnamed_argument_messages() -> None:
+    a = parse_bytes(_doc('<method name="M"><arg type="s"/></method>').encode(), "o.xml").document
+    b = parse_bytes(
+        _doc('<method name="M"><arg name="data" type="s"/></method>').encode(), "n.xml"
+    ).document
+    assert [d.message for d in compare([a], [b])] == [
+        "argument 1 of method com.example.Sample1.M given the name 'data'"
+    ]
+    assert [d.message for d in compare([b], [a])] == [
+        "argument 1 of method com.example.Sample1.M lost its name 'data'"
+    ]
 
 
 def test_interface_emits_changed_is_inherited() -> None:
@@ -602,3 +616,67 @@ def test_qemu_display_two_versions() -> None:
     assert [(d.rule, d.location.line) for d in windows.findings if d.location] == [
         ("COMPAT-F004", 829)
     ]
+
+
+def test_corpus_interfaces_in_two_files() -> None:
+    """docs/compat-findings.md: every interface the corpus declares in several files."""
+    from conftest import CORPUS, require_shared
+
+    from qdbusgen import api
+    from qdbusgen.compat import compare_interface
+
+    corpus = require_shared(CORPUS)
+    files = sorted(str(p) for p in corpus.rglob("*.xml"))
+    loaded = api.load(files, defines=api.parse_defines(["HOST_OS=linux"]))
+    by_name: dict[str, list[tuple[str, Interface]]] = {}
+    for document in loaded.documents:
+        for interface in document.interfaces:
+            by_name.setdefault(interface.name, []).append((document.path, interface))
+    found = {}
+    for name, items in by_name.items():
+        if len(items) < 2:
+            continue
+        first_path, first = items[0]
+        for path, other in items[1:]:
+            diags = compare_interface(first, other)
+            key = (
+                name,
+                Path(first_path).relative_to(corpus).as_posix(),
+                Path(path).relative_to(corpus).as_posix(),
+            )
+            found[key] = sorted((d.rule, d.location.line) for d in diags if d.location is not None)
+    assert found == {
+        (
+            "org.kde.JobViewV2",
+            "libkf5jobwidgets-dev/kf5_org.kde.JobView.xml",
+            "libkf5jobwidgets-dev/kf5_org.kde.JobViewV2.xml",
+        ): [("COMPAT-B002", 49)],
+        (
+            "org.freedesktop.FileManager1",
+            "dolphin-dev/org.freedesktop.FileManager1.xml",
+            "peony-common/freedesktop-dbus-interfaces.xml",
+        ): [
+            ("COMPAT-B002", 16),
+            ("COMPAT-I001", 24),
+            ("COMPAT-I001", 25),
+            ("COMPAT-I001", 28),
+            ("COMPAT-I001", 29),
+            ("COMPAT-I001", 32),
+            ("COMPAT-I001", 33),
+        ],
+        (
+            "org.freedesktop.DBus.Introspectable",
+            "bluemon/bluemon-dbus.xml",
+            "pinot/pinot-dbus-daemon.xml",
+        ): [("COMPAT-I001", 5)],
+        (
+            "org.freedesktop.DBus.Introspectable",
+            "bluemon/bluemon-dbus.xml",
+            "python3-jeepney/secrets_introspect.xml",
+        ): [("COMPAT-I001", 28)],
+        (
+            "org.gnome.Shell.SearchProvider2",
+            "gnome-shell-common/org.gnome.ShellSearchProvider2.xml",
+            "pinot/pinot-dbus-daemon.xml",
+        ): [],
+    }
