@@ -15,7 +15,7 @@ import click
 from . import api
 from .cli_lint import SEVERITIES, _split, _use_color
 from .compat import GitError, check_diff_selectors, diff_against, diff_paths, load_diff_config
-from .compat import summary_line
+from .compat import positioned_in_new, summary_line
 from .lint import ConfigError, LintConfig
 from .lint.output import FORMATS, explain, render
 from .lint.rules import RULES, UNUSED_SUPPRESSION
@@ -186,7 +186,10 @@ def command(
     else:
         result = diff_paths([paths[0]], [paths[1]], config, defines=define_map)
     use_color = fmt == "text" and output is None and _use_color(color)
-    report = render(result, fmt, color=use_color)
+    shown = (
+        positioned_in_new(result, rev) if rev is not None and fmt in ("sarif", "github") else result
+    )
+    report = render(shown, fmt, color=use_color)
     summary = summary_line(result)
     if output is not None:
         try:

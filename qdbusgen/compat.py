@@ -563,6 +563,21 @@ def diff_against(
     return _finish(old_side, new_side, config, counterpart, old_prefix=f"{rev}:")
 
 
+def positioned_in_new(result: LintResult, rev: str) -> LintResult:
+    """For CI formats (SARIF, GitHub annotations) of an ``--against`` run: a removal sits in
+    ``REV:path``, which is no file of the checkout, so it moves to the NEW element that lost
+    the removed one (its old position stays in the message and as the related location)."""
+    prefix = f"{rev}:"
+    moved: list[Diagnostic] = []
+    for d in result.findings:
+        if d.location is not None and d.location.file.startswith(prefix) and d.related:
+            d = Diagnostic(
+                d.rule, d.severity, f"{d.message} (at {d.location})", d.related, d.location
+            )
+        moved.append(d)
+    return replace(result, findings=tuple(sorted(moved, key=Diagnostic.sort_key)))
+
+
 def summary_line(result: LintResult) -> str:
     """``N file(s) compared: B backwards-incompatible, F compatible, I info(s)``."""
     n_b = sum(1 for d in result.findings if d.rule.startswith("COMPAT-B"))
@@ -590,5 +605,6 @@ __all__ = [
     "diff_against",
     "diff_paths",
     "load_diff_config",
+    "positioned_in_new",
     "summary_line",
 ]

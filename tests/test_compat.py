@@ -5,6 +5,8 @@ id, position and exit status; near misses; suppressions, configuration, output f
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import textwrap
@@ -542,6 +544,51 @@ def test_against_tags(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "v1.1:interfaces/com.example.Sample1.xml:7:5: error: method com.example.Sample1.Reset "
         "removed [COMPAT-B002]"
     )
+
+
+def test_against_ci_formats_put_removals_in_the_checkout(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "interfaces" / "com.example.Sample1.xml").write_text(compat_base("X"))
+    result = _in(repo, monkeypatch, "--against", "v1.1", "--format", "github", "interfaces/")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "::error file=interfaces/com.example.Sample1.xml,line=2,col=3,title=COMPAT-B002::"
+        "method com.example.Sample1.Reset removed (at v1.1:interfaces/com.example.Sample1.xml:7:5)"
+    ]
+    log = json.loads(
+        _in(repo, monkeypatch, "--against", "v1.1", "--format", "sarif", "interfaces/").stdout
+    )
+    (res,) = log["runs"][0]["results"]
+    where = res["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "interfaces/com.example.Sample1.xml"
+    assert where["region"]["startLine"] == 2
+    # text and JSON keep the removal where it was, in the old version
+    text = _in(repo, monkeypatch, "--against", "v1.1", "interfaces/").stdout
+    assert text.startswith("v1.1:interfaces/com.example.Sample1.xml:7:5: error:")
+
+
+def _hook_entry() -> list[str]:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    block = text.split("- id: qdbusgen-diff\n", 1)[1].split("\n- id:", 1)[0]
+    entry = re.search(r"^  entry: (.*)$", block, re.M)
+    assert entry is not None and re.search(r"^  files: \\\.xml\$$", block, re.M)
+    return shlex.split(entry.group(1))
+
+
+def test_pre_commit_hook(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What pre-commit runs: the hook's entry, its args, then the staged file names."""
+    entry = _hook_entry()
+    assert entry[:2] == ["qdbusgen", "diff"]
+    target = repo / "interfaces" / "com.example.Sample1.xml"
+    target.write_text(target.read_text().replace('name="Reset"', 'name="Restart"'))
+    _git(repo, "add", "-A")
+    files = ["interfaces/com.example.Sample1.xml"]
+    result = _in(repo, monkeypatch, *entry[2:], *files)
+    assert result.exit_code == 1 and "Reset removed [COMPAT-B002]" in result.stdout
+    # args: [--against, v1.0] on top of the entry: the last --against wins
+    result = _in(repo, monkeypatch, *entry[2:], "--against", "v1.0", *files)
+    assert result.exit_code == 0 and "Restart added [COMPAT-F002]" in result.stdout
 
 
 def test_against_branch(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
