@@ -727,3 +727,18 @@ def test_corpus_interfaces_in_two_files() -> None:
             "pinot/pinot-dbus-daemon.xml",
         ): [],
     }
+
+
+def test_every_corpus_file_equals_itself_and_diffs_without_crash() -> None:
+    from conftest import CORPUS, require_shared
+
+    from qdbusgen import api
+
+    files = sorted(str(p) for p in require_shared(CORPUS).rglob("*.xml"))
+    documents = api.load(files).documents
+    assert len(documents) > 250
+    for document in documents:
+        assert compare([document], [document]) == [], document.path
+    for a, b in zip(documents, documents[1:]):
+        for d in compare([a], [b]):
+            assert d.rule in COMPAT_RULES and d.location is not None
