@@ -22,6 +22,7 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from . import api
 from .diagnostics import Diagnostic, InputError, Severity
@@ -33,6 +34,7 @@ from .lint.suppress import apply, collect, restrict, unused
 from .model import (
     ANN_DEPRECATED,
     ANN_GLIB_CSYMBOL,
+    Annotation,
     Arg,
     Document,
     EmitsChanged,
@@ -77,8 +79,11 @@ class _Out:
         self.findings.append(Diagnostic(rule, RULES[rule].severity, message, location, related))
 
 
-def _by_name(items: Iterable[Interface | Method | Signal | Property]) -> dict[str, object]:
-    out: dict[str, object] = {}
+_M = TypeVar("_M", bound=Method | Signal | Property)
+
+
+def _by_name(items: Iterable[_M]) -> dict[str, _M]:
+    out: dict[str, _M] = {}
     for item in items:
         out.setdefault(item.name, item)
     return out
@@ -92,8 +97,8 @@ def _interfaces(documents: Sequence[Document]) -> dict[str, Interface]:
     return out
 
 
-def _deprecated(annotations: tuple[object, ...]) -> bool:
-    return annotation_value(annotations, ANN_DEPRECATED) == "true"  # type: ignore[arg-type]
+def _deprecated(annotations: tuple[Annotation, ...]) -> bool:
+    return annotation_value(annotations, ANN_DEPRECATED) == "true"
 
 
 def _annotations(
@@ -189,11 +194,11 @@ def _members(
     out: _Out,
     kind: str,
     iface: str,
-    old: tuple[Method, ...] | tuple[Signal, ...] | tuple[Property, ...],
-    new: tuple[Method, ...] | tuple[Signal, ...] | tuple[Property, ...],
+    old: tuple[_M, ...],
+    new: tuple[_M, ...],
     new_interface: Interface,
     rules: tuple[str, str],
-) -> list[tuple[str, object, object]]:
+) -> list[tuple[str, _M, _M]]:
     """Report removed (rules[0]) and added (rules[1]) members; return the matched pairs."""
     old_by, new_by = _by_name(old), _by_name(new)
     removed, added = rules
@@ -202,12 +207,12 @@ def _members(
             out.add(
                 removed,
                 f"{kind} {iface}.{name} removed",
-                item.location,  # type: ignore[attr-defined]
+                item.location,
                 new_interface.location,
             )
     for name, item in new_by.items():
         if name not in old_by:
-            out.add(added, f"{kind} {iface}.{name} added", item.location)  # type: ignore[attr-defined]
+            out.add(added, f"{kind} {iface}.{name} added", item.location)
     return [(name, old_by[name], new_by[name]) for name in old_by if name in new_by]
 
 
@@ -217,7 +222,6 @@ def _interface(out: _Out, old: Interface, new: Interface) -> None:
     for member, a, b in _members(
         out, "method", name, old.methods, new.methods, new, ("COMPAT-B002", "COMPAT-F002")
     ):
-        assert isinstance(a, Method) and isinstance(b, Method)
         what = f"method {name}.{member}"
         if a.no_reply != b.no_reply:
             out.add(
@@ -231,14 +235,13 @@ def _interface(out: _Out, old: Interface, new: Interface) -> None:
             )
         _args(out, what, a, b)
         _annotations(out, what, a, b)
-    for member, a, b in _members(
+    for member, sa, sb in _members(
         out, "signal", name, old.signals, new.signals, new, ("COMPAT-B003", "COMPAT-F003")
     ):
-        assert isinstance(a, Signal) and isinstance(b, Signal)
         what = f"signal {name}.{member}"
-        _args(out, what, a, b)
-        _annotations(out, what, a, b)
-    for member, a, b in _members(
+        _args(out, what, sa, sb)
+        _annotations(out, what, sa, sb)
+    for member, pa, pb in _members(
         out,
         "property",
         name,
@@ -247,8 +250,7 @@ def _interface(out: _Out, old: Interface, new: Interface) -> None:
         new,
         ("COMPAT-B004", "COMPAT-F004"),
     ):
-        assert isinstance(a, Property) and isinstance(b, Property)
-        _property(out, f"property {name}.{member}", a, b)
+        _property(out, f"property {name}.{member}", pa, pb)
 
 
 def compare_interface(old: Interface, new: Interface) -> list[Diagnostic]:
