@@ -189,7 +189,7 @@ def command(
     shown = (
         positioned_in_new(result, rev) if rev is not None and fmt in ("sarif", "github") else result
     )
-    report = render(shown, fmt, color=use_color)
+    report = render(shown, fmt, color=use_color, groups=("C", "input", "lint"))
     summary = summary_line(result)
     if output is not None:
         try:

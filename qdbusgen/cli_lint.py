@@ -187,7 +187,7 @@ def command(
 
     result = lint(files, config, defines=define_map)
     use_color = fmt == "text" and output is None and _use_color(color)
-    report = render(result, fmt, color=use_color)
+    report = render(result, fmt, color=use_color, groups=("A", "B", "input", "lint"))
     summary = summary_line(result)
     if output is not None:
         try:

@@ -460,6 +460,11 @@ def test_sarif_and_github(tmp_path: Path) -> None:
     jsonschema.validate(log, schema)
     (res,) = log["runs"][0]["results"]
     assert res["ruleId"] == "COMPAT-B006" and res["level"] == "error"
+    table = [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]]
+    assert [t for t in table if t.startswith("COMPAT-")] == list(COMPAT_RULES)
+    assert not any(t.startswith(("DBUS-", "GUIDE-")) for t in table)
+    assert table[res["ruleIndex"]] == "COMPAT-B006"
+    assert table[-1] == "LINT-W001" and "XML-E001" in table
     region = res["locations"][0]["physicalLocation"]
     assert region["artifactLocation"]["uri"] == "old/sample.xml"
     assert region["region"] == {"startLine": 5, "startColumn": 7}
@@ -742,3 +747,10 @@ def test_every_corpus_file_equals_itself_and_diffs_without_crash() -> None:
     for a, b in zip(documents, documents[1:]):
         for d in compare([a], [b]):
             assert d.rule in COMPAT_RULES and d.location is not None
+
+
+def test_lint_output_knows_no_compat_rule(tmp_path: Path) -> None:
+    (tmp_path / "a.xml").write_text(compat_base("X"))
+    log = json.loads(CliRunner().invoke(cli, ["lint", "--format", "sarif", "a.xml"]).stdout)
+    table = [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]]
+    assert "GUIDE-W140" in table and not any(t.startswith("COMPAT-") for t in table)
