@@ -754,3 +754,30 @@ def test_lint_output_knows_no_compat_rule(tmp_path: Path) -> None:
     log = json.loads(CliRunner().invoke(cli, ["lint", "--format", "sarif", "a.xml"]).stdout)
     table = [r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]]
     assert "GUIDE-W140" in table and not any(t.startswith("COMPAT-") for t in table)
+
+
+def test_per_file_config_matches_removals_from_git_by_their_path(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "pyproject.toml").write_text(
+        "[[tool.qdbusgen.diff.per_file]]\n"
+        'paths = ["interfaces/com.example.Other1.xml"]\n'
+        'severity = { "COMPAT-B001" = "warning" }\n'
+    )
+    _git(repo, "rm", "-q", "interfaces/com.example.Other1.xml")
+    result = _in(repo, monkeypatch, "--against", "v1.1", "interfaces/")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(
+        "v1.1:interfaces/com.example.Other1.xml:2:3: warning: interface com.example.Other1 removed"
+    )
+
+
+def test_against_removed_directory(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _git(repo, "rm", "-q", "-r", "interfaces")
+    result = _in(repo, monkeypatch, "--against", "v1.1", "--format", "json", "interfaces")
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert sorted((f["rule"], f["file"]) for f in payload["findings"]) == [
+        ("COMPAT-B001", "v1.1:interfaces/com.example.Other1.xml"),
+        ("COMPAT-B001", "v1.1:interfaces/com.example.Sample1.xml"),
+    ]
