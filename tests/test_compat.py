@@ -20,7 +20,7 @@ from qdbusgen.cli import cli
 from qdbusgen.compat import compare, diff_paths
 from qdbusgen.lint.config import ConfigError
 from qdbusgen.lint.rules import COMPAT_RULES, RULES, compat_base
-from qdbusgen.model import Interface
+from qdbusgen.model import Document, Interface
 from qdbusgen.parser import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -670,18 +670,27 @@ def test_qemu_display_two_versions() -> None:
     ]
 
 
-def test_corpus_interfaces_in_two_files() -> None:
-    """docs/compat-findings.md: every interface the corpus declares in several files."""
+@pytest.fixture(scope="module")
+def corpus_documents() -> tuple[Path, tuple[Document, ...]]:
+    """Every loadable corpus file, with HOST_OS=linux (loaded once for the tests below)."""
     from conftest import CORPUS, require_shared
 
     from qdbusgen import api
-    from qdbusgen.compat import compare_interface
 
     corpus = require_shared(CORPUS)
     files = sorted(str(p) for p in corpus.rglob("*.xml"))
-    loaded = api.load(files, defines=api.parse_defines(["HOST_OS=linux"]))
+    return corpus, api.load(files, defines=api.parse_defines(["HOST_OS=linux"])).documents
+
+
+def test_corpus_interfaces_in_two_files(
+    corpus_documents: tuple[Path, tuple[Document, ...]],
+) -> None:
+    """docs/compat-findings.md: every interface the corpus declares in several files."""
+    from qdbusgen.compat import compare_interface
+
+    corpus, documents = corpus_documents
     by_name: dict[str, list[tuple[str, Interface]]] = {}
-    for document in loaded.documents:
+    for document in documents:
         for interface in document.interfaces:
             by_name.setdefault(interface.name, []).append((document.path, interface))
     found = {}
@@ -734,13 +743,10 @@ def test_corpus_interfaces_in_two_files() -> None:
     }
 
 
-def test_every_corpus_file_equals_itself_and_diffs_without_crash() -> None:
-    from conftest import CORPUS, require_shared
-
-    from qdbusgen import api
-
-    files = sorted(str(p) for p in require_shared(CORPUS).rglob("*.xml"))
-    documents = api.load(files).documents
+def test_every_corpus_file_equals_itself_and_diffs_without_crash(
+    corpus_documents: tuple[Path, tuple[Document, ...]],
+) -> None:
+    documents = corpus_documents[1]
     assert len(documents) > 250
     for document in documents:
         assert compare([document], [document]) == [], document.path
