@@ -787,3 +787,22 @@ def test_against_removed_directory(repo: Path, monkeypatch: pytest.MonkeyPatch) 
         ("COMPAT-B001", "v1.1:interfaces/com.example.Other1.xml"),
         ("COMPAT-B001", "v1.1:interfaces/com.example.Sample1.xml"),
     ]
+
+
+def test_subprocess_entry_point(tmp_path: Path) -> None:
+    import sys
+
+    old, new = _copy("COMPAT-B009", "bad", tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qdbusgen", "diff", old, new],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith(
+        "new/sample.xml:10:5: error: property com.example.Sample1.Status changed type "
+        "from 'u' to 's' [COMPAT-B009]"
+    )
+    assert proc.stderr == ""
