@@ -351,7 +351,9 @@ def _toplevel(given: str) -> str:
         here = here.parent
     proc = _git(str(here), "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
-        raise GitError(f"{given}: not inside a git repository (--against needs one)")
+        said = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = f" ({said[-1]})" if said else ""
+        raise GitError(f"{given}: not inside a git repository (--against needs one){detail}")
     return _git_text(proc).strip()
 
 
@@ -377,7 +379,7 @@ def _old_from_git(
 ) -> tuple[_Side, dict[str, str]]:
     """The ``rev`` version of every file ``paths`` name (directories: their ``*.xml``)."""
     side = _Side()
-    shown_files: dict[str, str] = {}  # display path -> object id
+    shown_files: dict[str, tuple[str, str]] = {}  # path as shown -> (repository, blob id)
     resolved: dict[str, str] = {}
     for given in paths:
         top = _toplevel(given)
@@ -391,15 +393,15 @@ def _old_from_git(
         entries = _tree_entries(top, commit, rel) if rel != "." else [("tree", "", ".")]
         for kind, oid, name in entries:
             if kind == "blob" and name == rel:
-                shown_files[str(given)] = f"{top}\0{oid}"
+                shown_files[str(given)] = (top, oid)
             elif kind == "tree":
                 inner = "" if rel == "." else rel.rstrip("/") + "/"
                 for k2, oid2, child in _tree_entries(top, commit, inner):
                     if k2 == "blob" and child.endswith(".xml"):
                         shown = str(Path(given) / child[len(inner) :])
-                        shown_files[shown] = f"{top}\0{oid2}"
+                        shown_files[shown] = (top, oid2)
     for shown in sorted(shown_files):
-        top, oid = shown_files[shown].split("\0")
+        top, oid = shown_files[shown]
         display = f"{rev}:{shown}"
         side.files.append(display)
         proc = _git(top, "cat-file", "blob", oid)
