@@ -806,3 +806,29 @@ def test_subprocess_entry_point(tmp_path: Path) -> None:
         "from 'u' to 's' [COMPAT-B009]"
     )
     assert proc.stderr == ""
+
+
+def test_rule_table_follows_the_catalog() -> None:
+    """Ids, severities, titles, rationale, detection, dbus-deviation codes and example diffs
+    of group C are the catalog's, word for word."""
+    from conftest import SHARED, require_shared
+
+    text = require_shared(SHARED / "docs" / "lint-rules.md").read_text(encoding="utf-8")
+    section = text[text.index("### COMPAT-B001") : text.index("## D. Reference notes")]
+    parts = re.split(r"^### (COMPAT-\w+) — (.*)$", section, flags=re.M)
+    seen = []
+    for i in range(1, len(parts), 3):
+        rule_id, title, body = parts[i], parts[i + 1].strip(), parts[i + 2]
+        rule = RULES[rule_id]
+        seen.append(rule_id)
+        head = re.search(r"\*\*Severity:\*\* (\w+) · \*\*dbus-deviation code:\*\* `([^`]*)`", body)
+        assert head is not None
+        assert rule.severity.label == head.group(1) and rule.title == title
+        assert rule.source == f'dbus-deviation "{head.group(2)}"'
+        assert f"**Why:** {rule.rationale}\n" in body and f"**Detect:** {rule.detection}\n" in body
+        assert rule.bad is not None and rule.good is not None
+        assert f"(old → new diff):**\n```diff\n{rule.bad.text}```" in body
+        assert f"**Does not trigger (old → new diff):**\n```diff\n{rule.good.text}```" in body
+    assert seen == list(COMPAT_RULES)
+    base = re.search(r"Fixture base .*?```xml\n(.*?)```", text, re.S)
+    assert base is not None and base.group(1) == compat_base("COMPAT-B001")
