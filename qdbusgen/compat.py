@@ -469,6 +469,16 @@ def _finish(
     old_prefix: str | None = None,
 ) -> LintResult:
     cfg = config if config is not None else LintConfig()
+    if old.failed or new.failed:
+        # An unusable file on either side would show up as removed or added interfaces:
+        # report why it is unusable and nothing else (catalog P0).
+        return LintResult(
+            documents=tuple(new.documents),
+            findings=tuple(sorted({*old.problems, *new.problems}, key=Diagnostic.sort_key)),
+            files=tuple([*old.files, *new.files]),
+            failed=tuple([*old.failed, *new.failed]),
+            config=cfg,
+        )
     raw = compare(old.documents, new.documents, counterpart)
     new_paths = {d.path: d for d in new.documents}
     kept: list[Diagnostic] = []
@@ -495,7 +505,7 @@ def _finish(
         kept.extend(proxies[id(p)] for p in left)
         suppressed.extend(proxies[id(p)] for p in silenced)
         extra.extend(unused(found))
-    findings: list[Diagnostic] = [*old.problems, *new.problems]
+    findings: list[Diagnostic] = []
     by_path: dict[str, list[Diagnostic]] = {}
     for d in [*kept, *extra]:
         by_path.setdefault(_config_path(d, old_prefix), []).append(d)

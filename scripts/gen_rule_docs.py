@@ -160,7 +160,7 @@ def render_index() -> str:
         "",
         "`qdbusgen diff OLD NEW` and `qdbusgen diff --against REV PATHS...` report the COMPAT rules. "
         "Exit status 0 when nothing breaks, 1 when a backwards-incompatible (COMPAT-B, error) finding "
-        "remains, 2 for unusable input. They are configured in their own table, with the same keys "
+        "remains, 2 for unusable input (reported alone: nothing is compared then). They are configured in their own table, with the same keys "
         "as lint's except the lint-only ones:",
         "",
         "```toml",

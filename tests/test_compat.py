@@ -312,6 +312,11 @@ def test_unusable_input_exits_2(tmp_path: Path) -> None:
     assert run("missing.xml", "new.xml").exit_code == 2
     (tmp_path / "empty").mkdir()
     assert run("empty", "new.xml").exit_code == 2
+    # a conditional that cannot be evaluated leaves the model undefined: unusable too
+    (tmp_path / "cond.xml").write_text(_doc('<?if $(env.HOST_OS) = windows?>\n<method name="M"/>'))
+    result = run("new.xml", "cond.xml")
+    assert result.exit_code == 2 and "cond.xml:" in result.stdout and "[XML-E010]" in result.stdout
+    assert "[COMPAT-" not in result.stdout
 
 
 @pytest.mark.parametrize(
