@@ -63,6 +63,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
 #: Commands that live in their own modules, imported only when used (start-up time).
 _LAZY_COMMANDS = {
     "check": ("qdbusgen.cli_generate", "check_command"),
+    "diff": ("qdbusgen.cli_diff", "command"),
     "generate": ("qdbusgen.cli_generate", "command"),
     "lint": ("qdbusgen.cli_lint", "command"),
     "policy": ("qdbusgen.cli_policy", "command"),

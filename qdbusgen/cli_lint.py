@@ -157,6 +157,8 @@ def command(
         sys.exit(EXIT_OK)
     if list_rules:
         for rule in RULES.values():
+            if rule.group == "C":  # qdbusgen diff --list-rules
+                continue
             click.echo(f"{rule.id:<11} {rule.severity.label:<8} {rule.title}")
         sys.exit(EXIT_OK)
     if not files:
@@ -191,7 +193,7 @@ def command(
 
     result = lint(files, projects.default, defines=define_map, config_for=projects.lint_for)
     use_color = fmt == "text" and output is None and _use_color(color)
-    report = render(result, fmt, color=use_color)
+    report = render(result, fmt, color=use_color, groups=("A", "B", "input", "lint"))
     summary = summary_line(result)
     if output is not None:
         try:

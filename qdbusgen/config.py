@@ -142,6 +142,8 @@ class Project:
     path: Path | None
     lint: LintConfig
     targets: tuple[Target, ...]
+    #: ``[tool.qdbusgen.diff]``, the configuration of ``qdbusgen diff``.
+    diff: LintConfig = field(default_factory=LintConfig)
     #: The whole ``[tool.qdbusgen]`` table, for the owners of the other subtables.
     table: Mapping[str, Any] = field(default_factory=dict)
 
@@ -232,7 +234,10 @@ def load_project(path: str | Path | None) -> Project:
         if not isinstance(entry, Mapping):
             raise ConfigError(f"{file}: {here} must be a table")
         targets.append(_target(entry, file, base, here, lint))
-    return Project(file, lint, tuple(targets), table)
+    diff = config_from_mapping(
+        table.get("diff", {}), source=str(file), base_dir=str(base), section="diff"
+    )
+    return Project(file, lint, tuple(targets), diff, table)
 
 
 def _target(

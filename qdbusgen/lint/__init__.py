@@ -24,9 +24,9 @@ from ..diagnostics import Diagnostic, Severity
 from ..model import Document
 from .config import ConfigError, LintConfig, load_config
 from .guide import GuideOptions, check_document
-from .rules import RULES, Rule, get_rule
+from .rules import COMPAT_RULES, RULES, Rule, get_rule
 from .source import build_index
-from .suppress import apply, collect, drop_own_annotation_findings, unused
+from .suppress import apply, collect, drop_own_annotation_findings, restrict, unused
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,8 @@ def lint_loaded(
         raw = by_file.get(document.path, []) + check_document(document, index, options)
         if index is not None:
             raw = drop_own_annotation_findings(raw, index, document.path)
-            found = collect(index, document.path)
+            # COMPAT-* suppressions belong to ``qdbusgen diff`` (qdbusgen.compat).
+            found = restrict(collect(index, document.path), COMPAT_RULES, keep=False)
             raw, silenced = apply(raw, found)
             raw += unused(found)
             suppressed.extend(silenced)

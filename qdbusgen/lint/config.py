@@ -44,6 +44,7 @@ TOP_KEYS = frozenset(
         "fail_on",
     }
 )
+DIFF_KEYS = frozenset({"select", "ignore", "severity", "per_file", "fail_on"})
 PER_FILE_KEYS = frozenset({"paths", "ignore", "severity", "interface_file_rules"})
 FILE_RULES = ("GUIDE-I101", "GUIDE-I102")
 
@@ -243,11 +244,17 @@ def _unknown(keys: Iterable[str], allowed: frozenset[str], where: str) -> None:
 
 
 def config_from_mapping(
-    table: Mapping[str, Any], *, source: str | None = None, base_dir: str | None = None
+    table: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    base_dir: str | None = None,
+    section: str = "lint",
 ) -> LintConfig:
-    """A :class:`LintConfig` from the ``[tool.qdbusgen.lint]`` table; raises :class:`ConfigError`."""
-    where = f"{source}: [tool.qdbusgen.lint]" if source else "[tool.qdbusgen.lint]"
-    _unknown(table.keys(), TOP_KEYS, where)
+    """A :class:`LintConfig` from the ``[tool.qdbusgen.<section>]`` table ("lint", or "diff" for
+    ``qdbusgen diff``, which takes no lint-only keys); raises :class:`ConfigError`."""
+    where = f"[tool.qdbusgen.{section}]"
+    where = f"{source}: {where}" if source else where
+    _unknown(table.keys(), TOP_KEYS if section == "lint" else DIFF_KEYS, where)
     cfg = LintConfig(source=source, base_dir=base_dir)
     if "select" in table:
         cfg = replace(cfg, select=_selectors(table["select"], f"{where} select"))
@@ -306,19 +313,32 @@ def find_config(start: str | Path | None = None) -> Path | None:
     return find_pyproject(start)
 
 
-def load_config(path: str | Path | None = None, *, start: str | Path | None = None) -> LintConfig:
-    """Load the lint configuration.
+def load_config(
+    path: str | Path | None = None, *, start: str | Path | None = None, section: str = "lint"
+) -> LintConfig:
+    """Load the lint configuration (``section="diff"``: the ``qdbusgen diff`` one).
 
     With ``path`` (``--config FILE``): that file, which must exist; its
-    ``[tool.qdbusgen.lint]`` table is used, or, for a file other than pyproject.toml
+    ``[tool.qdbusgen.<section>]`` table is used, or, for a file other than pyproject.toml
     without a ``[tool.qdbusgen]`` table, its top level. Without ``path``: the nearest
     pyproject.toml with a ``[tool.qdbusgen]`` table from ``start`` (default: the current
     directory) upwards, else the defaults. Raises :class:`ConfigError`. Reading is done by
     :func:`qdbusgen.config.load_project`.
     """
-    from ..config import find_pyproject, load_project
+    from ..config import PYPROJECT, find_pyproject, load_project, qdbusgen_table, read_toml
 
-    return load_project(path if path is not None else find_pyproject(start)).lint
+    if section != "lint" and path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"configuration file {str(path)!r} does not exist")
+        data = read_toml(file)
+        if file.name != PYPROJECT and qdbusgen_table(data, file) is None:
+            # a bare TOML file given with --config: its top level is this section
+            return config_from_mapping(
+                data, source=str(path), base_dir=str(file.resolve().parent), section=section
+            )
+    project = load_project(path if path is not None else find_pyproject(start))
+    return project.diff if section == "diff" else project.lint
 
 
 __all__ = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -140,9 +140,10 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def to_sarif(result: LintResult) -> dict[str, Any]:
-    """A SARIF 2.1.0 log with one run (GitHub code scanning accepts it as is)."""
-    rule_ids = list(RULES)
+def to_sarif(result: LintResult, groups: Collection[str] | None = None) -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run (GitHub code scanning accepts it as is); its rule table
+    holds the rules of ``groups`` (default: every rule)."""
+    rule_ids = [rid for rid, rule in RULES.items() if groups is None or rule.group in groups]
     index = {rid: n for n, rid in enumerate(rule_ids)}
     results: list[dict[str, Any]] = []
     for d in result.findings:
@@ -223,13 +224,15 @@ def format_github(findings: Sequence[Diagnostic]) -> str:
     return "\n".join(lines)
 
 
-def render(result: LintResult, fmt: str, *, color: bool = False) -> str:
+def render(
+    result: LintResult, fmt: str, *, color: bool = False, groups: Collection[str] | None = None
+) -> str:
     if fmt == "text":
         return format_text(result.findings, color=color)
     if fmt == "json":
         return to_json(result)
     if fmt == "sarif":
-        return json.dumps(to_sarif(result), indent=2, ensure_ascii=False)
+        return json.dumps(to_sarif(result, groups), indent=2, ensure_ascii=False)
     if fmt == "github":
         return format_github(result.findings)
     raise ValueError(f"unknown format {fmt!r}")
@@ -248,7 +251,16 @@ def explain(rule: Rule) -> str:
         "How it is detected:",
         _indent(rule.detection),
     ]
-    for label, example in (("Bad", rule.bad), ("Good", rule.good)):
+    if rule.base is not None:
+        parts += [
+            "",
+            "Old version (the examples change it):",
+            _indent(rule.base.text.rstrip("\n"), wrap=False),
+        ]
+    labels = (
+        ("Reported (old -> new)", "Not reported (old -> new)") if rule.base else ("Bad", "Good")
+    )
+    for label, example in zip(labels, (rule.bad, rule.good)):
         if example is None:
             continue
         title = (

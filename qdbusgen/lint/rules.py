@@ -1,5 +1,6 @@
 """The registry of every rule qdbusgen reports: groups A (specification) and B (design
-guidelines), plus the input errors of the parser and the linter's own LINT-W001.
+guidelines) for ``qdbusgen lint``, group C (API compatibility) for ``qdbusgen diff``, plus
+the input errors of the parser and the linter's own LINT-W001.
 
 Each :class:`Rule` carries what ``qdbusgen lint --explain``, the SARIF rule table and
 the generated pages under ``docs/rules/`` show: title, default severity, rationale, how
@@ -45,11 +46,14 @@ class Rule:
     source: str
     bad: Example | None
     good: Example | None
-    #: "A" (specification), "B" (guidelines), "input" (unusable input) or "lint" (the linter itself).
+    #: "A" (specification), "B" (guidelines), "C" (compatibility, ``qdbusgen diff``),
+    #: "input" (unusable input) or "lint" (the linter itself).
     group: str
     heuristic: bool = False
     #: Reported only when qdbusgen checks names given to it, never from XML.
     validator_only: bool = False
+    #: Group C: the old document that the ``bad``/``good`` diffs (language "diff") change.
+    base: Example | None = None
 
     @property
     def doc_path(self) -> str:
@@ -796,6 +800,260 @@ _INPUT: list[tuple[str, str, str, str]] = [
     ),
 ]
 
+#: Group C, API compatibility (old version -> new version), after dbus-deviation's comparator:
+#: (id, title, rationale, detection, source, diff that triggers, diff that does not).
+_C: list[tuple[str, str, str, str, str, str, str]] = [
+    (
+        "COMPAT-B001",
+        "Interface removed",
+        "Clients of the interface break; an incompatible successor must get a new versioned name "
+        "(com.example.Sample2) while the old one stays.",
+        "Interface name present in old, absent in new.",
+        'dbus-deviation "interface-removed"',
+        '-  <interface name="com.example.Sample1">\n+  <interface name="com.example.Sample2">\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B002",
+        "Method removed",
+        "Callers get org.freedesktop.DBus.Error.UnknownMethod.",
+        "Method name in old interface, absent in the same-named new interface.",
+        'dbus-deviation "method-removed"',
+        '-    <method name="Frobnicate">\n'
+        '-      <arg name="name" type="s" direction="in"/>\n'
+        '-      <arg name="id" type="u" direction="out"/>\n'
+        "-    </method>\n",
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B003",
+        "Signal removed",
+        "Subscribers never receive it again.",
+        "Signal name in old, absent in new.",
+        'dbus-deviation "signal-removed"',
+        '-    <signal name="Changed">\n-      <arg name="state" type="u"/>\n-    </signal>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B004",
+        "Property removed",
+        "Get/Set/GetAll consumers break.",
+        "Property name in old, absent in new.",
+        'dbus-deviation "property-removed"',
+        '-    <property name="Status" type="u" access="read"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B005",
+        "Argument added to a method or signal",
+        "The message signature changes, so old callers/receivers no longer match (D-Bus has no "
+        "optional args). Add a new method instead.",
+        "Args are compared by position in document order (in and out mixed, as dbus-deviation does); "
+        "new list longer than old.",
+        'dbus-deviation "argument-added"',
+        '+      <arg name="flags" type="u" direction="in"/>\n',
+        '+      <arg name="id" type="u" direction="out"/>\n'
+        "+    </method>\n"
+        '+    <method name="FrobnicateWithFlags">\n'
+        '+      <arg name="name" type="s" direction="in"/>\n'
+        '+      <arg name="flags" type="u" direction="in"/>\n',
+    ),
+    (
+        "COMPAT-B006",
+        "Argument removed from a method or signal",
+        "Signature change; existing callers send/expect the old signature.",
+        "Positional comparison; new arg list shorter than old.",
+        'dbus-deviation "argument-removed"',
+        '-      <arg name="id" type="u" direction="out"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B007",
+        "Argument type changed",
+        "Signature change.",
+        "Same position, different @type string (compare literally: signatures are equal iff "
+        "string-equal).",
+        'dbus-deviation "argument-type-changed"',
+        '-      <arg name="id" type="u" direction="out"/>\n'
+        '+      <arg name="id" type="t" direction="out"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B008",
+        "Argument direction changed",
+        "Moves a value between call and reply signatures.",
+        "Same position, different effective direction (missing = in for methods, out for signals).",
+        'dbus-deviation "argument-direction-changed-in-out / -out-in"',
+        '-      <arg name="id" type="u" direction="out"/>\n'
+        '+      <arg name="id" type="u" direction="in"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B009",
+        "Property type changed",
+        "Get returns a variant of a different type; typed clients break.",
+        "Same property name, different @type.",
+        'dbus-deviation "property-type-changed"',
+        '-    <property name="Status" type="u" access="read"/>\n'
+        '+    <property name="Status" type="s" access="read"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B010",
+        "Property access changed other than widening to readwrite",
+        "Readers or writers lose access (readwrite->read, readwrite->write, read<->write).",
+        'Access differs and new access is not "readwrite" (widening to readwrite is COMPAT-F005).',
+        'dbus-deviation "property-access-changed-(read|write|readwrite)-(read|write)"',
+        '-    <property name="Status" type="u" access="readwrite"/>\n'
+        '+    <property name="Status" type="u" access="read"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B011",
+        "Method.NoReply semantics changed",
+        "Callers either wait for a reply that never comes or ignore one that now carries meaning.",
+        'Effective org.freedesktop.DBus.Method.NoReply ("true" vs anything else/absent) differs '
+        "between versions of a method.",
+        'dbus-deviation "reply-added / reply-removed"',
+        '+      <annotation name="org.freedesktop.DBus.Method.NoReply" value="true"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-B012",
+        "Property change notification changed incompatibly",
+        "Clients relying on the old caching contract misbehave: started notifying (false/const -> "
+        "true/invalidates), switched between value and invalidation (true <-> invalidates), or const "
+        "-> false.",
+        'Effective EmitsChangedSignal (property annotation, else interface annotation, else "true") '
+        "old->new in {false,const}->{true,invalidates}, true<->invalidates, const->false.",
+        'dbus-deviation "ecs-changed-* (backwards-compatibility)"',
+        '-    <property name="Status" type="u" access="read"/>\n'
+        '+    <property name="Status" type="u" access="read">\n'
+        '+      <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" '
+        'value="invalidates"/>\n'
+        "+    </property>\n",
+        '-    <property name="Status" type="u" access="read"/>\n'
+        '+    <property name="Status" type="u" access="read">\n'
+        '+      <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="true"/>\n'
+        "+    </property>\n",
+    ),
+    (
+        "COMPAT-F001",
+        "Interface added (compatible)",
+        "Old clients are unaffected; new clients may not work against the old service.",
+        "Interface name only in new.",
+        'dbus-deviation "interface-added"',
+        '+  <interface name="com.example.Sample1.Extra">\n'
+        '+    <method name="Ping"/>\n'
+        "+  </interface>\n",
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-F002",
+        "Method added (compatible)",
+        "Allowed without a version bump; clients of old services must handle UnknownMethod.",
+        "Method name only in new version of an interface.",
+        'dbus-deviation "method-added"',
+        '+    <method name="Reset"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-F003",
+        "Signal added (compatible)",
+        "As F002.",
+        "Signal name only in new.",
+        'dbus-deviation "signal-added"',
+        '+    <signal name="Reset"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-F004",
+        "Property added (compatible)",
+        "As F002.",
+        "Property name only in new.",
+        'dbus-deviation "property-added"',
+        '+    <property name="Level" type="u" access="read"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-F005",
+        "Property access widened to readwrite (compatible)",
+        "Old clients keep working; new clients may try an access the old service refuses.",
+        "Old access read or write, new access readwrite.",
+        'dbus-deviation "property-access-changed-(read|write)-readwrite"',
+        '-    <property name="Status" type="u" access="read"/>\n'
+        '+    <property name="Status" type="u" access="readwrite"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-F006",
+        "Property stopped notifying / became const (forwards-only)",
+        "Old clients keep working (they re-query); clients written for the new version may miss "
+        "updates on an old service.",
+        "Effective EmitsChangedSignal old->new in {true,invalidates}->{false,const} or false->const.",
+        'dbus-deviation "ecs-changed-* (forwards-compatibility)"',
+        '-    <property name="Status" type="u" access="read"/>\n'
+        '+    <property name="Status" type="u" access="read">\n'
+        '+      <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="false"/>\n'
+        "+    </property>\n",
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-I001",
+        "Argument renamed",
+        "Names are not on the wire; only docs and generated parameter names change (note: "
+        "keyword-argument callers of generated Python stubs do break).",
+        "Same position, different @name.",
+        'dbus-deviation "argument-name-changed"',
+        '-      <arg name="id" type="u" direction="out"/>\n'
+        '+      <arg name="object_id" type="u" direction="out"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-I002",
+        "Deprecation state changed",
+        "Informational; the guideline asks for deprecations to be marked with the annotation.",
+        'org.freedesktop.DBus.Deprecated == "true" differs between versions of any element '
+        "(interface, member, property, arg).",
+        'dbus-deviation "deprecated / undeprecated"',
+        '+      <annotation name="org.freedesktop.DBus.Deprecated" value="true"/>\n',
+        "(identical to old)\n",
+    ),
+    (
+        "COMPAT-I003",
+        "C symbol annotation changed",
+        "Only affects generated C bindings.",
+        'org.freedesktop.DBus.GLib.CSymbol value differs (absent = "").',
+        'dbus-deviation "c-symbol-changed"',
+        '+      <annotation name="org.freedesktop.DBus.GLib.CSymbol" value="sample_frobnicate"/>\n',
+        "(identical to old)\n",
+    ),
+]
+
+#: The old version every group C example diff applies to (the catalog's fixture base).
+COMPAT_BASE = """\
+<node>
+  <interface name="com.example.Sample1">
+    <method name="Frobnicate">
+      <arg name="name" type="s" direction="in"/>
+      <arg name="id" type="u" direction="out"/>
+    </method>
+    <signal name="Changed">
+      <arg name="state" type="u"/>
+    </signal>
+    <property name="Status" type="u" access="read"/>
+  </interface>
+</node>
+"""
+
+
+def compat_base(rule_id: str) -> str:
+    """The old document of a group C rule's examples (COMPAT-B010's property is readwrite)."""
+    if rule_id == "COMPAT-B010":
+        return COMPAT_BASE.replace('access="read"', 'access="readwrite"')
+    return COMPAT_BASE
+
+
 _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
     "DBUS-E070": (
         Example("com..example.Sample1\n1com.example.Sample1\n:1\n", "text"),
@@ -884,6 +1142,19 @@ def _build() -> dict[str, Rule]:
         rules[rule_id] = Rule(
             rule_id, E, title, rationale, detection, "qdbusgen parser", bad, good, "input"
         )
+    for rule_id, title, rationale, detection, source, triggers, passes in _C:
+        rules[rule_id] = Rule(
+            rule_id,
+            E if rule_id.startswith("COMPAT-B") else I,
+            title,
+            rationale,
+            detection,
+            source,
+            Example(triggers, "diff"),
+            Example(passes, "diff"),
+            "C",
+            base=Example(compat_base(rule_id)),
+        )
     bad, good = _examples(UNUSED_SUPPRESSION)
     rules[UNUSED_SUPPRESSION] = Rule(
         UNUSED_SUPPRESSION,
@@ -902,7 +1173,7 @@ def _build() -> dict[str, Rule]:
     return rules
 
 
-#: Every rule, by id, in catalog order (groups A, B, then input and lint rules).
+#: Every rule, by id, in catalog order (groups A, B, input rules, group C, then LINT-W001).
 RULES: dict[str, Rule] = _build()
 
 
@@ -922,3 +1193,7 @@ def is_valid_selector(selector: str) -> bool:
 def is_standard_interface(name: str) -> bool:
     """org.freedesktop.DBus and org.freedesktop.DBus.*: exempt from the guideline rules."""
     return name == STANDARD_PREFIX or name.startswith(STANDARD_PREFIX + ".")
+
+
+#: The rules ``qdbusgen diff`` reports (group C), in catalog order.
+COMPAT_RULES: tuple[str, ...] = tuple(r.id for r in RULES.values() if r.group == "C")

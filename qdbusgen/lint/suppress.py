@@ -121,6 +121,21 @@ def _add(
         found.entries.append(Suppression(token, scope, loc, kind))
 
 
+def restrict(
+    found: FileSuppressions, rule_ids: Iterable[str], *, keep: bool = True
+) -> FileSuppressions:
+    """The suppressions of ``found`` that name one of ``rule_ids`` (``keep=False``: the others).
+
+    ``qdbusgen lint`` and ``qdbusgen diff`` read the same comments and annotations but each
+    applies, and reports as unused, only the suppressions of its own rules; malformed ones
+    (LINT-W001 problems) stay with the side that keeps the rest (lint).
+    """
+    ids = tuple(rule_ids)
+    entries = [e for e in found.entries if any(matches(e.selector, r) for r in ids) is keep]
+    problems = [p for p in found.problems if not keep]
+    return FileSuppressions(found.index, found.path, entries, problems)
+
+
 def drop_own_annotation_findings(
     diagnostics: Iterable[Diagnostic], index: SourceIndex, path: str
 ) -> list[Diagnostic]:
@@ -188,5 +203,6 @@ __all__ = [
     "apply",
     "collect",
     "drop_own_annotation_findings",
+    "restrict",
     "unused",
 ]
