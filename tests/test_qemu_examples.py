@@ -793,29 +793,39 @@ def test_policy_from_cli_helper_uid_and_refused_third_uid(
             run_refused_helper(generated, bus.address, "policed", user=helper_user)
             assert queued_owners(bus.address) == [helper.events[0]["unique_name"]]
 
-            probe = subprocess.run(
-                as_user(
-                    third_user,
-                    [
-                        SYSTEM_PYTHON,
-                        str(generated.root / "probe.py"),
-                        bus.address,
-                        helper.events[0]["unique_name"],
-                        "org.qdbusgen.Example.Other1",
-                    ],
-                ),
-                capture_output=True,
-                text=True,
-                timeout=30,
-                cwd=generated.root,
-                env={
-                    "PATH": "/usr/bin:/bin",
-                    "LANG": "C.UTF-8",
-                    "PYTHONPATH": generated.pythonpath,
-                },
-            )
-            assert probe.returncode == 0, probe.stderr
-            refused = json.loads(probe.stdout)
+            def run_probe(user: User) -> dict[str, list[str]]:
+                done = subprocess.run(
+                    as_user(
+                        user,
+                        [
+                            SYSTEM_PYTHON,
+                            str(generated.root / "probe.py"),
+                            bus.address,
+                            helper.events[0]["unique_name"],
+                            "org.qdbusgen.Example.Other1",
+                        ],
+                    ),
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                    cwd=generated.root,
+                    env={
+                        "PATH": "/usr/bin:/bin",
+                        "LANG": "C.UTF-8",
+                        "PYTHONPATH": generated.pythonpath,
+                    },
+                )
+                assert done.returncode == 0, done.stderr
+                result: dict[str, list[str]] = json.loads(done.stdout)
+                return result
+
+            # another helper of the same user may read the Id (Properties.Get), nothing more
+            sibling = run_probe(helper_user)
+            assert sibling["by_name_id"] == sibling["by_unique_id"] == ["ok", "'policed'"], sibling
+            for key in ("by_name_save", "by_name_load", "by_unique_save", "by_unique_load"):
+                assert sibling[key][0] == ACCESS_DENIED, (key, sibling)
+            assert sibling["own_its_own"][0] == ACCESS_DENIED, sibling
+            refused = run_probe(third_user)
             for key in (
                 "by_name_save",
                 "by_name_id",
