@@ -188,6 +188,7 @@ class Frame:
         self.canvas_w = self.canvas_h = 0
         self.canvas = bytearray()
         self.scanouts = 0
+        self.scanout_sizes: list[tuple[int, int]] = []  # width x height of each Scanout
         self.updates = 0
         self.changes = 0
         self.last_change = 0.0  # when a picture not seen before appeared
@@ -282,6 +283,7 @@ class Frame:
         self._grow(width, height)
         self._draw(0, 0, width, height, stride, pixman_format, data)
         self.scanouts += 1
+        self.scanout_sizes.append((width, height))
         self.disabled = False
         self._changed()
         self.first_frame.set()
@@ -642,6 +644,7 @@ async def run(args: argparse.Namespace) -> int:
             reason=reason,
             elapsed=round(time.monotonic() - started, 3),
             scanouts=frame.scanouts,
+            scanout_sizes=frame.scanout_sizes,
             updates=frame.updates,
             changes=frame.changes,
             size_changes=size_changes,

@@ -349,7 +349,7 @@ class QemuProcess:
         """:meth:`QMPClient.execute`; a QMP failure or closed socket is re-raised with QEMU's stderr."""
         try:
             return self.qmp.execute(command, arguments, **kw)
-        except QMPClosed as exc:
+        except (QMPClosed, BrokenPipeError, ConnectionResetError) as exc:  # QEMU went away
             status = self._reap(2.0)
             what = "QEMU exited" if status is not None else "QMP connection lost"
             raise QemuError(f"{what} during {command}: {exc}\n{self.describe()}") from exc

@@ -793,29 +793,39 @@ def test_policy_from_cli_helper_uid_and_refused_third_uid(
             run_refused_helper(generated, bus.address, "policed", user=helper_user)
             assert queued_owners(bus.address) == [helper.events[0]["unique_name"]]
 
-            probe = subprocess.run(
-                as_user(
-                    third_user,
-                    [
-                        SYSTEM_PYTHON,
-                        str(generated.root / "probe.py"),
-                        bus.address,
-                        helper.events[0]["unique_name"],
-                        "org.qdbusgen.Example.Other1",
-                    ],
-                ),
-                capture_output=True,
-                text=True,
-                timeout=30,
-                cwd=generated.root,
-                env={
-                    "PATH": "/usr/bin:/bin",
-                    "LANG": "C.UTF-8",
-                    "PYTHONPATH": generated.pythonpath,
-                },
-            )
-            assert probe.returncode == 0, probe.stderr
-            refused = json.loads(probe.stdout)
+            def run_probe(user: User) -> dict[str, list[str]]:
+                done = subprocess.run(
+                    as_user(
+                        user,
+                        [
+                            SYSTEM_PYTHON,
+                            str(generated.root / "probe.py"),
+                            bus.address,
+                            helper.events[0]["unique_name"],
+                            "org.qdbusgen.Example.Other1",
+                        ],
+                    ),
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                    cwd=generated.root,
+                    env={
+                        "PATH": "/usr/bin:/bin",
+                        "LANG": "C.UTF-8",
+                        "PYTHONPATH": generated.pythonpath,
+                    },
+                )
+                assert done.returncode == 0, done.stderr
+                result: dict[str, list[str]] = json.loads(done.stdout)
+                return result
+
+            # another helper of the same user may read the Id (Properties.Get), nothing more
+            sibling = run_probe(helper_user)
+            assert sibling["by_name_id"] == sibling["by_unique_id"] == ["ok", "'policed'"], sibling
+            for key in ("by_name_save", "by_name_load", "by_unique_save", "by_unique_load"):
+                assert sibling[key][0] == ACCESS_DENIED, (key, sibling)
+            assert sibling["own_its_own"][0] == ACCESS_DENIED, sibling
+            refused = run_probe(third_user)
             for key in (
                 "by_name_save",
                 "by_name_id",
@@ -1074,6 +1084,71 @@ def test_display_snapshot_bus_mode(bus: PrivateBus, generated: Generated, tmp_pa
             len(ours_lit),
             len(ref_lit),
         )
+
+
+def mode_switch_boot_sector() -> bytes:
+    """A 512-byte MBR (16-bit real mode, hand-assembled) that switches VGA modes under SeaBIOS:
+
+    wait 2.5 s, VBE mode 0x115 (800x600x24, linear frame buffer), wait 2 s, VBE mode
+    0x118 (1024x768x24), wait 2 s, back to VGA text mode 3 (720x400), halt.
+    """
+
+    def wait(microseconds: int) -> bytes:  # mov ah,86h; mov cx,hi; mov dx,lo; int 15h
+        return (
+            b"\xb4\x86\xb9"
+            + struct.pack("<H", microseconds >> 16)
+            + b"\xba"
+            + struct.pack("<H", microseconds & 0xFFFF)
+            + b"\xcd\x15"
+        )
+
+    def vbe_mode(mode: int) -> bytes:  # mov ax,4F02h; mov bx,mode|4000h; int 10h
+        return b"\xb8\x02\x4f\xbb" + struct.pack("<H", mode | 0x4000) + b"\xcd\x10"
+
+    code = (
+        wait(2_500_000)
+        + vbe_mode(0x115)
+        + wait(2_000_000)
+        + vbe_mode(0x118)
+        + wait(2_000_000)
+        + b"\xb8\x03\x00\xcd\x10"  # mov ax,0003h; int 10h: text mode 3
+        + b"\xfb\xf4\xeb\xfd"  # sti; hlt; jmp back to hlt
+    )
+    return code.ljust(510, b"\x00") + b"\x55\xaa"
+
+
+def test_listener_gets_scanouts_for_graphics_modes_but_not_for_text_mode(
+    bus: PrivateBus, generated: Generated, tmp_path: Path
+) -> None:
+    """QEMU 7.2 as the Listener docs state it: a registered listener gets a new Scanout when
+    the guest switches to another graphics mode, none when it switches back to VGA text
+    mode; the picture still follows (PropertiesChanged + clipped updates)."""
+    require_qemu()
+    disk = tmp_path / "modes.img"
+    disk.write_bytes(mode_switch_boot_sector())
+    args = [
+        *PC_MACHINE,
+        "-drive",
+        f"file={disk},format=raw,if=ide",
+        "-display",
+        f"dbus,addr={bus.address.replace(',', ',,')}",
+    ]
+    output = tmp_path / "modes.png"
+    with QemuProcess(args, tmp_path, name="vm") as vm:
+        _, snap = run_snapshot(
+            generated,
+            ["--address", bus.address, "-o", str(output), "--wait", "40", "--settle", "4"],
+        )
+        png = read_png(output)
+        assert png[:2] == (720, 400), snap
+        check_against_screendump(vm, png, tmp_path / "screendump.ppm")
+    sizes = [tuple(size) for size in snap["scanout_sizes"]]
+    assert (800, 600) in sizes and (1024, 768) in sizes, snap
+    assert sizes.index((800, 600)) < sizes.index((1024, 768)), snap
+    after_graphics = sizes[sizes.index((1024, 768)) :]
+    assert set(after_graphics) == {(1024, 768)}, f"a Scanout after the switch to text: {snap}"
+    changes = [tuple(size) for size in snap["size_changes"]]
+    assert changes[-3:] == [(800, 600), (1024, 768), (720, 400)], snap
 
 
 def test_display_snapshot_p2p_mode_with_keys(generated: Generated, tmp_path: Path) -> None:
