@@ -20,7 +20,7 @@ import click
 from . import api
 from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, print_diagnostics
 from .cli import summary_line
-from .config import GenerateOptions, Projects, Target, find_pyproject, load_project
+from .config import GenerateOptions, Projects, Target, display_path, find_pyproject, load_project
 from .diagnostics import Severity
 from .generate import GenerateResult, diff_tree, render_target, render_with
 from .lint import ConfigError
@@ -273,7 +273,7 @@ def command(
             _fail(str(exc))
         if not quiet:
             click.echo(
-                f"wrote {len(report.written)} files to {job.target.output} "
+                f"wrote {len(report.written)} files to {display_path(str(job.target.output))} "
                 f"({len(report.unchanged)} unchanged, {len(report.removed)} removed)",
                 err=True,
             )

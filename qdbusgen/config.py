@@ -122,7 +122,7 @@ class Target:
                 matches = [full] if os.path.exists(full) else []
             if not matches:
                 raise ConfigError(f"{self._here()}: inputs: {pattern!r} matches no file")
-            out.update(_display_path(m) for m in matches)
+            out.update(display_path(m) for m in matches)
         return sorted(out)
 
     def with_options(self, **changes: Any) -> "Target":
@@ -148,7 +148,8 @@ class Project:
     table: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _display_path(path: str) -> str:
+def display_path(path: str) -> str:
+    """``path`` relative to the current directory when below it, else as given."""
     rel = os.path.relpath(os.path.abspath(path))
     return path if rel.startswith("..") else rel
 

@@ -17,8 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_built: list[Path] = []
+
+
 @pytest.fixture(scope="session")
 def qdbusgen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, built once per session (each module that imports this fixture gets its
+    own fixture definition, so the wheel itself is cached here)."""
+    if _built:
+        return _built[0]
     wheels = tmp_path_factory.mktemp("qdbusgen-wheel")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
@@ -28,6 +35,7 @@ def qdbusgen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert proc.returncode == 0, proc.stderr
     (wheel,) = wheels.glob("qdbusgen-*.whl")
+    _built.append(wheel)
     return wheel
 
 

@@ -277,6 +277,33 @@ def test_incremental_writes_keep_mtimes_and_remove_stale_modules(tmp_path: Path)
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_update_failing_midway_leaves_the_directory_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from qdbusgen.writer import OutputError, write_tree
+
+    out = tmp_path / "pkg"
+    write_tree(out, {"a.py": "a = 1\n", "b.py": "b = 1\n", "c.py": "c = 1\n"})
+    before = tree(out)
+    real = tempfile.mkstemp
+    calls = []
+
+    def failing(*args: object, **kwargs: object) -> tuple[int, str]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tempfile, "mkstemp", failing)
+    with pytest.raises(OutputError, match="No space left"):
+        write_tree(out, {"a.py": "a = 2\n", "b.py": "b = 2\n"})
+    assert tree(out) == before and sorted(p.name for p in out.iterdir()) == sorted(
+        [".qdbusgen-generated", "a.py", "b.py", "c.py"]
+    ), "no file changed, none removed, no temporary file left"
+
+
 def test_client_or_server_only(tmp_path: Path) -> None:
     files = [str(INTERFACES / "org.qemu.VMState1.xml")]
     client = render_files(files, package="c", server=False)

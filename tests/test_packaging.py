@@ -6,18 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from build_support import ROOT, qdbusgen_wheel
+
+__all__ = ["qdbusgen_wheel"]  # the session fixture (one wheel for every build test)
 
 
-def test_installed_wheel_generates_identical_output(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    (wheel,) = wheels.glob("qdbusgen-*.whl")
+def test_installed_wheel_generates_identical_output(tmp_path: Path, qdbusgen_wheel: Path) -> None:
+    wheel = qdbusgen_wheel
     target = tmp_path / "site"
     subprocess.run(
         [
