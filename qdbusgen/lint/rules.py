@@ -764,10 +764,16 @@ _INPUT: list[tuple[str, str, str, str]] = [
     ),
     (
         "XML-E002",
-        "Forbidden XML construct (entities)",
-        "Entity declarations and references enable expansion bombs and reads of local files; "
-        "introspection data never needs them.",
-        "Any <!ENTITY declaration or entity reference.",
+        "Forbidden XML construct (unsafe entities)",
+        "External and parameter entities read local files or the network, and nested entities "
+        "can expand into gigabytes (billion laughs). Internal entities of plain text, which real "
+        "files (UPower, PackageKit, fprintd) use for error names in their documentation, are "
+        "read and expanded within bounds.",
+        "In the DOCTYPE: an external (SYSTEM/PUBLIC) or parameter (%) entity, a parameter-entity "
+        "reference, an entity whose value contains markup, an entity that refers to itself, "
+        "references nested deeper than 8, more than 1024 declarations, or an expansion of more "
+        "than 1,048,576 characters (one entity, or all references of the document together). "
+        "An entity reference left unexpanded in the tree is refused too.",
     ),
     (
         "XML-E003",
@@ -820,8 +826,13 @@ _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
         Example('<node>\n  <interface name="com.example.Sample1"/>\n</node>\n'),
     ),
     "XML-E002": (
-        Example('<!DOCTYPE node [<!ENTITY x "boom">]>\n<node>&x;</node>\n'),
-        Example("<node/>\n"),
+        Example('<!DOCTYPE node [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<node>&x;</node>\n'),
+        Example(
+            '<!DOCTYPE node [<!ENTITY ERR "com.example.Sample1.Error.Failed">]>\n'
+            '<node>\n  <interface name="com.example.Sample1">\n'
+            '    <annotation name="org.gtk.GDBus.DocString" value="Fails with &ERR;."/>\n'
+            "  </interface>\n</node>\n"
+        ),
     ),
     "XML-E010": (
         Example(
