@@ -50,6 +50,11 @@ class Rule:
     heuristic: bool = False
     #: Reported only when qdbusgen checks names given to it, never from XML.
     validator_only: bool = False
+    #: Off unless ``select`` names the rule by its full id (heuristics that cannot reach the
+    #: precision of the default set on real files).
+    default_enabled: bool = True
+    #: The ``[tool.qdbusgen.lint]`` settings the examples assume (key, values), if any.
+    example_config: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def doc_path(self) -> str:
@@ -496,8 +501,12 @@ _B: list[tuple[str, str, str, str, str]] = [
         'Object exported at the root path "/"',
         "Objects at / cannot be versioned: signals of two versions of an interface on one shared path "
         "cannot be told apart. Use a path like /com/example/MyService1/Manager.",
-        'The root node is named "/" and directly carries an interface outside org.freedesktop.DBus.*. '
-        "A root without a name is not judged.",
+        'The root node is named "/" and directly carries an interface outside org.freedesktop.DBus.*, '
+        "in a document that describes a live object: the root also lists a standard "
+        "org.freedesktop.DBus.* interface (Introspectable, Properties, Peer: what a dump of an "
+        "exported object shows) or has child nodes. Not reported: a root without a name, and the "
+        '`name="/"` placeholder of an interface file (one custom interface, nothing else), whose '
+        "objects live wherever the service exports them.",
         'dbus-api-design "API versioning"',
     ),
     (
@@ -532,7 +541,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Boolean argument/property - consider an enum",
         "A boolean cannot grow a third value and its meaning is not visible at the call site; an "
         "enumerated value can be extended and reads unambiguously.",
-        "An arg or property of type `b`.",
+        "An arg or property of type `b`. Off by default: on real files most booleans are clear "
+        "predicates (LidIsClosed, HasMessages) with nothing to enumerate, and success booleans "
+        'are GUIDE-W131. Turn it on with `select = ["ALL", "GUIDE-I121"]` (every rule, and this '
+        "one) to review every boolean.",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -540,8 +552,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Human-readable string on the bus",
         "Service and client may run in different locales; send a machine-readable value and let the "
         "client produce the text.",
-        "Heuristic: a string arg or property whose normalised name ends in message, description, "
-        "label or summary.",
+        "Heuristic: a string the service sends (an out arg, a signal arg or a read-only property) "
+        "whose normalised name ends in message, msg, description, label or summary. Not reported: "
+        "in args and writable properties, which carry text the user or client supplies (a "
+        "calendar event's description, a label the user chose, a commit message).",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -549,8 +563,14 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Parallel arrays instead of an array of structs",
         "Two arrays indexed alike (names[], emails[]) can get out of step; one array of structs, "
         "a(ss), keeps each record together.",
-        "Two or more args of one direction of a method (or of a signal) with types `a` + one basic "
-        "type.",
+        "Heuristic: two named args of one direction of a method (or of a signal), each an array of "
+        "one basic type (not `ay`), that look like columns of one table: their names share the "
+        "first word (`pause_applications`, `pause_reasons`), they are a key/value or name/value "
+        "pair, or the member's or the args' documentation says they run in step (same length, "
+        "corresponding, respective, parallel). The finding names the pair. Not reported: "
+        "independent lists passed together (action ids and keys, attachment paths and headers, "
+        "unset and set, unlocked and locked), unnamed args, and complete lists such as argv or "
+        "env.",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -575,7 +595,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Signals are broadcast and not tied to a call, so a caller cannot tell which completion is "
         "its own. Reply to the method when the operation has finished.",
         "Heuristic: a method M without out args and a signal named S + Finished/Completed/Complete/"
-        "Done/Result/Reply/Response/Ready where S is M or M without a leading Start, Begin or Request.",
+        "Done/Result/Reply/Response/Ready where S is M or M without a leading Start, Begin or "
+        "Request; or a signal named just Finished, Completed, Complete, Done, ... and exactly one "
+        "method without out args (not NoReply, not Cancel/Stop/Abort/Close/Quit/Release/Dismiss/"
+        "Reset) in the interface (`Install` + `Completed(result)`).",
         'dbus-api-design "Using Signals, Properties and Errors"',
     ),
     (
@@ -583,9 +606,12 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Error code returned in the reply",
         "Failures should be D-Bus error replies, so that a normal reply always means success and "
         "every binding raises the error for free.",
-        "Heuristic: an out arg named (any case) success, succeeded, ok, error, err, error_code, "
-        "errcode, errno, error_message, error_msg, result_code, return_code, ret, retval, rc or "
-        "status_code.",
+        "Heuristic: an out arg that reports success in a type that can only be a status: success, "
+        "succeeded or ok of type `b`; error, err, error_message or error_msg of type `s` or an "
+        "integer; error_code, errcode, errno, result_code, return_code, ret, retval, rc or "
+        "status_code of an integer type or `b` (names in any case). Not reported: such names of "
+        "other types (a `ret` string that carries a URI is data), and the boolean answer of a "
+        "question (`IsUsernameValid`, `HasX`, `CanX`, `CheckX`, `ValidateX` ... returning `ok`).",
         'dbus-api-design "Using Signals, Properties and Errors"',
     ),
     (
@@ -593,8 +619,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Getter/setter method instead of a property",
         "The standard Properties interface already provides Get and Set (and change notification); "
         "GetFoo/SetFoo methods duplicate it without the benefits.",
-        "A method Get<Upper...> with no in args and one out arg, or Set<Upper...> with one in arg "
-        "and no out args.",
+        "A method Get<Upper...> or Qt-style get<Upper...> with no in args and one out arg, or "
+        "Set<Upper...>/set<Upper...> with one in arg and no out args. Not reported: getters whose "
+        "out arg is an object path (factories and lookups such as GetClient that hand out an "
+        "object), accessors of secrets (SetSecret, GetPassword: a property would broadcast the "
+        "value in PropertiesChanged), and methods with a file descriptor.",
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -602,7 +631,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Custom <Property>Changed signal",
         "PropertiesChanged reports changes of any property and batches them; per-property change "
         "signals duplicate it.",
-        "A signal XChanged where X is a property of the same interface or GetX is one of its methods.",
+        "A signal XChanged where X is a property of the same interface, or GetX is a method of it "
+        "without in args and with one out arg, and the signal carries nothing but the value (no "
+        "args, or one or two args of the value's type, none named reason or cause). Not reported: "
+        "a GetX that takes arguments (`GetControl(device, control)` is not a property), and "
+        "signals that also carry a reason or other data PropertiesChanged cannot.",
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -610,7 +643,8 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Hand-rolled object manager",
         "For a changing set of objects that clients mostly all want, the standard ObjectManager "
         "interface gives listing and added/removed notification in one place.",
-        "Signals XAdded and XRemoved (same X) in one interface, both with an object path as first arg.",
+        "Signals XAdded and XRemoved or XDeleted (same X) in one interface, both with an object "
+        "path as first arg.",
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -692,8 +726,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Interface under org.freedesktop.* but project is not freedesktop.org",
         "Names are based on the domain of whoever provides the service; org.freedesktop.* is for "
         "freedesktop.org projects and specifications.",
-        "An interface under org.freedesktop. (other than org.freedesktop.DBus*) that no configured "
-        "owned prefix (`owned_prefixes`, `--owned-prefix`) covers.",
+        "Only when the project sets owned prefixes (`owned_prefixes`, `--owned-prefix`): an "
+        "interface under org.freedesktop. (other than org.freedesktop.DBus*) that none of them "
+        "covers. Without owned prefixes the rule cannot tell freedesktop.org's own projects from "
+        "others and reports nothing.",
         'dbus-api-design "Naming Conventions"',
     ),
     (
@@ -711,7 +747,9 @@ _B: list[tuple[str, str, str, str, str]] = [
         "A D-Bus API is a public API and needs documentation like any C API.",
         "The element has no non-blank org.gtk.GDBus.DocString annotation, no doc:doc or tp:docstring "
         "child, and no gtk-doc comment before it whose first line is `Name:` (the full name for "
-        "interfaces).",
+        "interfaces). When a comment stands directly before it that nearly documents it, the "
+        "message says what to fix: a first line with the name but no colon, a gtk-doc comment "
+        "naming another symbol, or plain prose (KDE's style) without the `Name:` line.",
         'dbus-api-design "Documentation"; gdbus-codegen (doc comments)',
     ),
     (
@@ -728,7 +766,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Broadcast signals can be seen by every peer allowed to eavesdrop or match them; passwords and "
         "keys belong in method replies to the one caller.",
         "Heuristic: a signal arg whose normalised name contains password, passwd, passphrase, secret, "
-        "token, privatekey or credential.",
+        "token, privatekey or credential, of a type that can carry one (containing `s`, `v` or "
+        "`ay`). Not reported: numbers, booleans, object paths and signatures (`dev_passwd_id` of "
+        "type `q`), and args that name or count secrets: a name word such as id, name(s), type, "
+        "path, hint, count or required, or documentation that calls them names or ids (`secrets` "
+        "of type `as` documented as secret names).",
         'dbus-api-design "Security Policies"',
     ),
     (
@@ -746,6 +788,7 @@ _HEURISTIC = frozenset(
     {
         "GUIDE-I120",
         "GUIDE-I122",
+        "GUIDE-I123",
         "GUIDE-W130",
         "GUIDE-W131",
         "GUIDE-I151",
@@ -753,6 +796,13 @@ _HEURISTIC = frozenset(
         "GUIDE-W190",
     }
 )
+
+#: Rules that are off unless ``select`` names them (see Rule.default_enabled).
+_OPT_IN = frozenset({"GUIDE-I121"})
+_EXAMPLE_CONFIG: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "GUIDE-I121": (("select", ("ALL", "GUIDE-I121")),),
+    "GUIDE-I161": (("owned_prefixes", ("com.example",)),),
+}
 
 _INPUT: list[tuple[str, str, str, str]] = [
     (
@@ -889,6 +939,8 @@ def _build() -> dict[str, Rule]:
                 group,
                 heuristic=rule_id in _HEURISTIC,
                 validator_only=rule_id in ("DBUS-E070", "DBUS-E071"),
+                default_enabled=rule_id not in _OPT_IN,
+                example_config=_EXAMPLE_CONFIG.get(rule_id, ()),
             )
     for rule_id, title, rationale, detection in _INPUT:
         bad, good = _examples(rule_id)

@@ -143,6 +143,10 @@ class SourceIndex:
             return None
         return parsed
 
+    def comment_before(self, el: etree._Element) -> str | None:
+        """The text of the comment directly before ``el`` (no element in between), if any."""
+        return self._preceding_comment.get(id(el))
+
     def has_doc_element(self, el: etree._Element) -> bool:
         """A doc:doc or tp:docstring child (any content counts as documentation)."""
         for child in self._children(el):
