@@ -15,6 +15,7 @@ from .cli import (
     EXIT_UNUSABLE,
     define_option,
     defines_from,
+    exit_status_help,
     print_diagnostics,
     summary_line,
 )
@@ -86,7 +87,10 @@ def _common(f: _F) -> _F:
     return f
 
 
-@click.command(name="generate")
+@click.command(
+    name="generate",
+    epilog=exit_status_help("the input has errors (the output directory is left as it was)"),
+)
 @_common
 @click.option(
     "--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write."
@@ -152,7 +156,10 @@ def command(
     sys.exit(EXIT_OK)
 
 
-@click.command(name="check")
+@click.command(
+    name="check",
+    epilog=exit_status_help("OUTPUT is not what generate would write (a diff is printed)"),
+)
 @_common
 def check_command(
     files: tuple[str, ...],
