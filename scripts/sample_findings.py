@@ -4,8 +4,8 @@
     python3 scripts/sample_findings.py                    # 6 per rule -> build/findings-review.md
     python3 scripts/sample_findings.py -n 10 --seed 2 --rule GUIDE-W140 -o /tmp/w140.md
 
-The corpus is linted with the configuration docs/corpus-findings.md uses (defaults,
-HOST_OS=linux). For every rule that fired, up to N findings are drawn (deterministically,
+The corpus is linted exactly as for docs/corpus-findings.md (defaults, HOST_OS=linux,
+QEMU's own owned_prefixes). For every rule that fired, up to N findings are drawn (deterministically,
 from ``--seed``), spread over as many packages (the corpus's top-level folders) as
 possible, and written with the XML around each finding, so that each one can be judged
 against the file: *true* (a maintainer following the guidelines would act on it),
@@ -23,13 +23,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from corpus_findings import CORPUS, lint_corpus  # noqa: E402
 
 from qdbusgen.diagnostics import Diagnostic  # noqa: E402
-from qdbusgen.lint import LintConfig, lint  # noqa: E402
 from qdbusgen.lint.rules import RULES  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
-DEFINES = {"HOST_OS": "linux"}
 BEFORE, AFTER = 4, 10  # lines of XML shown around a finding
 
 
@@ -75,8 +75,7 @@ def context(d: Diagnostic, cache: dict[str, list[str]]) -> str:
 
 
 def render(count: int, seed: int, rules: list[str] | None) -> str:
-    files = sorted(CORPUS.rglob("*.xml"))
-    result = lint(files, LintConfig(), defines=DEFINES)
+    files, result = lint_corpus()
     by_rule: dict[str, list[Diagnostic]] = defaultdict(list)
     for d in result.findings:
         if d.location is not None and (rules is None or d.rule in rules):

@@ -64,6 +64,12 @@ GETTER = """\
     <method name="GetEnabled">
       <arg name="enabled" type="v" direction="out"/>
     </method>
+    <!--
+        Enabled:
+
+        The switch.
+    -->
+    <property name="Enabled" type="b" access="read"/>
   </interface>
 </node>
 """
@@ -106,7 +112,7 @@ def test_text_format_is_compiler_style(tmp_path: Path) -> None:
     result = run(path)
     lines = result.stdout.splitlines()
     assert (
-        f"{path}:14:5: warning: method 'GetEnabled' is a getter; declare a property 'Enabled' (read through org.freedesktop.DBus.Properties) [GUIDE-W140]"
+        f"{path}:14:5: warning: method 'GetEnabled' is a getter (property 'Enabled' exists); declare a property 'Enabled' (read through org.freedesktop.DBus.Properties) [GUIDE-W140]"
         in lines
     )
     assert any(

@@ -65,6 +65,18 @@ def test_i161_needs_owned_prefixes(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------- I122
 
+I122_ON = LintConfig(select=("ALL", "GUIDE-I122"))
+
+
+def test_i122_is_off_by_default(tmp_path: Path) -> None:
+    body = """
+    <signal name="Progress">
+      <arg name="message" type="s"/>
+    </signal>
+    """
+    assert rule_lines(findings(tmp_path, body), "GUIDE-I122") == []
+    assert rule_lines(findings(tmp_path, body, I122_ON), "GUIDE-I122") == [4]
+
 
 def test_i122_skips_text_the_client_supplies(tmp_path: Path) -> None:
     body = """
@@ -74,8 +86,12 @@ def test_i122_skips_text_the_client_supplies(tmp_path: Path) -> None:
     </method>
     <property name="Label" type="s" access="readwrite"/>
     <property name="UserLabel" type="s" access="write"/>
+    <method name="AddLabel">
+      <arg name="label" type="s" direction="in"/>
+      <arg name="label" type="s" direction="out"/>
+    </method>
     """
-    assert rule_lines(findings(tmp_path, body), "GUIDE-I122") == []
+    assert rule_lines(findings(tmp_path, body, I122_ON), "GUIDE-I122") == []
 
 
 def test_i122_reports_text_the_service_writes_including_msg(tmp_path: Path) -> None:
@@ -88,7 +104,7 @@ def test_i122_reports_text_the_service_writes_including_msg(tmp_path: Path) -> N
     </signal>
     <property name="StateDescription" type="s" access="read"/>
     """
-    found = findings(tmp_path, body)
+    found = findings(tmp_path, body, I122_ON)
     assert rule_lines(found, "GUIDE-I122") == [4, 7, 9]
     message = next(d.message for d in found if d.rule == "GUIDE-I122")
     assert "enumerated value" in message
@@ -430,3 +446,146 @@ def test_help_documents_exit_status(command: list[str]) -> None:
     assert "Exit status:" in result.output
     assert "  0  success" in result.output and "  2  unusable input" in result.output
     assert ("  1  " in result.output) is (command != ["policy"])
+
+
+# ---------------------------------------------------------------------- second review round
+
+
+def test_i102_accepts_a_namespacing_prefix(tmp_path: Path) -> None:
+    text = '<node>\n  <interface name="org.kde.KWallet"/>\n</node>\n'
+    for name, expected in (("kf5_org.kde.KWallet.xml", []), ("kwallet.xml", [2])):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        found = lint([path], LintConfig()).findings
+        assert rule_lines(list(found), "GUIDE-I102") == expected, name
+
+
+def test_i125_skips_variants_whose_type_a_key_selects(tmp_path: Path) -> None:
+    body = """
+    <signal name="PropertyChanged">
+      <arg type="s"/>
+      <arg type="v"/>
+    </signal>
+    <method name="OpenSession">
+      <arg name="algorithm" type="s" direction="in"/>
+      <arg name="input" type="v" direction="in"/>
+      <arg name="output" type="v" direction="out"/>
+    </method>
+    <method name="SetDestUrl">
+      <arg name="dest_url" type="v" direction="in"/>
+    </method>
+    """
+    assert rule_lines(findings(tmp_path, body), "GUIDE-I125") == [13]
+
+
+def test_w130_a_request_response_signal_is_not_a_bare_completion(tmp_path: Path) -> None:
+    body = """
+    <method name="BasicAuthReply">
+      <arg name="user" type="s" direction="in"/>
+    </method>
+    <signal name="Response">
+      <arg name="response" type="u"/>
+    </signal>
+    """
+    assert rule_lines(findings(tmp_path, body), "GUIDE-W130") == []
+
+
+def test_w140_skips_a_getter_documented_against_the_property(tmp_path: Path) -> None:
+    body = """
+    <method name="GetAvailable">
+      <annotation name="org.gtk.GDBus.DocString"
+                  value="Whether the network is up. Replaces the available property."/>
+      <arg name="available" type="b" direction="out"/>
+    </method>
+    """
+    assert rule_lines(findings(tmp_path, body), "GUIDE-W140") == []
+
+
+def test_w170_names_a_renamed_symbol(tmp_path: Path) -> None:
+    body = """
+    <!--
+      OperatorId:
+
+      The operator that issued the card.
+    -->
+    <property name="OperatorIdentifier" type="s" access="read"/>
+    """
+    found = [
+        d for d in findings(tmp_path, body) if d.rule == "GUIDE-W170" and "Operator" in d.message
+    ]
+    assert [d.location.line for d in found if d.location] == [8]
+    assert (
+        "documents 'OperatorId'; its first line must be 'OperatorIdentifier:'" in found[0].message
+    )
+
+
+def test_i171_counts_returns_body_references_and_prose_comments(tmp_path: Path) -> None:
+    body = """
+    <!--
+      ListProcesses:
+
+      List the processes. The @filter selects some.
+
+      Returns: an array of process ids
+    -->
+    <method name="ListProcesses">
+      <arg name="filter" type="s" direction="in"/>
+      <arg name="processes" type="ai" direction="out"/>
+    </method>
+    <!--
+      Run:
+
+      Runs a match.
+    -->
+    <method name="Run">
+      <!-- The unique id of the match. -->
+      <arg name="match_id" type="s" direction="in"/>
+      <arg name="action_id" type="s" direction="in"/>
+    </method>
+    """
+    found = findings(tmp_path, body)
+    assert rule_lines(found, "GUIDE-I171") == [22]
+
+
+def test_w140_needs_evidence_that_the_value_is_state(tmp_path: Path) -> None:
+    body = """
+    <method name="GetKernelSymbols">
+      <arg name="symbols" type="a(tys)" direction="out"/>
+    </method>
+    <method name="SetIfindex">
+      <arg name="ifindex" type="i" direction="in"/>
+    </method>
+    <method name="GetLevel">
+      <arg name="level" type="u" direction="out"/>
+    </method>
+    <signal name="LevelChanged"/>
+    <property name="Mode" type="s" access="read"/>
+    <method name="SetMode">
+      <arg name="mode" type="s" direction="in"/>
+    </method>
+    """
+    found = [d for d in findings(tmp_path, body) if d.rule == "GUIDE-W140"]
+    assert [d.location.line for d in found if d.location] == [9, 14]
+    assert "'LevelChanged' signals its changes" in found[0].message
+    assert "property 'Mode' exists" in found[1].message
+
+
+def test_introspection_dumps_are_not_judged_as_interface_files(tmp_path: Path) -> None:
+    body = """
+    <node>
+      <interface name="org.freedesktop.DBus.Introspectable">
+        <method name="Introspect">
+          <arg name="xml_data" type="s" direction="out"/>
+        </method>
+      </interface>
+      <interface name="com.example.Sample1">
+        <method name="Ping">
+          <arg name="token" type="u" direction="in"/>
+        </method>
+      </interface>
+      <interface name="com.example.Sample1.Other"/>
+    </node>
+    """
+    found = findings(tmp_path, body, wrap=False)
+    rules = {d.rule for d in found}
+    assert not rules & {"GUIDE-W170", "GUIDE-I171", "GUIDE-I101", "GUIDE-I102"}, rules

@@ -72,6 +72,9 @@ COMPLETION_SUFFIXES = (
     "Ready",
 )
 ASYNC_PREFIXES = ("Start", "Begin", "Request")
+#: Signal names that report the completion of an unnamed operation (GUIDE-W130); Response,
+#: Reply or Result alone belong to request objects (portals) and are not counted.
+BARE_COMPLETIONS = ("Finished", "Completed", "Complete", "Done")
 #: Methods that stop or drop something: never the operation a bare Completed/Finished reports.
 NOT_OPERATIONS = ("Cancel", "Stop", "Abort", "Close", "Quit", "Release", "Dismiss", "Reset")
 #: Method name prefixes of questions: their boolean reply is the answer, not a status.
@@ -182,6 +185,9 @@ class _Checker:
         self.index = index
         self.options = options
         self.out: list[Diagnostic] = []
+        #: A dump of a live object (what Introspect returns), not an installed interface file:
+        #: documentation and interface-file rules do not apply to it.
+        self.live = _looks_live(document)
 
     def report(
         self, rule: str, message: str, location: Location, related: Location | None = None
@@ -203,6 +209,8 @@ class _Checker:
 
     def file_rules(self) -> None:
         doc = self.document
+        if self.live:
+            return  # an introspection dump lists every interface of an object, by nature
         custom = [i for i in doc.interfaces if not is_standard_interface(i.name)]
         root = doc.root
         if len(custom) == 0 and not self._interfaces_in_inactive_branches():
@@ -229,7 +237,9 @@ class _Checker:
             iface = custom[0]
             base = os.path.basename(doc.path)
             expected = iface.name + ".xml"
-            if base != expected:
+            # a prefix ending in "_" (KDE's kf5_org.kde.KWallet.xml) namespaces the installed
+            # file and keeps the interface name whole
+            if base != expected and not (base.endswith("_" + expected)):
                 self.report(
                     "GUIDE-I102",
                     f"file is named {base!r}; an interface file should be named after its interface: {expected!r}",
@@ -254,8 +264,7 @@ class _Checker:
             # In an interface file the root's name is a placeholder, not where objects live:
             # judge "/" only in what looks like a dump of a live object (it lists the
             # standard interfaces every exported object has, or child nodes).
-            live = root.nodes or any(is_standard_interface(i.name) for i in root.interfaces)
-            if custom and live:
+            if custom and self.live:
                 self.report(
                     "GUIDE-W111",
                     f"root node is named '/', i.e. {custom[0].name} is exported at the root path; use a versioned "
@@ -433,10 +442,12 @@ class _Checker:
         signature: str,
         location: Location,
         from_service: bool = True,
+        keyed: bool = False,
     ) -> None:
         """Type-shape rules shared by args and properties (I120, I121, I122, I125).
         ``from_service``: the value is the service's (an out or signal arg, a read-only
-        property), not text a client supplies (an in arg, a writable property)."""
+        property), not text a client supplies (an in arg, a writable property). ``keyed``:
+        a string arg of the same member says what a variant holds (a property name, a key)."""
         what = f"{kind} {name!r}" if name is not None else f"unnamed {kind}"
         if signature == "b":
             self.report(
@@ -444,7 +455,7 @@ class _Checker:
                 f"{what} is a boolean; an enumerated value (u) can be extended and reads unambiguously",
                 location,
             )
-        elif signature == "v":
+        elif signature == "v" and not keyed:
             self.report(
                 "GUIDE-I125",
                 f"{what} is a bare variant; use a concrete type (or a{{sv}} for extensible data)",
@@ -494,14 +505,23 @@ class _Checker:
                         f"arg name {arg.name!r} of {kind} {member.name!r} encodes its type; the signature already says it",
                         arg.location,
                     )
-                if not self.arg_documented(arg, comment):
+                if not self.live and not self.arg_documented(arg, comment, member):
                     self.report(
                         "GUIDE-I171",
                         f"arg {arg.name!r} of {kind} {member.name!r} is not documented",
                         arg.location,
                     )
+            # an out arg named like an in arg hands the client's own text back (AddLabel)
+            echoed = arg.name is not None and any(
+                a.name == arg.name for a in member.args if a.direction is Direction.IN
+            )
             self.value_type(
-                "arg", arg.name, arg.signature, arg.location, arg.direction is Direction.OUT
+                "arg",
+                arg.name,
+                arg.signature,
+                arg.location,
+                arg.direction is Direction.OUT and not echoed,
+                keyed=any(a is not arg and a.signature == "s" for a in member.args),
             )
         self.parallel_arrays(member, kind)
         self.length_args(member, kind)
@@ -575,21 +595,55 @@ class _Checker:
             _sensitive_word(name) is not None or _sensitive_word(value.name or "") is not None
         ):
             return  # a secret: a property would broadcast it in PropertiesChanged
+        doc = method.doc.text.lower()
+        if "propert" in doc and prop.lower() in doc:
+            return  # the documentation weighs the property (GetAvailable "replaces the property")
+        evidence = self.property_evidence(method, verb, prop)
+        if evidence is None:
+            return  # a lone getter or setter may be a computed query or a callback
         if verb == "get" and not method.in_args and len(method.out_args) == 1:
             if method.out_args[0].signature == "o":
                 return  # a factory or lookup that hands out an object (GetClient)
             self.report(
                 "GUIDE-W140",
-                f"method {name!r} is a getter; declare a property {prop!r} (read through "
-                "org.freedesktop.DBus.Properties)",
+                f"method {name!r} is a getter ({evidence}); declare a property {prop!r} (read "
+                "through org.freedesktop.DBus.Properties)",
                 method.location,
             )
         elif verb == "set" and len(method.in_args) == 1 and not method.out_args:
             self.report(
                 "GUIDE-W140",
-                f"method {name!r} is a setter; declare a writable property {prop!r}",
+                f"method {name!r} is a setter ({evidence}); declare a writable property {prop!r}",
                 method.location,
             )
+
+    def property_evidence(self, method: Method, verb: str, prop: str) -> str | None:
+        """What shows that the value behind a GetX/SetX method is state (GUIDE-W140): the
+        matching setter or getter of the same type, a change signal XChanged, or a property X
+        of the interface; None when nothing does."""
+        iface = self._interface_of(method)
+        if iface is None:
+            return None
+        value = method.args[0].signature if len(method.args) == 1 else None
+        for other in iface.methods:
+            acc = _accessor(other.name)
+            if acc is None or other is method or acc[1] != prop or acc[0] == verb:
+                continue
+            if len(other.args) == 1 and other.args[0].signature == value:
+                return f"with {other.name!r}"
+        for signal in iface.signals:
+            if signal.name.lower() == (prop + "Changed").lower():
+                return f"{signal.name!r} signals its changes"
+        for p in iface.properties:
+            if p.name.lower() == prop.lower():
+                return f"property {p.name!r} exists"
+        return None
+
+    def _interface_of(self, method: Method) -> Interface | None:
+        for iface in self.document.interfaces:
+            if any(m is method for m in iface.methods):
+                return iface
+        return None
 
     def completion_signals(self, iface: Interface) -> None:
         signals = {s.name: s for s in iface.signals}
@@ -620,7 +674,7 @@ class _Checker:
                     found.location,
                 )
         # a bare Completed/Finished signal: the completion of the one operation that returns nothing
-        bare = next((signals[n] for n in COMPLETION_SUFFIXES if n in signals), None)
+        bare = next((signals[n] for n in BARE_COMPLETIONS if n in signals), None)
         operations = [
             m
             for m in iface.methods
@@ -697,8 +751,8 @@ class _Checker:
     def documented(
         self, doc: Doc, location: Location, kind: str, name: str, full_name: str | None = None
     ) -> None:
-        if doc:
-            return
+        if doc or self.live:
+            return  # dumps of live objects carry no documentation by nature
         el = self._element(location)
         if el is not None and self.index is not None:
             if self.index.has_doc_element(el) or self.index.gtkdoc_before(el) is not None:
@@ -727,13 +781,56 @@ class _Checker:
             return None
         return word
 
-    def arg_documented(self, arg: Arg, comment: docs.GtkDocComment | None) -> bool:
+    def arg_documented(
+        self, arg: Arg, comment: docs.GtkDocComment | None, member: Method | Signal
+    ) -> bool:
         if arg.doc:
             return True
-        if comment is not None and arg.name is not None and arg.name in comment.params:
-            return True
+        if comment is not None and arg.name is not None:
+            if arg.name in comment.params:
+                return True
+            if re.search(r"@" + re.escape(arg.name) + r"\b", comment.body):
+                return True  # the body describes it (@results ...)
+            outs = [a for a in member.args if a.direction is Direction.OUT]
+            if (
+                isinstance(member, Method)
+                and outs == [arg]
+                and re.search(r"^\s*Returns:", comment.body, re.MULTILINE)
+            ):
+                return True  # "Returns:" documents the one out arg
         el = self._element(arg.location)
-        return el is not None and self.index is not None and self.index.has_doc_element(el)
+        if el is None or self.index is None:
+            return False
+        if self.index.has_doc_element(el):
+            return True
+        # KDE style: a plain comment directly before the arg describes it
+        text = self.index.comment_before(el)
+        return (
+            text is not None
+            and "<" not in text
+            and not text.strip().startswith("qdbusgen:")
+            and len(text.split()) >= 2
+        )
+
+
+#: Standard interfaces that an introspection dump of an exported object lists and an
+#: interface file leaves out.
+LIVE_MARKERS = frozenset(
+    {
+        "org.freedesktop.DBus.Introspectable",
+        "org.freedesktop.DBus.Peer",
+        "org.freedesktop.DBus.Properties",
+    }
+)
+
+
+def _looks_live(document: Document) -> bool:
+    """Whether the document is a dump of a live object: its root has child nodes or lists
+    Introspectable, Peer or Properties (as Introspect replies do)."""
+    root = document.root
+    if document.root_is_interface:
+        return False
+    return bool(root.nodes) or any(i.name in LIVE_MARKERS for i in root.interfaces)
 
 
 def _comment_problem(text: str, symbol: str) -> str | None:
@@ -780,7 +877,12 @@ def _same_symbol(written: str, symbol: str) -> bool:
         return True
     if "." in symbol:
         return written.count(".") >= 2 and INTERFACE_NAME_RE.fullmatch(written) is not None
-    return False
+    # a member renamed after its comment was written (OperatorId for OperatorIdentifier)
+    return (
+        MEMBER_NAME_RE.fullmatch(written) is not None
+        and len(written) >= 4
+        and (symbol.startswith(written) or written.startswith(symbol))
+    )
 
 
 def _word_list(name: str) -> list[str]:

@@ -475,7 +475,9 @@ _B: list[tuple[str, str, str, str, str]] = [
         "they can depend on exactly that interface and its version.",
         "The document does not contain exactly one interface outside org.freedesktop.DBus.*, or it "
         "has child nodes. An interface-file rule: switch it off for live introspection dumps "
-        "(`interface_file_rules = false`, `--no-interface-file-rules`).",
+        "(`interface_file_rules = false`, `--no-interface-file-rules`). A document that shows "
+        "itself to be a dump (its root lists org.freedesktop.DBus.Introspectable, Peer or "
+        "Properties, or has child nodes) is not judged.",
         'dbus-api-design "Interface files"',
     ),
     (
@@ -484,7 +486,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Interface files are installed under $(datadir)/dbus-1/interfaces and found by name: "
         "com.example.MyService1.Manager lives in com.example.MyService1.Manager.xml.",
         "A file holding exactly one non-standard interface whose base name is not `<interface "
-        "name>.xml`. An interface-file rule, switched off with the other one.",
+        "name>.xml`. Not reported: a prefix ending in `_` before the full name (KDE installs "
+        "`kf5_org.kde.KWallet.xml`), which namespaces the file and keeps the name whole, and "
+        "introspection dumps (as for GUIDE-I101). An interface-file rule, switched off with the "
+        "other one.",
         'dbus-api-design "Interface files"',
     ),
     (
@@ -552,10 +557,14 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Human-readable string on the bus",
         "Service and client may run in different locales; send a machine-readable value and let the "
         "client produce the text.",
+        "Off by default: on real files most such strings are names and labels, log lines or "
+        "debugging text that nobody localises, not sentences the service composes; turn it on "
+        'with `select = ["ALL", "GUIDE-I122"]`. '
         "Heuristic: a string the service sends (an out arg, a signal arg or a read-only property) "
         "whose normalised name ends in message, msg, description, label or summary. Not reported: "
         "in args and writable properties, which carry text the user or client supplies (a "
-        "calendar event's description, a label the user chose, a commit message).",
+        "calendar event's description, a label the user chose, a commit message), and an out arg "
+        "named like an in arg of the same method (the client's own text handed back).",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -578,7 +587,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Bare variant where a concrete type would do",
         "A top-level variant throws away all type information, so neither side can rely on the "
         "shape. a{sv} dictionaries, the guidelines' extensibility tool, are fine and not reported.",
-        "An arg or property of type exactly `v`.",
+        "An arg or property of type exactly `v`. Not reported: a variant arg of a member that also "
+        "carries a string arg, which names what the variant holds (`PropertyChanged(s name, v "
+        "value)`, `GetProperty(id, name) -> v`, `OpenSession(algorithm, v input)`): there the type "
+        "depends on the key and a variant is the right type.",
         'dbus-api-design "Taking Advantage of the Type System", "Extensibility"',
     ),
     (
@@ -596,7 +608,7 @@ _B: list[tuple[str, str, str, str, str]] = [
         "its own. Reply to the method when the operation has finished.",
         "Heuristic: a method M without out args and a signal named S + Finished/Completed/Complete/"
         "Done/Result/Reply/Response/Ready where S is M or M without a leading Start, Begin or "
-        "Request; or a signal named just Finished, Completed, Complete, Done, ... and exactly one "
+        "Request; or a signal named just Finished, Completed, Complete or Done and exactly one "
         "method without out args (not NoReply, not Cancel/Stop/Abort/Close/Quit/Release/Dismiss/"
         "Reset) in the interface (`Install` + `Completed(result)`).",
         'dbus-api-design "Using Signals, Properties and Errors"',
@@ -620,10 +632,16 @@ _B: list[tuple[str, str, str, str, str]] = [
         "The standard Properties interface already provides Get and Set (and change notification); "
         "GetFoo/SetFoo methods duplicate it without the benefits.",
         "A method Get<Upper...> or Qt-style get<Upper...> with no in args and one out arg, or "
-        "Set<Upper...>/set<Upper...> with one in arg and no out args. Not reported: getters whose "
+        "Set<Upper...>/set<Upper...> with one in arg and no out args, when the interface shows "
+        "that the value is state: the matching setter or getter of the same type, a change signal "
+        "XChanged, or a property X (named in the message). A lone getter or setter is not "
+        "reported (it may be a computed query such as GetKernelSymbols, or a callback such as "
+        "SetIfindex from a plugin). Not reported either: getters whose "
         "out arg is an object path (factories and lookups such as GetClient that hand out an "
         "object), accessors of secrets (SetSecret, GetPassword: a property would broadcast the "
-        "value in PropertiesChanged), and methods with a file descriptor.",
+        "value in PropertiesChanged), methods with a file descriptor, and methods whose "
+        "documentation discusses the property (NetworkMonitor's GetAvailable \"replaces the "
+        'available property").',
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -749,7 +767,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "child, and no gtk-doc comment before it whose first line is `Name:` (the full name for "
         "interfaces). When a comment stands directly before it that nearly documents it, the "
         "message says what to fix: a first line with the name but no colon, a gtk-doc comment "
-        "naming another symbol, or plain prose (KDE's style) without the `Name:` line.",
+        "naming another symbol (another case, a renamed member such as `OperatorId:` before "
+        "OperatorIdentifier, another interface name), or plain prose (KDE's style) without the "
+        "`Name:` line. Not reported in introspection dumps (the root lists "
+        "org.freedesktop.DBus.Introspectable, Peer or Properties, or has child nodes), which "
+        "never carry documentation.",
         'dbus-api-design "Documentation"; gdbus-codegen (doc comments)',
     ),
     (
@@ -757,7 +779,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Argument not documented",
         "Each parameter deserves a description: what it means, units, allowed values.",
         "A named arg with no doc:doc/tp:docstring child and no non-blank DocString annotation, whose "
-        "member's gtk-doc comment has no `@name:` line for it.",
+        "member's gtk-doc comment has no `@name:` line for it. Also counted as documentation: an "
+        "`@name` reference in the body of the member's gtk-doc comment, a `Returns:` paragraph "
+        "there for a method's only out arg, and a plain comment of two words or more directly "
+        "before the arg (KDE's style; args have no gtk-doc form of their own). Not reported in "
+        "introspection dumps (as for GUIDE-W170).",
         'dbus-api-design "Documentation"; gdbus-codegen',
     ),
     (
@@ -798,9 +824,10 @@ _HEURISTIC = frozenset(
 )
 
 #: Rules that are off unless ``select`` names them (see Rule.default_enabled).
-_OPT_IN = frozenset({"GUIDE-I121"})
+_OPT_IN = frozenset({"GUIDE-I121", "GUIDE-I122"})
 _EXAMPLE_CONFIG: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "GUIDE-I121": (("select", ("ALL", "GUIDE-I121")),),
+    "GUIDE-I122": (("select", ("ALL", "GUIDE-I122")),),
     "GUIDE-I161": (("owned_prefixes", ("com.example",)),),
 }
 
@@ -901,7 +928,7 @@ _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
         ),
         Example(
             '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <!-- qdbusgen: ignore GUIDE-W140 -->\n    <method name="GetName">\n'
+            '    <!-- qdbusgen: ignore GUIDE-W170 -->\n    <method name="GetName">\n'
             '      <arg name="name" type="s" direction="out"/>\n    </method>\n  </interface>\n</node>\n'
         ),
     ),
