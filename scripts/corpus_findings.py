@@ -193,9 +193,10 @@ def render() -> str:
             "## QEMU upstream `ui/dbus-display1.xml`",
             "",
             'Linted with `owned_prefixes = ["org.qemu"]` (QEMU\'s own setting). One file holds all of its '
-            "interfaces, hence GUIDE-I101; the booleans, the `Label` string and the per-plane DMABUF arrays are "
-            "infos about an API that is frozen on the wire; the undocumented `enabled` args and the "
-            "direction-less Clipboard args are real, fixable findings.",
+            "interfaces, hence GUIDE-I101; the undocumented `enabled` args and the direction-less "
+            "Clipboard args are real, fixable findings. Its booleans and its `Label` string are no "
+            "longer reported by default (GUIDE-I121 and GUIDE-I122 are opt-in), nor are the "
+            "per-plane DMABUF arrays (independent names: GUIDE-I123 wants evidence of a table).",
             "",
             "| Line | Severity | Rule | Message |",
             "|---:|---|---|---|",

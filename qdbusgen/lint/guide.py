@@ -807,8 +807,8 @@ class _Checker:
         text = self.index.comment_before(el)
         return (
             text is not None
-            and "<" not in text
-            and not text.strip().startswith("qdbusgen:")
+            and not _COMMENTED_OUT_RE.search(text)
+            and not text.strip().startswith(("qdbusgen:", "<"))
             and len(text.split()) >= 2
         )
 
@@ -833,12 +833,18 @@ def _looks_live(document: Document) -> bool:
     return bool(root.nodes) or any(i.name in LIVE_MARKERS for i in root.interfaces)
 
 
+#: Commented-out introspection XML (``<method name="...">``, ``method name="..."``).
+_COMMENTED_OUT_RE = re.compile(
+    r"\b(?:node|interface|method|signal|property|arg|annotation)\s+(?:name|type)\s*="
+)
+
+
 def _comment_problem(text: str, symbol: str) -> str | None:
     """What keeps the comment directly before an element from documenting it (GUIDE-W170),
     or None when it is no attempt at documentation (commented-out XML, a suppression, a
     short section heading such as "Signals")."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if not lines or lines[0].startswith("qdbusgen:") or "<" in text or '="' in text:
+    if not lines or lines[0].startswith(("qdbusgen:", "<")) or _COMMENTED_OUT_RE.search(text):
         return None  # a suppression, or commented-out XML
     first = lines[0]
     parsed = docs.parse_gtkdoc_comment(text)
