@@ -458,6 +458,14 @@ def _entity_decl(text: str, start: int) -> tuple[_EntityDecl | None, int]:
             start,
             f"entity {name.group(0)!r} contains markup; only entities of plain text are supported",
         )
+    for ref in _REF_RE.finditer(value):
+        if ref.group(1) and _char_ref_value(ref.group(2)) in (0x3C, 0x26):
+            # "&#60;" or "&#38;" become markup or a hidden reference when the entity is used
+            raise _EntityRefused(
+                start,
+                f"entity {name.group(0)!r} contains a character reference to '<' or '&'; only "
+                "entities of plain text are supported",
+            )
     if _PE_REF_RE.search(value):
         raise _EntityRefused(
             start, "parameter-entity references are not allowed in introspection XML"
@@ -466,6 +474,13 @@ def _entity_decl(text: str, start: int) -> tuple[_EntityDecl | None, int]:
     if not text.startswith(">", pos):
         return None, pos
     return _EntityDecl(name.group(0), value, start), pos + 1
+
+
+def _char_ref_value(digits: str) -> int | None:
+    try:
+        return int(digits[1:], 16) if digits.startswith("x") else int(digits)
+    except ValueError:
+        return None
 
 
 def _entity_lengths(decls: list[_EntityDecl]) -> dict[str, int]:

@@ -194,6 +194,34 @@ CASES = [
         "markup",
     ),
     Case(
+        "entity_with_escaped_markup",
+        b"<!DOCTYPE node [\n  <!ENTITY m \"&#60;interface name='a.B'/>\">\n]>\n<node>&m;</node>\n",
+        "XML-E002",
+        2,
+        3,
+        "character reference",
+    ),
+    Case(
+        "entity_with_hidden_reference",
+        b'<!DOCTYPE node [\n<!ENTITY big "xxxxxxxxxx">\n<!ENTITY a "&#38;big;&#x26;big;">\n]>\n'
+        b"<node>&a;</node>\n",
+        "XML-E002",
+        3,
+        1,
+        "character reference",
+    ),
+    Case(
+        "utf16_billion_laughs",
+        billion_laughs()
+        .decode()
+        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+        .encode("utf-16"),
+        "XML-E002",
+        9,
+        2,
+        "expands to more than",
+    ),
+    Case(
         "parameter_entity_reference",
         b'<!DOCTYPE node [\n<!ENTITY ok "fine">\n  %pe;\n]>\n<node/>\n',
         "XML-E002",

@@ -847,7 +847,8 @@ _INPUT: list[tuple[str, str, str, str]] = [
         "files (UPower, PackageKit, fprintd) use for error names in their documentation, are "
         "read and expanded within bounds.",
         "In the DOCTYPE: an external (SYSTEM/PUBLIC) or parameter (%) entity, a parameter-entity "
-        "reference, an entity whose value contains markup, an entity that refers to itself, "
+        "reference, an entity whose value contains markup (or a character reference to `<` or `&`, "
+        "which would become markup or a hidden reference), an entity that refers to itself, "
         "references nested deeper than 8, more than 1024 declarations, or an expansion of more "
         "than 1,048,576 characters (one entity, or all references of the document together). "
         "An entity reference left unexpanded in the tree is refused too.",
