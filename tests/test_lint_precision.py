@@ -589,3 +589,31 @@ def test_introspection_dumps_are_not_judged_as_interface_files(tmp_path: Path) -
     found = findings(tmp_path, body, wrap=False)
     rules = {d.rule for d in found}
     assert not rules & {"GUIDE-W170", "GUIDE-I171", "GUIDE-I101", "GUIDE-I102"}, rules
+
+
+def test_sample_findings_writes_a_review_file_with_xml_context(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import CORPUS, require_shared
+
+    require_shared(CORPUS)
+    root = Path(__file__).resolve().parent.parent
+    out = tmp_path / "review.md"
+    args = [sys.executable, str(root / "scripts" / "sample_findings.py"), "-n", "3", "-o", str(out)]
+    for run in (1, 2):
+        proc = subprocess.run(
+            [*args, "--rule", "GUIDE-W152", "--rule", "GUIDE-W131"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        text = out.read_text(encoding="utf-8")
+        if run == 1:
+            first = text
+    assert text == first  # the same seed draws the same sample
+    assert text.count("### GUIDE-W152 #") == 3 and text.count("### GUIDE-W131 #") == 3
+    assert text.count("```xml") == 6 and "verdict: " in text
+    # the finding's own line is marked in the context
+    assert any(line.startswith(">") and "<method" in line for line in text.splitlines())
