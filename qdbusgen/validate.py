@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, where_related
 from .model import (
     ANN_DEPRECATED,
     ANN_EMITS_CHANGED,
@@ -295,7 +295,7 @@ def _check_member_name(kind: str, name: str, location: Location, out: list[Diagn
 def _line_of(location: Location) -> str:
     """Where a related element of the same file is, for a message: the path itself is only in
     the diagnostic's ``related`` field (messages stay free of absolute paths)."""
-    return f"line {location.line}, column {location.column}"
+    return where_related(location, location)
 
 
 def _check_duplicates(
