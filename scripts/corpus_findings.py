@@ -98,13 +98,16 @@ def _precision_section(by_rule: dict[str, list[Diagnostic]]) -> list[str]:
                 )
             continue
         sampled, true, false, noise, _how = verdict
-        t = totals.setdefault(rule.severity.label, [0, 0, 0, 0])
+        # the severity the findings carry (DBUS-E001 reports a root <interface> as a warning)
+        found = by_rule.get(rule_id, [])
+        label = found[0].severity.label if found else rule.severity.label
+        t = totals.setdefault(label, [0, 0, 0, 0])
         t[0] += sampled
         t[1] += true
         t[2] += sampled * fired
         t[3] += true * fired
         lines.append(
-            f"| {rule_id} | {rule.severity.label} | {fired} | {sampled} | {true} | {false} | "
+            f"| {rule_id} | {label} | {fired} | {sampled} | {true} | {false} | "
             f"{noise} | {100 * true / sampled:.0f}% |"
         )
     lines.append("")
