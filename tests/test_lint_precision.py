@@ -617,3 +617,17 @@ def test_sample_findings_writes_a_review_file_with_xml_context(tmp_path: Path) -
     assert text.count("```xml") == 6 and "verdict: " in text
     # the finding's own line is marked in the context
     assert any(line.startswith(">") and "<method" in line for line in text.splitlines())
+
+
+def test_an_interface_file_with_child_nodes_is_still_an_interface_file(tmp_path: Path) -> None:
+    body = """
+    <node>
+      <interface name="com.example.Sample1">
+        <method name="Ping"/>
+      </interface>
+      <node name="child"/>
+    </node>
+    """
+    found = findings(tmp_path, body, wrap=False)
+    assert any(d.rule == "GUIDE-I101" and "child nodes" in d.message for d in found)
+    assert rule_lines(found, "GUIDE-W170") == [2, 3]

@@ -264,7 +264,7 @@ class _Checker:
             # In an interface file the root's name is a placeholder, not where objects live:
             # judge "/" only in what looks like a dump of a live object (it lists the
             # standard interfaces every exported object has, or child nodes).
-            if custom and self.live:
+            if custom and (self.live or root.nodes):
                 self.report(
                     "GUIDE-W111",
                     f"root node is named '/', i.e. {custom[0].name} is exported at the root path; use a versioned "
@@ -825,12 +825,11 @@ LIVE_MARKERS = frozenset(
 
 
 def _looks_live(document: Document) -> bool:
-    """Whether the document is a dump of a live object: its root has child nodes or lists
-    Introspectable, Peer or Properties (as Introspect replies do)."""
-    root = document.root
+    """Whether the document is a dump of a live object: its root lists Introspectable, Peer
+    or Properties (as Introspect replies do; interface files leave them out)."""
     if document.root_is_interface:
         return False
-    return bool(root.nodes) or any(i.name in LIVE_MARKERS for i in root.interfaces)
+    return any(i.name in LIVE_MARKERS for i in document.root.interfaces)
 
 
 #: Commented-out introspection XML (``<method name="...">``, ``method name="..."``).

@@ -477,7 +477,7 @@ _B: list[tuple[str, str, str, str, str]] = [
         "has child nodes. An interface-file rule: switch it off for live introspection dumps "
         "(`interface_file_rules = false`, `--no-interface-file-rules`). A document that shows "
         "itself to be a dump (its root lists org.freedesktop.DBus.Introspectable, Peer or "
-        "Properties, or has child nodes) is not judged.",
+        "Properties) is not judged.",
         'dbus-api-design "Interface files"',
     ),
     (
@@ -770,8 +770,8 @@ _B: list[tuple[str, str, str, str, str]] = [
         "naming another symbol (another case, a renamed member such as `OperatorId:` before "
         "OperatorIdentifier, another interface name), or plain prose (KDE's style) without the "
         "`Name:` line. Not reported in introspection dumps (the root lists "
-        "org.freedesktop.DBus.Introspectable, Peer or Properties, or has child nodes), which "
-        "never carry documentation.",
+        "org.freedesktop.DBus.Introspectable, Peer or Properties), which never carry "
+        "documentation.",
         'dbus-api-design "Documentation"; gdbus-codegen (doc comments)',
     ),
     (
