@@ -238,6 +238,7 @@ def render(result: LintResult, fmt: str, *, color: bool = False) -> str:
 def explain(rule: Rule) -> str:
     """What ``qdbusgen lint --explain RULE`` prints."""
     heur = " (heuristic)" if rule.heuristic else ""
+    heur += "" if rule.default_enabled else "; off by default (opt-in)"
     parts = [
         f"{rule.id}: {rule.title}",
         f"Default severity: {rule.severity.label}{heur} · Source: {rule.source}",
