@@ -135,7 +135,10 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
             "text": help_text,
             "markdown": f"{rule.rationale}\n\n**Detection:** {rule.detection}",
         },
-        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "defaultConfiguration": {
+            "level": _SARIF_LEVEL[rule.severity],
+            **({} if rule.default_enabled else {"enabled": False}),
+        },
         "properties": {"tags": tags, "source": rule.source},
     }
 
