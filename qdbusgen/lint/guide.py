@@ -366,7 +366,7 @@ class _Checker:
             self.member_name(method, "method")
             self.documented(method.doc, method.location, "method", method.name)
             self.args(method, "method")
-            self.getter_setter(method)
+            self.getter_setter(iface, method)
             for arg in method.out_args:
                 codes = ERROR_CODE_NAMES.get(arg.name.lower()) if arg.name is not None else None
                 if codes is None or len(arg.signature) != 1 or arg.signature not in codes:
@@ -582,7 +582,7 @@ class _Checker:
                     )
                     break
 
-    def getter_setter(self, method: Method) -> None:
+    def getter_setter(self, iface: Interface, method: Method) -> None:
         name = method.name
         if any("h" in a.signature for a in method.args):
             return  # fds cannot be property values (see GUIDE-I191)
@@ -598,7 +598,7 @@ class _Checker:
         doc = method.doc.text.lower()
         if "propert" in doc and prop.lower() in doc:
             return  # the documentation weighs the property (GetAvailable "replaces the property")
-        evidence = self.property_evidence(method, verb, prop)
+        evidence = self.property_evidence(iface, method, verb, prop)
         if evidence is None:
             return  # a lone getter or setter may be a computed query or a callback
         if verb == "get" and not method.in_args and len(method.out_args) == 1:
@@ -617,13 +617,12 @@ class _Checker:
                 method.location,
             )
 
-    def property_evidence(self, method: Method, verb: str, prop: str) -> str | None:
+    def property_evidence(
+        self, iface: Interface, method: Method, verb: str, prop: str
+    ) -> str | None:
         """What shows that the value behind a GetX/SetX method is state (GUIDE-W140): the
         matching setter or getter of the same type, a change signal XChanged, or a property X
         of the interface; None when nothing does."""
-        iface = self._interface_of(method)
-        if iface is None:
-            return None
         value = method.args[0].signature if len(method.args) == 1 else None
         for other in iface.methods:
             acc = _accessor(other.name)
@@ -637,12 +636,6 @@ class _Checker:
         for p in iface.properties:
             if p.name.lower() == prop.lower():
                 return f"property {p.name!r} exists"
-        return None
-
-    def _interface_of(self, method: Method) -> Interface | None:
-        for iface in self.document.interfaces:
-            if any(m is method for m in iface.methods):
-                return iface
         return None
 
     def completion_signals(self, iface: Interface) -> None:
