@@ -22,6 +22,23 @@ EXIT_UNUSABLE = 2
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+
+def exit_status_help(findings: str | None) -> str:
+    """The ``--help`` epilog that documents a command's exit status (``findings``: what
+    exit status 1 means for it; None when the command never exits 1)."""
+    lines = ["\b", "Exit status:", "  0  success"]
+    if findings is not None:
+        lines.append(f"  1  {findings}")
+    lines.append(
+        "  2  unusable input (unreadable or malformed file) or a usage or configuration error"
+    )
+    return "\n".join(lines)
+
+
+EXIT_STATUS_HELP = exit_status_help(
+    "findings: errors (lint: at or above --fail-on; check: the output is out of date)"
+)
+
 define_option = click.option(
     "--define",
     "-D",
@@ -84,12 +101,12 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(cls=_LazyGroup, context_settings=CONTEXT)
+@click.group(cls=_LazyGroup, context_settings=CONTEXT, epilog=EXIT_STATUS_HELP)
 def cli() -> None:
     """qdbusgen: D-Bus introspection XML -> validated model, lint, typed Python stubs."""
 
 
-@cli.command()
+@cli.command(epilog=exit_status_help("the files have errors (the model is printed all the same)"))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON.")
 @define_option
@@ -107,7 +124,7 @@ def show(files: tuple[str, ...], as_json: bool, defines: tuple[str, ...]) -> Non
     sys.exit(EXIT_FINDINGS if result.errors else EXIT_OK)
 
 
-@cli.command()
+@cli.command(epilog=exit_status_help("the files break a rule of the specification (errors)"))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @define_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")

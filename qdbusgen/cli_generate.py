@@ -19,7 +19,7 @@ import click
 
 from . import api
 from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, print_diagnostics
-from .cli import summary_line
+from .cli import exit_status_help, summary_line
 from .config import GenerateOptions, Projects, Target, display_path, find_pyproject, load_project
 from .diagnostics import Severity
 from .generate import GenerateResult, diff_tree, render_target, render_with
@@ -189,7 +189,10 @@ def _write_depfile(depfile: Path, target: str, jobs: list[_Job]) -> None:
     depfile.write_text(text, encoding="utf-8")
 
 
-@click.command(name="generate")
+@click.command(
+    name="generate",
+    epilog=exit_status_help("the input has errors (the output directory is left as it was)"),
+)
 @_common
 @click.option(
     "--overwrite",
@@ -288,7 +291,10 @@ def command(
     sys.exit(EXIT_OK)
 
 
-@click.command(name="check")
+@click.command(
+    name="check",
+    epilog=exit_status_help("OUTPUT is not what generate would write (a diff is printed)"),
+)
 @_common
 def check_command(
     files: tuple[str, ...],

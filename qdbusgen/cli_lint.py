@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 
 from . import api
+from .cli import exit_status_help
 from .config import Projects
 from .lint import ConfigError, LintConfig, lint
 from .lint.output import FORMATS, explain, render, summary_line
@@ -43,7 +44,9 @@ def _use_color(flag: bool | None) -> bool:
 
 
 @click.command(
-    "lint", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    "lint",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=exit_status_help("findings at or above --fail-on (default: errors)"),
 )
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @click.option(

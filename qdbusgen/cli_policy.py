@@ -10,7 +10,14 @@ from typing import Any
 import click
 
 from . import api
-from .cli import EXIT_OK, EXIT_UNUSABLE, define_option, defines_from, print_diagnostics
+from .cli import (
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    define_option,
+    defines_from,
+    exit_status_help,
+    print_diagnostics,
+)
 from .policy import PolicyError, render_policy
 
 
@@ -39,7 +46,7 @@ def _pyproject_policy(path: Path | None) -> dict[str, Any]:
     return {}
 
 
-@click.command(name="policy")
+@click.command(name="policy", epilog=exit_status_help(None))
 @click.argument("files", nargs=-1, type=click.Path(path_type=str))
 @click.option("--listen", help="Absolute path of the bus socket (unix:path=...).")
 @click.option("--qemu-user", help="The user QEMU runs as (name or uid).")

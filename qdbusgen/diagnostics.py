@@ -7,6 +7,7 @@ so the CLI and the Python API can print them all, compiler-style, at the end.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass
 
 from .model import Location
@@ -29,6 +30,23 @@ class Severity(enum.IntEnum):
             raise ValueError(
                 f"unknown severity {text!r} (expected error, warning or info)"
             ) from None
+
+
+def where_related(related: Location, location: Location | None) -> str:
+    """A related location as a message shows it: "line L, column C" in the same file, else
+    the file as given (relative to the current directory when it lies below it). The full
+    location stays in :attr:`Diagnostic.related`."""
+    if location is not None and related.file == location.file:
+        return f"line {related.line}, column {related.column}"
+    shown = related.file
+    if os.path.isabs(shown):
+        try:
+            rel = os.path.relpath(shown)
+        except ValueError:
+            rel = shown
+        if not rel.startswith(".."):
+            shown = rel
+    return f"{shown}:{related.line}:{related.column}"
 
 
 @dataclass(frozen=True, slots=True)

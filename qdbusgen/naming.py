@@ -110,7 +110,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, where_related
 from .resources import cache_file, runtime_path, write_cache_file
 from .model import (
     ANN_GDBUS_C_NAME,
@@ -747,7 +747,7 @@ def _collision_diagnostics(spaces: Sequence[_Space]) -> list[Diagnostic]:
             merged.setdefault((what, prep), []).append(target)
         for (what, prep), targets in merged.items():
             phrases.append(what if prep is None else f"{what} {prep} {_join(targets)}")
-        message = f"{first.label} and {other.label} both become {_join(phrases)} (first at {first.location})"
+        message = f"{first.label} and {other.label} both become {_join(phrases)} (first at {where_related(first.location, other.location)})"
         out.append(Diagnostic(rule, Severity.ERROR, message, other.location, first.location))
     return out
 
@@ -950,7 +950,7 @@ def _dedupe(b: _Builder, interfaces: Sequence[Interface]) -> list[Interface]:
                     Diagnostic(
                         RULE_CLASS_COLLISION,
                         Severity.ERROR,
-                        f"interface {name!r} is declared twice with different members (first at {first.location})",
+                        f"interface {name!r} is declared twice with different members (first at {where_related(first.location, other.location)})",
                         other.location,
                         first.location,
                     )

@@ -1,7 +1,8 @@
 """Hardened lxml parsing of introspection XML into the immutable model.
 
-The parser never expands entities, never loads or fetches a DTD, refuses entity
-declarations (billion laughs, external entities), and bounds size and depth. It
+The parser never loads or fetches a DTD, expands only internal entities of plain text
+declared in the DOCTYPE (bounded in number, nesting and expanded size; external and
+parameter entities and expansion bombs are refused), and bounds size and depth. It
 evaluates QEMU's conditional processing instructions against user definitions,
 attaches documentation from every dialect, records file:line:col on every element
 and reports the structural rules (DBUS-E001..E004, W003, W004) as diagnostics.
@@ -254,9 +255,11 @@ def parse_file(
     return parse_bytes(read_input(Path(path), shown), shown, defines=defines)
 
 
-def _xml_parser() -> etree.XMLParser:
+def _xml_parser(internal_entities: bool = False) -> etree.XMLParser:
+    """The hardened parser; ``internal_entities`` only for documents whose entity
+    declarations :func:`_check_entities` accepted."""
     return etree.XMLParser(
-        resolve_entities=False,
+        resolve_entities="internal" if internal_entities else False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
@@ -268,35 +271,303 @@ def _xml_parser() -> etree.XMLParser:
     )
 
 
-_ENTITY_DECL_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
+# --------------------------------------------------------------------------- entities
+
+#: Internal entities (``<!ENTITY NAME "text">`` in the DOCTYPE, as UPower, PackageKit and
+#: fprintd use for error names in their documentation) are expanded, within bounds: at most
+#: MAX_ENTITIES declarations, references nested at most MAX_ENTITY_DEPTH deep, and every
+#: reference of the document together expands to at most MAX_ENTITY_EXPANSION characters
+#: (as does each declaration alone). External and parameter entities are refused.
+MAX_ENTITIES = 1024
+MAX_ENTITY_DEPTH = 8
+MAX_ENTITY_EXPANSION = 1024 * 1024
+
+_PREDEFINED_ENTITIES = frozenset({"lt", "gt", "amp", "apos", "quot"})
+_XML_NAME = r"[A-Za-z_:\u00c0-\uffff][A-Za-z0-9_:.\-\u00b7\u00c0-\uffff]*"
+_NAME_RE = re.compile(_XML_NAME)
+_REF_RE = re.compile(r"&(#?)(" + _XML_NAME + r"|[0-9]+|x[0-9A-Fa-f]+);")
+_PE_REF_RE = re.compile(r"%" + _XML_NAME + ";")
+_DECL_ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+_BODY_SKIP_RE = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
 
 
-def parse_bytes(
-    data: bytes, display: str, *, defines: Mapping[str, str] | None = None
-) -> ParseResult:
-    """Parse introspection XML from bytes; ``display`` names the input in every Location."""
-    if len(data) > MAX_BYTES:
-        raise InputError(
-            Diagnostic(
-                RULE_TOO_LARGE,
-                Severity.ERROR,
-                f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB",
-                Location(display, 1, 1),
-            )
-        )
-    entity = _ENTITY_DECL_RE.search(data)
-    if entity is not None:
-        line, col = _plain_line_col(data, entity.start())
-        raise InputError(
-            Diagnostic(
-                RULE_FORBIDDEN,
-                Severity.ERROR,
-                "entity declarations are not allowed in introspection XML (refused: entity expansion and external entities are unsafe)",
-                Location(display, line, col),
-            )
-        )
+class _EntityRefused(Exception):
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class _EntityDecl:
+    name: str
+    value: str
+    offset: int
+
+
+def _scan_text(data: bytes) -> str:
+    """The document as text for the DOCTYPE scan: by byte-order mark, by the XML
+    declaration's encoding, else UTF-8 (undecodable bytes are left to the XML parser)."""
+    boms = (
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (_UTF8_BOM, "utf-8-sig"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\x00\x00\x00<", "utf-32-be"),
+        (b"<\x00\x00\x00", "utf-32-le"),
+        (b"\x00<\x00?", "utf-16-be"),
+        (b"<\x00?\x00", "utf-16-le"),
+    )
+    encoding = "utf-8"
+    for bom, name in boms:
+        if data.startswith(bom):
+            encoding = name
+            break
+    else:
+        m = _DECL_ENCODING_RE.match(data)
+        if m is not None:
+            encoding = m.group(1).decode("ascii")
     try:
-        root = etree.fromstring(data, _xml_parser())
+        text = data.decode(encoding, "replace")
+    except LookupError:
+        text = data.decode("utf-8", "replace")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _skip_literal(text: str, pos: int) -> int:
+    """Offset after the quoted literal starting at ``pos``."""
+    end = text.find(text[pos], pos + 1)
+    if end == -1:
+        raise _EntityRefused(pos, "unterminated literal in the DOCTYPE")
+    return end + 1
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _internal_subset(text: str) -> tuple[list[_EntityDecl], int] | None:
+    """The entity declarations of the DOCTYPE's internal subset and where the DOCTYPE ends;
+    None when the prolog has no DOCTYPE (or is not what the scan understands: the XML
+    parser then reports it). Raises :class:`_EntityRefused` for external or parameter
+    entities and parameter-entity references."""
+    pos = 0
+    while True:
+        pos = _skip_ws(text, pos)
+        if text.startswith("<?", pos):
+            end = text.find("?>", pos)
+            if end == -1:
+                return None
+            pos = end + 2
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos)
+            if end == -1:
+                return None
+            pos = end + 3
+        elif text.startswith("<!DOCTYPE", pos):
+            break
+        else:
+            return None
+    pos = _skip_ws(text, pos + len("<!DOCTYPE"))
+    name = _NAME_RE.match(text, pos)
+    if name is None:
+        return None
+    pos = _skip_ws(text, name.end())
+    for keyword, literals in (("PUBLIC", 2), ("SYSTEM", 1)):
+        if text.startswith(keyword, pos):
+            pos = _skip_ws(text, pos + len(keyword))
+            for _ in range(literals):
+                if pos >= len(text) or text[pos] not in "\"'":
+                    return None
+                pos = _skip_ws(text, _skip_literal(text, pos))
+            break
+    decls: list[_EntityDecl] = []
+    if text.startswith("[", pos):
+        pos += 1
+        while True:
+            pos = _skip_ws(text, pos)
+            if pos >= len(text):
+                return None
+            if text[pos] == "]":
+                pos += 1
+                break
+            if text.startswith("<!--", pos):
+                end = text.find("-->", pos)
+                if end == -1:
+                    return None
+                pos = end + 3
+            elif text.startswith("<?", pos):
+                end = text.find("?>", pos)
+                if end == -1:
+                    return None
+                pos = end + 2
+            elif text[pos] == "%":
+                raise _EntityRefused(
+                    pos, "parameter-entity references are not allowed in introspection XML"
+                )
+            elif text.startswith("<!ENTITY", pos):
+                decl, pos = _entity_decl(text, pos)
+                if decl is not None:
+                    decls.append(decl)
+                    if len(decls) > MAX_ENTITIES:
+                        raise _EntityRefused(
+                            decl.offset, f"more than {MAX_ENTITIES} entity declarations"
+                        )
+            elif text.startswith("<!", pos):
+                pos += 2  # ELEMENT, ATTLIST, NOTATION: skip, minding quoted literals
+                while pos < len(text) and text[pos] != ">":
+                    pos = _skip_literal(text, pos) if text[pos] in "\"'" else pos + 1
+                pos += 1
+            else:
+                return None
+        pos = _skip_ws(text, pos)
+    if not text.startswith(">", pos):
+        return None
+    return decls, pos + 1
+
+
+def _entity_decl(text: str, start: int) -> tuple[_EntityDecl | None, int]:
+    pos = start + len("<!ENTITY")
+    after = _skip_ws(text, pos)
+    if after == pos:
+        return None, pos  # not a declaration the scan understands: the XML parser reports it
+    if text.startswith("%", after):
+        raise _EntityRefused(
+            start,
+            "parameter entities are not allowed in introspection XML (refused: they are unsafe)",
+        )
+    name = _NAME_RE.match(text, after)
+    if name is None:
+        return None, after
+    pos = _skip_ws(text, name.end())
+    if text.startswith(("SYSTEM", "PUBLIC"), pos):
+        raise _EntityRefused(
+            start,
+            f"external entity {name.group(0)!r} is not allowed in introspection XML "
+            "(refused: it would read files or the network); only internal entities with a quoted value are",
+        )
+    if pos >= len(text) or text[pos] not in "\"'":
+        return None, pos
+    end = _skip_literal(text, pos)
+    value = text[pos + 1 : end - 1]
+    if "<" in value:
+        raise _EntityRefused(
+            start,
+            f"entity {name.group(0)!r} contains markup; only entities of plain text are supported",
+        )
+    for ref in _REF_RE.finditer(value):
+        if ref.group(1) and _char_ref_value(ref.group(2)) in (0x3C, 0x26):
+            # "&#60;" or "&#38;" become markup or a hidden reference when the entity is used
+            raise _EntityRefused(
+                start,
+                f"entity {name.group(0)!r} contains a character reference to '<' or '&'; only "
+                "entities of plain text are supported",
+            )
+    if _PE_REF_RE.search(value):
+        raise _EntityRefused(
+            start, "parameter-entity references are not allowed in introspection XML"
+        )
+    pos = _skip_ws(text, end)
+    if not text.startswith(">", pos):
+        return None, pos
+    return _EntityDecl(name.group(0), value, start), pos + 1
+
+
+def _char_ref_value(digits: str) -> int | None:
+    try:
+        return int(digits[1:], 16) if digits.startswith("x") else int(digits)
+    except ValueError:
+        return None
+
+
+def _entity_lengths(decls: list[_EntityDecl]) -> dict[str, int]:
+    """Expanded length of every declared entity, without expanding any; refuses cycles,
+    nesting deeper than MAX_ENTITY_DEPTH and expansions over MAX_ENTITY_EXPANSION."""
+    by_name: dict[str, _EntityDecl] = {}
+    for decl in decls:
+        by_name.setdefault(decl.name, decl)  # the first declaration binds (XML 1.0 §4.2)
+    lengths: dict[str, int] = {}
+
+    def length(decl: _EntityDecl, chain: tuple[str, ...]) -> int:
+        known = lengths.get(decl.name)
+        if known is not None:
+            return known
+        if decl.name in chain:
+            raise _EntityRefused(decl.offset, f"entity {decl.name!r} refers to itself")
+        if len(chain) >= MAX_ENTITY_DEPTH:
+            raise _EntityRefused(
+                by_name[chain[0]].offset, f"entity references nested deeper than {MAX_ENTITY_DEPTH}"
+            )
+        total = 0
+        last = 0
+        for m in _REF_RE.finditer(decl.value):
+            total += (
+                m.start() - last + (1 if m.group(1) or m.group(2) in _PREDEFINED_ENTITIES else 0)
+            )
+            last = m.end()
+            inner = by_name.get(m.group(2)) if not m.group(1) else None
+            if inner is not None:
+                total += length(inner, chain + (decl.name,))
+            if total > MAX_ENTITY_EXPANSION:
+                break
+        total += len(decl.value) - last
+        if total > MAX_ENTITY_EXPANSION:
+            raise _EntityRefused(
+                decl.offset,
+                f"entity {decl.name!r} expands to more than {MAX_ENTITY_EXPANSION} characters "
+                "(refused: entity expansion bomb)",
+            )
+        lengths[decl.name] = total
+        return total
+
+    for decl in by_name.values():
+        length(decl, ())
+    return lengths
+
+
+def _check_entities(data: bytes) -> frozenset[str]:
+    """The internal entities the document may use (empty: none declared). Raises
+    _EntityRefused (offset into the scanned text) for anything unsafe."""
+    text = _scan_text(data)
+    found = _internal_subset(text)
+    if found is None or not found[0]:
+        return frozenset()
+    decls, body_start = found
+    lengths = _entity_lengths(decls)
+    total = 0
+    body = _BODY_SKIP_RE.sub(lambda m: " " * len(m.group(0)), text[body_start:])
+    for m in _REF_RE.finditer(body):
+        if not m.group(1) and m.group(2) in lengths:
+            total += lengths[m.group(2)]
+            if total > MAX_ENTITY_EXPANSION:
+                raise _EntityRefused(
+                    body_start + m.start(),
+                    f"entity references expand to more than {MAX_ENTITY_EXPANSION} characters in "
+                    "total (refused: entity expansion bomb)",
+                )
+    return frozenset(lengths)
+
+
+def _text_line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def parse_tree(data: bytes, display: str) -> etree._Element:
+    """The lxml tree of a document, parsed with the hardened settings: entity declarations
+    checked (and internal ones expanded within bounds) first. Raises :class:`InputError`."""
+    try:
+        allowed = _check_entities(data)
+    except _EntityRefused as exc:
+        line, col = _text_line_col(_scan_text(data), exc.offset)
+        raise InputError(
+            Diagnostic(RULE_FORBIDDEN, Severity.ERROR, exc.message, Location(display, line, col))
+        ) from None
+    try:
+        root = etree.fromstring(data, _xml_parser(bool(allowed)))
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (exc.lineno or 1, 1)
         message = " ".join(str(exc.msg or exc).split())  # libxml2 messages may end in a newline
@@ -318,7 +589,24 @@ def parse_bytes(
                 Location(display, 1, 1),
             )
         ) from None
-    _refuse_declared_entities(root, data, display)
+    _refuse_declared_entities(root, data, display, allowed)
+    return root
+
+
+def parse_bytes(
+    data: bytes, display: str, *, defines: Mapping[str, str] | None = None
+) -> ParseResult:
+    """Parse introspection XML from bytes; ``display`` names the input in every Location."""
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            Diagnostic(
+                RULE_TOO_LARGE,
+                Severity.ERROR,
+                f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB",
+                Location(display, 1, 1),
+            )
+        )
+    root = parse_tree(data, display)
     positions = _Positions(_as_utf8(data, root.getroottree().docinfo.encoding), root)
     depth_problem = _too_deep(root)
     if depth_problem is not None:
@@ -362,13 +650,14 @@ def _as_utf8(data: bytes, encoding: str | None) -> bytes:
         return data
 
 
-def _refuse_declared_entities(root: etree._Element, data: bytes, display: str) -> None:
-    """The byte scan above only sees ASCII-compatible encodings; a UTF-16 or UTF-32
-    document can still declare entities (libxml2 then expands internal ones in
-    attribute values). Refuse them after parsing, from the parsed internal subset."""
+def _refuse_declared_entities(
+    root: etree._Element, data: bytes, display: str, allowed: frozenset[str]
+) -> None:
+    """A backstop for the DOCTYPE scan: an entity that libxml2 found in the internal subset
+    but the scan did not check (an encoding or a form the scan does not read) is refused."""
     docinfo = root.getroottree().docinfo
     dtd = docinfo.internalDTD
-    if dtd is None or next(iter(dtd.iterentities()), None) is None:
+    if dtd is None or all(e.name in allowed for e in dtd.iterentities()):
         return
     line, col = 1, 1
     try:
@@ -388,16 +677,11 @@ def _refuse_declared_entities(root: etree._Element, data: bytes, display: str) -
         Diagnostic(
             RULE_FORBIDDEN,
             Severity.ERROR,
-            "entity declarations are not allowed in introspection XML (refused: entity expansion and external entities are unsafe)",
+            "entity declarations in a form qdbusgen cannot check are not allowed (refused: entity "
+            'expansion and external entities are unsafe; use <!ENTITY name "text"> in the DOCTYPE)',
             Location(display, line, col),
         )
     )
-
-
-def _plain_line_col(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    return line, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
 def _too_deep(root: etree._Element) -> etree._Element | None:

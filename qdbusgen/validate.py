@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, where_related
 from .model import (
     ANN_DEPRECATED,
     ANN_EMITS_CHANGED,
@@ -183,7 +183,7 @@ def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
                     _d(
                         "DBUS-E007",
                         Severity.ERROR,
-                        f"child node {child.name!r} is declared twice (first at {seen_nodes[child.name]})",
+                        f"child node {child.name!r} is declared twice (first on {_line_of(seen_nodes[child.name])})",
                         child.location,
                         seen_nodes[child.name],
                     )
@@ -197,7 +197,7 @@ def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
                 _d(
                     "DBUS-E008",
                     Severity.ERROR,
-                    f"interface {iface.name!r} is declared twice on this node (first at {seen_ifaces[iface.name]})",
+                    f"interface {iface.name!r} is declared twice on this node (first on {_line_of(seen_ifaces[iface.name])})",
                     iface.location,
                     seen_ifaces[iface.name],
                 )
@@ -292,6 +292,12 @@ def _check_member_name(kind: str, name: str, location: Location, out: list[Diagn
         )
 
 
+def _line_of(location: Location) -> str:
+    """Where a related element of the same file is, for a message: the path itself is only in
+    the diagnostic's ``related`` field (messages stay free of absolute paths)."""
+    return where_related(location, location)
+
+
 def _check_duplicates(
     kind: str, rule: str, members: Iterable[Method | Signal | Property], out: list[Diagnostic]
 ) -> None:
@@ -302,7 +308,7 @@ def _check_duplicates(
                 _d(
                     rule,
                     Severity.ERROR,
-                    f"{kind} {member.name!r} is declared twice in one interface (first at {seen[member.name]})",
+                    f"{kind} {member.name!r} is declared twice in one interface (first on {_line_of(seen[member.name])})",
                     member.location,
                     seen[member.name],
                 )
@@ -330,7 +336,7 @@ def _check_shared_names(iface: Interface, out: list[Diagnostic]) -> None:
                     _d(
                         "DBUS-W006",
                         Severity.WARNING,
-                        f"{kind} {member.name!r} has the same name as {other_kind} {member.name!r} (at {other_loc})",
+                        f"{kind} {member.name!r} has the same name as {other_kind} {member.name!r} (on {_line_of(other_loc)})",
                         member.location,
                         other_loc,
                     )
@@ -397,7 +403,7 @@ def _check_args(
                     _d(
                         "DBUS-W007",
                         Severity.WARNING,
-                        f"two {arg.direction.value} args of {kind} {member.name!r} are named {arg.name!r} (first at {seen[key]})",
+                        f"two {arg.direction.value} args of {kind} {member.name!r} are named {arg.name!r} (first on {_line_of(seen[key])})",
                         arg.location,
                         seen[key],
                     )
@@ -481,7 +487,7 @@ def _check_annotations(
                 _d(
                     "DBUS-W009",
                     Severity.WARNING,
-                    f"annotation {ann.name!r} appears twice on one <{element}> (first at {seen[ann.name]})",
+                    f"annotation {ann.name!r} appears twice on one <{element}> (first on {_line_of(seen[ann.name])})",
                     ann.location,
                     seen[ann.name],
                 )

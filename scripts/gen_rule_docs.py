@@ -42,7 +42,8 @@ def render_rule(rule: Rule) -> str:
         f"# {rule.id}: {rule.title}",
         "",
         f"- **Default severity:** {rule.severity.label}"
-        + (" (heuristic)" if rule.heuristic else ""),
+        + (" (heuristic)" if rule.heuristic else "")
+        + ("" if rule.default_enabled else "; **off by default** (opt-in)"),
         f"- **Group:** {GROUP_TITLES[rule.group]}",
         f"- **Source:** {rule.source}",
         "",
@@ -62,6 +63,12 @@ def render_rule(rule: Rule) -> str:
         lines += _example("Not reported (old → new)", rule.good)
     elif rule.bad is not None or rule.good is not None:
         lines += ["## Examples", ""]
+        if rule.example_config:
+            settings = "; ".join(
+                f"`{key} = [{', '.join(chr(34) + v + chr(34) for v in values)}]`"
+                for key, values in rule.example_config
+            )
+            lines += [f"With {settings} under `[tool.qdbusgen.lint]`:", ""]
         lines += _example("Reported", rule.bad)
         lines += _example("Not reported", rule.good)
     if rule.group == "C":
@@ -102,14 +109,20 @@ def render_index() -> str:
         "# qdbusgen lint rules",
         "",
         "Every rule `qdbusgen lint` (and `qdbusgen generate`) reports, and the COMPAT rules of "
-        "`qdbusgen diff`. Heuristic rules are never errors.",
+        "`qdbusgen diff`. Heuristic rules are never errors. "
+        "Rules off by default report only when `select` names them by id "
+        '(`select = ["ALL", "GUIDE-I121"]`: every rule, and that one).',
         "",
     ]
     for group, title in GROUP_TITLES.items():
         rules = [r for r in RULES.values() if r.group == group]
         lines += [f"## {title}", "", "| Rule | Severity | Title |", "|---|---|---|"]
         for r in rules:
-            sev = r.severity.label + (" (heuristic)" if r.heuristic else "")
+            sev = (
+                r.severity.label
+                + (" (heuristic)" if r.heuristic else "")
+                + ("" if r.default_enabled else ", off by default")
+            )
             title = r.title.replace("|", "\\|")
             lines.append(f"| [{r.id}]({r.id}.md) | {sev} | {title} |")
         lines.append("")

@@ -150,7 +150,86 @@ def deep(levels: int) -> bytes:
 
 
 CASES = [
-    Case("billion_laughs", billion_laughs(), "XML-E002", 3, 2, "entity declarations"),
+    # lol6 (3,000,000 characters) is the first declaration over the expansion limit
+    Case("billion_laughs", billion_laughs(), "XML-E002", 9, 2, "expands to more than"),
+    Case(
+        "quadratic_blowup",
+        b'<!DOCTYPE node [\n <!ENTITY big "'
+        + b"x" * 100_000
+        + b'">\n]>\n<node>\n'
+        + b"&big;" * 10
+        + b"<interface name='a.B'/>\n"
+        + b"&big;" * 1000
+        + b"</node>\n",
+        "XML-E002",
+        6,
+        1,
+        "in total",
+    ),
+    Case(
+        "entity_cycle",
+        b'<!DOCTYPE node [\n<!ENTITY a "x&b;">\n<!ENTITY b "y&a;">\n]>\n<node>&a;</node>\n',
+        "XML-E002",
+        2,
+        1,
+        "refers to itself",
+    ),
+    Case(
+        "entities_nested_too_deep",
+        (
+            "<!DOCTYPE node [\n"
+            + "".join(f'<!ENTITY e{i} "{i}&e{i + 1};">\n' for i in range(12))
+            + '<!ENTITY e12 "end">\n]>\n<node>&e0;</node>\n'
+        ).encode(),
+        "XML-E002",
+        2,
+        1,
+        "nested deeper than 8",
+    ),
+    Case(
+        "entity_with_markup",
+        b"<!DOCTYPE node [\n  <!ENTITY m \"<interface name='a.B'/>\">\n]>\n<node>&m;</node>\n",
+        "XML-E002",
+        2,
+        3,
+        "markup",
+    ),
+    Case(
+        "entity_with_escaped_markup",
+        b"<!DOCTYPE node [\n  <!ENTITY m \"&#60;interface name='a.B'/>\">\n]>\n<node>&m;</node>\n",
+        "XML-E002",
+        2,
+        3,
+        "character reference",
+    ),
+    Case(
+        "entity_with_hidden_reference",
+        b'<!DOCTYPE node [\n<!ENTITY big "xxxxxxxxxx">\n<!ENTITY a "&#38;big;&#x26;big;">\n]>\n'
+        b"<node>&a;</node>\n",
+        "XML-E002",
+        3,
+        1,
+        "character reference",
+    ),
+    Case(
+        "utf16_billion_laughs",
+        billion_laughs()
+        .decode()
+        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+        .encode("utf-16"),
+        "XML-E002",
+        9,
+        2,
+        "expands to more than",
+    ),
+    Case(
+        "parameter_entity_reference",
+        b'<!DOCTYPE node [\n<!ENTITY ok "fine">\n  %pe;\n]>\n<node/>\n',
+        "XML-E002",
+        3,
+        3,
+        "parameter-entity references",
+    ),
     Case(
         "external_entity",
         b'<?xml version="1.0"?>\n<!DOCTYPE node [\n  <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n'
@@ -158,7 +237,7 @@ CASES = [
         "XML-E002",
         3,
         3,
-        "entity declarations",
+        "external entity",
     ),
     Case(
         "parameter_entities",
@@ -166,17 +245,17 @@ CASES = [
         "XML-E002",
         3,
         1,
-        "entity declarations",
+        "parameter entities",
     ),
     Case(
-        "utf16_entity",
-        '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE node [\n <!ENTITY x "/evil">\n]>\n<node name="&x;"/>\n'.encode(
+        "utf16_external_entity",
+        '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE node [\n <!ENTITY x SYSTEM "file:///etc/passwd">\n]>\n<node name="&x;"/>\n'.encode(
             "utf-16"
         ),
         "XML-E002",
         3,
         2,
-        "entity declarations",
+        "external entity",
     ),
     Case(
         "undeclared_entity",

@@ -46,7 +46,7 @@ CLEAN = """\
 </node>
 """
 
-#: GUIDE-W140 (getter, warning, line 14) and GUIDE-I121 (boolean, info, line 15).
+#: GUIDE-W140 (getter, warning, line 14) and GUIDE-I125 (bare variant, info, line 15).
 GETTER = """\
 <node>
   <!--
@@ -62,8 +62,14 @@ GETTER = """\
         Reads the switch.
     -->
     <method name="GetEnabled">
-      <arg name="enabled" type="b" direction="out"/>
+      <arg name="enabled" type="v" direction="out"/>
     </method>
+    <!--
+        Enabled:
+
+        The switch.
+    -->
+    <property name="Enabled" type="b" access="read"/>
   </interface>
 </node>
 """
@@ -106,11 +112,11 @@ def test_text_format_is_compiler_style(tmp_path: Path) -> None:
     result = run(path)
     lines = result.stdout.splitlines()
     assert (
-        f"{path}:14:5: warning: method 'GetEnabled' is a getter; declare a property 'Enabled' (read through org.freedesktop.DBus.Properties) [GUIDE-W140]"
+        f"{path}:14:5: warning: method 'GetEnabled' is a getter (property 'Enabled' exists); declare a property 'Enabled' (read through org.freedesktop.DBus.Properties) [GUIDE-W140]"
         in lines
     )
     assert any(
-        line.startswith(f"{path}:15:7: info: ") and line.endswith("[GUIDE-I121]") for line in lines
+        line.startswith(f"{path}:15:7: info: ") and line.endswith("[GUIDE-I125]") for line in lines
     )
     assert lines[-1] == "1 file checked: 0 error(s), 1 warning(s), 1 info(s)"
     assert "\x1b[" not in result.stdout  # not a terminal: no colour
@@ -261,16 +267,16 @@ def test_config_file_option_and_cli_overrides(tmp_path: Path) -> None:
     assert ": info: method 'GetEnabled'" in result.stdout
     # --severity overrides the file, --select replaces its selection
     result = run(
-        "--config", cfg, "--severity", "GUIDE-W140=error", "--select", "GUIDE-I121,GUIDE-W140", path
+        "--config", cfg, "--severity", "GUIDE-W140=error", "--select", "GUIDE-I125,GUIDE-W140", path
     )
-    assert sorted(rules_in(result.stdout)) == ["GUIDE-I121", "GUIDE-W140"]
+    assert sorted(rules_in(result.stdout)) == ["GUIDE-I125", "GUIDE-W140"]
     assert result.exit_code == 1
 
 
 def test_select_and_ignore_prefixes_most_specific_wins() -> None:
     cfg = LintConfig(select=("GUIDE",), ignore=("GUIDE-I1",))
     assert (
-        cfg.enabled("GUIDE-W140") and not cfg.enabled("GUIDE-I121") and not cfg.enabled("DBUS-E010")
+        cfg.enabled("GUIDE-W140") and not cfg.enabled("GUIDE-I125") and not cfg.enabled("DBUS-E010")
     )
     cfg = LintConfig(ignore=("GUIDE",), select=("GUIDE-W170",))
     assert (
@@ -322,7 +328,7 @@ def test_per_file_overrides(tmp_path: Path) -> None:
         [[tool.qdbusgen.lint.per_file]]
         paths = ["legacy/*.xml"]
         ignore = ["GUIDE-W140"]
-        severity = { "GUIDE-I121" = "warning" }
+        severity = { "GUIDE-I125" = "warning" }
         interface_file_rules = false
         """,
     )
@@ -357,7 +363,7 @@ def test_owned_prefix_and_interface_file_switch(tmp_path: Path) -> None:
 def test_suppression_annotation_applies_to_element_and_children(tmp_path: Path) -> None:
     xml = GETTER.replace(
         '<method name="GetEnabled">',
-        '<method name="GetEnabled">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140 GUIDE-I121"/>',
+        '<method name="GetEnabled">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140 GUIDE-I125"/>',
     )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
     result = run("--fail-on", "info", path)
@@ -373,14 +379,14 @@ def test_suppression_on_node_does_not_trigger_w003(tmp_path: Path) -> None:
         1,
     )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
-    assert rules_in(run(path).stdout) == ["GUIDE-I121"]
+    assert rules_in(run(path).stdout) == ["GUIDE-I125"]
 
 
 def test_repeated_suppression_annotations_do_not_trigger_w009(tmp_path: Path) -> None:
     xml = GETTER.replace(
         '<method name="GetEnabled">',
         '<method name="GetEnabled">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140"/>'
-        '\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-I121"/>',
+        '\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-I125"/>',
     )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
     assert rules_in(run(path).stdout) == []
@@ -392,7 +398,7 @@ def test_suppression_comment_before_element(tmp_path: Path) -> None:
         "    <!-- qdbusgen: ignore GUIDE-W140; kept for old clients -->\n    <!--\n        GetEnabled:",
     )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
-    assert rules_in(run(path).stdout) == ["GUIDE-I121"]
+    assert rules_in(run(path).stdout) == ["GUIDE-I125"]
     # the gtk-doc comment still documents the method: the suppression comment sits before it
     assert "GUIDE-W170" not in run(path).stdout
 
@@ -401,7 +407,7 @@ def test_unused_and_unknown_suppressions_are_reported(tmp_path: Path) -> None:
     xml = CLEAN.replace(
         '<method name="Ping">',
         '<method name="Ping">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W140 GUIDE-W999"/>',
-    ).replace("  </interface>", "    <!-- qdbusgen: ignore GUIDE-I121 -->\n  </interface>")
+    ).replace("  </interface>", "    <!-- qdbusgen: ignore GUIDE-I125 -->\n  </interface>")
     path = write(tmp_path, "com.example.Sample1.xml", xml)
     result = run("--fail-on", "warning", path)
     lines = [line for line in result.stdout.splitlines() if line.endswith("[LINT-W001]")]
@@ -420,7 +426,7 @@ def test_suppression_with_prefix_and_rule_still_found_when_ignored(tmp_path: Pat
         '<method name="GetEnabled">\n      <annotation name="org.qdbusgen.Lint.Suppress" value="GUIDE-W14"/>',
     )
     path = write(tmp_path, "com.example.Sample1.xml", xml)
-    assert rules_in(run("--ignore", "GUIDE-W140", path).stdout) == ["GUIDE-I121"]
+    assert rules_in(run("--ignore", "GUIDE-W140", path).stdout) == ["GUIDE-I125"]
 
 
 # ---------------------------------------------------------------------- machine formats
@@ -468,7 +474,7 @@ def test_sarif_validates_against_schema(tmp_path: Path) -> None:
     levels = {r["ruleId"]: r["level"] for r in run_["results"]}
     assert (
         levels["GUIDE-W140"] == "warning"
-        and levels["GUIDE-I121"] == "note"
+        and levels["GUIDE-I125"] == "note"
         and levels["DBUS-E008"] == "error"
     )
     w140 = next(r for r in run_["results"] if r["ruleId"] == "GUIDE-W140")
@@ -486,7 +492,7 @@ def test_github_annotations_and_escaping(tmp_path: Path) -> None:
     assert lines[0].startswith(
         f"::warning file={path},line=14,col=5,title=GUIDE-W140::method 'GetEnabled' is a getter"
     )
-    assert lines[1].startswith(f"::notice file={path},line=15,col=7,title=GUIDE-I121::")
+    assert lines[1].startswith(f"::notice file={path},line=15,col=7,title=GUIDE-I125::")
     from qdbusgen.diagnostics import Diagnostic, Severity
     from qdbusgen.model import Location
 

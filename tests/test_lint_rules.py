@@ -11,6 +11,7 @@ import pytest
 
 from qdbusgen.diagnostics import Severity
 from qdbusgen.lint import LintConfig, lint
+from qdbusgen.lint.config import config_from_mapping
 from qdbusgen.lint.rules import RULES, expand_example
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide"
@@ -54,6 +55,11 @@ EXPECTED: dict[str, list[tuple[int, int]]] = {
 GUIDE_RULES = sorted(r.id for r in RULES.values() if r.group == "B")
 
 
+def example_config(rule_id: str) -> LintConfig:
+    """The configuration a rule's examples assume (opt-in rules, owned prefixes)."""
+    return config_from_mapping({k: list(v) for k, v in RULES[rule_id].example_config})
+
+
 def test_every_guide_rule_has_an_expectation_and_fixtures() -> None:
     assert sorted(EXPECTED) == GUIDE_RULES
     for rule_id in GUIDE_RULES:
@@ -73,7 +79,7 @@ def _findings(path: Path, config: LintConfig | None = None) -> list[tuple[str, i
 
 @pytest.mark.parametrize("rule_id", GUIDE_RULES)
 def test_bad_fixture_reports_rule_at_position(rule_id: str) -> None:
-    found = _findings(FIXTURES / f"{rule_id}_bad.xml")
+    found = _findings(FIXTURES / f"{rule_id}_bad.xml", example_config(rule_id))
     positions = [(line, col) for rule, line, col, _ in found if rule == rule_id]
     assert positions == EXPECTED[rule_id]
     severities = {sev for rule, _, _, sev in found if rule == rule_id}
@@ -88,7 +94,7 @@ def test_good_fixture_does_not_report_rule(rule_id: str, tmp_path: Path) -> None
         named = tmp_path / "com.example.Sample1.xml"
         shutil.copy(path, named)
         path = named
-    found = _findings(path)
+    found = _findings(path, example_config(rule_id))
     assert [f for f in found if f[0] == rule_id] == []
     # fixture contract: a good fixture is valid D-Bus introspection data
     assert [f for f in found if f[0].startswith(("DBUS-E", "XML-"))] == []
@@ -118,7 +124,7 @@ def test_registry_examples_behave(rule_id: str, tmp_path: Path) -> None:
     for kind, example, expected in (("bad", rule.bad, True), ("good", rule.good, False)):
         path = tmp_path / (example.filename or f"{kind}.xml")
         path.write_text(expand_example(example.text), encoding="utf-8")
-        result = lint([path], LintConfig())
+        result = lint([path], example_config(rule_id))
         assert any(d.rule == rule_id for d in result.findings) is expected, (
             kind,
             [d.format() for d in result.findings],
@@ -166,6 +172,9 @@ def test_owned_prefix_silences_w162_and_i161(tmp_path: Path) -> None:
     </node>
     """
     found = _lint_text(tmp_path, xml)
+    # without owned prefixes, I161 cannot tell a freedesktop.org project from another
+    assert "GUIDE-W162@2" in found and not [f for f in found if f.startswith("GUIDE-I161")]
+    found = _lint_text(tmp_path, xml, LintConfig(owned_prefixes=("com.example",)))
     assert "GUIDE-W162@2" in found and "GUIDE-I161@3" in found
     owned = LintConfig(owned_prefixes=("org.qemu", "org.freedesktop.Sample1"))
     found = _lint_text(tmp_path, xml, owned)

@@ -174,6 +174,8 @@ def _configure(diagnostics: Iterable[Diagnostic], cfg: LintConfig, path: str) ->
             continue
         if not cfg.enabled(d.rule, path):
             continue
+        if rule is not None and not rule.default_enabled and d.rule not in (cfg.select or ()):
+            continue  # an opt-in rule: only when ``select`` names it by its id
         severity = cfg.severity_of(d.rule, d.severity, path)
         out.append(d if severity is d.severity else d.with_severity(severity))
     return out

@@ -986,6 +986,11 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "GUIDE-W111": (
         """\
 <node name="/">
+  <interface name="org.freedesktop.DBus.Introspectable">
+    <method name="Introspect">
+      <arg name="xml_data" type="s" direction="out"/>
+    </method>
+  </interface>
   <interface name="com.example.Sample1">
     <method name="Ping"/>
   </interface>
@@ -1096,8 +1101,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 <node>
   <interface name="com.example.Sample1">
     <method name="AddContacts">
-      <arg name="names" type="as" direction="in"/>
-      <arg name="emails" type="as" direction="in"/>
+      <arg name="contact_names" type="as" direction="in"/>
+      <arg name="contact_emails" type="as" direction="in"/>
       <arg name="ids" type="au" direction="out"/>
     </method>
   </interface>

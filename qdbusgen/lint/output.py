@@ -135,7 +135,10 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
             "text": help_text,
             "markdown": f"{rule.rationale}\n\n**Detection:** {rule.detection}",
         },
-        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "defaultConfiguration": {
+            "level": _SARIF_LEVEL[rule.severity],
+            **({} if rule.default_enabled else {"enabled": False}),
+        },
         "properties": {"tags": tags, "source": rule.source},
     }
 
@@ -241,6 +244,7 @@ def render(
 def explain(rule: Rule) -> str:
     """What ``qdbusgen lint --explain RULE`` prints."""
     heur = " (heuristic)" if rule.heuristic else ""
+    heur += "" if rule.default_enabled else "; off by default (opt-in)"
     parts = [
         f"{rule.id}: {rule.title}",
         f"Default severity: {rule.severity.label}{heur} · Source: {rule.source}",

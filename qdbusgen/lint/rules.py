@@ -54,6 +54,11 @@ class Rule:
     validator_only: bool = False
     #: Group C: the old document that the ``bad``/``good`` diffs (language "diff") change.
     base: Example | None = None
+    #: Off unless ``select`` names the rule by its full id (heuristics that cannot reach the
+    #: precision of the default set on real files).
+    default_enabled: bool = True
+    #: The ``[tool.qdbusgen.lint]`` settings the examples assume (key, values), if any.
+    example_config: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def doc_path(self) -> str:
@@ -474,7 +479,9 @@ _B: list[tuple[str, str, str, str, str]] = [
         "they can depend on exactly that interface and its version.",
         "The document does not contain exactly one interface outside org.freedesktop.DBus.*, or it "
         "has child nodes. An interface-file rule: switch it off for live introspection dumps "
-        "(`interface_file_rules = false`, `--no-interface-file-rules`).",
+        "(`interface_file_rules = false`, `--no-interface-file-rules`). A document that shows "
+        "itself to be a dump (its root lists org.freedesktop.DBus.Introspectable, Peer or "
+        "Properties) is not judged.",
         'dbus-api-design "Interface files"',
     ),
     (
@@ -483,7 +490,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Interface files are installed under $(datadir)/dbus-1/interfaces and found by name: "
         "com.example.MyService1.Manager lives in com.example.MyService1.Manager.xml.",
         "A file holding exactly one non-standard interface whose base name is not `<interface "
-        "name>.xml`. An interface-file rule, switched off with the other one.",
+        "name>.xml`. Not reported: a prefix ending in `_` before the full name (KDE installs "
+        "`kf5_org.kde.KWallet.xml`), which namespaces the file and keeps the name whole, and "
+        "introspection dumps (as for GUIDE-I101). An interface-file rule, switched off with the "
+        "other one.",
         'dbus-api-design "Interface files"',
     ),
     (
@@ -500,8 +510,12 @@ _B: list[tuple[str, str, str, str, str]] = [
         'Object exported at the root path "/"',
         "Objects at / cannot be versioned: signals of two versions of an interface on one shared path "
         "cannot be told apart. Use a path like /com/example/MyService1/Manager.",
-        'The root node is named "/" and directly carries an interface outside org.freedesktop.DBus.*. '
-        "A root without a name is not judged.",
+        'The root node is named "/" and directly carries an interface outside org.freedesktop.DBus.*, '
+        "in a document that describes a live object: the root also lists a standard "
+        "org.freedesktop.DBus.* interface (Introspectable, Properties, Peer: what a dump of an "
+        "exported object shows) or has child nodes. Not reported: a root without a name, and the "
+        '`name="/"` placeholder of an interface file (one custom interface, nothing else), whose '
+        "objects live wherever the service exports them.",
         'dbus-api-design "API versioning"',
     ),
     (
@@ -536,7 +550,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Boolean argument/property - consider an enum",
         "A boolean cannot grow a third value and its meaning is not visible at the call site; an "
         "enumerated value can be extended and reads unambiguously.",
-        "An arg or property of type `b`.",
+        "An arg or property of type `b`. Off by default: on real files most booleans are clear "
+        "predicates (LidIsClosed, HasMessages) with nothing to enumerate, and success booleans "
+        'are GUIDE-W131. Turn it on with `select = ["ALL", "GUIDE-I121"]` (every rule, and this '
+        "one) to review every boolean.",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -544,8 +561,14 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Human-readable string on the bus",
         "Service and client may run in different locales; send a machine-readable value and let the "
         "client produce the text.",
-        "Heuristic: a string arg or property whose normalised name ends in message, description, "
-        "label or summary.",
+        "Off by default: on real files most such strings are names and labels, log lines or "
+        "debugging text that nobody localises, not sentences the service composes; turn it on "
+        'with `select = ["ALL", "GUIDE-I122"]`. '
+        "Heuristic: a string the service sends (an out arg, a signal arg or a read-only property) "
+        "whose normalised name ends in message, msg, description, label or summary. Not reported: "
+        "in args and writable properties, which carry text the user or client supplies (a "
+        "calendar event's description, a label the user chose, a commit message), and an out arg "
+        "named like an in arg of the same method (the client's own text handed back).",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -553,8 +576,14 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Parallel arrays instead of an array of structs",
         "Two arrays indexed alike (names[], emails[]) can get out of step; one array of structs, "
         "a(ss), keeps each record together.",
-        "Two or more args of one direction of a method (or of a signal) with types `a` + one basic "
-        "type.",
+        "Heuristic: two named args of one direction of a method (or of a signal), each an array of "
+        "one basic type (not `ay`), that look like columns of one table: their names share the "
+        "first word (`pause_applications`, `pause_reasons`), they are a key/value or name/value "
+        "pair, or the member's or the args' documentation says they run in step (same length, "
+        "corresponding, respective, parallel). The finding names the pair. Not reported: "
+        "independent lists passed together (action ids and keys, attachment paths and headers, "
+        "unset and set, unlocked and locked), unnamed args, and complete lists such as argv or "
+        "env.",
         'dbus-api-design "Taking Advantage of the Type System"',
     ),
     (
@@ -562,7 +591,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Bare variant where a concrete type would do",
         "A top-level variant throws away all type information, so neither side can rely on the "
         "shape. a{sv} dictionaries, the guidelines' extensibility tool, are fine and not reported.",
-        "An arg or property of type exactly `v`.",
+        "An arg or property of type exactly `v`. Not reported: a variant arg of a member that also "
+        "carries a string arg, which names what the variant holds (`PropertyChanged(s name, v "
+        "value)`, `GetProperty(id, name) -> v`, `OpenSession(algorithm, v input)`): there the type "
+        "depends on the key and a variant is the right type.",
         'dbus-api-design "Taking Advantage of the Type System", "Extensibility"',
     ),
     (
@@ -579,7 +611,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Signals are broadcast and not tied to a call, so a caller cannot tell which completion is "
         "its own. Reply to the method when the operation has finished.",
         "Heuristic: a method M without out args and a signal named S + Finished/Completed/Complete/"
-        "Done/Result/Reply/Response/Ready where S is M or M without a leading Start, Begin or Request.",
+        "Done/Result/Reply/Response/Ready where S is M or M without a leading Start, Begin or "
+        "Request; or a signal named just Finished, Completed, Complete or Done and exactly one "
+        "method without out args (not NoReply, not Cancel/Stop/Abort/Close/Quit/Release/Dismiss/"
+        "Reset) in the interface (`Install` + `Completed(result)`).",
         'dbus-api-design "Using Signals, Properties and Errors"',
     ),
     (
@@ -587,9 +622,12 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Error code returned in the reply",
         "Failures should be D-Bus error replies, so that a normal reply always means success and "
         "every binding raises the error for free.",
-        "Heuristic: an out arg named (any case) success, succeeded, ok, error, err, error_code, "
-        "errcode, errno, error_message, error_msg, result_code, return_code, ret, retval, rc or "
-        "status_code.",
+        "Heuristic: an out arg that reports success in a type that can only be a status: success, "
+        "succeeded or ok of type `b`; error, err, error_message or error_msg of type `s` or an "
+        "integer; error_code, errcode, errno, result_code, return_code, ret, retval, rc or "
+        "status_code of an integer type or `b` (names in any case). Not reported: such names of "
+        "other types (a `ret` string that carries a URI is data), and the boolean answer of a "
+        "question (`IsUsernameValid`, `HasX`, `CanX`, `CheckX`, `ValidateX` ... returning `ok`).",
         'dbus-api-design "Using Signals, Properties and Errors"',
     ),
     (
@@ -597,8 +635,17 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Getter/setter method instead of a property",
         "The standard Properties interface already provides Get and Set (and change notification); "
         "GetFoo/SetFoo methods duplicate it without the benefits.",
-        "A method Get<Upper...> with no in args and one out arg, or Set<Upper...> with one in arg "
-        "and no out args.",
+        "A method Get<Upper...> or Qt-style get<Upper...> with no in args and one out arg, or "
+        "Set<Upper...>/set<Upper...> with one in arg and no out args, when the interface shows "
+        "that the value is state: the matching setter or getter of the same type, a change signal "
+        "XChanged, or a property X (named in the message). A lone getter or setter is not "
+        "reported (it may be a computed query such as GetKernelSymbols, or a callback such as "
+        "SetIfindex from a plugin). Not reported either: getters whose "
+        "out arg is an object path (factories and lookups such as GetClient that hand out an "
+        "object), accessors of secrets (SetSecret, GetPassword: a property would broadcast the "
+        "value in PropertiesChanged), methods with a file descriptor, and methods whose "
+        "documentation discusses the property (NetworkMonitor's GetAvailable \"replaces the "
+        'available property").',
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -606,7 +653,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Custom <Property>Changed signal",
         "PropertiesChanged reports changes of any property and batches them; per-property change "
         "signals duplicate it.",
-        "A signal XChanged where X is a property of the same interface or GetX is one of its methods.",
+        "A signal XChanged where X is a property of the same interface, or GetX is a method of it "
+        "without in args and with one out arg, and the signal carries nothing but the value (no "
+        "args, or one or two args of the value's type, none named reason or cause). Not reported: "
+        "a GetX that takes arguments (`GetControl(device, control)` is not a property), and "
+        "signals that also carry a reason or other data PropertiesChanged cannot.",
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -614,7 +665,8 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Hand-rolled object manager",
         "For a changing set of objects that clients mostly all want, the standard ObjectManager "
         "interface gives listing and added/removed notification in one place.",
-        "Signals XAdded and XRemoved (same X) in one interface, both with an object path as first arg.",
+        "Signals XAdded and XRemoved or XDeleted (same X) in one interface, both with an object "
+        "path as first arg.",
         'dbus-api-design "Using Standard Interfaces"',
     ),
     (
@@ -696,8 +748,10 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Interface under org.freedesktop.* but project is not freedesktop.org",
         "Names are based on the domain of whoever provides the service; org.freedesktop.* is for "
         "freedesktop.org projects and specifications.",
-        "An interface under org.freedesktop. (other than org.freedesktop.DBus*) that no configured "
-        "owned prefix (`owned_prefixes`, `--owned-prefix`) covers.",
+        "Only when the project sets owned prefixes (`owned_prefixes`, `--owned-prefix`): an "
+        "interface under org.freedesktop. (other than org.freedesktop.DBus*) that none of them "
+        "covers. Without owned prefixes the rule cannot tell freedesktop.org's own projects from "
+        "others and reports nothing.",
         'dbus-api-design "Naming Conventions"',
     ),
     (
@@ -715,7 +769,13 @@ _B: list[tuple[str, str, str, str, str]] = [
         "A D-Bus API is a public API and needs documentation like any C API.",
         "The element has no non-blank org.gtk.GDBus.DocString annotation, no doc:doc or tp:docstring "
         "child, and no gtk-doc comment before it whose first line is `Name:` (the full name for "
-        "interfaces).",
+        "interfaces). When a comment stands directly before it that nearly documents it, the "
+        "message says what to fix: a first line with the name but no colon, a gtk-doc comment "
+        "naming another symbol (another case, a renamed member such as `OperatorId:` before "
+        "OperatorIdentifier, another interface name), or plain prose (KDE's style) without the "
+        "`Name:` line. Not reported in introspection dumps (the root lists "
+        "org.freedesktop.DBus.Introspectable, Peer or Properties), which never carry "
+        "documentation.",
         'dbus-api-design "Documentation"; gdbus-codegen (doc comments)',
     ),
     (
@@ -723,7 +783,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Argument not documented",
         "Each parameter deserves a description: what it means, units, allowed values.",
         "A named arg with no doc:doc/tp:docstring child and no non-blank DocString annotation, whose "
-        "member's gtk-doc comment has no `@name:` line for it.",
+        "member's gtk-doc comment has no `@name:` line for it. Also counted as documentation: an "
+        "`@name` reference in the body of the member's gtk-doc comment, a `Returns:` paragraph "
+        "there for a method's only out arg, and a plain comment of two words or more directly "
+        "before the arg (KDE's style; args have no gtk-doc form of their own). Not reported in "
+        "introspection dumps (as for GUIDE-W170).",
         'dbus-api-design "Documentation"; gdbus-codegen',
     ),
     (
@@ -732,7 +796,11 @@ _B: list[tuple[str, str, str, str, str]] = [
         "Broadcast signals can be seen by every peer allowed to eavesdrop or match them; passwords and "
         "keys belong in method replies to the one caller.",
         "Heuristic: a signal arg whose normalised name contains password, passwd, passphrase, secret, "
-        "token, privatekey or credential.",
+        "token, privatekey or credential, of a type that can carry one (containing `s`, `v` or "
+        "`ay`). Not reported: numbers, booleans, object paths and signatures (`dev_passwd_id` of "
+        "type `q`), and args that name or count secrets: a name word such as id, name(s), type, "
+        "path, hint, count or required, or documentation that calls them names or ids (`secrets` "
+        "of type `as` documented as secret names).",
         'dbus-api-design "Security Policies"',
     ),
     (
@@ -750,6 +818,7 @@ _HEURISTIC = frozenset(
     {
         "GUIDE-I120",
         "GUIDE-I122",
+        "GUIDE-I123",
         "GUIDE-W130",
         "GUIDE-W131",
         "GUIDE-I151",
@@ -757,6 +826,14 @@ _HEURISTIC = frozenset(
         "GUIDE-W190",
     }
 )
+
+#: Rules that are off unless ``select`` names them (see Rule.default_enabled).
+_OPT_IN = frozenset({"GUIDE-I121", "GUIDE-I122"})
+_EXAMPLE_CONFIG: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "GUIDE-I121": (("select", ("ALL", "GUIDE-I121")),),
+    "GUIDE-I122": (("select", ("ALL", "GUIDE-I122")),),
+    "GUIDE-I161": (("owned_prefixes", ("com.example",)),),
+}
 
 _INPUT: list[tuple[str, str, str, str]] = [
     (
@@ -768,10 +845,17 @@ _INPUT: list[tuple[str, str, str, str]] = [
     ),
     (
         "XML-E002",
-        "Forbidden XML construct (entities)",
-        "Entity declarations and references enable expansion bombs and reads of local files; "
-        "introspection data never needs them.",
-        "Any <!ENTITY declaration or entity reference.",
+        "Forbidden XML construct (unsafe entities)",
+        "External and parameter entities read local files or the network, and nested entities "
+        "can expand into gigabytes (billion laughs). Internal entities of plain text, which real "
+        "files (UPower, PackageKit, fprintd) use for error names in their documentation, are "
+        "read and expanded within bounds.",
+        "In the DOCTYPE: an external (SYSTEM/PUBLIC) or parameter (%) entity, a parameter-entity "
+        "reference, an entity whose value contains markup (or a character reference to `<` or `&`, "
+        "which would become markup or a hidden reference), an entity that refers to itself, "
+        "references nested deeper than 8, more than 1024 declarations, or an expansion of more "
+        "than 1,048,576 characters (one entity, or all references of the document together). "
+        "An entity reference left unexpanded in the tree is refused too.",
     ),
     (
         "XML-E003",
@@ -1078,8 +1162,13 @@ _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
         Example('<node>\n  <interface name="com.example.Sample1"/>\n</node>\n'),
     ),
     "XML-E002": (
-        Example('<!DOCTYPE node [<!ENTITY x "boom">]>\n<node>&x;</node>\n'),
-        Example("<node/>\n"),
+        Example('<!DOCTYPE node [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<node>&x;</node>\n'),
+        Example(
+            '<!DOCTYPE node [<!ENTITY ERR "com.example.Sample1.Error.Failed">]>\n'
+            '<node>\n  <interface name="com.example.Sample1">\n'
+            '    <annotation name="org.gtk.GDBus.DocString" value="Fails with &ERR;."/>\n'
+            "  </interface>\n</node>\n"
+        ),
     ),
     "XML-E010": (
         Example(
@@ -1098,7 +1187,7 @@ _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
         ),
         Example(
             '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <!-- qdbusgen: ignore GUIDE-W140 -->\n    <method name="GetName">\n'
+            '    <!-- qdbusgen: ignore GUIDE-W170 -->\n    <method name="GetName">\n'
             '      <arg name="name" type="s" direction="out"/>\n    </method>\n  </interface>\n</node>\n'
         ),
     ),
@@ -1136,6 +1225,8 @@ def _build() -> dict[str, Rule]:
                 group,
                 heuristic=rule_id in _HEURISTIC,
                 validator_only=rule_id in ("DBUS-E070", "DBUS-E071"),
+                default_enabled=rule_id not in _OPT_IN,
+                example_config=_EXAMPLE_CONFIG.get(rule_id, ()),
             )
     for rule_id, title, rationale, detection in _INPUT:
         bad, good = _examples(rule_id)

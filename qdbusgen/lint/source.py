@@ -17,7 +17,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .. import docs
 from ..diagnostics import InputError
-from ..parser import _ConditionalError, _Positions, _xml_parser, active_children, read_input
+from ..parser import _ConditionalError, _Positions, active_children, parse_tree, read_input
 
 DOC_ELEMENT_NAMESPACES = frozenset({*docs.DOC_NAMESPACES, docs.TP_NAMESPACE})
 
@@ -143,6 +143,10 @@ class SourceIndex:
             return None
         return parsed
 
+    def comment_before(self, el: etree._Element) -> str | None:
+        """The text of the comment directly before ``el`` (no element in between), if any."""
+        return self._preceding_comment.get(id(el))
+
     def has_doc_element(self, el: etree._Element) -> bool:
         """A doc:doc or tp:docstring child (any content counts as documentation)."""
         for child in self._children(el):
@@ -157,7 +161,7 @@ def build_index(path: str | Path, defines: Mapping[str, str]) -> SourceIndex | N
     """Index of a file the parser already accepted; None when it cannot be re-read."""
     try:
         data = read_input(Path(path), str(path))
-        root = etree.fromstring(data, _xml_parser())
+        root = parse_tree(data, str(path))
     except (InputError, etree.LxmlError, ValueError):
         return None
     positions = _Positions(data, root)
