@@ -111,7 +111,7 @@ def render_files(
     loaded = load(paths, defines=defines)
     if loaded.unusable:
         return GenerateResult(loaded.diagnostics, unusable=True)
-    diagnostics = list(lint_loaded(loaded, lint_config).findings)
+    diagnostics = list(lint_loaded(loaded, lint_config, names=False).findings)
     pairs: list[tuple[Interface, str]] = []
     for document in loaded.documents:
         source = os.path.basename(document.path)
@@ -126,7 +126,7 @@ def render_files(
         return GenerateResult(tuple(diagnostics))
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(
-        [i for i, _ in pairs], interface_prefix=interface_prefix
+        [i for i, _ in pairs], interface_prefix=interface_prefix, client=client, server=server
     )
     diagnostics.extend(name_diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)

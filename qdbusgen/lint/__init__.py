@@ -90,10 +90,28 @@ def lint(
     return lint_loaded(api.load(given, defines=defines), config, files=api.expand_inputs(given))
 
 
+def name_diagnostics(document: Document) -> list[Diagnostic]:
+    """The NAME-* findings for one file generated on its own, client and server."""
+    from ..generate import RUNTIME_PROVIDED
+    from ..naming import build_names
+
+    interfaces = [i for i in document.interfaces if i.name not in RUNTIME_PROVIDED]
+    if not interfaces:
+        return []
+    return build_names(interfaces)[1]
+
+
 def lint_loaded(
-    loaded: api.LoadResult, config: LintConfig | None = None, *, files: Iterable[str] | None = None
+    loaded: api.LoadResult,
+    config: LintConfig | None = None,
+    *,
+    files: Iterable[str] | None = None,
+    names: bool = True,
 ) -> LintResult:
-    """Lint documents already loaded with :func:`qdbusgen.api.load` (the generator's path)."""
+    """Lint documents already loaded with :func:`qdbusgen.api.load` (the generator's path).
+
+    ``names`` adds the NAME-* findings of each file (as if generated alone); the generator
+    turns it off and checks the names of the whole package itself."""
     cfg = config if config is not None else LintConfig()
     options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
     by_file: dict[str, list[Diagnostic]] = {}
@@ -109,6 +127,8 @@ def lint_loaded(
     for document in loaded.documents:
         index = build_index(document.path, dict(document.defines))
         raw = by_file.get(document.path, []) + check_document(document, index, options)
+        if names:
+            raw += name_diagnostics(document)
         if index is not None:
             raw = drop_own_annotation_findings(raw, index, document.path)
             found = collect(index, document.path)
@@ -130,7 +150,7 @@ def _configure(diagnostics: Iterable[Diagnostic], cfg: LintConfig, path: str) ->
     out: list[Diagnostic] = []
     for d in diagnostics:
         rule = RULES.get(d.rule)
-        if rule is not None and rule.group == "input":
+        if rule is not None and rule.group in ("input", "name"):
             out.append(d)
             continue
         if not cfg.enabled(d.rule, path):
