@@ -64,6 +64,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int) -> str:
 _LAZY_COMMANDS = {
     "check": ("qdbusgen.cli_generate", "check_command"),
     "generate": ("qdbusgen.cli_generate", "command"),
+    "introspect": ("qdbusgen.cli_introspect", "command"),
     "lint": ("qdbusgen.cli_lint", "command"),
     "policy": ("qdbusgen.cli_policy", "command"),
 }

@@ -20,7 +20,7 @@ from .cli import (
 )
 from .api import expand_inputs
 from .diagnostics import Severity
-from .generate import diff_tree, generate, render_files
+from .generate import GenerateResult, diff_tree, generate, render_files
 from .lint import ConfigError, LintConfig, load_config
 from .writer import OutputError
 
@@ -86,8 +86,28 @@ def _common(f: _F) -> _F:
     return f
 
 
+def hidden_note(result: GenerateResult) -> str | None:
+    """The one line saying what consumer mode left out, or None."""
+    if not result.hidden:
+        return None
+    return (
+        f"qdbusgen: {len(result.hidden)} design-guideline finding(s) on third-party interfaces "
+        "not shown (interfaces outside owned_prefixes in [tool.qdbusgen.lint]; "
+        "--all-findings or `qdbusgen lint` shows them)"
+    )
+
+
+all_findings_option = click.option(
+    "--all-findings",
+    is_flag=True,
+    help="Show (and stop on) every finding, also the design-guideline ones on third-party "
+    "interfaces (outside owned_prefixes), as `qdbusgen lint` does.",
+)
+
+
 @click.command(name="generate")
 @_common
+@all_findings_option
 @click.option(
     "--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write."
 )
@@ -109,6 +129,7 @@ def command(
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
+    all_findings: bool,
     overwrite: bool,
     quiet: bool,
     verbose: bool,
@@ -132,18 +153,29 @@ def command(
             force=force,
             overwrite=overwrite,
             lint_config=lint_config,
+            all_findings=all_findings,
         )
     except OutputError as exc:
         click.echo(f"qdbusgen: error: {exc}", err=True)
         sys.exit(EXIT_UNUSABLE)
+    report(result, output, len(expand_inputs(files)), quiet=quiet, verbose=verbose)
+
+
+def report(
+    result: GenerateResult, output: Path, inputs: int, *, quiet: bool, verbose: bool
+) -> None:
+    """Print what a generate run found and exit with its status."""
     threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
     shown = [d for d in result.diagnostics if d.severity >= threshold]
     print_diagnostics(shown, err=True)
+    note = hidden_note(result)
+    if note is not None and not quiet:
+        click.echo(note, err=True)
     if result.unusable:
         sys.exit(EXIT_UNUSABLE)
     if not result.ok:
         click.echo(
-            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, len(expand_inputs(files)))}",
+            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, inputs)}",
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
@@ -154,6 +186,7 @@ def command(
 
 @click.command(name="check")
 @_common
+@all_findings_option
 def check_command(
     files: tuple[str, ...],
     output: Path,
@@ -165,6 +198,7 @@ def check_command(
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
+    all_findings: bool,
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now."""
     lint_config = _lint_config(config_path)
@@ -178,6 +212,7 @@ def check_command(
         runtime_package=runtime_package,
         force=force,
         lint_config=lint_config,
+        all_findings=all_findings,
     )
     if result.unusable or not result.ok:
         print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)

@@ -17,7 +17,7 @@ from . import naming
 from .api import load
 from .diagnostics import Diagnostic, Severity
 from .lint import LintConfig, lint_loaded
-from .model import Interface, Method, Signal
+from .model import Document, Interface, Location, Method, Signal
 from .render import render_package
 from .writer import MARKER, write_tree
 
@@ -41,6 +41,8 @@ class GenerateResult:
     files: Mapping[str, str] = field(default_factory=dict)
     #: True when input could not be read at all (exit status 2).
     unusable: bool = False
+    #: Findings left out in consumer mode (guideline findings on third-party interfaces).
+    hidden: tuple[Diagnostic, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -49,6 +51,49 @@ class GenerateResult:
 
 def _is_standard(name: str) -> bool:
     return name in RUNTIME_PROVIDED
+
+
+# --------------------------------------------------------------------------- consumer mode
+
+
+def is_owned(interface: str, owned_prefixes: Iterable[str]) -> bool:
+    """True when ``interface`` lies in one of the project's own namespaces."""
+    return any(interface == p or interface.startswith(p + ".") for p in owned_prefixes)
+
+
+def stands_in_the_way(d: Diagnostic) -> bool:
+    """Findings that keep third-party XML from becoming correct code: specification
+    errors (DBUS-E*), unusable input, Python names and the generator's own errors.
+    Guideline findings (GUIDE-*), specification warnings and LINT-* are for the
+    interface's authors."""
+    return d.rule.startswith(("DBUS-E", "XML-", "NAME-", "GEN-"))
+
+
+def consumer_split(
+    diagnostics: Iterable[Diagnostic],
+    documents: Iterable[Document],
+    owned_prefixes: Iterable[str],
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """(shown, hidden): a finding on a third-party interface (one outside
+    ``owned_prefixes``) is hidden unless :func:`stands_in_the_way`. A finding belongs to
+    the last interface of its file that starts at or before it; one before the first
+    interface belongs to the file, third-party when all of the file's interfaces are."""
+    owned = tuple(owned_prefixes)
+    starts: dict[str, list[tuple[Location, bool]]] = {}
+    for doc in documents:
+        starts[doc.path] = sorted((i.location, is_owned(i.name, owned)) for i in doc.interfaces)
+    shown: list[Diagnostic] = []
+    hidden: list[Diagnostic] = []
+    for d in diagnostics:
+        loc = d.location
+        marks = starts.get(loc.file) if loc is not None else None
+        if stands_in_the_way(d) or loc is None or not marks:
+            shown.append(d)
+            continue
+        owner = [own for start, own in marks if start <= loc]
+        third_party = not owner[-1] if owner else not any(own for _s, own in marks)
+        (hidden if third_party else shown).append(d)
+    return shown, hidden
 
 
 def check_package_name(name: str) -> str | None:
@@ -99,11 +144,15 @@ def render_files(
     force: bool = False,
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
+    all_findings: bool = False,
 ) -> GenerateResult:
     """Check the inputs and render the package in memory (nothing is written).
 
     The inputs get the same checks as ``qdbusgen lint`` (groups A and B, suppressions,
     ``lint_config``); an error-level finding stops generation unless ``force``.
+    Consumer mode (unless ``all_findings``): on interfaces outside the configuration's
+    ``owned_prefixes`` only the findings that stand between the XML and correct code
+    are kept (:func:`consumer_split`); the rest are in ``GenerateResult.hidden``.
     """
     problem = check_package_name(package)
     if problem is not None:
@@ -111,7 +160,13 @@ def render_files(
     loaded = load(paths, defines=defines)
     if loaded.unusable:
         return GenerateResult(loaded.diagnostics, unusable=True)
-    diagnostics = list(lint_loaded(loaded, lint_config, names=False).findings)
+    linted = lint_loaded(loaded, lint_config, names=False)
+    diagnostics = list(linted.findings)
+    hidden: list[Diagnostic] = []
+    if not all_findings:
+        diagnostics, hidden = consumer_split(
+            diagnostics, loaded.documents, linted.config.owned_prefixes
+        )
     pairs: list[tuple[Interface, str]] = []
     for document in loaded.documents:
         source = os.path.basename(document.path)
@@ -123,7 +178,7 @@ def render_files(
         diagnostics.append(
             Diagnostic("GEN-E003", Severity.ERROR, "the inputs declare no interface to generate")
         )
-        return GenerateResult(tuple(diagnostics))
+        return GenerateResult(tuple(diagnostics), hidden=tuple(hidden))
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(
         [i for i, _ in pairs], interface_prefix=interface_prefix, client=client, server=server
@@ -133,7 +188,7 @@ def render_files(
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     name_errors = [d for d in name_diagnostics if d.severity is Severity.ERROR]
     if blocking or name_errors or (errors and not force):
-        return GenerateResult(tuple(diagnostics + blocking))
+        return GenerateResult(tuple(diagnostics + blocking), hidden=tuple(hidden))
     seen: set[str] = set()
     unique: list[tuple[Interface, str]] = []
     for iface, source in pairs:
@@ -148,7 +203,7 @@ def render_files(
         server=server,
         runtime_package=runtime_package,
     )
-    return GenerateResult(tuple(diagnostics), rendered.files)
+    return GenerateResult(tuple(diagnostics), rendered.files, hidden=tuple(hidden))
 
 
 def generate(
@@ -164,6 +219,7 @@ def generate(
     overwrite: bool = False,
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
+    all_findings: bool = False,
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` atomically (unchanged on any error)."""
     out = Path(out_dir)
@@ -177,6 +233,7 @@ def generate(
         force=force,
         runtime_package=runtime_package,
         lint_config=lint_config,
+        all_findings=all_findings,
     )
     if result.ok:
         write_tree(out, result.files, overwrite=overwrite)

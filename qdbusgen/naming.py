@@ -1012,7 +1012,7 @@ def build_names(
         modules=b.space(RULE_CLASS_COLLISION, "module '{name}'", None, ""),
     )
     result = [_build_interface(b, iface, prefix, package) for iface in unique]
-    skipped = set()
+    skipped: set[str] = set()
     if not client:
         skipped |= {i.proxy_class for i in result}
     if not server:

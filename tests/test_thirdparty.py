@@ -108,3 +108,247 @@ def test_name_rules_are_listed_and_explained() -> None:
         explained = qdbusgen("lint", "--explain", rule)
         assert explained.returncode == 0 and "org.qdbusgen.Python.Name" in explained.stdout
         assert (ROOT / "docs" / "rules" / f"{rule}.md").is_file()
+
+
+# --------------------------------------------------------------------------- introspect
+
+from dbus_harness import ALLOW_ALL_POLICY, bus_config, private_bus  # noqa: E402
+from e2e_support import FOREIGN1_PATH, FOREIGN1_XML, import_package  # noqa: E402
+from test_e2e_bus import (  # noqa: E402
+    SYSTEM_PYTHON,
+    child_process,
+    interface_shape,
+    parse_interfaces,
+    require_system_python,
+)
+
+
+async def aqdbusgen(*args: str) -> tuple[int, str, str]:
+    """The CLI in a subprocess, awaited (the test's event loop keeps serving peers)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qdbusgen",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def mypy_strict(directory: Path, *targets: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *targets],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@async_test(timeout=120)
+async def test_introspect_a_gdbus_service(bus: Any, tmp_path: Path) -> None:
+    require_system_python("gi")
+    source = tmp_path / "com.example.Foreign1.xml"
+    source.write_text(FOREIGN1_XML, encoding="utf-8")
+    argv = [SYSTEM_PYTHON, str(HERE / "e2e_peer_gdbus.py"), bus.address, "com.example.GDBus"]
+    async with child_process(*argv, str(source), stderr_file=tmp_path / "peer.stderr"):
+        where = ["--address", bus.address, "--dest", "com.example.GDBus"]
+        rc, _out, err = await aqdbusgen("introspect", *where, "-o", str(tmp_path / "xml"))
+        assert rc == 0, err
+        # recursive from / down to /com/example/Foreign; the standard interfaces left out
+        assert sorted(p.name for p in (tmp_path / "xml").glob("*.xml")) == [
+            "com.example.Foreign1.xml"
+        ]
+        got = (tmp_path / "xml" / "com.example.Foreign1.xml").read_text(encoding="utf-8")
+        assert f"at {FOREIGN1_PATH}" in got
+        mine = parse_interfaces(got, "introspected")["com.example.Foreign1"]
+        theirs = parse_interfaces(FOREIGN1_XML, "source")["com.example.Foreign1"]
+        assert interface_shape(mine) == interface_shape(theirs)  # member for member
+        rc, _out, err = await aqdbusgen(
+            "introspect", *where, "--include-standard", "-o", str(tmp_path / "all")
+        )
+        assert rc == 0, err
+        assert {"org.freedesktop.DBus.Properties.xml", "com.example.Foreign1.xml"} <= {
+            p.name for p in (tmp_path / "all").glob("*.xml")
+        }
+        # straight to stubs; the package type-checks and talks to the GDBus service
+        rc, _out, err = await aqdbusgen(
+            "introspect", *where, "--generate", "-o", str(tmp_path / "pkgs" / "tp_foreign")
+        )
+        assert rc == 0, err
+        assert "GUIDE-" not in err  # consumer mode: nothing the service's user can act on
+        pkg = import_package(tmp_path / "pkgs", "tp_foreign")
+        client = await pkg.connect(bus.address)
+        try:
+            proxy = pkg.Foreign1Proxy(client, "com.example.GDBus", FOREIGN1_PATH, timeout=5)
+            assert (await proxy.stats([1, 2, 3])).total == 6
+        finally:
+            client.disconnect()
+    (tmp_path / "pkgs" / "use.py").write_text(
+        "import tp_foreign\n\n\nasync def total(p: tp_foreign.Foreign1Proxy) -> int:\n"
+        "    return (await p.stats([1])).total\n",
+        encoding="utf-8",
+    )
+    mypy_strict(tmp_path / "pkgs", "tp_foreign", "use.py")
+
+
+@async_test(timeout=120)
+async def test_introspect_the_bus_daemon(bus: Any, tmp_path: Path) -> None:
+    where = ["--address", bus.address, "--dest", "org.freedesktop.DBus"]
+    rc, out, err = await aqdbusgen("introspect", *where)  # no -o: printed
+    assert rc == 0, err
+    assert '<interface name="org.freedesktop.DBus">' in out and "Properties" not in out
+    pkg_dir = tmp_path / "pkgs" / "tp_driver"
+    rc, _out, err = await aqdbusgen("introspect", *where, "--generate", "-o", str(pkg_dir))
+    assert rc == 0, err
+    assert (pkg_dir / "dbus.py").is_file()  # org.freedesktop.DBus -> module dbus, as gdbus
+    pkg = import_package(tmp_path / "pkgs", "tp_driver")
+    client = await pkg.connect(bus.address)
+    try:
+        driver = pkg.DBusProxy(client, "org.freedesktop.DBus", "/org/freedesktop/DBus", timeout=5)
+        assert client.unique_name in await driver.list_names()
+    finally:
+        client.disconnect()
+    mypy_strict(tmp_path / "pkgs", "tp_driver")
+
+
+@async_test(timeout=60)
+async def test_introspect_errors_leave_no_output(bus: Any, tmp_path: Path) -> None:
+    require_system_python("dbus")
+    out_dir = tmp_path / "out"
+
+    async def refused(*args: str) -> str:
+        rc, out, err = await aqdbusgen("introspect", *args, "-o", str(out_dir))
+        assert rc == 2 and out == "" and not out_dir.exists(), (rc, out, err)
+        assert "Traceback" not in err and err.startswith("qdbusgen: error: ")
+        return err
+
+    err = await refused("--address", bus.address, "--dest", "com.example.Nobody")
+    assert "no such name on the bus: com.example.Nobody has no owner" in err
+    err = await refused("--address", f"unix:path={tmp_path}/none.sock", "--dest", "a.b")
+    assert "cannot connect to bus unix:path=" in err
+    err = await refused("--address", bus.address)
+    assert "--dest NAME is required" in err
+    err = await refused("--address", bus.address, "--session", "--dest", "a.b")
+    assert "exactly one of --address, --session or --system" in err
+    peer = [SYSTEM_PYTHON, str(HERE / "e2e_peer_stubborn.py"), bus.address]
+    async with child_process(
+        *peer, "com.example.NoIntro", "unknown-method", stderr_file=tmp_path / "a"
+    ):
+        err = await refused("--address", bus.address, "--dest", "com.example.NoIntro")
+        assert "com.example.NoIntro at / is not introspectable" in err
+    async with child_process(*peer, "com.example.Silent", "silent", stderr_file=tmp_path / "b"):
+        err = await refused(
+            "--address", bus.address, "--dest", "com.example.Silent", "--timeout", "0.5"
+        )
+        assert "com.example.Silent did not answer Introspect on / within 0.5 s" in err
+
+
+@async_test(timeout=60)
+async def test_introspect_access_denied(tmp_path: Path) -> None:
+    require_system_python("dbus")
+    deny = ALLOW_ALL_POLICY.replace(
+        "</policy>",
+        '  <deny send_destination="com.example.Private"'
+        ' send_interface="org.freedesktop.DBus.Introspectable"/>\n  </policy>',
+    )
+    directory = tmp_path / "dbus"
+    with private_bus(directory, bus_config(directory / "bus.sock", deny)) as private:
+        peer = [SYSTEM_PYTHON, str(HERE / "e2e_peer_stubborn.py"), private.address]
+        async with child_process(
+            *peer, "com.example.Private", "unknown-method", stderr_file=tmp_path / "p"
+        ):
+            rc, _out, err = await aqdbusgen(
+                "introspect", "--address", private.address, "--dest", "com.example.Private"
+            )
+    assert rc == 2
+    assert "access denied: the bus or com.example.Private refuses" in err, err
+
+
+@async_test(timeout=60)
+async def test_introspect_a_peer_to_peer_socket(tmp_path: Path) -> None:
+    import socket
+
+    xml = tmp_path / "com.example.Emitter1.xml"
+    xml.write_text(EMITTER_XML, encoding="utf-8")
+    pkg = generate_package([xml], tmp_path / "pkgs", "tp_p2p_emitter")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / "peer.sock"))
+    listener.listen(1)
+    listener.setblocking(False)
+    loop = asyncio.get_running_loop()
+    served: list[Any] = []
+
+    async def serve() -> None:
+        conn, _ = await loop.sock_accept(listener)
+        bus = await pkg.accept_p2p(conn)
+        pkg.Emitter1Server().export(bus, "/com/example/Emitter1")
+        served.append(bus)
+
+    server = asyncio.ensure_future(serve())
+    try:
+        rc, out, err = await aqdbusgen(
+            "introspect", "--p2p", "--address", f"unix:path={tmp_path}/peer.sock"
+        )
+        assert rc == 0, err
+        got = parse_interfaces(out, "p2p")["com.example.Emitter1"]
+        assert interface_shape(got) == interface_shape(
+            parse_interfaces(EMITTER_XML, "src")["com.example.Emitter1"]
+        )
+    finally:
+        server.cancel()
+        for b in served:
+            b.disconnect()
+        listener.close()
+
+
+# --------------------------------------------------------------------------- consumer mode
+
+MIXED_XML = """<node>
+  <interface name="com.example.Theirs1">
+    <method name="GetName"><arg name="name" type="s" direction="out"/></method>
+  </interface>
+  <interface name="org.mine.Ours1">
+    <method name="GetName"><arg name="name" type="s" direction="out"/></method>
+  </interface>
+</node>
+"""
+
+
+def test_generate_shows_guideline_findings_only_for_owned_interfaces(tmp_path: Path) -> None:
+    xml = tmp_path / "mixed.xml"
+    xml.write_text(MIXED_XML, encoding="utf-8")
+    out = tmp_path / "pkg"
+    plain = qdbusgen("generate", str(xml), "-o", str(out))
+    assert plain.returncode == 0, plain.stderr
+    assert "GUIDE-" not in plain.stderr  # no owned_prefixes: everything is third-party
+    assert "design-guideline finding(s) on third-party interfaces not shown" in plain.stderr
+    assert "--all-findings" in plain.stderr
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.qdbusgen.lint]\nowned_prefixes = ["org.mine"]\n', encoding="utf-8")
+    owned = qdbusgen("generate", "--config", str(config), str(xml), "-o", str(out))
+    assert owned.returncode == 0, owned.stderr
+    warned = {line.split(":")[1] for line in owned.stderr.splitlines() if "[GUIDE-" in line}
+    assert warned and all(int(line) >= 5 for line in warned)  # only org.mine.Ours1 (line 5+)
+    everything = qdbusgen("generate", "--all-findings", str(xml), "-o", str(out))
+    assert {
+        line.split(":")[1] for line in everything.stderr.splitlines() if "[GUIDE-W140]" in line
+    } == {"3", "6"}
+    # lint is unchanged: it shows everything
+    assert qdbusgen("lint", str(xml)).stdout.count("[GUIDE-W140]") == 2
+
+
+def test_consumer_mode_keeps_spec_errors(tmp_path: Path) -> None:
+    xml = tmp_path / "bad.xml"
+    xml.write_text(
+        '<node><interface name="com.example.Bad1"><method name="M">'
+        '<arg name="a" type="s" direction="sideways"/></method></interface></node>',
+        encoding="utf-8",
+    )
+    proc = qdbusgen("generate", str(xml), "-o", str(tmp_path / "pkg"))
+    assert proc.returncode == 1 and "[DBUS-E" in proc.stderr and "GUIDE-" not in proc.stderr
+    assert not (tmp_path / "pkg").exists()
