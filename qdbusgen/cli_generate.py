@@ -13,8 +13,10 @@ from .cli import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_UNUSABLE,
+    annotate_option,
     define_option,
     defines_from,
+    overrides_from,
     print_diagnostics,
     summary_line,
 )
@@ -80,6 +82,7 @@ def _common(f: _F) -> _F:
             help="pyproject.toml with [tool.qdbusgen.lint] (default: the nearest one).",
         ),
         define_option,
+        annotate_option,
     ]
     for option in reversed(options):
         f = option(f)
@@ -129,6 +132,7 @@ def command(
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...],
     all_findings: bool,
     overwrite: bool,
     quiet: bool,
@@ -154,6 +158,7 @@ def command(
             overwrite=overwrite,
             lint_config=lint_config,
             all_findings=all_findings,
+            overrides=overrides_from(annotate, config_path),
         )
     except OutputError as exc:
         click.echo(f"qdbusgen: error: {exc}", err=True)
@@ -198,6 +203,7 @@ def check_command(
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...],
     all_findings: bool,
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now."""
@@ -213,6 +219,7 @@ def check_command(
         force=force,
         lint_config=lint_config,
         all_findings=all_findings,
+        overrides=overrides_from(annotate, config_path),
     )
     if result.unusable or not result.ok:
         print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, EXIT_UNUSABLE, fail_usage
+from .cli import EXIT_OK, EXIT_UNUSABLE, annotate_option, fail_usage, overrides_from
+from .overrides import Override
 from .introspect import IntrospectError, Target, interface_files, introspect_service
 from .writer import OutputError, write_tree
 
@@ -60,6 +61,7 @@ from .writer import OutputError, write_tree
 @click.option(
     "--overwrite", is_flag=True, help="Replace an output directory qdbusgen did not write."
 )
+@annotate_option
 def command(
     path: str,
     address: str | None,
@@ -76,6 +78,7 @@ def command(
     client: bool,
     server: bool,
     overwrite: bool,
+    annotate: tuple[tuple[str, str, str], ...],
 ) -> None:
     """Introspect PATH (default /) of a running service, and the objects below it.
 
@@ -109,7 +112,7 @@ def command(
         sys.exit(EXIT_UNUSABLE)
     if do_generate:
         assert output is not None
-        _generate(files, output, package, client, server, overwrite)
+        _generate(files, output, package, client, server, overwrite, overrides_from(annotate, None))
     if output is None:
         for name in sorted(files):
             click.echo(files[name], nl=False)
@@ -130,6 +133,7 @@ def _generate(
     client: bool,
     server: bool,
     overwrite: bool,
+    overrides: list[Override],
 ) -> None:
     from .cli_generate import report
     from .generate import generate
@@ -151,6 +155,7 @@ def _generate(
                 server=server,
                 overwrite=overwrite,
                 lint_config=LintConfig(),
+                overrides=overrides,
             )
         except OutputError as exc:
             click.echo(f"qdbusgen: error: {exc}", err=True)

@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 
 from . import api
+from .cli import annotate_option, overrides_from
 from .lint import ConfigError, LintConfig, lint, load_config
 from .lint.output import FORMATS, explain, render, summary_line
 from .lint.rules import RULES
@@ -125,6 +126,7 @@ def _use_color(flag: bool | None) -> bool:
     metavar="NAME=VALUE",
     help="Value for QEMU-style conditional processing instructions (default HOST_OS: the running platform).",
 )
+@annotate_option
 def command(
     files: tuple[str, ...],
     fmt: str,
@@ -140,6 +142,7 @@ def command(
     explain_rule: str | None,
     list_rules: bool,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...],
 ) -> None:
     """Check FILES (or directories of *.xml) against the D-Bus specification (DBUS-*) and the
     D-Bus API design guidelines (GUIDE-*).
@@ -183,7 +186,9 @@ def command(
     except ConfigError as exc:
         _usage(str(exc))
 
-    result = lint(files, config, defines=define_map)
+    result = lint(
+        files, config, defines=define_map, overrides=overrides_from(annotate, config_file)
+    )
     use_color = fmt == "text" and output is None and _use_color(color)
     report = render(result, fmt, color=use_color)
     summary = summary_line(result)

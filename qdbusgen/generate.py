@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import keyword
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .api import load
 from .diagnostics import Diagnostic, Severity
 from .lint import LintConfig, lint_loaded
 from .model import Document, Interface, Location, Method, Signal
+from .overrides import Override
 from .render import render_package
 from .writer import MARKER, write_tree
 
@@ -87,7 +88,15 @@ def consumer_split(
     for d in diagnostics:
         loc = d.location
         marks = starts.get(loc.file) if loc is not None else None
-        if stands_in_the_way(d) or loc is None or not marks:
+        if stands_in_the_way(d):
+            shown.append(d)
+            continue
+        if loc is not None and marks is None:
+            # positioned at an override (pyproject.toml, the command line): the override
+            # corrects third-party XML, guideline advice on what it adds is noise
+            hidden.append(d)
+            continue
+        if loc is None or not marks:
             shown.append(d)
             continue
         owner = [own for start, own in marks if start <= loc]
@@ -145,6 +154,7 @@ def render_files(
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
     all_findings: bool = False,
+    overrides: Sequence[Override] = (),
 ) -> GenerateResult:
     """Check the inputs and render the package in memory (nothing is written).
 
@@ -157,7 +167,7 @@ def render_files(
     problem = check_package_name(package)
     if problem is not None:
         return GenerateResult((Diagnostic("GEN-E002", Severity.ERROR, problem),), unusable=True)
-    loaded = load(paths, defines=defines)
+    loaded = load(paths, defines=defines, overrides=overrides)
     if loaded.unusable:
         return GenerateResult(loaded.diagnostics, unusable=True)
     linted = lint_loaded(loaded, lint_config, names=False)
@@ -220,6 +230,7 @@ def generate(
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
     all_findings: bool = False,
+    overrides: Sequence[Override] = (),
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` atomically (unchanged on any error)."""
     out = Path(out_dir)
@@ -234,6 +245,7 @@ def generate(
         runtime_package=runtime_package,
         lint_config=lint_config,
         all_findings=all_findings,
+        overrides=overrides,
     )
     if result.ok:
         write_tree(out, result.files, overwrite=overwrite)

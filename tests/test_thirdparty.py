@@ -352,3 +352,158 @@ def test_consumer_mode_keeps_spec_errors(tmp_path: Path) -> None:
     proc = qdbusgen("generate", str(xml), "-o", str(tmp_path / "pkg"))
     assert proc.returncode == 1 and "[DBUS-E" in proc.stderr and "GUIDE-" not in proc.stderr
     assert not (tmp_path / "pkg").exists()
+
+
+# --------------------------------------------------------------------------- overrides
+
+CLASH_XML = """<node><interface name="com.example.Clash1">
+  <method name="GetDevices"><arg name="d" type="as" direction="out"/></method>
+  <property name="Devices" type="as" access="read"/>
+</interface></node>
+"""
+
+REGISTRY_XML = """<node>
+  <interface name="org.example.Registry1">
+    <method name="RegisterEvent"><arg direction="in" name="event" type="s"/></method>
+    <property name="Count" type="i" access="read"/>
+    <signal name="EventListenerRegistered">
+      <arg name="bus" type="s"/><arg name="path" type="s"/>
+    </signal>
+  </interface>
+</node>
+"""
+
+
+def test_annotate_renames_without_editing_the_xml(tmp_path: Path) -> None:
+    xml = tmp_path / "com.example.Clash1.xml"
+    xml.write_text(CLASH_XML, encoding="utf-8")
+    before = xml.read_bytes()
+    fix = [
+        "--annotate",
+        "com.example.Clash1.GetDevices()",
+        "org.qdbusgen.Python.Name",
+        "list_devices",
+    ]
+    lint_proc = qdbusgen("lint", *fix, str(xml))
+    assert lint_proc.returncode == 0 and "NAME-" not in lint_proc.stdout, lint_proc.stdout
+    gen = qdbusgen("generate", *fix, str(xml), "-o", str(tmp_path / "pkg"))
+    assert gen.returncode == 0, gen.stderr
+    text = (tmp_path / "pkg" / "clash1.py").read_text(encoding="utf-8")
+    assert "async def list_devices(self) -> list[str]:" in text
+    assert "async def get_devices(self) -> list[str]:" in text  # the property's getter
+    assert xml.read_bytes() == before
+
+
+def test_overrides_table_in_pyproject(tmp_path: Path) -> None:
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "consumer"\n\n[tool.qdbusgen.overrides]\n'
+        '"org.example.Registry1::EventListenerRegistered" = '
+        '{ "org.qdbusgen.Signature" = "ssas" }\n'
+        '"org.example.Registry1:Count" = { "org.qdbusgen.Type" = "u" }\n'
+        '"org.example.Registry1.RegisterEvent()[event]" = '
+        '{ "org.qdbusgen.Python.Name" = "event_name" }\n',
+        encoding="utf-8",
+    )
+    gen = qdbusgen("generate", str(xml), "-o", str(tmp_path / "pkg"), cwd=tmp_path)
+    assert gen.returncode == 0, gen.stderr
+    text = (tmp_path / "pkg" / "registry1.py").read_text(encoding="utf-8")
+    assert "arg2: list[str]" in text  # the signal as it is really sent
+    assert "async def register_event(self, event_name: str) -> None:" in text
+    assert "property ``Count`` of type ``u``" in text  # the corrected type
+
+
+def test_override_of_a_missing_element_is_a_positioned_error(tmp_path: Path) -> None:
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    config = tmp_path / "pyproject.toml"
+    config.write_text(
+        "[tool.qdbusgen.overrides]\n"
+        '"org.example.Registry1:Count" = { "org.qdbusgen.Type" = "u" }\n'
+        '"org.example.Registry1::Gone" = { "org.qdbusgen.Signature" = "s" }\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "pkg"
+    gen = qdbusgen("generate", "--config", str(config), str(xml), "-o", str(out))
+    assert gen.returncode == 2 and not out.exists()
+    assert (
+        f"{config}:3:1: error: override 'org.example.Registry1::Gone' org.qdbusgen.Signature: "
+        "interface org.example.Registry1 has no signal 'Gone' [OVR-E001]"
+    ) in gen.stderr
+    cases = [
+        (
+            ["org.example.Nothing1", "k.k", "v"],
+            "no input declares interface 'org.example.Nothing1'",
+            "OVR-E001",
+        ),
+        (
+            ["org.example.Registry1.RegisterEvent()[nope]", "k.k", "v"],
+            "has no arg 'nope'",
+            "OVR-E001",
+        ),
+        (
+            ["org.example.Registry1:Count", "org.qdbusgen.Type", "ii"],
+            "is not one complete type",
+            "OVR-E002",
+        ),
+        (["org.example.Registry1 Count", "k.k", "v"], "not an element", "OVR-E002"),
+    ]
+    for args, message, rule in cases:
+        proc = qdbusgen(
+            "generate",
+            str(xml),
+            "--annotate",
+            "a.b.C",
+            "k.k",
+            "v",
+            "--annotate",
+            *args,
+            "-o",
+            str(out),
+        )
+        assert proc.returncode == 2 and not out.exists(), proc.stderr
+        assert "<command line>:1:1: error: override 'a.b.C'" in proc.stderr  # the first option
+        line = next(l for l in proc.stderr.splitlines() if l.startswith("<command line>:1:2:"))
+        assert message in line and f"[{rule}]" in line, line
+        assert "Traceback" not in proc.stderr
+
+
+@async_test()
+async def test_corrected_signal_signature_receives_what_the_service_sends(
+    bus: Any, tmp_path: Path
+) -> None:
+    # The AT-SPI registry sends EventListenerRegistered as ssas while its XML says ss.
+    from dbus_fast import Message, MessageType
+
+    from qdbusgen.generate import generate
+    from qdbusgen.overrides import from_command_line
+
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    fix = from_command_line(
+        [("org.example.Registry1::EventListenerRegistered", "org.qdbusgen.Signature", "ssas")]
+    )
+    assert generate([xml], tmp_path / "pkgs" / "tp_registry", overrides=fix).ok
+    pkg = import_package(tmp_path / "pkgs", "tp_registry")
+    sender = await pkg.connect(bus.address)
+    client = await pkg.connect(bus.address)
+    try:
+        proxy = pkg.Registry1Proxy(client, sender.unique_name, "/org/example/Registry", timeout=5)
+        async with proxy.stream_event_listener_registered() as stream:
+            await sender.send(
+                Message(
+                    message_type=MessageType.SIGNAL,
+                    path="/org/example/Registry",
+                    interface="org.example.Registry1",
+                    member="EventListenerRegistered",
+                    signature="ssas",
+                    body=[":1.9", "object:state-changed", ["focused"]],
+                )
+            )
+            event = await asyncio.wait_for(anext(stream), 3)
+        assert tuple(event) == (":1.9", "object:state-changed", ["focused"])
+        assert event._fields == ("bus", "path", "arg2")
+    finally:
+        client.disconnect()
+        sender.disconnect()

@@ -15,13 +15,14 @@ Order of work per file: parse + group A (:func:`qdbusgen.api.load`), group B
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import api
 from ..diagnostics import Diagnostic, Severity
 from ..model import Document
+from ..overrides import Override
 from .config import ConfigError, LintConfig, load_config
 from .guide import GuideOptions, check_document
 from .rules import RULES, Rule, get_rule
@@ -84,10 +85,16 @@ def lint(
     config: LintConfig | None = None,
     *,
     defines: Mapping[str, str] | None = None,
+    overrides: Sequence[Override] = (),
 ) -> LintResult:
-    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A and B."""
+    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A
+    and B, after ``overrides`` (:mod:`qdbusgen.overrides`)."""
     given = list(paths)
-    return lint_loaded(api.load(given, defines=defines), config, files=api.expand_inputs(given))
+    return lint_loaded(
+        api.load(given, defines=defines, overrides=overrides),
+        config,
+        files=api.expand_inputs(given),
+    )
 
 
 def name_diagnostics(document: Document) -> list[Diagnostic]:
@@ -150,7 +157,7 @@ def _configure(diagnostics: Iterable[Diagnostic], cfg: LintConfig, path: str) ->
     out: list[Diagnostic] = []
     for d in diagnostics:
         rule = RULES.get(d.rule)
-        if rule is not None and rule.group in ("input", "name"):
+        if rule is not None and rule.group in ("input", "name", "override"):
             out.append(d)
             continue
         if not cfg.enabled(d.rule, path):

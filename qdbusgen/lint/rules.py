@@ -46,7 +46,8 @@ class Rule:
     bad: Example | None
     good: Example | None
     #: "A" (specification), "B" (guidelines), "input" (unusable input), "name" (Python
-    #: names the generator cannot assign) or "lint" (the linter itself).
+    #: names the generator cannot assign), "override" (--annotate / [tool.qdbusgen.overrides])
+    #: or "lint" (the linter itself).
     group: str
     heuristic: bool = False
     #: Reported only when qdbusgen checks names given to it, never from XML.
@@ -847,6 +848,27 @@ _NAME: list[tuple[str, str, str, str]] = [
     ),
 ]
 
+#: Overrides (qdbusgen/overrides.py): --annotate and [tool.qdbusgen.overrides].
+_OVERRIDE: list[tuple[str, str, str, str]] = [
+    (
+        "OVR-E001",
+        "Override names an element that does not exist",
+        "An override for a misspelt or vanished member would silently change nothing; the code "
+        "generated would not be what the override's author expects.",
+        "The interface of an `--annotate` ELEMENT or a `[tool.qdbusgen.overrides]` key is declared "
+        "in no input, or it has no such method, signal, property or arg. Reported at the override "
+        "(its line in pyproject.toml, or `<command line>:1:N` for the N-th `--annotate`).",
+    ),
+    (
+        "OVR-E002",
+        "Malformed override",
+        "An override that cannot be understood cannot be applied.",
+        "The ELEMENT is not in gdbus-codegen's syntax (`I`, `I.Method()`, `I.Method()[arg]`, "
+        "`I::Signal`, `I::Signal[arg]`, `I:Property`), the KEY is not a dotted name, or an "
+        "`org.qdbusgen.Type` / `org.qdbusgen.Signature` value is not a valid type for that element.",
+    ),
+]
+
 _NAME_EXAMPLES: dict[str, tuple[Example, Example]] = {
     "NAME-E001": (
         Example(
@@ -1007,6 +1029,10 @@ def _build() -> dict[str, Rule]:
         bad, good = _NAME_EXAMPLES.get(rule_id, (None, None))
         rules[rule_id] = Rule(
             rule_id, E, title, rationale, detection, "qdbusgen naming", bad, good, "name"
+        )
+    for rule_id, title, rationale, detection in _OVERRIDE:
+        rules[rule_id] = Rule(
+            rule_id, E, title, rationale, detection, "qdbusgen overrides", None, None, "override"
         )
     bad, good = _examples(UNUSED_SUPPRESSION)
     rules[UNUSED_SUPPRESSION] = Rule(
