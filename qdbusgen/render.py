@@ -15,7 +15,7 @@ import jinja2
 from . import naming
 from .format import format_python
 from .introspect_xml import interface_xml
-from .model import Doc, EmitsChanged, Interface
+from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral
 from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
 
@@ -139,6 +139,8 @@ class InterfaceView:
     uses_deprecated: bool
     deprecation: str | None
     exports: tuple[str, ...]
+    #: Signals annotated org.qdbusgen.Signal.Tolerant=true (the proxy's _TOLERANT_SIGNALS).
+    tolerant_signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,7 +427,15 @@ class _Builder:
             or any(p.deprecation is not None for p in props)
             or any(s.deprecation is not None for s in signals)
         )
+        tolerant = tuple(
+            sorted(
+                sn.signal.name
+                for sn in inames.signals
+                if annotation_value(sn.signal.annotations, ANN_TOLERANT_SIGNAL) == "true"
+            )
+        )
         return InterfaceView(
+            tolerant_signals=tolerant,
             name=iface.name,
             module=inames.module,
             source_file=self.source_file,

@@ -507,3 +507,78 @@ async def test_corrected_signal_signature_receives_what_the_service_sends(
     finally:
         client.disconnect()
         sender.disconnect()
+
+
+# --------------------------------------------------------------------------- tolerant signals
+
+
+async def send_signal(bus: Any, signature: str, body: list[Any]) -> None:
+    from dbus_fast import Message, MessageType
+
+    await bus.send(
+        Message(
+            message_type=MessageType.SIGNAL,
+            path="/org/example/Registry",
+            interface="org.example.Registry1",
+            member="EventListenerRegistered",
+            signature=signature,
+            body=body,
+        )
+    )
+
+
+@async_test(timeout=60)
+async def test_tolerant_signals(bus: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from qdbusgen.generate import generate
+    from qdbusgen.overrides import from_command_line
+
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    assert generate([xml], tmp_path / "pkgs" / "tp_strict").ok
+    tolerant_by_xml = from_command_line(
+        [("org.example.Registry1::EventListenerRegistered", "org.qdbusgen.Signal.Tolerant", "true")]
+    )
+    assert generate([xml], tmp_path / "pkgs" / "tp_tolerant", overrides=tolerant_by_xml).ok
+    strict_pkg = import_package(tmp_path / "pkgs", "tp_strict")
+    tolerant_pkg = import_package(tmp_path / "pkgs", "tp_tolerant")
+    sender = await strict_pkg.connect(bus.address)
+    client = await strict_pkg.connect(bus.address)
+    client2 = await tolerant_pkg.connect(bus.address)
+    name, path = sender.unique_name, "/org/example/Registry"
+    try:
+        strict = strict_pkg.Registry1Proxy(client, name, path)
+        by_option = strict_pkg.Registry1Proxy(client, name, path, tolerant_signals=True)
+        by_member = strict_pkg.Registry1Proxy(
+            client, name, path, tolerant_signals={"EventListenerRegistered"}
+        )
+        by_annotation = tolerant_pkg.Registry1Proxy(client2, name, path)
+        proxies = [strict, by_option, by_member, by_annotation]
+        streams = [p.stream_event_listener_registered() for p in proxies]
+        for s in streams:
+            await s
+        caplog.set_level(logging.INFO)
+        await send_signal(sender, "ssas", [":1.7", "/a", ["x"]])  # extends the declaration
+        await send_signal(sender, "si", [":1.7", 3])  # does not
+        await send_signal(sender, "ss", [":1.7", "/b"])  # as declared
+        for s in streams[1:]:
+            first = await asyncio.wait_for(anext(s), 3)
+            assert tuple(first) == (":1.7", "/a")  # the declared part
+            assert tuple(await asyncio.wait_for(anext(s), 3)) == (":1.7", "/b")
+        assert tuple(await asyncio.wait_for(anext(streams[0]), 3)) == (":1.7", "/b")  # strict
+        for p in proxies[1:]:
+            assert p.tolerated_signals == {"EventListenerRegistered": 1}
+        assert strict.tolerated_signals == {}
+        for s in streams:
+            await s.aclose()
+    finally:
+        for b in (sender, client, client2):
+            b.disconnect()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    extended = [w for w in warnings if "signature 'ssas', expected 'ss'" in w]
+    assert len(extended) == 1  # the strict proxy; the message says how to opt in
+    assert "tolerant_signals={'EventListenerRegistered'}" in extended[0]
+    assert "org.qdbusgen.Signal.Tolerant=true" in extended[0]
+    other = [w for w in warnings if "signature 'si', expected 'ss'" in w]
+    assert len(other) == 4 and all("org.qdbusgen.Signature 'si'" in w for w in other)
