@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import collections
 import logging
 import os
 import socket
@@ -953,6 +954,7 @@ class _SignalHandler:
         "path",
         "sender",
         "signature",
+        "tolerant",
     )
 
     def __init__(
@@ -965,6 +967,7 @@ class _SignalHandler:
         deliver: Callable[[list[Any]], object],
         on_close: Callable[[], None] | None,
         signature: str | None = None,
+        tolerant: collections.Counter[str] | None = None,
     ) -> None:
         self.path = path
         self.interface = interface
@@ -975,6 +978,8 @@ class _SignalHandler:
         self.deliver = deliver
         self.on_close = on_close
         self.signature = signature
+        #: Tolerant signals: the proxy's counter of signals that came with extra args.
+        self.tolerant = tolerant
         self.active = True
 
 
@@ -1270,7 +1275,8 @@ class _BusRegistry:
         lst = self.signals.get((msg.path, msg.interface, msg.member))  # type: ignore[arg-type]
         if not lst:
             return False
-        matched = []
+        matched: list[_SignalHandler] = []
+        trims: dict[int, int] = {}  # index in matched -> number of args to deliver
         sender = msg.sender
         for h in lst:
             want = h.sender
@@ -1285,15 +1291,10 @@ class _BusRegistry:
                 if not body or body[0] != h.arg0:
                     continue
             if h.signature is not None and h.signature != msg.signature:
-                _LOG.warning(
-                    "ignoring signal %s.%s from %s: signature %r, expected %r",
-                    msg.interface,
-                    msg.member,
-                    sender,
-                    msg.signature,
-                    h.signature,
-                )
-                continue
+                keep = _tolerated_prefix(h, msg)  # see "Tolerant signals"
+                if keep is None:
+                    continue
+                trims[len(matched)] = keep
             matched.append(h)
         if not matched:
             return False
@@ -1312,7 +1313,9 @@ class _BusRegistry:
                 return True
         else:
             bodies = [msg.body] * len(matched)
-        for h, body in zip(matched, bodies):
+        for i, (h, body) in enumerate(zip(matched, bodies)):
+            if i in trims:
+                body = _trim_body(msg, body, trims[i], bool(unix_fds))
             if not h.active:  # cancelled by an earlier callback of this signal
                 if unix_fds:
                     _close_fds(set(_iter_fd_values(msg.signature_tree, body)))
@@ -1888,6 +1891,86 @@ class SignalStream(Generic[_T]):
         return self._convert(item)
 
 
+# ---------------------------------------------------------------------------
+# Tolerant signals
+#
+# A proxy drops a signal whose body signature is not the declared one (strict).
+# A tolerant subscription (ProxyBase(..., tolerant_signals=True or {"Member"}),
+# or a signal annotated org.qdbusgen.Signal.Tolerant=true) also takes a body that
+# *extends* the declared signature by whole complete types: it delivers the
+# declared args, drops the rest (closing any fds in them) and counts the signal in
+# proxy.tolerated_signals[member].
+# ---------------------------------------------------------------------------
+
+ANN_TOLERANT: Final = "org.qdbusgen.Signal.Tolerant"
+
+
+def _extends(declared: str, received: str) -> int | None:
+    """How many complete types ``declared`` has, if ``received`` starts with them."""
+    if not received.startswith(declared):
+        return None
+    try:
+        head = SignatureTree(declared).types
+        SignatureTree(received[len(declared) :])  # the rest must be whole types too
+    except Exception:
+        return None
+    return len(head)
+
+
+def _tolerated_prefix(h: _SignalHandler, msg: Message) -> int | None:
+    """For a signal whose signature is not ``h.signature``: the number of args to deliver
+    when the subscription tolerates it, else None (after logging how to opt in)."""
+    assert h.signature is not None
+    keep = _extends(h.signature, msg.signature)
+    if keep is not None and h.tolerant is not None:
+        h.tolerant[h.member] += 1
+        count = h.tolerant[h.member]
+        if count == 1 or count % 1000 == 0:
+            _LOG.info(
+                "signal %s.%s from %s: signature %r extends the declared %r; delivering the "
+                "declared args (%d such signal(s) so far)",
+                msg.interface,
+                msg.member,
+                msg.sender,
+                msg.signature,
+                h.signature,
+                count,
+            )
+        return keep
+    if keep is not None:
+        hint = (
+            "; it extends the declared signature: to accept it, make the proxy with "
+            f"tolerant_signals={{{h.member!r}}} (or True), or annotate the signal with "
+            f"{ANN_TOLERANT}=true (qdbusgen generate --annotate "
+            f"'{h.interface}::{h.member}' {ANN_TOLERANT} true)"
+        )
+    else:
+        hint = (
+            "; if the service really sends this, correct the XML (qdbusgen generate "
+            f"--annotate '{h.interface}::{h.member}' org.qdbusgen.Signature {msg.signature!r})"
+        )
+    _LOG.warning(
+        "ignoring signal %s.%s from %s: signature %r, expected %r%s",
+        msg.interface,
+        msg.member,
+        msg.sender,
+        msg.signature,
+        h.signature,
+        hint,
+    )
+    return None
+
+
+def _trim_body(msg: Message, body: list[Any], keep: int, has_fds: bool) -> list[Any]:
+    """The first ``keep`` args of ``body``; fds in the dropped ones are closed."""
+    if has_fds:
+        tail = msg.signature_tree.types[keep:]
+        for t, value in zip(tail, body[keep:]):
+            if _sig_has_fd_or_variant(t):
+                _close_fds(set(_iter_fd_values(SignatureTree(t.signature), [value])))
+    return list(body[:keep])
+
+
 class ProxyBase:
     """Base class of generated client proxies for one interface of one object.
 
@@ -1905,6 +1988,7 @@ class ProxyBase:
         path: str,
         *,
         timeout: float | None = None,
+        tolerant_signals: bool | Collection[str] = False,
     ) -> None:
         if service is not None:
             assert_bus_name_valid(service)
@@ -1916,6 +2000,12 @@ class ProxyBase:
         self._path = path
         self._timeout = timeout
         self._owns_bus = False
+        self._tolerant_signals = (
+            tolerant_signals if isinstance(tolerant_signals, bool) else frozenset(tolerant_signals)
+        )
+        #: Tolerant signals: how many signals of each member came with args beyond the
+        #: declared ones (delivered without them).
+        self.tolerated_signals: collections.Counter[str] = collections.Counter()
 
     @classmethod
     async def new(
@@ -1925,6 +2015,7 @@ class ProxyBase:
         path: str,
         *,
         timeout: float | None = None,
+        tolerant_signals: bool | Collection[str] = False,
     ) -> Self:
         """One-liner constructor: connect first if given an address (None = session bus).
 
@@ -1932,10 +2023,12 @@ class ProxyBase:
         or ``await proxy._close()`` disconnects it.
         """
         if isinstance(bus_or_address, MessageBus):
-            return cls(bus_or_address, service, path, timeout=timeout)
+            return cls(
+                bus_or_address, service, path, timeout=timeout, tolerant_signals=tolerant_signals
+            )
         bus = await connect(bus_or_address)
         try:
-            proxy = cls(bus, service, path, timeout=timeout)
+            proxy = cls(bus, service, path, timeout=timeout, tolerant_signals=tolerant_signals)
         except BaseException:
             bus.disconnect()
             raise
@@ -2158,6 +2251,23 @@ class ProxyBase:
             PROPERTIES_IFACE, "PropertiesChanged", deliver, self.INTERFACE, None, "sa{sv}as"
         )
 
+    #: Signals of this interface that are tolerant (org.qdbusgen.Signal.Tolerant); the
+    #: generated proxy sets it for annotated signals.
+    _TOLERANT_SIGNALS: ClassVar[frozenset[str]] = frozenset()
+
+    def _signal_tolerance(self, interface: str, member: str) -> collections.Counter[str] | None:
+        """The counter tolerant deliveries of ``member`` go to, or None (strict)."""
+        if interface != self.INTERFACE:
+            return None
+        opted = self._tolerant_signals
+        if (
+            member in self._TOLERANT_SIGNALS
+            or opted is True
+            or (not isinstance(opted, bool) and member in opted)
+        ):
+            return self.tolerated_signals
+        return None
+
     async def _subscribe_full(
         self,
         interface: str,
@@ -2175,7 +2285,15 @@ class ProxyBase:
         # p2p messages carry no sender; service None on a bus means "any sender"
         service = None if p2p else self._service
         handler = _SignalHandler(
-            self._path, interface, member, service, arg0, deliver, on_close, signature
+            self._path,
+            interface,
+            member,
+            service,
+            arg0,
+            deliver,
+            on_close,
+            signature,
+            self._signal_tolerance(interface, member),
         )
         rule = None
         owner_name = None
@@ -2401,6 +2519,7 @@ RESERVED_NAMES: Final[frozenset[str]] = frozenset(
         "_METHODS",
         "_PROPERTIES",
         "_SIGNALS",
+        "_TOLERANT_SIGNALS",
         "_bus",
         "_call",
         "_call_iface",
@@ -2416,13 +2535,16 @@ RESERVED_NAMES: Final[frozenset[str]] = frozenset(
         "_qdbusgen_exports_list",
         "_service",
         "_set_property",
+        "_signal_tolerance",
         "_signals",
         "_subscribe",
         "_subscribe_full",
         "_timeout",
+        "_tolerant_signals",
         "_watch_properties",
         "export",
         "new",
+        "tolerated_signals",
         "unexport",
     }
 )
