@@ -83,6 +83,13 @@ def _common(f: _F) -> _F:
         ),
         define_option,
         annotate_option,
+        click.option(
+            "--object-manager/--no-object-manager",
+            "object_manager",
+            default=None,
+            help="Add the typed org.freedesktop.DBus.ObjectManager client module "
+            "(default: when an input declares org.freedesktop.DBus.ObjectManager).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -133,6 +140,7 @@ def command(
     config_path: Path | None,
     defines: tuple[str, ...],
     annotate: tuple[tuple[str, str, str], ...],
+    object_manager: bool | None,
     all_findings: bool,
     overwrite: bool,
     quiet: bool,
@@ -159,6 +167,7 @@ def command(
             lint_config=lint_config,
             all_findings=all_findings,
             overrides=overrides_from(annotate, config_path),
+            object_manager=object_manager,
         )
     except OutputError as exc:
         click.echo(f"qdbusgen: error: {exc}", err=True)
@@ -204,6 +213,7 @@ def check_command(
     config_path: Path | None,
     defines: tuple[str, ...],
     annotate: tuple[tuple[str, str, str], ...],
+    object_manager: bool | None,
     all_findings: bool,
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now."""
@@ -220,6 +230,7 @@ def check_command(
         lint_config=lint_config,
         all_findings=all_findings,
         overrides=overrides_from(annotate, config_path),
+        object_manager=object_manager,
     )
     if result.unusable or not result.ok:
         print_diagnostics([d for d in result.diagnostics if d.severity is Severity.ERROR], err=True)

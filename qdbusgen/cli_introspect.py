@@ -10,7 +10,7 @@ import click
 
 from .cli import EXIT_OK, EXIT_UNUSABLE, annotate_option, fail_usage, overrides_from
 from .overrides import Override
-from .introspect import IntrospectError, Target, interface_files, introspect_service
+from .introspect import IntrospectError, Target, declares, interface_files, introspect_service
 from .writer import OutputError, write_tree
 
 
@@ -112,7 +112,16 @@ def command(
         sys.exit(EXIT_UNUSABLE)
     if do_generate:
         assert output is not None
-        _generate(files, output, package, client, server, overwrite, overrides_from(annotate, None))
+        _generate(
+            files,
+            output,
+            package,
+            client,
+            server,
+            overwrite,
+            overrides_from(annotate, None),
+            declares(objects, "org.freedesktop.DBus.ObjectManager"),
+        )
     if output is None:
         for name in sorted(files):
             click.echo(files[name], nl=False)
@@ -134,6 +143,7 @@ def _generate(
     server: bool,
     overwrite: bool,
     overrides: list[Override],
+    object_manager: bool,
 ) -> None:
     from .cli_generate import report
     from .generate import generate
@@ -156,6 +166,7 @@ def _generate(
                 overwrite=overwrite,
                 lint_config=LintConfig(),
                 overrides=overrides,
+                object_manager=object_manager,
             )
         except OutputError as exc:
             click.echo(f"qdbusgen: error: {exc}", err=True)

@@ -22,6 +22,8 @@ from .overrides import Override
 from .render import render_package
 from .writer import MARKER, write_tree
 
+OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
+
 #: Interfaces the runtime implements on every object; never generated from input files
 #: (the bus driver's own org.freedesktop.DBus interface is generated like any other).
 RUNTIME_PROVIDED = frozenset(
@@ -155,11 +157,14 @@ def render_files(
     lint_config: LintConfig | None = None,
     all_findings: bool = False,
     overrides: Sequence[Override] = (),
+    object_manager: bool | None = None,
 ) -> GenerateResult:
     """Check the inputs and render the package in memory (nothing is written).
 
     The inputs get the same checks as ``qdbusgen lint`` (groups A and B, suppressions,
     ``lint_config``); an error-level finding stops generation unless ``force``.
+    ``object_manager`` adds the typed ObjectManager client module (``object_manager.py``);
+    None (the default) adds it when an input declares org.freedesktop.DBus.ObjectManager.
     Consumer mode (unless ``all_findings``): on interfaces outside the configuration's
     ``owned_prefixes`` only the findings that stand between the XML and correct code
     are kept (:func:`consumer_split`); the rest are in ``GenerateResult.hidden``.
@@ -185,13 +190,34 @@ def render_files(
                 pairs.append((iface, source))
     pairs.sort(key=lambda p: p[0].name)
     if not pairs:
-        diagnostics.append(
-            Diagnostic("GEN-E003", Severity.ERROR, "the inputs declare no interface to generate")
+        standard = sorted(
+            (i for d in loaded.documents for i in d.interfaces), key=lambda i: i.location
         )
+        if standard:
+            listed = ", ".join(sorted({i.name for i in standard}))
+            message = (
+                f"the inputs declare only standard interfaces ({listed}); the runtime provides "
+                "them on every object (Properties, Introspectable and Peer in every proxy and "
+                "server, ObjectManager as ObjectManagerServer / ObjectManagerProxyBase): "
+                "generate the service's own interfaces, with --object-manager for a typed "
+                "ObjectManager client"
+            )
+            location: Location | None = standard[0].location
+        else:
+            message, location = "the inputs declare no interface to generate", None
+        diagnostics.append(Diagnostic("GEN-E003", Severity.ERROR, message, location))
         return GenerateResult(tuple(diagnostics), hidden=tuple(hidden))
+    if object_manager is None:
+        object_manager = any(
+            i.name == OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
+        )
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(
-        [i for i, _ in pairs], interface_prefix=interface_prefix, client=client, server=server
+        [i for i, _ in pairs],
+        interface_prefix=interface_prefix,
+        client=client,
+        server=server,
+        object_manager=object_manager,
     )
     diagnostics.extend(name_diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
@@ -212,6 +238,7 @@ def render_files(
         client=client,
         server=server,
         runtime_package=runtime_package,
+        object_manager=object_manager,
     )
     return GenerateResult(tuple(diagnostics), rendered.files, hidden=tuple(hidden))
 
@@ -231,6 +258,7 @@ def generate(
     lint_config: LintConfig | None = None,
     all_findings: bool = False,
     overrides: Sequence[Override] = (),
+    object_manager: bool | None = None,
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` atomically (unchanged on any error)."""
     out = Path(out_dir)
@@ -246,6 +274,7 @@ def generate(
         lint_config=lint_config,
         all_findings=all_findings,
         overrides=overrides,
+        object_manager=object_manager,
     )
     if result.ok:
         write_tree(out, result.files, overwrite=overwrite)

@@ -284,3 +284,13 @@ def interface_files(
 
 def _comment(text: str) -> str:
     return text.replace("--", "- -")
+
+
+def declares(objects: list[IntrospectedObject], interface: str) -> bool:
+    """True when some object carries ``interface`` (org.freedesktop.DBus.ObjectManager, say)."""
+    for obj in objects:
+        for element in _xml_root(obj.xml, obj.path):
+            if isinstance(element.tag, str) and element.tag == "interface":
+                if element.get("name") == interface:
+                    return True
+    return False

@@ -115,7 +115,7 @@ import ast
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
@@ -141,6 +141,8 @@ __all__ = [
     "KEYWORDS",
     "MEMBER_RESERVED",
     "MODULE_RESERVED",
+    "OBJECT_MANAGER_MODULE",
+    "OBJECT_MANAGER_NAMES",
     "OVERRIDE_HINT",
     "OBJECT_ATTRIBUTES",
     "RECEIVED_BASIC_TYPES",
@@ -679,6 +681,9 @@ class InterfaceNames:
     #: Every module-level public name: constant, result classes, signal classes,
     #: changed class, proxy, server (in that order).
     exports: tuple[PyName, ...]
+    #: TypedDict ``<Base>Properties`` of every readable property, in the package's
+    #: ``object_manager`` module; None unless that module is generated.
+    properties_class: PyName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -991,6 +996,7 @@ def build_names(
     interface_prefix: str | None = None,
     client: bool = True,
     server: bool = True,
+    object_manager: bool = False,
 ) -> tuple[Names, list[Diagnostic]]:
     """Assign every generated Python name for ``interfaces`` (one generated package).
 
@@ -1012,6 +1018,8 @@ def build_names(
         modules=b.space(RULE_CLASS_COLLISION, "module '{name}'", None, ""),
     )
     result = [_build_interface(b, iface, prefix, package) for iface in unique]
+    if object_manager:
+        result = _object_manager_names(result, package)
     skipped: set[str] = set()
     if not client:
         skipped |= {i.proxy_class for i in result}
@@ -1021,6 +1029,40 @@ def build_names(
     diagnostics = b.diagnostics + _collision_diagnostics(spaces)
     diagnostics.sort(key=Diagnostic.sort_key)
     return Names(tuple(result), prefix, {i.dbus_name: i for i in result}), diagnostics
+
+
+#: The package module with the typed ObjectManager client, and its fixed names.
+OBJECT_MANAGER_MODULE = "object_manager"
+OBJECT_MANAGER_NAMES = (
+    "ManagedInterfaces",
+    "ManagedObjects",
+    "ObjectManagerInterfacesAddedSignal",
+    "ObjectManagerInterfacesRemovedSignal",
+    "ObjectManagerProxy",
+)
+
+
+def _object_manager_names(
+    result: list[InterfaceNames], package: _PackageSpaces
+) -> list[InterfaceNames]:
+    """``<Base>Properties`` per interface and the ObjectManager module's names, claimed in
+    the package namespaces (an interface called ``ObjectManager`` would clash)."""
+    if result:
+        first = result[0].interface
+        claim = _Claim("the ObjectManager client module", first.location, ("om", first.location))
+        package.modules.add(OBJECT_MANAGER_MODULE, claim)
+        for name in OBJECT_MANAGER_NAMES:
+            package.classes.add(name, claim)
+    out: list[InterfaceNames] = []
+    for names in result:
+        iface = names.interface
+        cls = f"{names.base}Properties"
+        package.classes.add(
+            cls,
+            _Claim(f"interface {iface.name!r}", iface.location, ("interface", iface.location)),
+        )
+        out.append(replace(names, properties_class=PyName(cls)))
+    return out
 
 
 def _space_skipped(space: _Space, skipped: set[str]) -> bool:

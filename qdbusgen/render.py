@@ -487,6 +487,78 @@ class _Builder:
 
 
 @dataclass(frozen=True)
+class ObjectManagerInterface:
+    dbus_name: str
+    module: str
+    proxy_class: str
+    properties_class: str
+    properties: tuple[naming.PropertyNames, ...]
+    properties_comment: str
+
+
+@dataclass(frozen=True)
+class ObjectManagerView:
+    sources: str
+    docstring: str
+    runtime_from: str
+    client: bool
+    interfaces: tuple[ObjectManagerInterface, ...]
+    exports: tuple[str, ...]
+
+
+def _render_object_manager(
+    env: jinja2.Environment,
+    files: dict[str, str],
+    interfaces: Sequence[tuple[Interface, str]],
+    names: naming.Names,
+    sources: list[str],
+    client: bool,
+    runtime_from: str,
+) -> tuple[str, ...]:
+    """Render ``object_manager.py``; returns its exports."""
+    items: list[ObjectManagerInterface] = []
+    for iface, _source in interfaces:
+        inames = names.interface(iface.name)
+        assert inames.properties_class is not None
+        readable = tuple(p for p in inames.properties if p.readable)
+        items.append(
+            ObjectManagerInterface(
+                iface.name,
+                inames.module,
+                inames.proxy_class,
+                inames.properties_class,
+                readable,
+                f"The readable properties of ``{iface.name}``, as GetManagedObjects and "
+                "InterfacesAdded carry them.",
+            )
+        )
+    exports = [i.properties_class for i in items] + [
+        n for n in naming.OBJECT_MANAGER_NAMES if client or n != "ObjectManagerProxy"
+    ]
+    if client:
+        exports.append("PROXY_CLASSES")
+    view = ObjectManagerView(
+        sources=", ".join(sources),
+        docstring=_join(
+            [
+                "Typed ``org.freedesktop.DBus.ObjectManager`` client for the interfaces of this "
+                "package.",
+                "The server side is the runtime's ``ObjectManagerServer``: export it at the root "
+                "of your tree and ``await manager.add(path, server...)``.",
+            ]
+        ),
+        runtime_from=runtime_from,
+        client=client,
+        interfaces=tuple(items),
+        exports=tuple(exports),
+    )
+    text = env.get_template("object_manager.py.jinja").render(om=view)
+    module = f"{naming.OBJECT_MANAGER_MODULE}.py"
+    files[module] = format_python(text, module)
+    return view.exports
+
+
+@dataclass(frozen=True)
 class RenderedPackage:
     files: dict[str, str]
 
@@ -499,6 +571,7 @@ def render_package(
     client: bool = True,
     server: bool = True,
     runtime_package: str | None = None,
+    object_manager: bool = False,
 ) -> RenderedPackage:
     """Render every file of the package. ``interfaces`` pairs each interface with the
     basename of the file it came from.
@@ -541,6 +614,20 @@ def render_package(
         runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
         exports=tuple(all_exports),
     )
+    if object_manager:
+        om_exports = _render_object_manager(
+            env, files, interfaces, names, sources, client, runtime_from
+        )
+        pkg = dataclasses.replace(
+            pkg,
+            modules=tuple(
+                sorted(
+                    [*pkg.modules, ModuleExports(naming.OBJECT_MANAGER_MODULE, om_exports)],
+                    key=lambda m: m.module,
+                )
+            ),
+            exports=tuple(sorted({*pkg.exports, *om_exports})),
+        )
     init = env.get_template("package_init.py.jinja").render(package=pkg)
     files["__init__.py"] = format_python(init, "__init__.py")
     if runtime_package is None:

@@ -582,3 +582,130 @@ async def test_tolerant_signals(bus: Any, tmp_path: Path, caplog: pytest.LogCapt
     assert "org.qdbusgen.Signal.Tolerant=true" in extended[0]
     other = [w for w in warnings if "signature 'si', expected 'ss'" in w]
     assert len(other) == 4 and all("org.qdbusgen.Signature 'si'" in w for w in other)
+
+
+# --------------------------------------------------------------------------- ObjectManager
+
+DEVICES_XML = """<node>
+  <interface name="org.freedesktop.DBus.ObjectManager">
+    <method name="GetManagedObjects">
+      <arg name="objects" type="a{oa{sa{sv}}}" direction="out"/>
+    </method>
+    <signal name="InterfacesAdded">
+      <arg name="object_path" type="o"/><arg name="interfaces_and_properties" type="a{sa{sv}}"/>
+    </signal>
+    <signal name="InterfacesRemoved">
+      <arg name="object_path" type="o"/><arg name="interfaces" type="as"/>
+    </signal>
+  </interface>
+  <interface name="com.example.Device1">
+    <method name="Reset"/>
+    <property name="Name" type="s" access="read"/>
+    <property name="Sizes" type="at" access="read"/>
+  </interface>
+  <interface name="com.example.Battery1">
+    <property name="Percentage" type="d" access="read"/>
+  </interface>
+</node>
+"""
+
+
+@async_test(timeout=120)
+async def test_object_manager_round_trip(bus: Any, tmp_path: Path) -> None:
+    xml = tmp_path / "devices.xml"
+    xml.write_text(DEVICES_XML, encoding="utf-8")
+    pkg = generate_package([xml], tmp_path / "pkgs", "tp_devices")  # ObjectManager declared
+    assert pkg.object_manager.ManagedInterfaces.__annotations__.keys() == {
+        "com.example.Device1",
+        "com.example.Battery1",
+    }
+
+    class Device(pkg.Device1Server):  # type: ignore[misc,name-defined]
+        def __init__(self, name: str) -> None:
+            self.name, self.resets = name, 0
+
+        async def reset(self) -> None:
+            self.resets += 1
+
+        async def get_name(self) -> str:
+            return self.name
+
+        async def get_sizes(self) -> list[int]:
+            return [1, 2**40]
+
+    class Battery(pkg.Battery1Server):  # type: ignore[misc,name-defined]
+        async def get_percentage(self) -> float:
+            return 87.5
+
+    server_bus = await pkg.connect(bus.address)
+    client_bus = await pkg.connect(bus.address)
+    try:
+        manager = pkg.ObjectManagerServer()
+        manager.export(server_bus, "/com/example")
+        disk = Device("disk")
+        await manager.add("/com/example/disk", disk)
+        om = pkg.ObjectManagerProxy(client_bus, server_bus.unique_name, "/com/example", timeout=5)
+        assert await om.get_managed_objects() == {
+            "/com/example/disk": {"com.example.Device1": {"Name": "disk", "Sizes": [1, 2**40]}}
+        }
+        removed: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
+        sub = await om.on_interfaces_removed(lambda p, i: removed.put_nowait((p, i)))
+        async with om.stream_interfaces_added() as added:
+            await manager.add("/com/example/phone", Device("phone"), Battery())
+            event = await asyncio.wait_for(anext(added), 3)
+        assert isinstance(event, pkg.ObjectManagerInterfacesAddedSignal)
+        assert event.object_path == "/com/example/phone"
+        assert event.interfaces_and_properties == {
+            "com.example.Device1": {"Name": "phone", "Sizes": [1, 2**40]},
+            "com.example.Battery1": {"Percentage": 87.5},
+        }
+        # proxies for managed objects, of the package's classes
+        objects = await om.get_managed_objects()
+        assert sorted(objects) == ["/com/example/disk", "/com/example/phone"]
+        phone = om.managed_proxy(pkg.Device1Proxy, "/com/example/phone")
+        assert await phone.get_name() == "phone"
+        disk_proxy = om.managed_proxy(
+            pkg.object_manager.PROXY_CLASSES["com.example.Device1"], "/com/example/disk"
+        )
+        await disk_proxy.reset()
+        assert disk.resets == 1
+        await manager.remove("/com/example/phone", "com.example.Battery1")
+        assert await asyncio.wait_for(removed.get(), 3) == (
+            "/com/example/phone",
+            ["com.example.Battery1"],
+        )
+        await manager.remove("/com/example/disk")
+        assert await asyncio.wait_for(removed.get(), 3) == (
+            "/com/example/disk",
+            ["com.example.Device1"],
+        )
+        assert await om.get_managed_objects() == {
+            "/com/example/phone": {"com.example.Device1": {"Name": "phone", "Sizes": [1, 2**40]}}
+        }
+        with pytest.raises(pkg.DBusError):  # unexported with its removal
+            await disk_proxy.reset()
+        await sub.cancel()
+    finally:
+        client_bus.disconnect()
+        server_bus.disconnect()
+    (tmp_path / "pkgs" / "use.py").write_text(
+        "import tp_devices\n\n\n"
+        "async def names(om: tp_devices.ObjectManagerProxy) -> list[str]:\n"
+        "    out = []\n"
+        "    for path, ifaces in (await om.get_managed_objects()).items():\n"
+        '        device = ifaces.get("com.example.Device1")\n'
+        "        if device is not None:\n"
+        '            out.append(path + device["Name"])\n'
+        "    return out\n",
+        encoding="utf-8",
+    )
+    mypy_strict(tmp_path / "pkgs", "tp_devices", "use.py")
+
+
+def test_only_standard_interfaces_get_a_positioned_message(tmp_path: Path) -> None:
+    xml = tmp_path / "om.xml"
+    xml.write_text(DEVICES_XML.split('  <interface name="com.example')[0] + "</node>\n")
+    proc = qdbusgen("generate", str(xml), "-o", str(tmp_path / "pkg"))
+    assert proc.returncode == 1 and not (tmp_path / "pkg").exists()
+    assert f"{xml}:2:3: error: the inputs declare only standard interfaces " in proc.stderr
+    assert "the runtime provides them" in proc.stderr and "ObjectManagerServer" in proc.stderr
