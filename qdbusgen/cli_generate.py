@@ -101,9 +101,9 @@ def hidden_note(result: GenerateResult) -> str | None:
     if not result.hidden:
         return None
     return (
-        f"qdbusgen: {len(result.hidden)} design-guideline finding(s) on third-party interfaces "
-        "not shown (interfaces outside owned_prefixes in [tool.qdbusgen.lint]; "
-        "--all-findings or `qdbusgen lint` shows them)"
+        f"qdbusgen: {len(result.hidden)} finding(s) for the authors of third-party interfaces "
+        "not shown (design guidelines, specification warnings; third-party = outside "
+        "owned_prefixes of [tool.qdbusgen.lint]); --all-findings or `qdbusgen lint` shows them"
     )
 
 

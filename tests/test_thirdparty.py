@@ -233,6 +233,19 @@ async def test_introspect_errors_leave_no_output(bus: Any, tmp_path: Path) -> No
     assert "cannot connect to bus unix:path=" in err
     err = await refused("--address", bus.address)
     assert "--dest NAME is required" in err
+    # a failure never touches what an earlier run wrote
+    rc, _out, err = await aqdbusgen(
+        "introspect", "--address", bus.address, "--dest", "org.freedesktop.DBus", "-o", str(out_dir)
+    )
+    assert rc == 0, err
+    before = {p.name: p.read_bytes() for p in out_dir.iterdir()}
+    rc, _out, err = await aqdbusgen(
+        "introspect", "--address", bus.address, "--dest", "com.example.Gone", "-o", str(out_dir)
+    )
+    assert rc == 2 and {p.name: p.read_bytes() for p in out_dir.iterdir()} == before
+    import shutil
+
+    shutil.rmtree(out_dir)
     err = await refused("--address", bus.address, "--session", "--dest", "a.b")
     assert "exactly one of --address, --session or --system" in err
     peer = [SYSTEM_PYTHON, str(HERE / "e2e_peer_stubborn.py"), bus.address]
@@ -246,6 +259,29 @@ async def test_introspect_errors_leave_no_output(bus: Any, tmp_path: Path) -> No
             "--address", bus.address, "--dest", "com.example.Silent", "--timeout", "0.5"
         )
         assert "com.example.Silent did not answer Introspect on / within 0.5 s" in err
+
+
+def test_introspect_the_session_bus_from_the_environment(bus: Any, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": bus.address}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qdbusgen",
+            "introspect",
+            "--session",
+            "--dest",
+            "org.freedesktop.DBus",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '<interface name="org.freedesktop.DBus">' in proc.stdout
 
 
 @async_test(timeout=60)
@@ -326,7 +362,7 @@ def test_generate_shows_guideline_findings_only_for_owned_interfaces(tmp_path: P
     plain = qdbusgen("generate", str(xml), "-o", str(out))
     assert plain.returncode == 0, plain.stderr
     assert "GUIDE-" not in plain.stderr  # no owned_prefixes: everything is third-party
-    assert "design-guideline finding(s) on third-party interfaces not shown" in plain.stderr
+    assert "finding(s) for the authors of third-party interfaces not shown" in plain.stderr
     assert "--all-findings" in plain.stderr
     config = tmp_path / "pyproject.toml"
     config.write_text('[tool.qdbusgen.lint]\nowned_prefixes = ["org.mine"]\n', encoding="utf-8")
