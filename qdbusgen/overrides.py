@@ -179,8 +179,8 @@ def _locate(text: str, element: str, source: str) -> Location:
 
 
 def load_file_overrides(config: str | Path | None = None) -> list[Override]:
-    """``[tool.qdbusgen.overrides]`` of ``config``, or of the nearest pyproject.toml that
-    has the table (from the current directory up); [] when there is none."""
+    """``[tool.qdbusgen.overrides]`` of ``config``, or of the nearest pyproject.toml with a
+    ``[tool.qdbusgen]`` table (from the current directory up); [] when it has none."""
     from .lint.config import ConfigError, _read_toml
 
     candidates: list[Path]
@@ -196,11 +196,12 @@ def load_file_overrides(config: str | Path | None = None) -> list[Override]:
             data = _read_toml(path)
         except ConfigError as exc:
             raise OverrideError(str(exc)) from None
+        tool = data.get("tool")
+        if config is None and not (isinstance(tool, Mapping) and "qdbusgen" in tool):
+            continue  # not a pyproject.toml that configures qdbusgen: look further up
         table = overrides_table(data)
         if table is None:
-            if config is not None:
-                return []
-            continue
+            return []
         return from_mapping(table, str(config) if config is not None else str(path), _text(path))
     return []
 

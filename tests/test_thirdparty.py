@@ -745,3 +745,45 @@ def test_only_standard_interfaces_get_a_positioned_message(tmp_path: Path) -> No
     assert proc.returncode == 1 and not (tmp_path / "pkg").exists()
     assert f"{xml}:2:3: error: the inputs declare only standard interfaces " in proc.stderr
     assert "the runtime provides them" in proc.stderr and "ObjectManagerServer" in proc.stderr
+
+
+def test_overrides_recompute_what_annotations_mean(tmp_path: Path) -> None:
+    from qdbusgen.api import load
+    from qdbusgen.model import EmitsChanged
+    from qdbusgen.overrides import from_command_line
+
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    fixes = from_command_line(
+        [
+            (
+                "org.example.Registry1.RegisterEvent()",
+                "org.freedesktop.DBus.Method.NoReply",
+                "true",
+            ),
+            ("org.example.Registry1", "org.freedesktop.DBus.Property.EmitsChangedSignal", "const"),
+            (
+                "org.example.Registry1::EventListenerRegistered",
+                "org.freedesktop.DBus.Deprecated",
+                "true",
+            ),
+        ]
+    )
+    loaded = load([xml], overrides=fixes)
+    assert not loaded.unusable and not loaded.errors
+    (iface,) = loaded.documents[0].interfaces
+    assert iface.methods[0].no_reply
+    assert iface.properties[0].emits_changed is EmitsChanged.CONST
+    assert iface.signals[0].deprecated
+    ann = iface.methods[0].annotations[-1]
+    assert (ann.location.file, ann.location.line, ann.location.column) == ("<command line>", 1, 1)
+
+
+def test_overrides_table_that_is_not_a_table_is_a_usage_error(tmp_path: Path) -> None:
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.qdbusgen.overrides]\n"org.example.Registry1" = "oops"\n')
+    proc = qdbusgen("generate", "--config", str(config), str(xml), "-o", str(tmp_path / "pkg"))
+    assert proc.returncode == 2 and "must be a table of KEY" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "pkg").exists()
