@@ -149,6 +149,29 @@ def mypy_strict(directory: Path, *targets: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def pyright_strict(directory: Path, *targets: str) -> None:
+    import json
+    import shutil
+
+    pyright = shutil.which("pyright") or str(Path(sys.executable).parent / "pyright")
+    config_dir = directory.parent / "pyright-config"
+    config_dir.mkdir(exist_ok=True)
+    config = config_dir / "pyrightconfig.json"
+    config.write_text(
+        json.dumps(
+            {
+                "typeCheckingMode": "strict",
+                "pythonVersion": "3.11",
+                "include": [str(directory / t) for t in targets],
+            }
+        )
+    )
+    proc = subprocess.run(
+        [pyright, "-p", str(config)], cwd=directory, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0 and "0 errors" in proc.stdout, proc.stdout[-4000:]
+
+
 @async_test(timeout=120)
 async def test_introspect_a_gdbus_service(bus: Any, tmp_path: Path) -> None:
     require_system_python("gi")
@@ -736,6 +759,7 @@ async def test_object_manager_round_trip(bus: Any, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     mypy_strict(tmp_path / "pkgs", "tp_devices", "use.py")
+    pyright_strict(tmp_path / "pkgs", "tp_devices", "use.py")
 
 
 def test_only_standard_interfaces_get_a_positioned_message(tmp_path: Path) -> None:
