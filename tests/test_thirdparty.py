@@ -811,3 +811,48 @@ def test_overrides_table_that_is_not_a_table_is_a_usage_error(tmp_path: Path) ->
     proc = qdbusgen("generate", "--config", str(config), str(xml), "-o", str(tmp_path / "pkg"))
     assert proc.returncode == 2 and "must be a table of KEY" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "pkg").exists()
+
+
+@async_test(timeout=60)
+async def test_tolerant_signal_closes_fds_in_the_dropped_args(bus: Any, tmp_path: Path) -> None:
+    import os
+
+    from dbus_fast import Message, MessageType
+
+    xml = tmp_path / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    pkg = generate_package([xml], tmp_path / "pkgs", "tp_tolerant_fds")
+    sender = await pkg.connect(bus.address)
+    client = await pkg.connect(bus.address)
+    try:
+        proxy = pkg.Registry1Proxy(
+            client, sender.unique_name, "/org/example/Registry", tolerant_signals=True
+        )
+        async with proxy.stream_event_listener_registered() as stream:
+            r, w = os.pipe()
+            try:
+                before = set(os.listdir("/proc/self/fd"))
+                for _ in range(5):
+                    await sender.send(
+                        Message(
+                            message_type=MessageType.SIGNAL,
+                            path="/org/example/Registry",
+                            interface="org.example.Registry1",
+                            member="EventListenerRegistered",
+                            signature="ssh",
+                            body=[":1.1", "/p", 0],
+                            unix_fds=[r],
+                        )
+                    )
+                for _ in range(5):
+                    assert tuple(await asyncio.wait_for(anext(stream), 3)) == (":1.1", "/p")
+                await asyncio.sleep(0.1)
+                leaked = set(os.listdir("/proc/self/fd")) - before
+                assert not leaked, leaked  # the received copies of the fd were closed
+            finally:
+                os.close(r)
+                os.close(w)
+        assert proxy.tolerated_signals["EventListenerRegistered"] == 5
+    finally:
+        client.disconnect()
+        sender.disconnect()
