@@ -718,6 +718,24 @@ async def test_object_manager_round_trip(bus: Any, tmp_path: Path) -> None:
             "com.example.Device1": {"Name": "phone", "Sizes": [1, 2**40]},
             "com.example.Battery1": {"Percentage": 87.5},
         }
+        # introspect -> generate picks up the ObjectManager by itself
+        rc, _out, err = await aqdbusgen(
+            "introspect",
+            "--address",
+            bus.address,
+            "--dest",
+            server_bus.unique_name,
+            "/com/example",
+            "--generate",
+            "-o",
+            str(tmp_path / "pkgs" / "tp_devices_live"),
+        )
+        assert rc == 0, err
+        live = import_package(tmp_path / "pkgs", "tp_devices_live")
+        assert live.object_manager.ManagedInterfaces.__annotations__.keys() == {
+            "com.example.Device1",
+            "com.example.Battery1",
+        }
         # proxies for managed objects, of the package's classes
         objects = await om.get_managed_objects()
         assert sorted(objects) == ["/com/example/disk", "/com/example/phone"]
