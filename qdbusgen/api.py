@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, InputError, Severity
 from .model import Document, Location
+from .overrides import Override, apply_overrides
 from .parser import parse_file
 from .validate import validate
 
@@ -41,11 +42,20 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[str]:
     return sorted(out)
 
 
-def load(paths: Iterable[str | Path], *, defines: Mapping[str, str] | None = None) -> LoadResult:
-    """Parse and validate each input. Unusable inputs become one diagnostic each."""
+def load(
+    paths: Iterable[str | Path],
+    *,
+    defines: Mapping[str, str] | None = None,
+    overrides: Sequence[Override] = (),
+) -> LoadResult:
+    """Parse and validate each input. Unusable inputs become one diagnostic each.
+
+    ``overrides`` (:mod:`qdbusgen.overrides`) are applied to the parsed documents before
+    validation; an unusable override is an error diagnostic positioned at it."""
     documents: list[Document] = []
     diagnostics: list[Diagnostic] = []
     failed: list[str] = []
+    parsed: list[tuple[Document, tuple[Diagnostic, ...]]] = []
     paths = list(paths)
     for given in paths:
         if Path(given).is_dir() and not any(Path(given).glob("*.xml")):
@@ -65,9 +75,18 @@ def load(paths: Iterable[str | Path], *, defines: Mapping[str, str] | None = Non
             diagnostics.append(exc.diagnostic)
             failed.append(path)
             continue
-        documents.append(result.document)
-        diagnostics.extend(result.diagnostics)
-        diagnostics.extend(validate(result.document, result.diagnostics))
+        parsed.append((result.document, tuple(result.diagnostics)))
+    if overrides:
+        changed, override_diagnostics = apply_overrides([d for d, _ in parsed], overrides)
+        parsed = [(doc, diags) for doc, (_old, diags) in zip(changed, parsed)]
+        diagnostics.extend(override_diagnostics)
+        for d in override_diagnostics:  # an unusable override is a usage error (exit 2)
+            if d.location is not None and d.location.file not in failed:
+                failed.append(d.location.file)
+    for document, parse_diagnostics in parsed:
+        documents.append(document)
+        diagnostics.extend(parse_diagnostics)
+        diagnostics.extend(validate(document, list(parse_diagnostics)))
     return LoadResult(
         tuple(documents),
         tuple(sorted(diagnostics, key=Diagnostic.sort_key)),

@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from . import api
 from .diagnostics import Diagnostic, Severity
+from .overrides import Override
 from .show import to_json, to_tree
 
 EXIT_OK = 0
@@ -50,6 +52,33 @@ define_option = click.option(
 )
 
 
+annotate_option = click.option(
+    "--annotate",
+    "annotate",
+    nargs=3,
+    multiple=True,
+    metavar="ELEMENT KEY VALUE",
+    help="Add an annotation to ELEMENT without editing the XML, as gdbus-codegen's --annotate "
+    "(org.x.I, org.x.I.Method(), org.x.I.Method()[arg], org.x.I::Signal, org.x.I:Property); "
+    "KEY org.qdbusgen.Python.Name renames, org.qdbusgen.Type / org.qdbusgen.Signature correct "
+    "types. Adds to [tool.qdbusgen.overrides].",
+)
+
+
+def overrides_from(
+    annotate: Sequence[tuple[str, str, str]], config: str | Path | None
+) -> list[Override]:
+    """``[tool.qdbusgen.overrides]`` (of --config, or the nearest pyproject.toml), then the
+    ``--annotate`` options; a table that cannot be read is a usage error."""
+    from .overrides import OverrideError, from_command_line, load_file_overrides
+
+    try:
+        found = load_file_overrides(config)
+    except OverrideError as exc:
+        fail_usage(str(exc))
+    return found + from_command_line(annotate)
+
+
 def fail_usage(message: str) -> NoReturn:
     click.echo(f"qdbusgen: error: {message}", err=True)
     sys.exit(EXIT_UNUSABLE)
@@ -82,6 +111,7 @@ _LAZY_COMMANDS = {
     "check": ("qdbusgen.cli_generate", "check_command"),
     "diff": ("qdbusgen.cli_diff", "command"),
     "generate": ("qdbusgen.cli_generate", "command"),
+    "introspect": ("qdbusgen.cli_introspect", "command"),
     "lint": ("qdbusgen.cli_lint", "command"),
     "policy": ("qdbusgen.cli_policy", "command"),
 }

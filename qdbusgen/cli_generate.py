@@ -19,7 +19,7 @@ import click
 
 from . import api
 from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, print_diagnostics
-from .cli import exit_status_help, summary_line
+from .cli import annotate_option, exit_status_help, overrides_from, summary_line
 from .config import GenerateOptions, Projects, Target, display_path, find_pyproject, load_project
 from .diagnostics import Severity
 from .generate import GenerateResult, diff_tree, render_target, render_with
@@ -82,6 +82,14 @@ def _common(f: _F) -> _F:
             "(without FILES: the file whose [tool.qdbusgen] targets are generated).",
         ),
         define_option,
+        annotate_option,
+        click.option(
+            "--object-manager/--no-object-manager",
+            "object_manager",
+            default=None,
+            help="Add the typed org.freedesktop.DBus.ObjectManager client module "
+            "(default: when an input declares org.freedesktop.DBus.ObjectManager).",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -119,13 +127,16 @@ def _jobs(
     runtime_package: str | None,
     force: bool,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...] = (),
+    all_findings: bool = False,
+    object_manager: bool | None = None,
 ) -> list[_Job]:
     """What to generate, from FILES or from ``[tool.qdbusgen]``; exits 2 on a bad setup."""
     try:
         given_defines = api.parse_define_items(defines)
     except ValueError as exc:
         _fail(str(exc))
-    overrides: dict[str, Any] = {
+    changes: dict[str, Any] = {
         key: value
         for key, value in {
             "package": package,
@@ -137,7 +148,14 @@ def _jobs(
         if value is not None
     }
     if force:
-        overrides["force"] = True
+        changes["force"] = True
+    if all_findings:
+        changes["all_findings"] = True
+    if object_manager is not None:
+        changes["object_manager"] = object_manager
+    given_overrides = tuple(overrides_from(annotate, config_path))
+    if given_overrides:
+        changes["overrides"] = given_overrides
     try:
         if files:
             if output is None:
@@ -146,7 +164,7 @@ def _jobs(
             inputs = tuple(api.expand_inputs(files))
             projects.check(inputs)
             options = dataclasses.replace(
-                GenerateOptions(), defines=tuple(sorted(given_defines.items())), **overrides
+                GenerateOptions(), defines=tuple(sorted(given_defines.items())), **changes
             )
             return [_Job(Target(inputs=tuple(files), output=output, options=options), projects)]
         pyproject = config_path or find_pyproject()
@@ -163,7 +181,7 @@ def _jobs(
         for target in project.targets:
             merged = dict(target.options.defines)
             merged.update(given_defines)
-            target = target.with_options(defines=tuple(sorted(merged.items())), **overrides)
+            target = target.with_options(defines=tuple(sorted(merged.items())), **changes)
             if output is not None:
                 target = dataclasses.replace(target, output=output)
             target.files()  # a pattern that matches nothing fails before any work
@@ -189,11 +207,31 @@ def _write_depfile(depfile: Path, target: str, jobs: list[_Job]) -> None:
     depfile.write_text(text, encoding="utf-8")
 
 
+def hidden_note(result: GenerateResult) -> str | None:
+    """The one line saying what consumer mode left out, or None."""
+    if not result.hidden:
+        return None
+    return (
+        f"qdbusgen: {len(result.hidden)} finding(s) for the authors of third-party interfaces "
+        "not shown (design guidelines, specification warnings; third-party = outside "
+        "owned_prefixes of [tool.qdbusgen.lint]); --all-findings or `qdbusgen lint` shows them"
+    )
+
+
+all_findings_option = click.option(
+    "--all-findings",
+    is_flag=True,
+    help="Show (and stop on) every finding, also the design-guideline ones on third-party "
+    "interfaces (outside owned_prefixes), as `qdbusgen lint` does.",
+)
+
+
 @click.command(
     name="generate",
     epilog=exit_status_help("the input has errors (the output directory is left as it was)"),
 )
 @_common
+@all_findings_option
 @click.option(
     "--overwrite",
     is_flag=True,
@@ -228,6 +266,9 @@ def command(
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...],
+    object_manager: bool | None,
+    all_findings: bool,
     overwrite: bool,
     stamp: Path | None,
     depfile: Path | None,
@@ -252,12 +293,18 @@ def command(
         runtime_package=runtime_package,
         force=force,
         defines=defines,
+        annotate=annotate,
+        all_findings=all_findings,
+        object_manager=object_manager,
     )
     threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
     results: list[tuple[_Job, GenerateResult]] = []
     for job in jobs:  # render everything first: one failing target writes nothing at all
         result = job.render()
         print_diagnostics([d for d in result.diagnostics if d.severity >= threshold], err=True)
+        note = hidden_note(result)
+        if note is not None and not quiet:
+            click.echo(note, err=True)
         if result.unusable:
             sys.exit(EXIT_UNUSABLE)
         if not result.ok:
@@ -291,11 +338,40 @@ def command(
     sys.exit(EXIT_OK)
 
 
+def report(
+    result: GenerateResult, output: Path, inputs: int, *, quiet: bool, verbose: bool
+) -> None:
+    """Print what a generate run found and exit with its status."""
+    threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
+    shown = [d for d in result.diagnostics if d.severity >= threshold]
+    print_diagnostics(shown, err=True)
+    note = hidden_note(result)
+    if note is not None and not quiet:
+        click.echo(note, err=True)
+    if result.unusable:
+        sys.exit(EXIT_UNUSABLE)
+    if not result.ok:
+        click.echo(
+            f"qdbusgen: nothing written to {output}: {summary_line(result.diagnostics, inputs)}",
+            err=True,
+        )
+        sys.exit(EXIT_FINDINGS)
+    if not quiet:
+        written = result.report
+        click.echo(
+            f"wrote {len(written.written)} files to {display_path(str(output))} "
+            f"({len(written.unchanged)} unchanged, {len(written.removed)} removed)",
+            err=True,
+        )
+    sys.exit(EXIT_OK)
+
+
 @click.command(
     name="check",
     epilog=exit_status_help("OUTPUT is not what generate would write (a diff is printed)"),
 )
 @_common
+@all_findings_option
 def check_command(
     files: tuple[str, ...],
     output: Path | None,
@@ -307,6 +383,9 @@ def check_command(
     force: bool,
     config_path: Path | None,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...],
+    object_manager: bool | None,
+    all_findings: bool,
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now (without
     FILES: every [tool.qdbusgen] target)."""
@@ -321,6 +400,9 @@ def check_command(
         runtime_package=runtime_package,
         force=force,
         defines=defines,
+        annotate=annotate,
+        all_findings=all_findings,
+        object_manager=object_manager,
     )
     stale = False
     for job in jobs:

@@ -13,7 +13,7 @@ from typing import NoReturn
 import click
 
 from . import api
-from .cli import exit_status_help
+from .cli import annotate_option, exit_status_help, overrides_from
 from .config import Projects
 from .lint import ConfigError, LintConfig, lint
 from .lint.output import FORMATS, explain, render, summary_line
@@ -129,6 +129,7 @@ def _use_color(flag: bool | None) -> bool:
     metavar="NAME=VALUE",
     help="Value for QEMU-style conditional processing instructions (default HOST_OS: the running platform).",
 )
+@annotate_option
 def command(
     files: tuple[str, ...],
     fmt: str,
@@ -144,6 +145,7 @@ def command(
     explain_rule: str | None,
     list_rules: bool,
     defines: tuple[str, ...],
+    annotate: tuple[tuple[str, str, str], ...],
 ) -> None:
     """Check FILES (or directories of *.xml) against the D-Bus specification (DBUS-*) and the
     D-Bus API design guidelines (GUIDE-*).
@@ -194,7 +196,13 @@ def command(
     except ConfigError as exc:
         _usage(str(exc))
 
-    result = lint(files, projects.default, defines=define_map, config_for=projects.lint_for)
+    result = lint(
+        files,
+        projects.default,
+        defines=define_map,
+        config_for=projects.lint_for,
+        overrides=overrides_from(annotate, config_file),
+    )
     use_color = fmt == "text" and output is None and _use_color(color)
     report = render(result, fmt, color=use_color, groups=("A", "B", "input", "lint"))
     summary = summary_line(result)

@@ -38,9 +38,12 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .lint.config import ConfigError, LintConfig, config_from_mapping
+
+if TYPE_CHECKING:
+    from .overrides import Override
 
 PYPROJECT = "pyproject.toml"
 
@@ -80,6 +83,12 @@ class GenerateOptions:
     runtime_package: str | None = None
     #: Generate despite validity/lint errors.
     force: bool = False
+    #: Show guideline findings on third-party interfaces too (no consumer mode).
+    all_findings: bool = False
+    #: Annotations, names and signatures added to the inputs (:mod:`qdbusgen.overrides`).
+    overrides: tuple["Override", ...] = ()
+    #: Add the typed ObjectManager client; None: when an input declares the interface.
+    object_manager: bool | None = None
 
     def define_map(self) -> dict[str, str]:
         """The platform defaults (``HOST_OS``) updated with :attr:`defines`."""

@@ -10,7 +10,7 @@ import dataclasses
 import difflib
 import keyword
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +19,12 @@ from .api import load
 from .config import GenerateOptions, Target
 from .diagnostics import Diagnostic, Severity
 from .lint import LintConfig, lint_loaded
-from .model import Interface, Method, Signal
+from .model import Document, Interface, Location, Method, Signal
+from .overrides import Override
 from .render import render_package
 from .writer import MARKER, WriteReport, is_ours, owned_files, write_tree
+
+OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
 
 #: Interfaces the runtime implements on every object; never generated from input files
 #: (the bus driver's own org.freedesktop.DBus interface is generated like any other).
@@ -45,6 +48,8 @@ class GenerateResult:
     unusable: bool = False
     #: What writing changed (:func:`generate` only).
     report: WriteReport = field(default_factory=WriteReport)
+    #: Findings left out in consumer mode (guideline findings on third-party interfaces).
+    hidden: tuple[Diagnostic, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -53,6 +58,62 @@ class GenerateResult:
 
 def _is_standard(name: str) -> bool:
     return name in RUNTIME_PROVIDED
+
+
+# --------------------------------------------------------------------------- consumer mode
+
+
+def is_owned(interface: str, owned_prefixes: Iterable[str]) -> bool:
+    """True when ``interface`` lies in one of the project's own namespaces."""
+    return any(interface == p or interface.startswith(p + ".") for p in owned_prefixes)
+
+
+def stands_in_the_way(d: Diagnostic) -> bool:
+    """Findings that keep third-party XML from becoming correct code: specification
+    errors (DBUS-E*), unusable input, Python names and the generator's own errors.
+    Guideline findings (GUIDE-*), specification warnings and LINT-* are for the
+    interface's authors."""
+    return d.rule.startswith(("DBUS-E", "XML-", "NAME-", "GEN-"))
+
+
+def consumer_split(
+    diagnostics: Iterable[Diagnostic],
+    documents: Iterable[Document],
+    owned_prefixes: Iterable[str] | Callable[[str], Iterable[str]],
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """(shown, hidden): a finding on a third-party interface (one outside
+    ``owned_prefixes``) is hidden unless :func:`stands_in_the_way`. A finding belongs to
+    the last interface of its file that starts at or before it; one before the first
+    interface belongs to the file, third-party when all of the file's interfaces are."""
+    if callable(owned_prefixes):
+        owned_of = owned_prefixes  # each file's own project decides what it owns
+    else:
+        fixed = tuple(owned_prefixes)
+        owned_of = lambda _path: fixed  # noqa: E731
+    starts: dict[str, list[tuple[Location, bool]]] = {}
+    for doc in documents:
+        owned = tuple(owned_of(doc.path))
+        starts[doc.path] = sorted((i.location, is_owned(i.name, owned)) for i in doc.interfaces)
+    shown: list[Diagnostic] = []
+    hidden: list[Diagnostic] = []
+    for d in diagnostics:
+        loc = d.location
+        marks = starts.get(loc.file) if loc is not None else None
+        if stands_in_the_way(d):
+            shown.append(d)
+            continue
+        if loc is not None and marks is None:
+            # positioned at an override (pyproject.toml, the command line): the override
+            # corrects third-party XML, guideline advice on what it adds is noise
+            hidden.append(d)
+            continue
+        if loc is None or not marks:
+            shown.append(d)
+            continue
+        owner = [own for start, own in marks if start <= loc]
+        third_party = not owner[-1] if owner else not any(own for _s, own in marks)
+        (hidden if third_party else shown).append(d)
+    return shown, hidden
 
 
 def check_package_name(name: str) -> str | None:
@@ -104,6 +165,9 @@ def render_files(
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
     config_for: Callable[[str], LintConfig] | None = None,
+    all_findings: bool = False,
+    overrides: Sequence[Override] = (),
+    object_manager: bool | None = None,
 ) -> GenerateResult:
     """Check the inputs and render the package in memory (nothing is written).
 
@@ -111,6 +175,11 @@ def render_files(
     ``lint_config``, or ``config_for(path)`` per file); an error-level finding stops
     generation unless ``force``. The keywords make one :class:`GenerateOptions`
     (:func:`render_with` takes it directly).
+    ``object_manager`` adds the typed ObjectManager client module (``object_manager.py``);
+    None (the default) adds it when an input declares org.freedesktop.DBus.ObjectManager.
+    Consumer mode (unless ``all_findings``): on interfaces outside the configuration's
+    ``owned_prefixes`` only the findings that stand between the XML and correct code
+    are kept (:func:`consumer_split`); the rest are in ``GenerateResult.hidden``.
     """
     options = GenerateOptions(
         package=package,
@@ -120,6 +189,9 @@ def render_files(
         interface_prefix=interface_prefix,
         runtime_package=runtime_package,
         force=force,
+        all_findings=all_findings,
+        overrides=tuple(overrides),
+        object_manager=object_manager,
     )
     return render_with(paths, options, lint_config=lint_config, config_for=config_for)
 
@@ -138,10 +210,16 @@ def render_with(
     problem = check_package_name(package)
     if problem is not None:
         return GenerateResult((Diagnostic("GEN-E002", Severity.ERROR, problem),), unusable=True)
-    loaded = load(paths, defines=options.define_map())
+    loaded = load(paths, defines=options.define_map(), overrides=options.overrides)
     if loaded.unusable:
         return GenerateResult(loaded.diagnostics, unusable=True)
-    diagnostics = list(lint_loaded(loaded, lint_config, config_for=config_for).findings)
+    linted = lint_loaded(loaded, lint_config, config_for=config_for, names=False)
+    diagnostics = list(linted.findings)
+    hidden: list[Diagnostic] = []
+    if not options.all_findings:
+        diagnostics, hidden = consumer_split(
+            diagnostics, loaded.documents, lambda path: linted.config_of(path).owned_prefixes
+        )
     pairs: list[tuple[Interface, str]] = []
     for document in loaded.documents:
         source = os.path.basename(document.path)
@@ -150,20 +228,42 @@ def render_with(
                 pairs.append((iface, source))
     pairs.sort(key=lambda p: p[0].name)
     if not pairs:
-        diagnostics.append(
-            Diagnostic("GEN-E003", Severity.ERROR, "the inputs declare no interface to generate")
+        standard = sorted(
+            (i for d in loaded.documents for i in d.interfaces), key=lambda i: i.location
         )
-        return GenerateResult(tuple(diagnostics))
+        if standard:
+            listed = ", ".join(sorted({i.name for i in standard}))
+            message = (
+                f"the inputs declare only standard interfaces ({listed}); the runtime provides "
+                "them on every object (Properties, Introspectable and Peer in every proxy and "
+                "server, ObjectManager as ObjectManagerServer / ObjectManagerProxyBase): "
+                "generate the service's own interfaces, with --object-manager for a typed "
+                "ObjectManager client"
+            )
+            location: Location | None = standard[0].location
+        else:
+            message, location = "the inputs declare no interface to generate", None
+        diagnostics.append(Diagnostic("GEN-E003", Severity.ERROR, message, location))
+        return GenerateResult(tuple(diagnostics), hidden=tuple(hidden))
+    object_manager = options.object_manager
+    if object_manager is None:
+        object_manager = any(
+            i.name == OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
+        )
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(
-        [i for i, _ in pairs], interface_prefix=options.interface_prefix
+        [i for i, _ in pairs],
+        interface_prefix=options.interface_prefix,
+        client=options.client,
+        server=options.server,
+        object_manager=object_manager,
     )
     diagnostics.extend(name_diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     name_errors = [d for d in name_diagnostics if d.severity is Severity.ERROR]
     if blocking or name_errors or (errors and not options.force):
-        return GenerateResult(tuple(diagnostics + blocking))
+        return GenerateResult(tuple(diagnostics + blocking), hidden=tuple(hidden))
     seen: set[str] = set()
     unique: list[tuple[Interface, str]] = []
     for iface, source in pairs:
@@ -177,8 +277,9 @@ def render_with(
         client=options.client,
         server=options.server,
         runtime_package=options.runtime_package,
+        object_manager=object_manager,
     )
-    return GenerateResult(tuple(diagnostics), rendered.files)
+    return GenerateResult(tuple(diagnostics), rendered.files, hidden=tuple(hidden))
 
 
 def generate(
@@ -195,6 +296,9 @@ def generate(
     runtime_package: str | None = None,
     lint_config: LintConfig | None = None,
     config_for: Callable[[str], LintConfig] | None = None,
+    all_findings: bool = False,
+    overrides: Sequence[Override] = (),
+    object_manager: bool | None = None,
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` (unchanged on any error; files whose
     content is the same are not rewritten)."""
@@ -210,6 +314,9 @@ def generate(
         runtime_package=runtime_package,
         lint_config=lint_config,
         config_for=config_for,
+        all_findings=all_findings,
+        overrides=overrides,
+        object_manager=object_manager,
     )
     return _write(result, out, overwrite)
 

@@ -61,6 +61,8 @@ ANN_GDBUS_DOCSTRING_SHORT = "org.gtk.GDBus.DocString.Short"
 ANN_GDBUS_C_NAME = "org.gtk.GDBus.C.Name"
 #: qdbusgen's own override of the generated Python name.
 ANN_PYTHON_NAME = "org.qdbusgen.Python.Name"
+#: qdbusgen's opt-in for a signal whose body may extend its declared signature.
+ANN_TOLERANT_SIGNAL = "org.qdbusgen.Signal.Tolerant"
 
 
 @dataclass(frozen=True, slots=True)

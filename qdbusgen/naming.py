@@ -14,7 +14,9 @@ Word splitting
     acronym followed by a plural ``s`` keeps it (``ConsoleIDs`` → ``Console``
     ``IDs``).  Digits stay with the word before them, and so do lower-case
     letters right after those digits (``ScanoutDMABUF2``, ``Texture2d``,
-    ``D3d11``).  :func:`snake_case` lower-cases the words and joins them with
+    ``D3d11``).  ``DBus`` and ``UInt`` are one word each, as gdbus-codegen has
+    them (``EchoUInt16`` → ``echo_uint16``, ``DBusName`` → ``dbus_name``, the
+    interface ``org.freedesktop.DBus`` → module ``dbus``).  :func:`snake_case` lower-cases the words and joins them with
     ``_``; :func:`pascal_case` upper-cases the first letter of each word and keeps
     the rest as written (``Listener.Unix.Map`` → ``ListenerUnixMap``,
     ``VMState1`` stays ``VMState1``).
@@ -67,8 +69,12 @@ pascal_case member)
                            property is readable (a write-only value is never
                            broadcast)
     signal                 proxy ``on_<stem>`` (callback subscription) and
-                           ``stream_<stem>`` (async stream); server ``emit_<stem>``;
-                           payload NamedTuple ``<Base><Pascal>Signal`` (always)
+                           ``stream_<stem>`` (async stream); server ``emit_<stem>``,
+                           or ``emit_<stem>_signal`` when a method of the same
+                           interface is called ``emit_<stem>`` (a method
+                           ``EmitChanged`` next to a signal ``Changed``: the method
+                           keeps its name on proxy and server alike); payload
+                           NamedTuple ``<Base><Pascal>Signal`` (always)
     properties watcher     proxy ``watch_properties`` with the TypedDict
                            ``<Base>PropertiesChanged``, when some property emits
                            PropertiesChanged (true or invalidates)
@@ -89,7 +95,9 @@ Collisions
     twice with different members, ``NAME-E004`` an unusable override annotation,
     ``NAME-E005`` a member or interface name with nothing usable in it.
     Interfaces with the same D-Bus name and the same members (one interface on
-    many objects) are one interface.
+    many objects) are one interface.  Only the classes being generated are checked
+    (``client=False``: no proxy names; ``server=False``: no server names), and every
+    message names the ``org.qdbusgen.Python.Name`` annotation that resolves it.
 
 Types
     :func:`python_type` renders a :class:`~qdbusgen.signature.DBusType` for a
@@ -107,7 +115,7 @@ import ast
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity, where_related
@@ -133,6 +141,9 @@ __all__ = [
     "KEYWORDS",
     "MEMBER_RESERVED",
     "MODULE_RESERVED",
+    "OBJECT_MANAGER_MODULE",
+    "OBJECT_MANAGER_NAMES",
+    "OVERRIDE_HINT",
     "OBJECT_ATTRIBUTES",
     "RECEIVED_BASIC_TYPES",
     "RULE_BAD_OVERRIDE",
@@ -169,6 +180,12 @@ RULE_PARAM_COLLISION = "NAME-E002"
 RULE_CLASS_COLLISION = "NAME-E003"
 RULE_BAD_OVERRIDE = "NAME-E004"
 RULE_NO_NAME = "NAME-E005"
+
+#: How a name problem is fixed, named in every collision message.
+OVERRIDE_HINT = (
+    f"rename one with an {ANN_PYTHON_NAME} annotation "
+    "(--annotate adds one without editing the XML)"
+)
 
 
 class PyName(str):
@@ -430,7 +447,8 @@ WATCH_PROPERTIES = "watch_properties"
 
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(
-    r"[A-Z]{2,}s(?![a-z])"  # acronym plural: IDs, URLs
+    r"(?:DBus|UInt)(?![a-z])"  # one word each, as gdbus-codegen has them: dbus, uint16
+    r"|[A-Z]{2,}s(?![a-z])"  # acronym plural: IDs, URLs
     r"|[A-Z]+(?![a-z])"  # acronym run, minus the capital that starts the next word
     r"|[A-Z][a-z]*"  # Capitalised word
     r"|[a-z]+"
@@ -663,6 +681,9 @@ class InterfaceNames:
     #: Every module-level public name: constant, result classes, signal classes,
     #: changed class, proxy, server (in that order).
     exports: tuple[PyName, ...]
+    #: TypedDict ``<Base>Properties`` of every readable property, in the package's
+    #: ``object_manager`` module; None unless that module is generated.
+    properties_class: PyName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -747,7 +768,10 @@ def _collision_diagnostics(spaces: Sequence[_Space]) -> list[Diagnostic]:
             merged.setdefault((what, prep), []).append(target)
         for (what, prep), targets in merged.items():
             phrases.append(what if prep is None else f"{what} {prep} {_join(targets)}")
-        message = f"{first.label} and {other.label} both become {_join(phrases)} (first at {where_related(first.location, other.location)})"
+        message = (
+            f"{first.label} and {other.label} both become {_join(phrases)} "
+            f"(first at {where_related(first.location, other.location)}); {OVERRIDE_HINT}"
+        )
         out.append(Diagnostic(rule, Severity.ERROR, message, other.location, first.location))
     return out
 
@@ -831,7 +855,7 @@ class _Builder:
                 RULE_NO_NAME,
                 Severity.ERROR,
                 f"{label} has no ASCII letters or digits to make a Python name of; using {used!r} "
-                f"(add an {ANN_PYTHON_NAME} annotation)",
+                f"(add an {ANN_PYTHON_NAME} annotation, in the XML or with --annotate)",
                 location,
             )
         )
@@ -967,12 +991,19 @@ def _notifies(p: Property) -> bool:
 
 
 def build_names(
-    interfaces: Sequence[Interface], *, interface_prefix: str | None = None
+    interfaces: Sequence[Interface],
+    *,
+    interface_prefix: str | None = None,
+    client: bool = True,
+    server: bool = True,
+    object_manager: bool = False,
 ) -> tuple[Names, list[Diagnostic]]:
     """Assign every generated Python name for ``interfaces`` (one generated package).
 
     ``interface_prefix`` replaces the computed common dotted prefix that is stripped
     from interface names to make class base names (``""`` strips nothing).
+    ``client`` / ``server`` say which classes are generated: names of a class that is
+    not generated are still assigned but never reported as colliding.
     The diagnostics come back sorted; any ERROR means the names must not be rendered.
     """
     b = _Builder()
@@ -987,9 +1018,59 @@ def build_names(
         modules=b.space(RULE_CLASS_COLLISION, "module '{name}'", None, ""),
     )
     result = [_build_interface(b, iface, prefix, package) for iface in unique]
-    diagnostics = b.diagnostics + _collision_diagnostics(b.spaces)
+    if object_manager:
+        result = _object_manager_names(result, package)
+    skipped: set[str] = set()
+    if not client:
+        skipped |= {i.proxy_class for i in result}
+    if not server:
+        skipped |= {i.server_class for i in result}
+    spaces = [sp for sp in b.spaces if not _space_skipped(sp, skipped)]
+    diagnostics = b.diagnostics + _collision_diagnostics(spaces)
     diagnostics.sort(key=Diagnostic.sort_key)
     return Names(tuple(result), prefix, {i.dbus_name: i for i in result}), diagnostics
+
+
+#: The package module with the typed ObjectManager client, and its fixed names.
+OBJECT_MANAGER_MODULE = "object_manager"
+OBJECT_MANAGER_NAMES = (
+    "ManagedInterfaces",
+    "ManagedObjects",
+    "ObjectManagerInterfacesAddedSignal",
+    "ObjectManagerInterfacesRemovedSignal",
+    "ObjectManagerProxy",
+)
+
+
+def _object_manager_names(
+    result: list[InterfaceNames], package: _PackageSpaces
+) -> list[InterfaceNames]:
+    """``<Base>Properties`` per interface and the ObjectManager module's names, claimed in
+    the package namespaces (an interface called ``ObjectManager`` would clash)."""
+    if result:
+        first = result[0].interface
+        claim = _Claim("the ObjectManager client module", first.location, ("om", first.location))
+        package.modules.add(OBJECT_MANAGER_MODULE, claim)
+        for name in OBJECT_MANAGER_NAMES:
+            package.classes.add(name, claim)
+    out: list[InterfaceNames] = []
+    for names in result:
+        iface = names.interface
+        cls = f"{names.base}Properties"
+        package.classes.add(
+            cls,
+            _Claim(f"interface {iface.name!r}", iface.location, ("interface", iface.location)),
+        )
+        out.append(replace(names, properties_class=PyName(cls)))
+    return out
+
+
+def _space_skipped(space: _Space, skipped: set[str]) -> bool:
+    """True for a namespace that belongs only to classes that are not generated."""
+    if not skipped or space.rule == RULE_CLASS_COLLISION:
+        return False
+    owners = {t.split(".", 1)[0] for t in space.target.split(" and ")}
+    return owners <= skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -1182,12 +1263,15 @@ def _build_interface(
         )
 
     signals: list[SignalNames] = []
+    method_names = {str(m.name) for m in methods}
     for s, stem, pascal, tuple_class in signal_texts:
         slabel = f"signal {s.name!r}"
         claim = _Claim(slabel, s.location, ("signal", s.location))
         on_name = safe_name(f"on_{stem}", proxy_reserved)
         stream_name = safe_name(f"stream_{stem}", proxy_reserved)
         emit_name = safe_name(f"emit_{stem}", MEMBER_RESERVED)
+        if emit_name in method_names:
+            emit_name = safe_name(f"emit_{stem}_signal", MEMBER_RESERVED)
         proxy_space.add(on_name, claim)
         proxy_space.add(stream_name, claim)
         server_space.add(emit_name, claim)

@@ -15,7 +15,7 @@ import jinja2
 from . import naming
 from .format import format_python
 from .introspect_xml import interface_xml
-from .model import Doc, EmitsChanged, Interface
+from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral
 from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
 
@@ -139,6 +139,8 @@ class InterfaceView:
     uses_deprecated: bool
     deprecation: str | None
     exports: tuple[str, ...]
+    #: Signals annotated org.qdbusgen.Signal.Tolerant=true (the proxy's _TOLERANT_SIGNALS).
+    tolerant_signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -428,7 +430,15 @@ class _Builder:
             or any(p.deprecation is not None for p in props)
             or any(s.deprecation is not None for s in signals)
         )
+        tolerant = tuple(
+            sorted(
+                sn.signal.name
+                for sn in inames.signals
+                if annotation_value(sn.signal.annotations, ANN_TOLERANT_SIGNAL) == "true"
+            )
+        )
         return InterfaceView(
+            tolerant_signals=tolerant,
             name=iface.name,
             module=inames.module,
             source_file=self.source_file,
@@ -480,6 +490,78 @@ class _Builder:
 
 
 @dataclass(frozen=True)
+class ObjectManagerInterface:
+    dbus_name: str
+    module: str
+    proxy_class: str
+    properties_class: str
+    properties: tuple[naming.PropertyNames, ...]
+    properties_comment: str
+
+
+@dataclass(frozen=True)
+class ObjectManagerView:
+    sources: str
+    docstring: str
+    runtime_from: str
+    client: bool
+    interfaces: tuple[ObjectManagerInterface, ...]
+    exports: tuple[str, ...]
+
+
+def _render_object_manager(
+    env: jinja2.Environment,
+    files: dict[str, str],
+    interfaces: Sequence[tuple[Interface, str]],
+    names: naming.Names,
+    sources: list[str],
+    client: bool,
+    runtime_from: str,
+) -> tuple[str, ...]:
+    """Render ``object_manager.py``; returns its exports."""
+    items: list[ObjectManagerInterface] = []
+    for iface, _source in interfaces:
+        inames = names.interface(iface.name)
+        assert inames.properties_class is not None
+        readable = tuple(p for p in inames.properties if p.readable)
+        items.append(
+            ObjectManagerInterface(
+                iface.name,
+                inames.module,
+                inames.proxy_class,
+                inames.properties_class,
+                readable,
+                f"The readable properties of ``{iface.name}``, as GetManagedObjects and "
+                "InterfacesAdded carry them.",
+            )
+        )
+    exports = [i.properties_class for i in items] + [
+        n for n in naming.OBJECT_MANAGER_NAMES if client or n != "ObjectManagerProxy"
+    ]
+    if client:
+        exports.append("PROXY_CLASSES")
+    view = ObjectManagerView(
+        sources=", ".join(sources),
+        docstring=_join(
+            [
+                "Typed ``org.freedesktop.DBus.ObjectManager`` client for the interfaces of this "
+                "package.",
+                "The server side is the runtime's ``ObjectManagerServer``: export it at the root "
+                "of your tree and ``await manager.add(path, server...)``.",
+            ]
+        ),
+        runtime_from=runtime_from,
+        client=client,
+        interfaces=tuple(items),
+        exports=tuple(exports),
+    )
+    text = env.get_template("object_manager.py.jinja").render(om=view)
+    module = f"{naming.OBJECT_MANAGER_MODULE}.py"
+    files[module] = format_python(text, module)
+    return view.exports
+
+
+@dataclass(frozen=True)
 class RenderedPackage:
     files: dict[str, str]
 
@@ -492,6 +574,7 @@ def render_package(
     client: bool = True,
     server: bool = True,
     runtime_package: str | None = None,
+    object_manager: bool = False,
 ) -> RenderedPackage:
     """Render every file of the package. ``interfaces`` pairs each interface with the
     basename of the file it came from.
@@ -534,6 +617,20 @@ def render_package(
         runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
         exports=tuple(all_exports),
     )
+    if object_manager:
+        om_exports = _render_object_manager(
+            env, files, interfaces, names, sources, client, runtime_from
+        )
+        pkg = dataclasses.replace(
+            pkg,
+            modules=tuple(
+                sorted(
+                    [*pkg.modules, ModuleExports(naming.OBJECT_MANAGER_MODULE, om_exports)],
+                    key=lambda m: m.module,
+                )
+            ),
+            exports=tuple(sorted({*pkg.exports, *om_exports})),
+        )
     init = env.get_template("package_init.py.jinja").render(package=pkg)
     files["__init__.py"] = format_python(init, "__init__.py")
     if runtime_package is None:

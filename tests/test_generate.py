@@ -203,7 +203,7 @@ def test_collision_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
     assert (
         "NAME-E001" in proc.stderr
         and f"{xml}:3:3" in proc.stderr
-        and "clash.xml:2:3" in proc.stderr
+        and "(first at line 2, column 3)" in proc.stderr
     )
     assert "Traceback" not in proc.stderr
     assert not out.exists()

@@ -47,6 +47,8 @@ CLEAN = """\
 """
 
 #: GUIDE-W140 (getter, warning, line 14) and GUIDE-I125 (bare variant, info, line 15).
+# GetEnabled carries its own Python name: beside property Enabled, `get_enabled` would be
+# claimed twice (NAME-E001, which lint reports too).
 GETTER = """\
 <node>
   <!--
@@ -61,7 +63,7 @@ GETTER = """\
 
         Reads the switch.
     -->
-    <method name="GetEnabled">
+    <method name="GetEnabled"><annotation name="org.qdbusgen.Python.Name" value="read_enabled"/>
       <arg name="enabled" type="v" direction="out"/>
     </method>
     <!--

@@ -9,6 +9,7 @@ import keyword
 import os
 import subprocess
 import sys
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from qdbusgen import naming
 from qdbusgen.diagnostics import Diagnostic, Severity
 from qdbusgen.model import Interface
 from qdbusgen.naming import (
+    OVERRIDE_HINT,
     ARG_RESERVED,
     BUILTINS,
     KEYWORDS,
@@ -51,7 +53,7 @@ def load(tmp_path: Path, body: str, name: str = "t.xml") -> tuple[list[Interface
     return list(result.document.interfaces), str(path)
 
 
-def names_for(tmp_path: Path, body: str, **kw: str) -> tuple[Names, list[Diagnostic], str]:
+def names_for(tmp_path: Path, body: str, **kw: Any) -> tuple[Names, list[Diagnostic], str]:
     interfaces, path = load(tmp_path, body)
     names, diags = build_names(interfaces, **kw)
     return names, diags, path
@@ -101,7 +103,12 @@ def rules(diags: list[Diagnostic]) -> list[str]:
         ("a__b", "a_b"),
         ("org.qemu.Display1", "org_qemu_display1"),
         ("GetURLs", "get_urls"),
-        ("DBusName", "d_bus_name"),
+        ("DBusName", "dbus_name"),
+        ("EchoUInt16", "echo_uint16"),
+        ("EchoInt16", "echo_int16"),
+        ("GetUInt", "get_uint"),
+        ("UInteger", "u_integer"),
+        ("org.freedesktop.DBus", "org_freedesktop_dbus"),
         ("set_ui_info", "set_ui_info"),
         ("Größe", "gr_e"),
         ("", ""),
@@ -128,6 +135,8 @@ def test_snake_case(dbus: str, python: str) -> None:
         ("my-prop", "MyProp"),
         ("x", "X"),
         ("dbus", "Dbus"),
+        ("DBus", "DBus"),
+        ("DBusName", "DBusName"),
     ],
 )
 def test_pascal_case(dbus: str, python: str) -> None:
@@ -729,8 +738,9 @@ def test_collision_method_vs_property_accessor(tmp_path: Path) -> None:
     assert d.rule == "NAME-E001" and d.severity is Severity.ERROR
     assert d.message == (
         "method 'GetDevices' and property 'Devices' both become 'get_devices' "
-        "on ManagerProxy and ManagerServer (first at line 3, column 14)"
+        f"on ManagerProxy and ManagerServer (first at line 3, column 14); {OVERRIDE_HINT}"
     )
+    assert "org.qdbusgen.Python.Name" in OVERRIDE_HINT
     assert d.location is not None and (d.location.line, d.location.column) == (4, 14)
     assert d.related is not None and (d.related.line, d.related.column) == (3, 14)
     assert d.format().startswith(f"{path}:4:14: error: method 'GetDevices' and property 'Devices'")
@@ -749,7 +759,7 @@ def test_collision_qt_overloads(tmp_path: Path) -> None:
     assert d.rule == "NAME-E001"
     assert (
         d.message
-        == "method 'Foo' and method 'Foo' both become 'foo' on QtProxy and QtServer (first at line 3, column 14)"
+        == f"method 'Foo' and method 'Foo' both become 'foo' on QtProxy and QtServer (first at line 3, column 14); {OVERRIDE_HINT}"
     )
 
 
@@ -801,10 +811,48 @@ def test_collision_proxy_only_and_server_only(tmp_path: Path) -> None:
     messages = sorted(d.message.split(" (first")[0] for d in diags)
     assert messages == [
         "property 'P' and method 'NotifyP' both become 'notify_p' on XServer",
-        "signal 'Changed' and method 'EmitChanged' both become 'emit_changed' on XServer",
         "signal 'Changed' and method 'OnChanged' both become 'on_changed' on XProxy",
     ]
     assert set(rules(diags)) == {"NAME-E001"}
+
+
+XSIDES = """<interface name="org.example.X">
+             <signal name="Changed"/><method name="OnChanged"/>
+             <property name="P" type="s" access="read"/><method name="NotifyP"/>
+           </interface>"""
+
+
+def test_collisions_only_on_the_generated_side(tmp_path: Path) -> None:
+    # The proxy-only clash (on_changed) is gone without a client, the server-only
+    # clash (notify_p) without a server.
+    _, diags, _ = names_for(tmp_path, XSIDES, client=False)
+    assert [d.message.split(" (first")[0] for d in diags] == [
+        "property 'P' and method 'NotifyP' both become 'notify_p' on XServer"
+    ]
+    _, diags, _ = names_for(tmp_path, XSIDES, server=False)
+    assert [d.message.split(" (first")[0] for d in diags] == [
+        "signal 'Changed' and method 'OnChanged' both become 'on_changed' on XProxy"
+    ]
+
+
+def test_emitter_steps_aside_for_a_method(tmp_path: Path) -> None:
+    # gdbus-codegen's own test interface has EmitChanged next to a signal Changed: the
+    # method keeps emit_changed (proxy and server), the emitter becomes emit_changed_signal.
+    names, diags, _ = names_for(
+        tmp_path,
+        """<interface name="org.example.X">
+             <signal name="Changed"/><method name="EmitChanged"/>
+           </interface>""",
+    )
+    assert diags == []
+    iface = only(names)
+    assert iface.methods[0].name == "emit_changed"
+    assert iface.signals[0].emit_name == "emit_changed_signal"
+    # without the method the emitter is the usual one
+    names, diags, _ = names_for(
+        tmp_path, '<interface name="org.example.X"><signal name="Changed"/></interface>'
+    )
+    assert diags == [] and only(names).signals[0].emit_name == "emit_changed"
 
 
 def test_collision_interfaces_fold_to_same_class(tmp_path: Path) -> None:
@@ -818,7 +866,7 @@ def test_collision_interfaces_fold_to_same_class(tmp_path: Path) -> None:
     assert d.message == (
         "interface 'org.example.Foo_Bar' and interface 'org.example.FooBar' both become "
         "class 'FooBarProxy', class 'FooBarServer', constant 'FOO_BAR_INTERFACE' and module 'foo_bar' "
-        "(first at line 2, column 1)"
+        f"(first at line 2, column 1); {OVERRIDE_HINT}"
     )
     assert d.location is not None and d.location.line == 3
 
@@ -860,7 +908,7 @@ def test_collision_args(tmp_path: Path) -> None:
     assert d.rule == "NAME-E002"
     assert d.message == (
         "arg 'from' and arg 'from_' both become parameter 'from_' of MailProxy.send and MailServer.send "
-        "(first at line 3, column 34)"
+        f"(first at line 3, column 34); {OVERRIDE_HINT}"
     )
 
 

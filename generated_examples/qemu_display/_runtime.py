@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import collections
 import logging
 import os
 import socket
@@ -83,6 +84,8 @@ __all__ = [
     "DisconnectedError",
     "MessageBus",
     "MethodSpec",
+    "ObjectManagerProxyBase",
+    "ObjectManagerServer",
     "ObjectPath",
     "PropertySpec",
     "ProxyBase",
@@ -953,6 +956,7 @@ class _SignalHandler:
         "path",
         "sender",
         "signature",
+        "tolerant",
     )
 
     def __init__(
@@ -965,6 +969,7 @@ class _SignalHandler:
         deliver: Callable[[list[Any]], object],
         on_close: Callable[[], None] | None,
         signature: str | None = None,
+        tolerant: collections.Counter[str] | None = None,
     ) -> None:
         self.path = path
         self.interface = interface
@@ -975,6 +980,8 @@ class _SignalHandler:
         self.deliver = deliver
         self.on_close = on_close
         self.signature = signature
+        #: Tolerant signals: the proxy's counter of signals that came with extra args.
+        self.tolerant = tolerant
         self.active = True
 
 
@@ -1270,7 +1277,8 @@ class _BusRegistry:
         lst = self.signals.get((msg.path, msg.interface, msg.member))  # type: ignore[arg-type]
         if not lst:
             return False
-        matched = []
+        matched: list[_SignalHandler] = []
+        trims: dict[int, int] = {}  # index in matched -> number of args to deliver
         sender = msg.sender
         for h in lst:
             want = h.sender
@@ -1285,15 +1293,10 @@ class _BusRegistry:
                 if not body or body[0] != h.arg0:
                     continue
             if h.signature is not None and h.signature != msg.signature:
-                _LOG.warning(
-                    "ignoring signal %s.%s from %s: signature %r, expected %r",
-                    msg.interface,
-                    msg.member,
-                    sender,
-                    msg.signature,
-                    h.signature,
-                )
-                continue
+                keep = _tolerated_prefix(h, msg)  # see "Tolerant signals"
+                if keep is None:
+                    continue
+                trims[len(matched)] = keep
             matched.append(h)
         if not matched:
             return False
@@ -1312,7 +1315,9 @@ class _BusRegistry:
                 return True
         else:
             bodies = [msg.body] * len(matched)
-        for h, body in zip(matched, bodies):
+        for i, (h, body) in enumerate(zip(matched, bodies)):
+            if i in trims:
+                body = _trim_body(msg, body, trims[i], bool(unix_fds))
             if not h.active:  # cancelled by an earlier callback of this signal
                 if unix_fds:
                     _close_fds(set(_iter_fd_values(msg.signature_tree, body)))
@@ -1888,6 +1893,86 @@ class SignalStream(Generic[_T]):
         return self._convert(item)
 
 
+# ---------------------------------------------------------------------------
+# Tolerant signals
+#
+# A proxy drops a signal whose body signature is not the declared one (strict).
+# A tolerant subscription (ProxyBase(..., tolerant_signals=True or {"Member"}),
+# or a signal annotated org.qdbusgen.Signal.Tolerant=true) also takes a body that
+# *extends* the declared signature by whole complete types: it delivers the
+# declared args, drops the rest (closing any fds in them) and counts the signal in
+# proxy.tolerated_signals[member].
+# ---------------------------------------------------------------------------
+
+ANN_TOLERANT: Final = "org.qdbusgen.Signal.Tolerant"
+
+
+def _extends(declared: str, received: str) -> int | None:
+    """How many complete types ``declared`` has, if ``received`` starts with them."""
+    if not received.startswith(declared):
+        return None
+    try:
+        head = SignatureTree(declared).types
+        SignatureTree(received[len(declared) :])  # the rest must be whole types too
+    except Exception:
+        return None
+    return len(head)
+
+
+def _tolerated_prefix(h: _SignalHandler, msg: Message) -> int | None:
+    """For a signal whose signature is not ``h.signature``: the number of args to deliver
+    when the subscription tolerates it, else None (after logging how to opt in)."""
+    assert h.signature is not None
+    keep = _extends(h.signature, msg.signature)
+    if keep is not None and h.tolerant is not None:
+        h.tolerant[h.member] += 1
+        count = h.tolerant[h.member]
+        if count == 1 or count % 1000 == 0:
+            _LOG.info(
+                "signal %s.%s from %s: signature %r extends the declared %r; delivering the "
+                "declared args (%d such signal(s) so far)",
+                msg.interface,
+                msg.member,
+                msg.sender,
+                msg.signature,
+                h.signature,
+                count,
+            )
+        return keep
+    if keep is not None:
+        hint = (
+            "; it extends the declared signature: to accept it, make the proxy with "
+            f"tolerant_signals={{{h.member!r}}} (or True), or annotate the signal with "
+            f"{ANN_TOLERANT}=true (qdbusgen generate --annotate "
+            f"'{h.interface}::{h.member}' {ANN_TOLERANT} true)"
+        )
+    else:
+        hint = (
+            "; if the service really sends this, correct the XML (qdbusgen generate "
+            f"--annotate '{h.interface}::{h.member}' org.qdbusgen.Signature {msg.signature!r})"
+        )
+    _LOG.warning(
+        "ignoring signal %s.%s from %s: signature %r, expected %r%s",
+        msg.interface,
+        msg.member,
+        msg.sender,
+        msg.signature,
+        h.signature,
+        hint,
+    )
+    return None
+
+
+def _trim_body(msg: Message, body: list[Any], keep: int, has_fds: bool) -> list[Any]:
+    """The first ``keep`` args of ``body``; fds in the dropped ones are closed."""
+    if has_fds:
+        tail = msg.signature_tree.types[keep:]
+        for t, value in zip(tail, body[keep:]):
+            if _sig_has_fd_or_variant(t):
+                _close_fds(set(_iter_fd_values(SignatureTree(t.signature), [value])))
+    return list(body[:keep])
+
+
 class ProxyBase:
     """Base class of generated client proxies for one interface of one object.
 
@@ -1905,6 +1990,7 @@ class ProxyBase:
         path: str,
         *,
         timeout: float | None = None,
+        tolerant_signals: bool | Collection[str] = False,
     ) -> None:
         if service is not None:
             assert_bus_name_valid(service)
@@ -1916,6 +2002,12 @@ class ProxyBase:
         self._path = path
         self._timeout = timeout
         self._owns_bus = False
+        self._tolerant_signals = (
+            tolerant_signals if isinstance(tolerant_signals, bool) else frozenset(tolerant_signals)
+        )
+        #: Tolerant signals: how many signals of each member came with args beyond the
+        #: declared ones (delivered without them).
+        self.tolerated_signals: collections.Counter[str] = collections.Counter()
 
     @classmethod
     async def new(
@@ -1925,6 +2017,7 @@ class ProxyBase:
         path: str,
         *,
         timeout: float | None = None,
+        tolerant_signals: bool | Collection[str] = False,
     ) -> Self:
         """One-liner constructor: connect first if given an address (None = session bus).
 
@@ -1932,10 +2025,12 @@ class ProxyBase:
         or ``await proxy._close()`` disconnects it.
         """
         if isinstance(bus_or_address, MessageBus):
-            return cls(bus_or_address, service, path, timeout=timeout)
+            return cls(
+                bus_or_address, service, path, timeout=timeout, tolerant_signals=tolerant_signals
+            )
         bus = await connect(bus_or_address)
         try:
-            proxy = cls(bus, service, path, timeout=timeout)
+            proxy = cls(bus, service, path, timeout=timeout, tolerant_signals=tolerant_signals)
         except BaseException:
             bus.disconnect()
             raise
@@ -2158,6 +2253,23 @@ class ProxyBase:
             PROPERTIES_IFACE, "PropertiesChanged", deliver, self.INTERFACE, None, "sa{sv}as"
         )
 
+    #: Signals of this interface that are tolerant (org.qdbusgen.Signal.Tolerant); the
+    #: generated proxy sets it for annotated signals.
+    _TOLERANT_SIGNALS: ClassVar[frozenset[str]] = frozenset()
+
+    def _signal_tolerance(self, interface: str, member: str) -> collections.Counter[str] | None:
+        """The counter tolerant deliveries of ``member`` go to, or None (strict)."""
+        if interface != self.INTERFACE:
+            return None
+        opted = self._tolerant_signals
+        if (
+            member in self._TOLERANT_SIGNALS
+            or opted is True
+            or (not isinstance(opted, bool) and member in opted)
+        ):
+            return self.tolerated_signals
+        return None
+
     async def _subscribe_full(
         self,
         interface: str,
@@ -2175,7 +2287,15 @@ class ProxyBase:
         # p2p messages carry no sender; service None on a bus means "any sender"
         service = None if p2p else self._service
         handler = _SignalHandler(
-            self._path, interface, member, service, arg0, deliver, on_close, signature
+            self._path,
+            interface,
+            member,
+            service,
+            arg0,
+            deliver,
+            on_close,
+            signature,
+            self._signal_tolerance(interface, member),
         )
         rule = None
         owner_name = None
@@ -2401,6 +2521,7 @@ RESERVED_NAMES: Final[frozenset[str]] = frozenset(
         "_METHODS",
         "_PROPERTIES",
         "_SIGNALS",
+        "_TOLERANT_SIGNALS",
         "_bus",
         "_call",
         "_call_iface",
@@ -2416,13 +2537,196 @@ RESERVED_NAMES: Final[frozenset[str]] = frozenset(
         "_qdbusgen_exports_list",
         "_service",
         "_set_property",
+        "_signal_tolerance",
         "_signals",
         "_subscribe",
         "_subscribe_full",
         "_timeout",
+        "_tolerant_signals",
         "_watch_properties",
         "export",
         "new",
+        "tolerated_signals",
         "unexport",
     }
 )
+
+
+# ---------------------------------------------------------------------------
+# ObjectManager
+#
+# org.freedesktop.DBus.ObjectManager on both sides.  ObjectManagerServer is
+# exported at a root path and serves GetManagedObjects for the objects added to
+# it (exporting them on every connection it is exported on), emitting
+# InterfacesAdded / InterfacesRemoved.  ObjectManagerProxyBase is the client;
+# a generated package with the ObjectManager module subclasses it with the
+# typed ``ObjectManagerProxy`` (GetManagedObjects as a mapping of object path ->
+# interface -> that interface's properties TypedDict).
+# ---------------------------------------------------------------------------
+
+OBJECT_MANAGER_IFACE: Final = "org.freedesktop.DBus.ObjectManager"
+_SIG_MANAGED: Final = "a{oa{sa{sv}}}"
+_SIG_ADDED: Final = "oa{sa{sv}}"
+_SIG_REMOVED: Final = "oas"
+_P = TypeVar("_P", bound=ProxyBase)
+
+
+def _unwrap_interfaces(ifaces: Mapping[str, Mapping[str, Variant]]) -> dict[str, dict[str, Any]]:
+    return {name: {k: v.value for k, v in props.items()} for name, props in ifaces.items()}
+
+
+async def _property_variants(obj: ServerBase) -> dict[str, Variant]:
+    """Every readable property of ``obj`` (as Properties.GetAll has them)."""
+    values: dict[str, Variant] = {}
+    for spec in obj._PROPERTIES.values():
+        if not spec.readable or spec.getter is None:
+            continue
+        try:
+            value = await getattr(obj, spec.getter)()
+        except DBusError as e:
+            if e.name == ERROR_NOT_SUPPORTED:
+                continue  # unimplemented getter: left out, as in GetAll
+            raise
+        values[spec.name] = Variant(spec.tree, value, False)
+    return values
+
+
+class ObjectManagerServer(ServerBase):
+    """``org.freedesktop.DBus.ObjectManager`` for the objects added to it.
+
+    Export it at the root of your object tree, then ``await add(path, obj...)``
+    the objects (generated servers) below it: each is exported at ``path`` on
+    every connection the manager is exported on (now or later), and
+    InterfacesAdded is emitted with their properties.  ``await remove(path)``
+    unexports them and emits InterfacesRemoved.
+    """
+
+    INTERFACE: ClassVar[str] = OBJECT_MANAGER_IFACE
+    _METHODS: ClassVar[Mapping[str, MethodSpec]] = {
+        "GetManagedObjects": MethodSpec(
+            "GetManagedObjects", "", _SIG_MANAGED, "_qdbusgen_get_managed_objects"
+        ),
+    }
+    _SIGNALS: ClassVar[Mapping[str, SignalSpec]] = {
+        "InterfacesAdded": SignalSpec("InterfacesAdded", _SIG_ADDED),
+        "InterfacesRemoved": SignalSpec("InterfacesRemoved", _SIG_REMOVED),
+    }
+    _INTROSPECTION_XML: ClassVar[str] = (
+        '<interface name="org.freedesktop.DBus.ObjectManager">'
+        '<method name="GetManagedObjects">'
+        '<arg name="objects" type="a{oa{sa{sv}}}" direction="out"/></method>'
+        '<signal name="InterfacesAdded"><arg name="object_path" type="o"/>'
+        '<arg name="interfaces_and_properties" type="a{sa{sv}}"/></signal>'
+        '<signal name="InterfacesRemoved"><arg name="object_path" type="o"/>'
+        '<arg name="interfaces" type="as"/></signal>'
+        "</interface>"
+    )
+
+    def __init__(self) -> None:
+        self._managed: dict[str, dict[str, ServerBase]] = {}
+
+    @property
+    def managed(self) -> dict[str, tuple[ServerBase, ...]]:
+        """Object path -> the objects managed there."""
+        return {p: tuple(objs.values()) for p, objs in self._managed.items()}
+
+    def export(self, bus: MessageBus, path: str) -> None:
+        super().export(bus, path)
+        for obj_path, objs in self._managed.items():
+            for obj in objs.values():
+                obj.export(bus, obj_path)
+
+    def unexport(self) -> None:
+        for objs in self._managed.values():
+            for obj in objs.values():
+                obj.unexport()
+        super().unexport()
+
+    async def add(self, path: str, *objects: ServerBase) -> None:
+        """Manage ``objects`` at ``path``: export them and emit InterfacesAdded."""
+        assert_object_path_valid(path)
+        managed = self._managed.setdefault(path, {})
+        for obj in objects:
+            if obj.INTERFACE in managed:
+                raise ValueError(f"interface {obj.INTERFACE} is already managed at {path}")
+        added: dict[str, dict[str, Variant]] = {}
+        for obj in objects:
+            for bus, _root in self._qdbusgen_exports():
+                obj.export(bus, path)
+            managed[obj.INTERFACE] = obj
+            added[obj.INTERFACE] = await _property_variants(obj)
+        if added:
+            self._emit_signal("InterfacesAdded", _SIG_ADDED, [path, added])
+
+    async def remove(self, path: str, *interfaces: str) -> None:
+        """Stop managing ``interfaces`` at ``path`` (all of them when none is given):
+        unexport them and emit InterfacesRemoved."""
+        managed = self._managed.get(path, {})
+        names = list(interfaces) if interfaces else list(managed)
+        removed = []
+        for name in names:
+            obj = managed.pop(name, None)
+            if obj is not None:
+                obj.unexport()
+                removed.append(name)
+        if not managed:
+            self._managed.pop(path, None)
+        if removed:
+            self._emit_signal("InterfacesRemoved", _SIG_REMOVED, [path, removed])
+
+    async def _qdbusgen_get_managed_objects(self) -> dict[str, dict[str, dict[str, Variant]]]:
+        out: dict[str, dict[str, dict[str, Variant]]] = {}
+        for path, objs in self._managed.items():
+            out[path] = {name: await _property_variants(obj) for name, obj in objs.items()}
+        return out
+
+
+class ObjectManagerProxyBase(ProxyBase):
+    """Client of ``org.freedesktop.DBus.ObjectManager`` at the root of a service's tree.
+
+    Values come unwrapped (property values, not Variants).  :meth:`managed_proxy`
+    makes a proxy of any generated proxy class for a managed object, on the same
+    connection, service and timeout.
+    """
+
+    INTERFACE: ClassVar[str] = OBJECT_MANAGER_IFACE
+
+    async def _managed_objects(self) -> dict[ObjectPath, dict[str, dict[str, Any]]]:
+        (objects,) = await self._call("GetManagedObjects", "", [], _SIG_MANAGED)
+        return {ObjectPath(p): _unwrap_interfaces(ifaces) for p, ifaces in objects.items()}
+
+    async def _on_interfaces_added(
+        self, callback: Callable[[ObjectPath, dict[str, dict[str, Any]]], object]
+    ) -> Subscription:
+        return await self._subscribe(
+            "InterfacesAdded",
+            lambda body: callback(ObjectPath(body[0]), _unwrap_interfaces(body[1])),
+            signature=_SIG_ADDED,
+        )
+
+    def _interfaces_added_stream(self, convert: Callable[[list[Any]], _T]) -> SignalStream[_T]:
+        return self._signals(
+            "InterfacesAdded",
+            lambda body: convert([ObjectPath(body[0]), _unwrap_interfaces(body[1])]),
+            signature=_SIG_ADDED,
+        )
+
+    async def _on_interfaces_removed(
+        self, callback: Callable[[ObjectPath, list[str]], object]
+    ) -> Subscription:
+        return await self._subscribe(
+            "InterfacesRemoved",
+            lambda body: callback(ObjectPath(body[0]), list(body[1])),
+            signature=_SIG_REMOVED,
+        )
+
+    def _interfaces_removed_stream(self, convert: Callable[[list[Any]], _T]) -> SignalStream[_T]:
+        return self._signals(
+            "InterfacesRemoved",
+            lambda body: convert([ObjectPath(body[0]), list(body[1])]),
+            signature=_SIG_REMOVED,
+        )
+
+    def managed_proxy(self, cls: type[_P], path: str) -> _P:
+        """A ``cls`` proxy for the managed object at ``path``."""
+        return cls(self._bus, self._service, path, timeout=self._timeout)

@@ -15,13 +15,14 @@ Order of work per file: parse + group A (:func:`qdbusgen.api.load`), group B
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import api
 from ..diagnostics import Diagnostic, Severity
 from ..model import Document
+from ..overrides import Override
 from .config import ConfigError, LintConfig, load_config
 from .guide import GuideOptions, check_document
 from .rules import COMPAT_RULES, RULES, Rule, get_rule
@@ -98,19 +99,32 @@ def lint(
     *,
     defines: Mapping[str, str] | None = None,
     config_for: Callable[[str], LintConfig] | None = None,
+    overrides: Sequence[Override] = (),
 ) -> LintResult:
-    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A and B.
+    """Lint introspection XML files (directories: their ``*.xml``) with every rule of groups A
+    and B, after ``overrides`` (:mod:`qdbusgen.overrides`).
 
     ``config_for`` gives each file its own configuration (its project's, see
     :class:`qdbusgen.config.Projects`); otherwise ``config`` applies to every file.
     """
     given = list(paths)
     return lint_loaded(
-        api.load(given, defines=defines),
+        api.load(given, defines=defines, overrides=overrides),
         config,
         files=api.expand_inputs(given),
         config_for=config_for,
     )
+
+
+def name_diagnostics(document: Document) -> list[Diagnostic]:
+    """The NAME-* findings for one file generated on its own, client and server."""
+    from ..generate import RUNTIME_PROVIDED
+    from ..naming import build_names
+
+    interfaces = [i for i in document.interfaces if i.name not in RUNTIME_PROVIDED]
+    if not interfaces:
+        return []
+    return build_names(interfaces)[1]
 
 
 def lint_loaded(
@@ -119,8 +133,12 @@ def lint_loaded(
     *,
     files: Iterable[str] | None = None,
     config_for: Callable[[str], LintConfig] | None = None,
+    names: bool = True,
 ) -> LintResult:
-    """Lint documents already loaded with :func:`qdbusgen.api.load` (the generator's path)."""
+    """Lint documents already loaded with :func:`qdbusgen.api.load` (the generator's path).
+
+    ``names`` adds the NAME-* findings of each file (as if generated alone); the generator
+    turns it off and checks the names of the whole package itself."""
     default = config if config is not None else LintConfig()
     configs: dict[str, LintConfig] = {}
     by_file: dict[str, list[Diagnostic]] = {}
@@ -140,6 +158,8 @@ def lint_loaded(
         options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
         index = build_index(document.path, dict(document.defines))
         raw = by_file.get(document.path, []) + check_document(document, index, options)
+        if names:
+            raw += name_diagnostics(document)
         if index is not None:
             raw = drop_own_annotation_findings(raw, index, document.path)
             # COMPAT-* suppressions belong to ``qdbusgen diff`` (qdbusgen.compat).
@@ -169,7 +189,7 @@ def _configure(diagnostics: Iterable[Diagnostic], cfg: LintConfig, path: str) ->
     out: list[Diagnostic] = []
     for d in diagnostics:
         rule = RULES.get(d.rule)
-        if rule is not None and rule.group == "input":
+        if rule is not None and rule.group in ("input", "name", "override"):
             out.append(d)
             continue
         if not cfg.enabled(d.rule, path):

@@ -47,7 +47,8 @@ class Rule:
     bad: Example | None
     good: Example | None
     #: "A" (specification), "B" (guidelines), "C" (compatibility, ``qdbusgen diff``),
-    #: "input" (unusable input) or "lint" (the linter itself).
+    #: "input" (unusable input), "name" (Python names the generator cannot assign),
+    #: "override" (--annotate / [tool.qdbusgen.overrides]) or "lint" (the linter itself).
     group: str
     heuristic: bool = False
     #: Reported only when qdbusgen checks names given to it, never from XML.
@@ -1138,6 +1139,145 @@ def compat_base(rule_id: str) -> str:
     return COMPAT_BASE
 
 
+#: Python names (qdbusgen/naming.py): reported by ``lint`` and ``generate`` alike, always
+#: errors (nothing can be generated with them), fixed with an org.qdbusgen.Python.Name
+#: annotation, in the XML or without editing it (``--annotate`` / [tool.qdbusgen.overrides]).
+_NAME: list[tuple[str, str, str, str]] = [
+    (
+        "NAME-E001",
+        "Two members become the same Python attribute",
+        "A proxy or server class cannot have two attributes with one name: one of the D-Bus "
+        "members would be unreachable. qdbusgen never renames or drops one silently.",
+        "After conversion (`GetDevices` → `get_devices`, property `Devices` → `get_devices`, "
+        "signal `Changed` → `on_changed`/`stream_changed`/`emit_changed`), two members of one "
+        "interface claim one attribute of a class that is generated. Only the generated sides "
+        "count: a clash on the server class is not reported with `--no-server`. A server's "
+        "emitter steps aside for a method of the same name (`emit_changed_signal`).",
+    ),
+    (
+        "NAME-E002",
+        "Two args become the same Python parameter or field",
+        "A Python function cannot take two parameters with one name, nor a NamedTuple have two "
+        "fields with one name.",
+        "Two args of one method or signal convert to the same snake_case name "
+        "(`fromX` and `from_x`).",
+    ),
+    (
+        "NAME-E003",
+        "Two interfaces become the same module or class",
+        "Every module-level name of the generated package (modules, classes, constants) must be "
+        "unique; an interface declared twice with different members cannot be one class.",
+        "Two interfaces (or a method's result class and a signal's payload class) convert to the "
+        "same module, class or constant name, or one interface name is declared twice with "
+        "different members.",
+    ),
+    (
+        "NAME-E004",
+        "Unusable name override annotation",
+        "An org.qdbusgen.Python.Name or org.gtk.GDBus.C.Name value that is not a usable Python "
+        "identifier would produce code that does not import.",
+        "The value is empty, not ASCII, not an identifier, starts with `_`, or is a keyword, "
+        "builtin or name the runtime uses. The name derived from the D-Bus name is used instead.",
+    ),
+    (
+        "NAME-E005",
+        "Name with nothing usable in it",
+        "A D-Bus name made only of characters that Python identifiers cannot hold leaves nothing "
+        "to convert.",
+        "No ASCII letter or digit is left after conversion; add an org.qdbusgen.Python.Name "
+        "annotation.",
+    ),
+]
+
+#: Overrides (qdbusgen/overrides.py): --annotate and [tool.qdbusgen.overrides].
+_OVERRIDE: list[tuple[str, str, str, str]] = [
+    (
+        "OVR-E001",
+        "Override names an element that does not exist",
+        "An override for a misspelt or vanished member would silently change nothing; the code "
+        "generated would not be what the override's author expects.",
+        "The interface of an `--annotate` ELEMENT or a `[tool.qdbusgen.overrides]` key is declared "
+        "in no input, or it has no such method, signal, property or arg. Reported at the override "
+        "(its line in pyproject.toml, or `<command line>:1:N` for the N-th `--annotate`).",
+    ),
+    (
+        "OVR-E002",
+        "Malformed override",
+        "An override that cannot be understood cannot be applied.",
+        "The ELEMENT is not in gdbus-codegen's syntax (`I`, `I.Method()`, `I.Method()[arg]`, "
+        "`I::Signal`, `I::Signal[arg]`, `I:Property`), the KEY is not a dotted name, or an "
+        "`org.qdbusgen.Type` / `org.qdbusgen.Signature` value is not a valid type for that element.",
+    ),
+]
+
+_NAME_EXAMPLES: dict[str, tuple[Example, Example]] = {
+    "NAME-E001": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="GetDevices">\n'
+            '      <arg name="devices" type="as" direction="out"/>\n    </method>\n'
+            '    <property name="Devices" type="as" access="read"/>\n  </interface>\n</node>\n'
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="GetDevices">\n'
+            '      <annotation name="org.qdbusgen.Python.Name" value="list_devices"/>\n'
+            '      <arg name="devices" type="as" direction="out"/>\n    </method>\n'
+            '    <property name="Devices" type="as" access="read"/>\n  </interface>\n</node>\n'
+        ),
+    ),
+    "NAME-E002": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Copy">\n'
+            '      <arg name="fromX" type="s" direction="in"/>\n'
+            '      <arg name="from_x" type="s" direction="in"/>\n    </method>\n'
+            "  </interface>\n</node>\n"
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Copy">\n'
+            '      <arg name="fromX" type="s" direction="in"/>\n'
+            '      <arg name="from_x" type="s" direction="in">\n'
+            '        <annotation name="org.qdbusgen.Python.Name" value="source_x"/>\n'
+            "      </arg>\n    </method>\n  </interface>\n</node>\n"
+        ),
+    ),
+    "NAME-E003": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1.Foo_Bar"/>\n'
+            '  <interface name="com.example.Sample1.FooBar"/>\n</node>\n'
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1.Foo_Bar">\n'
+            '    <annotation name="org.qdbusgen.Python.Name" value="LegacyFooBar"/>\n'
+            "  </interface>\n"
+            '  <interface name="com.example.Sample1.FooBar"/>\n</node>\n'
+        ),
+    ),
+    "NAME-E004": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping">\n'
+            '      <annotation name="org.qdbusgen.Python.Name" value="2ping"/>\n'
+            "    </method>\n  </interface>\n</node>\n"
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping">\n'
+            '      <annotation name="org.qdbusgen.Python.Name" value="ping_twice"/>\n'
+            "    </method>\n  </interface>\n</node>\n"
+        ),
+    ),
+    "NAME-E005": (
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n'
+            '    <property name="___" type="s" access="read"/>\n  </interface>\n</node>\n'
+        ),
+        Example(
+            '<node>\n  <interface name="com.example.Sample1">\n'
+            '    <property name="___" type="s" access="read">\n'
+            '      <annotation name="org.qdbusgen.Python.Name" value="placeholder"/>\n'
+            "    </property>\n  </interface>\n</node>\n"
+        ),
+    ),
+}
+
+
 _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
     "DBUS-E070": (
         Example("com..example.Sample1\n1com.example.Sample1\n:1\n", "text"),
@@ -1245,6 +1385,15 @@ def _build() -> dict[str, Rule]:
             Example(passes, "diff"),
             "C",
             base=Example(compat_base(rule_id)),
+        )
+    for rule_id, title, rationale, detection in _NAME:
+        bad, good = _NAME_EXAMPLES.get(rule_id, (None, None))
+        rules[rule_id] = Rule(
+            rule_id, E, title, rationale, detection, "qdbusgen naming", bad, good, "name"
+        )
+    for rule_id, title, rationale, detection in _OVERRIDE:
+        rules[rule_id] = Rule(
+            rule_id, E, title, rationale, detection, "qdbusgen overrides", None, None, "override"
         )
     bad, good = _examples(UNUSED_SUPPRESSION)
     rules[UNUSED_SUPPRESSION] = Rule(
