@@ -14,10 +14,27 @@ _LINE_BREAKS = frozenset("\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def pyliteral(value: object) -> str:
-    """A Python literal for a str, bool, int or None (``repr`` is exact and always safe)."""
-    if isinstance(value, str | bool | int) or value is None:
+    """A Python literal for a str, bool, int or None (``repr`` is exact and always safe;
+    strings get the quotes black's string normalization gives them, see :func:`pystr`)."""
+    if isinstance(value, str):
+        return pystr(value)
+    if isinstance(value, bool | int) or value is None:
         return repr(value)
     raise TypeError(f"pyliteral does not handle {type(value).__name__}")
+
+
+def pystr(value: str) -> str:
+    """``repr(value)`` with black's preferred quotes: double quotes, unless they would need
+    more escapes than single ones (``repr`` has already escaped everything else)."""
+    literal = repr(value)
+    if literal[0] == '"':
+        return literal  # value has ' and no ": black keeps the quotes that need no escape
+    if '"' not in value:
+        return f'"{literal[1:-1]}"'
+    if value.count('"') > value.count("'"):
+        return literal  # double quotes would need more escapes
+    body = literal[1:-1].replace("\\'", "'").replace('"', '\\"')
+    return f'"{body}"'
 
 
 def _escape_char(ch: str) -> str:

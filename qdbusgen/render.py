@@ -15,8 +15,18 @@ import jinja2
 from . import naming
 from .format import format_python
 from .introspect_xml import interface_xml
+from .layout import (
+    Call,
+    Layout,
+    assign_literal,
+    comment_at,
+    docstring_at,
+    function,
+    mapping,
+    statement,
+)
 from .model import Doc, EmitsChanged, Interface
-from .pysource import comment, docstring, pyliteral
+from .pysource import comment, docstring, pyliteral, pystr
 from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
 
 #: Names the package re-exports from its runtime module: the runtime's ``__all__``.
@@ -43,8 +53,49 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update({"pyliteral": pyliteral, "docstring": docstring, "comment": comment})
+    env.filters.update(
+        {"pyliteral": pyliteral, "docstring": _docstring_filter, "comment": _comment_filter}
+    )
     return env
+
+
+@jinja2.pass_context
+def _docstring_filter(context: jinja2.runtime.Context, text: str, depth: int | None = None) -> str:
+    """``{{ text | docstring(depth) }}``: the docstring laid out as black lays it out at that
+    depth. Without a depth (or outside a module render) the literal is left for black."""
+    layout = context.get("layout")
+    if depth is None or not isinstance(layout, Layout):
+        if isinstance(layout, Layout):
+            layout.uncertain = True
+        return docstring(text)
+    return docstring_at(text, depth, layout)
+
+
+@jinja2.pass_context
+def _comment_filter(context: jinja2.runtime.Context, text: str, depth: int = 0) -> str:
+    layout = context.get("layout")
+    if not isinstance(layout, Layout):
+        return comment(text)
+    return comment_at(text, depth, layout)
+
+
+def _decorator(depth: int, reason: str | None, layout: Layout) -> str | None:
+    if reason is None:
+        return None
+    return statement(depth, Call("@_te.deprecated", (pystr(reason),)), layout)
+
+
+def _arg_list(args: Sequence[naming.ArgNames]) -> Call:
+    return Call("", tuple(a.name for a in args), "[]")
+
+
+def _not_implemented(name: str, layout: Layout) -> str:
+    return statement(2, Call("raise _rt.not_implemented", (pystr(name),)), layout)
+
+
+def _statements(depth: int, nodes: Sequence[Call], layout: Layout) -> str:
+    """Several statements, for one template line at ``depth``."""
+    return ("\n" + "    " * depth).join(statement(depth, n, layout) for n in nodes)
 
 
 # --------------------------------------------------------------------------- views
@@ -59,6 +110,8 @@ class ResultClassView:
 
 @dataclass(frozen=True)
 class MethodView:
+    # the code lines (laid out by qdbusgen.layout) are for a template line at the depth
+    # the template places them: defs at 1, bodies at 2, spec entries inside the mapping
     dbus_name: str
     name: str
     in_args: tuple[naming.ArgNames, ...]
@@ -74,6 +127,12 @@ class MethodView:
     docstring: str
     server_docstring: str
     deprecation: str | None
+    decorator: str | None
+    client_def: str
+    client_body: str
+    server_def: str
+    server_body: str
+    spec: Call
 
 
 @dataclass(frozen=True)
@@ -97,6 +156,18 @@ class PropertyView:
     server_set_docstring: str
     notify_docstring: str
     deprecation: str | None
+    decorator: str | None
+    getter_def: str
+    getter_body: str
+    setter_def: str
+    setter_body: str
+    server_getter_def: str
+    server_getter_body: str
+    server_setter_def: str
+    server_setter_body: str
+    notifier_def: str
+    notifier_body: str
+    spec: Call
 
 
 @dataclass(frozen=True)
@@ -113,6 +184,14 @@ class SignalView:
     stream_docstring: str
     emit_docstring: str
     deprecation: str | None
+    decorator: str | None
+    on_def: str
+    on_body: str
+    stream_def: str
+    stream_body: str
+    emit_def: str
+    emit_body: str
+    spec: Call
 
 
 @dataclass(frozen=True)
@@ -139,6 +218,15 @@ class InterfaceView:
     uses_deprecated: bool
     deprecation: str | None
     exports: tuple[str, ...]
+    layout: Layout
+    decorator: str | None
+    constant_line: str
+    watch_def: str
+    watch_body: str
+    methods_mapping: str
+    properties_mapping: str
+    signals_mapping: str
+    introspection_line: str
 
 
 @dataclass(frozen=True)
@@ -208,6 +296,7 @@ class _Builder:
     def __init__(self, names: naming.InterfaceNames, source_file: str) -> None:
         self.names = names
         self.source_file = source_file
+        self.layout = Layout()
 
     def method(
         self, iface: Interface, mn: naming.MethodNames
@@ -273,6 +362,25 @@ class _Builder:
             "the default answers org.freedesktop.DBus.Error.NotSupported."
         )
         server_sections.append(f"D-Bus: {signature}")
+        lay = self.layout
+        deprecation = _deprecation(
+            method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
+        )
+        call_args = (pystr(method.name), pystr(method.in_signature), _arg_list(ins))
+        if method.no_reply:
+            calls = [Call("await self._call", (*call_args, '""', "no_reply=True"))]
+        elif result_class:
+            calls = [
+                Call("_reply = await self._call", (*call_args, pystr(method.out_signature))),
+                Call(f"return {result_class}._make", ("_reply",)),
+            ]
+        elif single:
+            calls = [
+                Call("_reply = await self._call", (*call_args, pystr(method.out_signature))),
+                Call("return _t.cast", (pystr(client_return), "_reply[0]")),
+            ]
+        else:
+            calls = [Call("await self._call", (*call_args, '""'))]
         view = MethodView(
             dbus_name=method.name,
             name=mn.name,
@@ -288,8 +396,34 @@ class _Builder:
             server_return=server_return,
             docstring=client_doc,
             server_docstring=_join(server_sections),
-            deprecation=_deprecation(
-                method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
+            deprecation=deprecation,
+            decorator=_decorator(1, deprecation, lay),
+            client_def=function(
+                1,
+                f"async def {mn.name}",
+                ["self", *(f"{a.name}: {a.send_type}" for a in ins)],
+                client_return,
+                lay,
+            ),
+            client_body=_statements(2, calls, lay),
+            server_def=function(
+                1,
+                f"async def {mn.name}",
+                ["self", *(f"{a.name}: {a.recv_type}" for a in ins)],
+                server_return,
+                lay,
+            ),
+            server_body=_not_implemented(method.name, lay),
+            spec=Call(
+                f"{pystr(method.name)}: _rt.MethodSpec",
+                (
+                    pystr(method.name),
+                    pystr(method.in_signature),
+                    pystr(method.out_signature),
+                    pystr(mn.name),
+                    f"no_reply={method.no_reply}",
+                    f"multiple_out={multiple}",
+                ),
             ),
         )
         result = None
@@ -314,6 +448,14 @@ class _Builder:
         body = _doc_body(prop.doc, f"The D-Bus property ``{prop.name}``.")
         tail = f"D-Bus: property ``{prop.name}`` of type ``{prop.signature}``, {prop.access.value}, EmitsChangedSignal={prop.emits_changed.value}"
         notifies = prop.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES)
+        lay = self.layout
+        deprecation = _deprecation(
+            prop.deprecated, prop.doc, f"D-Bus property {iface.name}.{prop.name}"
+        )
+        name, sig = pystr(prop.name), pystr(prop.signature)
+        getter = pn.getter or ""
+        setter = pn.setter or ""
+        notifier = pn.notifier if notifies else None
         return PropertyView(
             dbus_name=prop.name,
             signature=prop.signature,
@@ -321,9 +463,9 @@ class _Builder:
             readable=prop.access.readable,
             writable=prop.access.writable,
             emits=prop.emits_changed.value,
-            getter=pn.getter or "",
-            setter=pn.setter or "",
-            notifier=pn.notifier if notifies else None,
+            getter=getter,
+            setter=setter,
+            notifier=notifier,
             server_getter=pn.getter,
             server_setter=pn.setter,
             recv_type=recv,
@@ -345,8 +487,41 @@ class _Builder:
                     tail,
                 ]
             ),
-            deprecation=_deprecation(
-                prop.deprecated, prop.doc, f"D-Bus property {iface.name}.{prop.name}"
+            deprecation=deprecation,
+            decorator=_decorator(1, deprecation, lay),
+            getter_def=function(1, f"async def {getter}", ["self"], recv, lay),
+            getter_body=statement(
+                2,
+                Call(
+                    "return _t.cast",
+                    (pystr(recv), Call("await self._get_property", (name, sig))),
+                ),
+                lay,
+            ),
+            setter_def=function(1, f"async def {setter}", ["self", f"value: {send}"], "None", lay),
+            setter_body=statement(2, Call("await self._set_property", (name, sig, "value")), lay),
+            server_getter_def=function(1, f"async def {getter}", ["self"], send, lay),
+            server_getter_body=_not_implemented(prop.name, lay),
+            server_setter_def=function(
+                1, f"async def {setter}", ["self", f"value: {recv}"], "None", lay
+            ),
+            server_setter_body=_not_implemented(prop.name, lay),
+            notifier_def=(
+                function(1, f"def {notifier}", ["self", f"value: {send}"], "None", lay)
+                if notifier
+                else ""
+            ),
+            notifier_body=statement(2, Call("self._emit_properties_changed", (name, "value")), lay),
+            spec=Call(
+                f"{name}: _rt.PropertySpec",
+                (
+                    name,
+                    sig,
+                    pystr(prop.access.value),
+                    pystr(prop.emits_changed.value),
+                    f"getter={pyliteral(pn.getter)}",
+                    f"setter={pyliteral(pn.setter)}",
+                ),
             ),
         )
 
@@ -358,6 +533,12 @@ class _Builder:
         body = _doc_body(signal.doc, f"The D-Bus signal ``{signal.name}``.")
         arg_section = ["Args:\n" + _arg_lines(args)] if args else []
         tail = f"D-Bus: signal ``{signal.name}({signal.signature})``"
+        lay = self.layout
+        deprecation = _deprecation(
+            signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
+        )
+        name, sig = pystr(signal.name), pystr(signal.signature)
+        callback_types = ", ".join(a.recv_type for a in args)
         view = SignalView(
             dbus_name=signal.name,
             signature=signal.signature,
@@ -366,7 +547,7 @@ class _Builder:
             stream_name=sn.stream_name,
             emit_name=sn.emit_name,
             tuple_class=sn.tuple_class,
-            callback_types=", ".join(a.recv_type for a in args),
+            callback_types=callback_types,
             on_docstring=_join(
                 [
                     *body,
@@ -387,9 +568,40 @@ class _Builder:
             emit_docstring=_join(
                 [*body, *arg_section, "Emit the signal to every subscribed client.", tail]
             ),
-            deprecation=_deprecation(
-                signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
+            deprecation=deprecation,
+            decorator=_decorator(1, deprecation, lay),
+            on_def=function(
+                1,
+                f"async def {sn.on_name}",
+                ["self", f"callback: _t.Callable[[{callback_types}], object]"],
+                "_rt.Subscription",
+                lay,
             ),
+            on_body=statement(
+                2,
+                Call(
+                    "return await self._subscribe",
+                    (name, "lambda _body: callback(*_body)", f"signature={sig}"),
+                ),
+                lay,
+            ),
+            stream_def=function(
+                1, f"def {sn.stream_name}", ["self"], f"_rt.SignalStream[{sn.tuple_class}]", lay
+            ),
+            stream_body=statement(
+                2,
+                Call("return self._signals", (name, f"{sn.tuple_class}._make", f"signature={sig}")),
+                lay,
+            ),
+            emit_def=function(
+                1,
+                f"def {sn.emit_name}",
+                ["self", *(f"{a.name}: {a.send_type}" for a in args)],
+                "None",
+                lay,
+            ),
+            emit_body=statement(2, Call("self._emit_signal", (name, sig, _arg_list(args))), lay),
+            spec=Call(f"{name}: _rt.SignalSpec", (name, sig)),
         )
         result = ResultClassView(
             name=sn.tuple_class,
@@ -427,6 +639,17 @@ class _Builder:
             or any(m.deprecation is not None for m in methods)
             or any(p.deprecation is not None for p in props)
             or any(s.deprecation is not None for s in signals)
+        )
+        lay = self.layout
+        xml = interface_xml(iface)
+        watch_call = Call(
+            "return await self._watch_properties",
+            (
+                Call(
+                    "lambda _changed, _invalidated: callback",
+                    (Call("_t.cast", (pystr(changed_class or ""), "_changed")), "_invalidated"),
+                ),
+            ),
         )
         return InterfaceView(
             name=iface.name,
@@ -472,10 +695,46 @@ class _Builder:
                     "false never appear.",
                 ]
             ),
-            introspection_xml=interface_xml(iface),
+            introspection_xml=xml,
             uses_deprecated=uses_deprecated,
             deprecation=deprecation,
             exports=tuple(exports),
+            layout=lay,
+            decorator=_decorator(0, deprecation, lay),
+            constant_line=assign_literal(0, f"{inames.constant}: _t.Final", pystr(iface.name), lay),
+            watch_def=(
+                function(
+                    1,
+                    f"async def {inames.watch_name}",
+                    ["self", f"callback: _t.Callable[[{changed_class}, list[str]], object]"],
+                    "_rt.Subscription",
+                    lay,
+                )
+                if changed_class
+                else ""
+            ),
+            watch_body=statement(2, watch_call, lay) if changed_class else "",
+            methods_mapping=mapping(
+                1,
+                "_METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]]",
+                [m.spec for m in methods],
+                lay,
+            ),
+            properties_mapping=mapping(
+                1,
+                "_PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]]",
+                [p.spec for p in props],
+                lay,
+            ),
+            signals_mapping=mapping(
+                1,
+                "_SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]]",
+                [s.spec for s in signals],
+                lay,
+            ),
+            introspection_line=assign_literal(
+                1, "_INTROSPECTION_XML: _t.ClassVar[str]", pystr(xml), lay
+            ),
         )
 
 
@@ -514,9 +773,9 @@ def render_package(
         )
         view = dataclasses.replace(view, exports=exports)
         text = module_template.render(
-            iface=view, client=client, server=server, runtime_from=runtime_from
+            iface=view, client=client, server=server, runtime_from=runtime_from, layout=view.layout
         )
-        files[f"{view.module}.py"] = format_python(text, f"{view.module}.py")
+        files[f"{view.module}.py"] = format_python(text, f"{view.module}.py", view.layout)
         modules.append(ModuleExports(view.module, exports))
     modules.sort(key=lambda m: m.module)
     sources = sorted({source for _, source in interfaces})
@@ -534,8 +793,9 @@ def render_package(
         runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
         exports=tuple(all_exports),
     )
-    init = env.get_template("package_init.py.jinja").render(package=pkg)
-    files["__init__.py"] = format_python(init, "__init__.py")
+    init_layout = Layout()
+    init = env.get_template("package_init.py.jinja").render(package=pkg, layout=init_layout)
+    files["__init__.py"] = format_python(init, "__init__.py", init_layout)
     if runtime_package is None:
         files[RUNTIME_FILE] = runtime_source()
     files["py.typed"] = ""
