@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate generated_examples/ (the reviewed golden output) from interfaces/.
+"""Regenerate generated_examples/ (the reviewed golden output) from interfaces/, and the
+runtime's reserved-name table shipped with qdbusgen (qdbusgen/runtime_names.json).
 
     python scripts/regen_examples.py          # rewrite the goldens
     python scripts/regen_examples.py --check  # exit 1 with a diff when they are stale
@@ -15,7 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qdbusgen import naming  # noqa: E402
 from qdbusgen.generate import GenerateResult, diff_tree, render_files  # noqa: E402
+from qdbusgen.resources import runtime_source  # noqa: E402
 from qdbusgen.writer import write_tree  # noqa: E402
 
 EXAMPLES_DIR = ROOT / "generated_examples"
@@ -43,9 +46,23 @@ def render_example(name: str) -> GenerateResult:
         os.chdir(cwd)
 
 
+def runtime_names_text() -> str:
+    """What qdbusgen/runtime_names.json must hold for the runtime and naming code as they are."""
+    return naming.shipped_runtime_names(runtime_source())
+
+
 def main() -> int:
     check = "--check" in sys.argv[1:]
     stale = False
+    names_file = naming.SHIPPED_RUNTIME_NAMES
+    names = runtime_names_text()
+    if check:
+        if not names_file.is_file() or names_file.read_text(encoding="utf-8") != names:
+            print(f"{names_file.relative_to(ROOT)} is stale")
+            stale = True
+    elif not names_file.is_file() or names_file.read_text(encoding="utf-8") != names:
+        names_file.write_text(names, encoding="utf-8")
+        print(f"wrote {names_file.relative_to(ROOT)}")
     for name in EXAMPLES:
         result = render_example(name)
         if not result.ok:

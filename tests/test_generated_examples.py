@@ -17,7 +17,9 @@ assert spec is not None and spec.loader is not None
 regen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(regen)
 
+from qdbusgen import naming  # noqa: E402
 from qdbusgen.generate import diff_tree  # noqa: E402
+from qdbusgen.resources import runtime_source  # noqa: E402
 
 from tools import run_pyright  # noqa: E402
 
@@ -31,6 +33,15 @@ def test_golden_matches_generator(name: str) -> None:
         "generated_examples/ is stale; review and run `python scripts/regen_examples.py`:\n"
         + "".join(diff[:200])
     )
+
+
+def test_shipped_runtime_names_are_fresh() -> None:
+    # a stale table is only slower (the names are read from the runtime again), but it is
+    # what makes a cold run fast: regenerate it with the goldens
+    assert (
+        naming.SHIPPED_RUNTIME_NAMES.read_text(encoding="utf-8") == regen.runtime_names_text()
+    ), "qdbusgen/runtime_names.json is stale; run `python scripts/regen_examples.py`"
+    assert naming._load_runtime() == naming.runtime_names_from_source(runtime_source())
 
 
 def test_goldens_pass_mypy_strict() -> None:
