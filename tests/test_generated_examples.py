@@ -17,7 +17,7 @@ assert spec is not None and spec.loader is not None
 regen = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(regen)
 
-from qdbusgen import naming  # noqa: E402
+from qdbusgen import naming, render  # noqa: E402
 from qdbusgen.generate import diff_tree  # noqa: E402
 from qdbusgen.resources import runtime_source  # noqa: E402
 
@@ -42,6 +42,18 @@ def test_shipped_runtime_names_are_fresh() -> None:
         naming.SHIPPED_RUNTIME_NAMES.read_text(encoding="utf-8") == regen.runtime_names_text()
     ), "qdbusgen/runtime_names.json is stale; run `python scripts/regen_examples.py`"
     assert naming._load_runtime() == naming.runtime_names_from_source(runtime_source())
+
+
+def test_shipped_compiled_templates_are_fresh_and_used() -> None:
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in regen.COMPILED_DIR.glob("t_*.py")}
+    assert (
+        shipped == render.compiled_templates()
+    ), "qdbusgen/compiled_templates/ is stale; run `python scripts/regen_examples.py`"
+    env = render.environment()
+    for name in render.TEMPLATE_NAMES:
+        # loaded from its shipped module, not compiled from templates/
+        filename = env.get_template(name).filename
+        assert filename is not None and Path(filename).parent == regen.COMPILED_DIR, name
 
 
 def test_goldens_pass_mypy_strict() -> None:
