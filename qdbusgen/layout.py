@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 from .pysource import comment, docstring
 
@@ -34,14 +33,16 @@ LINE_LENGTH = 100
 INDENT = "    "
 
 
-@dataclass
 class Layout:
     """What :func:`qdbusgen.format.is_final` needs to know about one module."""
 
-    #: long lines black leaves as they are (docstring and comment text, string literals)
-    allowed: set[str] = field(default_factory=set)
-    #: something was produced that black may still change: black must run
-    uncertain: bool = False
+    __slots__ = ("allowed", "uncertain")
+
+    def __init__(self, uncertain: bool = False) -> None:
+        #: long lines black leaves as they are (docstring and comment text, string literals)
+        self.allowed: set[str] = set()
+        #: something was produced that black may still change: black must run
+        self.uncertain = uncertain
 
     def fits(self, line: str) -> bool:
         """Whether black finds ``line`` short enough. Black measures display width: a
@@ -64,8 +65,7 @@ class Layout:
             self.allowed.add(line)
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """``head(args)`` (``brackets="[]"`` for ``head[args]``, an empty head for a list)."""
 
     head: str

@@ -5,12 +5,11 @@ formatted with black. No logic lives in the templates.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import importlib
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import jinja2
 
@@ -177,15 +176,13 @@ def _statements(depth: int, nodes: Sequence[Call], layout: Layout) -> str:
 # --------------------------------------------------------------------------- views
 
 
-@dataclass(frozen=True)
-class ResultClassView:
+class ResultClassView(NamedTuple):
     name: str
     docstring: str
     fields: tuple[naming.ArgNames, ...]
 
 
-@dataclass(frozen=True)
-class MethodView:
+class MethodView(NamedTuple):
     # the code lines (laid out by qdbusgen.layout) are for a template line at the depth
     # the template places them: defs at 1, bodies at 2, spec entries inside the mapping
     dbus_name: str
@@ -211,8 +208,7 @@ class MethodView:
     spec: Call
 
 
-@dataclass(frozen=True)
-class PropertyView:
+class PropertyView(NamedTuple):
     dbus_name: str
     signature: str
     access: str
@@ -246,8 +242,7 @@ class PropertyView:
     spec: Call
 
 
-@dataclass(frozen=True)
-class SignalView:
+class SignalView(NamedTuple):
     dbus_name: str
     signature: str
     args: tuple[naming.ArgNames, ...]
@@ -270,8 +265,7 @@ class SignalView:
     spec: Call
 
 
-@dataclass(frozen=True)
-class InterfaceView:
+class InterfaceView(NamedTuple):
     name: str
     module: str
     source_file: str
@@ -305,21 +299,19 @@ class InterfaceView:
     introspection_line: str
 
 
-@dataclass(frozen=True)
-class ModuleExports:
+class ModuleExports(NamedTuple):
     module: str
     exports: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PackageView:
+class PackageView(NamedTuple):
     name: str
     sources: str
     docstring: str
     modules: tuple[ModuleExports, ...]
     runtime_module: str = "._runtime"
     runtime_exports: tuple[str, ...] = RUNTIME_EXPORTS
-    exports: tuple[str, ...] = field(default=())
+    exports: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- docs
@@ -814,8 +806,7 @@ class _Builder:
         )
 
 
-@dataclass(frozen=True)
-class RenderedPackage:
+class RenderedPackage(NamedTuple):
     files: dict[str, str]
 
 
@@ -847,7 +838,7 @@ def render_package(
             for n in view.exports
             if (client or n != view.proxy_class) and (server or n != view.server_class)
         )
-        view = dataclasses.replace(view, exports=exports)
+        view = view._replace(exports=exports)
         text = module_template.render(
             iface=view, client=client, server=server, runtime_from=runtime_from, layout=view.layout
         )
