@@ -269,6 +269,9 @@ def test_a_module_the_layout_cannot_vouch_for_goes_through_black() -> None:
     assert fmt.format_python(single, "m.py") == 'x = "a"\n'  # no layout at all: black
     assert not fmt.is_final("x = 1  \n", L.Layout())  # trailing whitespace
     assert not fmt.is_final("x = 1\n\n\n\ny = 2\n", L.Layout())  # too many blank lines
+    inside = "class A:\n    x = 1\n\n\n    y = 2\n"
+    assert not fmt.is_final(inside, L.Layout())  # two blank lines inside a class
+    assert fmt.format_python(inside, "m.py", L.Layout()) == black(inside)
 
 
 def test_a_docstring_placed_without_its_depth_sends_the_module_to_black() -> None:
