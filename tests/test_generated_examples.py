@@ -56,6 +56,22 @@ def test_shipped_compiled_templates_are_fresh_and_used() -> None:
         assert filename is not None and Path(filename).parent == regen.COMPILED_DIR, name
 
 
+def test_stale_shipped_files_only_cost_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a template whose compiled module is missing is compiled from templates/ as before
+    monkeypatch.setattr(render, "template_key", lambda env, name, source: "t_stale")
+    env = render.environment.__wrapped__()
+    template = env.get_template("package_init.py.jinja")
+    assert template.filename is not None and Path(template.filename).parent.name == "templates"
+    # a reserved-name table with another key is ignored: the names come from the runtime
+    stale = tmp_path / "runtime_names.json"
+    stale.write_text('{"key": "other", "members": [], "exports": []}', encoding="utf-8")
+    monkeypatch.setattr(naming, "SHIPPED_RUNTIME_NAMES", stale)
+    monkeypatch.setenv("QDBUSGEN_NO_CACHE", "1")
+    assert naming._load_runtime() == naming.runtime_names_from_source(runtime_source())
+
+
 def test_goldens_pass_mypy_strict() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *sorted(regen.EXAMPLES)],
