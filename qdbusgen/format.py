@@ -88,8 +88,9 @@ def is_final(source: str, layout: Layout | None) -> bool:
         return False  # blank lines black would fold: 3 anywhere, 2 inside a block
     allowed = layout.allowed
     for line in source.split("\n"):
+        # (black never splits a comment line)
         if len(line) > LINE_LENGTH and line not in allowed and not line.lstrip().startswith("#"):
-            return False  # black never splits a comment
+            return False
     return True
 
 

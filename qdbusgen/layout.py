@@ -17,8 +17,10 @@ else that does not fit (a name longer than a line, a head that alone is too long
 returned flat and long: :func:`qdbusgen.format.is_final` then sends the module to black,
 so a rare shape costs time, never correctness. Every module has one :class:`Layout` that
 records the long lines black keeps (docstring and comment lines, long string literals)
-and whether something was produced that only black can settle (text that is not ASCII,
-whose display width black measures with its own table, or a legacy docstring).
+and whether something was produced that only black can settle: a line of non-ASCII text
+whose display width (black's own table, 1 or 2 columns a character) may fall on either
+side of 100 columns, a docstring black would leave alone, or a docstring placed without
+its depth (a template line written for black).
 """
 
 from __future__ import annotations
