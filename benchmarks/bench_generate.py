@@ -2,35 +2,39 @@
 
     python3 benchmarks/bench_generate.py [--repeat N] [--quick] [XML]
 
-Rows (each the median over the repetitions, after one warm-up run of each; the
-three are interleaved in a rotating order, so drift affects them alike):
+Every row is measured per run: wall time, CPU time (user + system of the child process,
+from ``os.wait4``; for the in-process rows ``time.process_time``) and the child's peak
+RSS. Each figure is the median over the repetitions, after one warm-up run of each; the
+rows are interleaved in a rotating order, so drift affects them alike. The ratios against
+gdbus-codegen are the medians of the per-round (paired) ratios, with their min and max.
 
 * ``gdbus-codegen``: ``/usr/bin/gdbus-codegen --generate-c-code OUT
-  --interface-prefix org.qemu. FILE`` as a subprocess, wall time.  It is the
-  baseline of every ratio.  gdbus-codegen does not know QEMU's ``<?if?>``
-  processing instructions (it would keep both branches), so it gets a
-  preprocessed copy: the same file with the branches that HOST_OS=linux
-  leaves out removed, and the instructions themselves dropped.  Which
+  --interface-prefix org.qemu. FILE`` as a subprocess.  It is the baseline of every
+  ratio.  gdbus-codegen does not know QEMU's ``<?if?>`` processing instructions (it would
+  keep both branches), so it gets a preprocessed copy: the same file with the branches
+  that HOST_OS=linux leaves out removed, and the instructions themselves dropped.  Which
   children survive is decided by qdbusgen's own evaluator
-  (``qdbusgen.parser.active_children``); a check before timing makes sure that
-  qdbusgen generates byte-identical output from the copy and from the original.
+  (``qdbusgen.parser.active_children``); a check before timing makes sure that qdbusgen
+  generates byte-identical output from the copy and from the original.
 * ``qdbusgen CLI``: ``python3 -m qdbusgen generate FILE --define HOST_OS=linux
-  -o OUT`` on the original file, as a subprocess, wall time end to end
-  (interpreter start, imports, parse, lint, render, black, atomic write).
+  -o OUT`` on the original file, as a subprocess, end to end (interpreter start,
+  imports, parse, lint, render, atomic write).
 * ``qdbusgen render_files``: the in-process API (``qdbusgen.generate.render_files``,
   same file and define) in this process after a warm-up call (imports done),
   nothing written.
 * ``python3 -c pass``: interpreter start alone, for reading the CLI row.
 
-qdbusgen caches black's output, the runtime's reserved names and compiled templates on disk
-(``qdbusgen/resources.py``), so both qdbusgen
-rows come twice: ``no cache`` (``QDBUSGEN_NO_CACHE=1``: a first generation, or
-any input that changed) and ``cache hit`` (``QDBUSGEN_CACHE_DIR`` pointing to a
-temporary cache that the warm-up filled: regenerating an unchanged input).  The
-benchmark never touches the user's own cache.  gdbus-codegen has no such cache,
-so the ``no cache`` rows are the like-for-like comparison.
+qdbusgen can cache black's output, the runtime's reserved names and compiled templates on
+disk (``qdbusgen/resources.py``), so both qdbusgen rows come twice: ``no cache``
+(``QDBUSGEN_NO_CACHE=1``: a first generation, or any input that changed) and ``cache hit``
+(``QDBUSGEN_CACHE_DIR`` pointing to a temporary cache that the warm-up filled).  The
+benchmark never touches the user's own cache.  gdbus-codegen has no such cache, so the
+``no cache`` rows are the like-for-like comparison, and the issue's target.
 
-Both CLIs are Python programs (gdbus-codegen runs on the system /usr/bin/python3).
+Both CLIs are Python programs (gdbus-codegen runs on the system /usr/bin/python3 with the
+bytecode Debian compiled at install time).  The children run with Python's bytecode cache
+on (``PYTHONDONTWRITEBYTECODE`` is dropped from their environment), so qdbusgen, too, runs
+from bytecode after the warm-up, as it does after ``pip install``.
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -110,9 +115,18 @@ def check_equivalent(original: Path, copy: Path) -> int:
     return len(a.files)
 
 
+def child_env() -> dict[str, str]:
+    """This environment without qdbusgen's settings and with Python's bytecode cache on."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("QDBUSGEN_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
 def cache_env(cache: Path | None) -> dict[str, str]:
     """The environment with qdbusgen's black cache off (None) or in ``cache``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QDBUSGEN_")}
+    env = child_env()
     if cache is None:
         env["QDBUSGEN_NO_CACHE"] = "1"
     else:
@@ -133,16 +147,97 @@ def cache_setting(cache: Path | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def run_subprocess(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds
+    cpu: float  # seconds, user + system
+    rss: float  # MiB, peak resident set (0 when not measured)
+
+
+#: GNU time: it reports its child's peak RSS exactly. The peak RSS wait4 gives for a child
+#: of this process is useless: Linux counts the parent's pages it ran with before exec.
+GNU_TIME = "/usr/bin/time"
+
+
+def run_subprocess(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
+    """Run ``argv``; its wall time, CPU time (``os.wait4``, its whole process tree) and peak
+    RSS (GNU time's ``%M``; 0 when /usr/bin/time is missing)."""
     gc.collect()
-    start = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(
-            f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')}"
+    with tempfile.NamedTemporaryFile(prefix="qdbusgen-bench-rss-") as rss_file:
+        wrapped = list(argv)
+        if os.access(GNU_TIME, os.X_OK):
+            wrapped = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *wrapped]
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            wrapped, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-    return elapsed
+        assert proc.stderr is not None
+        stderr = proc.stderr.read()  # (small: the diagnostics)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.stderr.close()
+        if proc.returncode != 0:
+            raise SystemExit(
+                f"{' '.join(argv)} failed ({proc.returncode}):\n{stderr.decode(errors='replace')}"
+            )
+        text = Path(rss_file.name).read_text().split()
+        rss = int(text[-1]) / 1024 if text and text[-1].isdigit() else 0.0
+    return Sample(elapsed, usage.ru_utime + usage.ru_stime, rss)
+
+
+def in_process(fn: Callable[[], object]) -> Sample:
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return Sample(time.perf_counter() - start, time.process_time() - cpu, 0.0)
+
+
+def paired(samples: dict[str, list[Sample]], name: str, base: str, attr: str) -> str:
+    """The median of the per-round ratios name/base of ``attr``, with min and max."""
+    ratios = [
+        getattr(a, attr) / getattr(b, attr)
+        for a, b in zip(samples[name], samples[base])
+        if getattr(b, attr) and getattr(a, attr)
+    ]
+    if not ratios:
+        return "—"
+    return f"{statistics.median(ratios):.2f}x [{min(ratios):.2f}–{max(ratios):.2f}]"
+
+
+def interleave(variants: dict[str, Callable[[], Sample]], repeat: int) -> dict[str, list[Sample]]:
+    """One warm-up run of each, then ``repeat`` rounds in a rotating order."""
+    samples: dict[str, list[Sample]] = {name: [] for name in variants}
+    for fn in variants.values():
+        fn()
+    names = list(variants)
+    for r in range(repeat):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            samples[name].append(variants[name]())
+    return samples
+
+
+def gdbus_codegen() -> str | None:
+    if os.access(GDBUS_CODEGEN, os.X_OK):
+        return GDBUS_CODEGEN
+    return shutil.which("gdbus-codegen")
+
+
+def gdbus_version() -> str:
+    return (
+        subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", "libglib2.0-dev-bin"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        or "unknown"
+    )
+
+
+MISSING_GDBUS = (
+    "gdbus-codegen is not installed; it comes with Debian's libglib2.0-dev-bin:\n"
+    "    apt-get install libglib2.0-dev-bin"
+)
 
 
 def main() -> int:
@@ -158,16 +253,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 repetitions")
     args = ap.parse_args()
     repeat = args.repeat or (3 if args.quick else 9)
-    if not (os.access(GDBUS_CODEGEN, os.X_OK) or shutil.which("gdbus-codegen")):
-        print(
-            "gdbus-codegen is not installed; it comes with Debian's libglib2.0-dev-bin:\n"
-            "    apt-get install libglib2.0-dev-bin",
-            file=sys.stderr,
-        )
+    gdbus = gdbus_codegen()
+    if gdbus is None:
+        print(MISSING_GDBUS, file=sys.stderr)
         return 2
-    gdbus = (
-        GDBUS_CODEGEN if os.access(GDBUS_CODEGEN, os.X_OK) else str(shutil.which("gdbus-codegen"))
-    )
     source = args.xml.resolve()
     if not source.is_file():
         print(f"no such file: {source}", file=sys.stderr)
@@ -184,56 +273,41 @@ def main() -> int:
         cache = tmp / "black-cache"
         has_cache = hasattr(qdbusgen_format, "_cache_path")
 
-        def gdbus_run() -> float:
+        def gdbus_run() -> Sample:
             out = tmp / f"g{next(counter)}"
             out.mkdir()
-            return run_subprocess(
-                [
-                    gdbus,
-                    "--generate-c-code",
-                    "dbus-display1",
-                    "--interface-prefix",
-                    "org.qemu.",
-                    str(pre),
-                ],
-                out,
-            )
+            argv = [gdbus, "--generate-c-code", "dbus-display1", "--interface-prefix", "org.qemu."]
+            return run_subprocess([*argv, str(pre)], out, child_env())
 
-        def cli_run(cache_dir: Path | None) -> Callable[[], float]:
-            def run() -> float:
+        def cli_run(cache_dir: Path | None) -> Callable[[], Sample]:
+            def run() -> Sample:
                 out = tmp / f"q{next(counter)}" / "qemu_display"
                 out.parent.mkdir()
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "qdbusgen",
-                    "generate",
-                    str(source),
-                    "--define",
-                    "HOST_OS=linux",
-                    "-o",
-                    str(out),
-                ]
+                argv = [sys.executable, "-m", "qdbusgen", "generate", str(source)]
+                argv += ["--define", "HOST_OS=linux", "-o", str(out)]
                 return run_subprocess(argv, ROOT, cache_env(cache_dir))
 
             return run
 
-        def api_run(cache_dir: Path | None) -> Callable[[], float]:
-            def run() -> float:
+        def api_run(cache_dir: Path | None) -> Callable[[], Sample]:
+            def run() -> Sample:
                 with cache_setting(cache_dir):
-                    gc.collect()
-                    start = time.perf_counter()
-                    result = render_files([source], package="qemu_display", defines=DEFINES)
-                    elapsed = time.perf_counter() - start
-                assert result.ok
-                return elapsed
+                    result = None
+
+                    def call() -> None:
+                        nonlocal result
+                        result = render_files([source], package="qemu_display", defines=DEFINES)
+
+                    sample = in_process(call)
+                assert result is not None and result.ok
+                return sample
 
             return run
 
-        def python_run() -> float:
-            return run_subprocess([sys.executable, "-c", "pass"], tmp)
+        def python_run() -> Sample:
+            return run_subprocess([sys.executable, "-c", "pass"], tmp, child_env())
 
-        variants: dict[str, Callable[[], float]] = {
+        variants: dict[str, Callable[[], Sample]] = {
             "gdbus-codegen": gdbus_run,
             "qdbusgen CLI, no cache": cli_run(None),
             "render_files, no cache": api_run(None),
@@ -242,20 +316,13 @@ def main() -> int:
             variants["qdbusgen CLI, cache hit"] = cli_run(cache)
             variants["render_files, cache hit"] = api_run(cache)
         variants["python3 -c pass"] = python_run
-        times: dict[str, list[float]] = {name: [] for name in variants}
-        for fn in variants.values():  # warm-up (file cache, in-process imports and templates)
-            fn()
-        names = list(variants)
-        for r in range(repeat):
-            for name in names[r % len(names) :] + names[: r % len(names)]:
-                times[name].append(variants[name]())
+        samples = interleave(variants, repeat)
         gdbus_outputs = sorted(p.name for p in (tmp / "g0").iterdir())
         c_lines = sum(len(p.read_text().splitlines()) for p in (tmp / "g0").iterdir())
         package = tmp / "q1" / "qemu_display"
         py_lines = sum(len(p.read_text().splitlines()) for p in package.glob("*.py"))
         runtime_lines = len((package / "_runtime.py").read_text().splitlines())
 
-    base = statistics.median(times["gdbus-codegen"])
     print(f"input: {source} ({source.stat().st_size / 1024:.0f} KiB); {repeat} repetitions, median")
     print(
         f"  qdbusgen gets the original with --define HOST_OS=linux -> {files} files, {py_lines} lines of Python"
@@ -269,24 +336,24 @@ def main() -> int:
     if not has_cache:
         print("  (this qdbusgen has no black cache: no 'cache hit' rows)")
     print()
-    print(f"{'':<24}{'median ms':>10}{'min':>9}{'max':>9}{'vs gdbus-codegen':>18}")
-    for name in names:
-        t = times[name]
-        med = statistics.median(t)
-        print(
-            f"{name:<24}{med * 1000:10.0f}{min(t) * 1000:9.0f}{max(t) * 1000:9.0f}{med / base:17.2f}x"
-        )
-    gdbus_version = (
-        subprocess.run(
-            ["dpkg-query", "-W", "-f=${Version}", "libglib2.0-dev-bin"],
-            capture_output=True,
-            text=True,
-        ).stdout
-        or "unknown"
+    base = "gdbus-codegen"
+    print(
+        f"{'':<25}{'wall ms':>8}{'cpu ms':>8}{'peak MiB':>9}"
+        f"{'cpu vs gdbus-codegen':>24}{'wall vs gdbus-codegen':>24}{'peak vs gdbus':>22}"
     )
+    for name in variants:
+        t = samples[name]
+        wall = statistics.median(x.wall for x in t) * 1000
+        cpu = statistics.median(x.cpu for x in t) * 1000
+        rss = statistics.median(x.rss for x in t)
+        print(
+            f"{name:<25}{wall:8.0f}{cpu:8.0f}{(f'{rss:.1f}' if rss else '—'):>9}"
+            f"{paired(samples, name, base, 'cpu'):>24}{paired(samples, name, base, 'wall'):>24}"
+            f"{paired(samples, name, base, 'rss'):>22}"
+        )
     print()
     print(
-        f"(Python {sys.version.split()[0]}; gdbus-codegen from libglib2.0-dev-bin {gdbus_version}; "
+        f"(Python {sys.version.split()[0]}; gdbus-codegen from libglib2.0-dev-bin {gdbus_version()}; "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f})"
     )
     return 0

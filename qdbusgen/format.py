@@ -1,4 +1,15 @@
-"""Format generated code with black, in-process, in one fixed mode.
+"""Generated code in black's fixed mode: already laid out, or formatted with black in-process.
+
+The renderer lays the code out as black's fixed mode does (``qdbusgen/layout.py``), and
+:func:`is_final` decides cheaply whether a module is certainly in that final form: it was
+laid out by the renderer (a :class:`~qdbusgen.layout.Layout` came with it, and nothing in
+it is uncertain), no line is longer than 100 columns except the long docstring, comment
+and string lines black keeps, and it has no trailing whitespace and no run of blank lines
+black would shorten. Such a module is returned as it is and black is not even imported.
+Anything else (a template line someone added that black would still change, a rare shape
+the layout does not settle) goes through black as before: it costs time, never
+correctness. The tests hold black as the oracle: every golden, corpus and generated
+module must come out of black unchanged.
 
 The user's ``[tool.black]`` is never read: output must not depend on the machine or
 the project it is generated in. Black is pinned to one major version in pyproject.toml;
@@ -17,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from .layout import Layout
 from .resources import cache_file, write_cache_file
 
 LINE_LENGTH = 100
@@ -66,7 +78,32 @@ def _read_cache(path: Path | None) -> str | None:
         return None
 
 
-def format_python(source: str, name: str) -> str:
+def is_final(source: str, layout: Layout | None) -> bool:
+    """``source`` is certainly black's output already (see the module docstring)."""
+    if layout is None or layout.uncertain:
+        return False
+    if " \n" in source or not source.endswith("\n"):
+        return False  # trailing whitespace, or no final newline
+    if "\n\n\n\n" in source or "\n\n\n " in source:
+        return False  # blank lines black would fold: 3 anywhere, 2 inside a block
+    allowed = layout.allowed
+    for line in source.split("\n"):
+        # (black never splits a comment line)
+        if len(line) > LINE_LENGTH and line not in allowed and not line.lstrip().startswith("#"):
+            return False
+    return True
+
+
+def format_python(source: str, name: str, layout: Layout | None = None) -> str:
+    """``source`` in black's fixed mode: as it is when :func:`is_final`, else through black
+    (or its on-disk cache)."""
+    if is_final(source, layout):
+        return source
+    return black_format(source, name)
+
+
+def black_format(source: str, name: str) -> str:
+    """``source`` through black (or its on-disk cache), whatever its layout."""
     path = _cache_path(source)
     cached = _read_cache(path)
     if cached is not None:

@@ -14,6 +14,18 @@ from dataclasses import dataclass, field
 
 from .signature import DBusType
 
+#: Interfaces the runtime implements on every object; never generated from input files
+#: (the bus driver's own org.freedesktop.DBus interface is generated like any other).
+RUNTIME_PROVIDED = frozenset(
+    {
+        "org.freedesktop.DBus.Peer",
+        "org.freedesktop.DBus.Introspectable",
+        "org.freedesktop.DBus.Properties",
+        "org.freedesktop.DBus.ObjectManager",
+        "org.freedesktop.DBus.Local",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Location:

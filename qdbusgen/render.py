@@ -5,22 +5,95 @@ formatted with black. No logic lives in the templates.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import hashlib
+from pathlib import Path
+import importlib
+from collections.abc import MutableMapping, Sequence
+from typing import NamedTuple
 
 import jinja2
 
 from . import naming
 from .format import format_python
 from .introspect_xml import interface_xml
+from .layout import (
+    Call,
+    Layout,
+    assign_literal,
+    comment_at,
+    docstring_at,
+    function,
+    mapping,
+    statement,
+)
 from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
-from .pysource import comment, docstring, pyliteral
+from .pysource import comment, docstring, pyliteral, pystr
 from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
 
 #: Names the package re-exports from its runtime module: the runtime's ``__all__``.
 RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
+
+
+#: Templates compiled to Python ahead of time and shipped with qdbusgen, one module per
+#: template named after its key (``scripts/regen_examples.py`` writes them, a test checks
+#: they are fresh). A template whose key has no module is compiled at run time as usual.
+COMPILED_PACKAGE = "qdbusgen.compiled_templates"
+TEMPLATE_NAMES = ("module.py.jinja", "package_init.py.jinja", "_macros.jinja")
+
+
+#: The environment settings compiled code depends on (jinja's lexer key, and more).
+_COMPILE_SETTINGS = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "autoescape",
+    "optimized",
+)
+
+
+def template_key(environment: jinja2.Environment, name: str, source: str) -> str:
+    """The key of a template's compiled module: jinja's version, the environment's
+    settings that shape the compiled code, the template's name and source."""
+    settings = [(s, getattr(environment, s)) for s in _COMPILE_SETTINGS]
+    text = f"jinja2 {jinja2.__version__}\0{settings!r}\0{name}\0{source}"
+    return "t_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """templates/, each template from its shipped compiled module when that is fresh."""
+
+    def load(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        globals: MutableMapping[str, object] | None = None,
+    ) -> jinja2.Template:
+        source, _filename, _uptodate = self.get_source(environment, name)
+        try:
+            module = importlib.import_module(
+                f"{COMPILED_PACKAGE}.{template_key(environment, name, source)}"
+            )
+        except ImportError:
+            return super().load(environment, name, globals)
+        # the module's own namespace: its functions find ``environment`` there
+        return environment.template_class.from_module_dict(
+            environment, module.__dict__, dict(globals or {})
+        )
+
+
+def _code_key() -> str:
+    code = Path(__file__).read_bytes() + jinja2.__version__.encode()
+    return hashlib.sha256(code).hexdigest()[:16]
 
 
 @functools.cache
@@ -29,13 +102,16 @@ def environment() -> jinja2.Environment:
     cache = cache_dir()
     bytecode_cache = None
     if cache is not None:
+        # jinja keys its bytecode by template source only, but the compiled code also
+        # depends on the filters (pass_context or not): key the directory by this module
+        jinja_dir = cache / "jinja" / _code_key()
         try:
-            (cache / "jinja").mkdir(parents=True, exist_ok=True)
-            bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache / "jinja"))
+            jinja_dir.mkdir(parents=True, exist_ok=True)
+            bytecode_cache = jinja2.FileSystemBytecodeCache(str(jinja_dir))
         except OSError:
             pass  # no cache: templates are compiled on every run
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=_Loader(str(templates_dir())),
         bytecode_cache=bytecode_cache,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -43,22 +119,81 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters.update({"pyliteral": pyliteral, "docstring": docstring, "comment": comment})
+    env.filters.update(
+        {"pyliteral": pyliteral, "docstring": _docstring_filter, "comment": _comment_filter}
+    )
     return env
+
+
+def compiled_templates() -> dict[str, str]:
+    """The modules of :data:`COMPILED_PACKAGE` for the templates as they are: file name ->
+    Python source (what jinja would compile them to at run time)."""
+    env = environment()
+    loader = env.loader
+    assert loader is not None
+    out: dict[str, str] = {}
+    for name in TEMPLATE_NAMES:
+        source, filename, _ = loader.get_source(env, name)
+        code = env.compile(source, name, filename, raw=True, defer_init=True)
+        out[f"{template_key(env, name, source)}.py"] = (
+            f"# Generated by scripts/regen_examples.py from templates/{name}. Do not edit.\n"
+            + code
+            + "\n"
+        )
+    return out
+
+
+@jinja2.pass_context
+def _docstring_filter(context: jinja2.runtime.Context, text: str, depth: int | None = None) -> str:
+    """``{{ text | docstring(depth) }}``: the docstring laid out as black lays it out at that
+    depth. Without a depth (or outside a module render) the literal is left for black."""
+    layout = context.get("layout")
+    if depth is None or not isinstance(layout, Layout):
+        if isinstance(layout, Layout):
+            layout.uncertain = True
+        return docstring(text)
+    return docstring_at(text, depth, layout)
+
+
+@jinja2.pass_context
+def _comment_filter(context: jinja2.runtime.Context, text: str, depth: int = 0) -> str:
+    layout = context.get("layout")
+    if not isinstance(layout, Layout):
+        return comment(text)
+    return comment_at(text, depth, layout)
+
+
+def _decorator(depth: int, reason: str | None, layout: Layout) -> str | None:
+    if reason is None:
+        return None
+    return statement(depth, Call("@_te.deprecated", (pystr(reason),)), layout)
+
+
+def _arg_list(args: Sequence[naming.ArgNames]) -> Call:
+    return Call("", tuple(a.name for a in args), "[]")
+
+
+def _not_implemented(name: str, layout: Layout) -> str:
+    return statement(2, Call("raise _rt.not_implemented", (pystr(name),)), layout)
+
+
+def _statements(depth: int, nodes: Sequence[Call], layout: Layout) -> str:
+    """Several statements, for one template line at ``depth``."""
+    return ("\n" + "    " * depth).join(statement(depth, n, layout) for n in nodes)
 
 
 # --------------------------------------------------------------------------- views
 
 
-@dataclass(frozen=True)
-class ResultClassView:
+class ResultClassView(NamedTuple):
     name: str
     docstring: str
     fields: tuple[naming.ArgNames, ...]
 
 
-@dataclass(frozen=True)
-class MethodView:
+class MethodView(NamedTuple):
+    # the code lines (laid out by qdbusgen.layout) are for a template line at the depth
+    # the template places them: defs at 1, bodies at 2, spec entries inside the mapping
     dbus_name: str
     name: str
     in_args: tuple[naming.ArgNames, ...]
@@ -74,10 +209,15 @@ class MethodView:
     docstring: str
     server_docstring: str
     deprecation: str | None
+    decorator: str | None
+    client_def: str
+    client_body: str
+    server_def: str
+    server_body: str
+    spec: Call
 
 
-@dataclass(frozen=True)
-class PropertyView:
+class PropertyView(NamedTuple):
     dbus_name: str
     signature: str
     access: str
@@ -97,10 +237,21 @@ class PropertyView:
     server_set_docstring: str
     notify_docstring: str
     deprecation: str | None
+    decorator: str | None
+    getter_def: str
+    getter_body: str
+    setter_def: str
+    setter_body: str
+    server_getter_def: str
+    server_getter_body: str
+    server_setter_def: str
+    server_setter_body: str
+    notifier_def: str
+    notifier_body: str
+    spec: Call
 
 
-@dataclass(frozen=True)
-class SignalView:
+class SignalView(NamedTuple):
     dbus_name: str
     signature: str
     args: tuple[naming.ArgNames, ...]
@@ -113,10 +264,17 @@ class SignalView:
     stream_docstring: str
     emit_docstring: str
     deprecation: str | None
+    decorator: str | None
+    on_def: str
+    on_body: str
+    stream_def: str
+    stream_body: str
+    emit_def: str
+    emit_body: str
+    spec: Call
 
 
-@dataclass(frozen=True)
-class InterfaceView:
+class InterfaceView(NamedTuple):
     name: str
     module: str
     source_file: str
@@ -139,25 +297,32 @@ class InterfaceView:
     uses_deprecated: bool
     deprecation: str | None
     exports: tuple[str, ...]
+    layout: Layout
+    decorator: str | None
+    constant_line: str
+    watch_def: str
+    watch_body: str
+    methods_mapping: str
+    properties_mapping: str
+    signals_mapping: str
+    introspection_line: str
     #: Signals annotated org.qdbusgen.Signal.Tolerant=true (the proxy's _TOLERANT_SIGNALS).
     tolerant_signals: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ModuleExports:
+class ModuleExports(NamedTuple):
     module: str
     exports: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PackageView:
+class PackageView(NamedTuple):
     name: str
     sources: str
     docstring: str
     modules: tuple[ModuleExports, ...]
     runtime_module: str = "._runtime"
     runtime_exports: tuple[str, ...] = RUNTIME_EXPORTS
-    exports: tuple[str, ...] = field(default=())
+    exports: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- docs
@@ -210,6 +375,7 @@ class _Builder:
     def __init__(self, names: naming.InterfaceNames, source_file: str) -> None:
         self.names = names
         self.source_file = source_file
+        self.layout = Layout()
 
     def method(
         self, iface: Interface, mn: naming.MethodNames
@@ -275,6 +441,25 @@ class _Builder:
             "the default answers org.freedesktop.DBus.Error.NotSupported."
         )
         server_sections.append(f"D-Bus: {signature}")
+        lay = self.layout
+        deprecation = _deprecation(
+            method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
+        )
+        call_args = (pystr(method.name), pystr(method.in_signature), _arg_list(ins))
+        if method.no_reply:
+            calls = [Call("await self._call", (*call_args, '""', "no_reply=True"))]
+        elif result_class:
+            calls = [
+                Call("_reply = await self._call", (*call_args, pystr(method.out_signature))),
+                Call(f"return {result_class}._make", ("_reply",)),
+            ]
+        elif single:
+            calls = [
+                Call("_reply = await self._call", (*call_args, pystr(method.out_signature))),
+                Call("return _t.cast", (pystr(client_return), "_reply[0]")),
+            ]
+        else:
+            calls = [Call("await self._call", (*call_args, '""'))]
         view = MethodView(
             dbus_name=method.name,
             name=mn.name,
@@ -290,8 +475,34 @@ class _Builder:
             server_return=server_return,
             docstring=client_doc,
             server_docstring=_join(server_sections),
-            deprecation=_deprecation(
-                method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
+            deprecation=deprecation,
+            decorator=_decorator(1, deprecation, lay),
+            client_def=function(
+                1,
+                f"async def {mn.name}",
+                ["self", *(f"{a.name}: {a.send_type}" for a in ins)],
+                client_return,
+                lay,
+            ),
+            client_body=_statements(2, calls, lay),
+            server_def=function(
+                1,
+                f"async def {mn.name}",
+                ["self", *(f"{a.name}: {a.recv_type}" for a in ins)],
+                server_return,
+                lay,
+            ),
+            server_body=_not_implemented(method.name, lay),
+            spec=Call(
+                f"{pystr(method.name)}: _rt.MethodSpec",
+                (
+                    pystr(method.name),
+                    pystr(method.in_signature),
+                    pystr(method.out_signature),
+                    pystr(mn.name),
+                    f"no_reply={method.no_reply}",
+                    f"multiple_out={multiple}",
+                ),
             ),
         )
         result = None
@@ -316,6 +527,14 @@ class _Builder:
         body = _doc_body(prop.doc, f"The D-Bus property ``{prop.name}``.")
         tail = f"D-Bus: property ``{prop.name}`` of type ``{prop.signature}``, {prop.access.value}, EmitsChangedSignal={prop.emits_changed.value}"
         notifies = prop.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES)
+        lay = self.layout
+        deprecation = _deprecation(
+            prop.deprecated, prop.doc, f"D-Bus property {iface.name}.{prop.name}"
+        )
+        name, sig = pystr(prop.name), pystr(prop.signature)
+        getter = pn.getter or ""
+        setter = pn.setter or ""
+        notifier = pn.notifier if notifies else None
         return PropertyView(
             dbus_name=prop.name,
             signature=prop.signature,
@@ -323,9 +542,9 @@ class _Builder:
             readable=prop.access.readable,
             writable=prop.access.writable,
             emits=prop.emits_changed.value,
-            getter=pn.getter or "",
-            setter=pn.setter or "",
-            notifier=pn.notifier if notifies else None,
+            getter=getter,
+            setter=setter,
+            notifier=notifier,
             server_getter=pn.getter,
             server_setter=pn.setter,
             recv_type=recv,
@@ -347,8 +566,41 @@ class _Builder:
                     tail,
                 ]
             ),
-            deprecation=_deprecation(
-                prop.deprecated, prop.doc, f"D-Bus property {iface.name}.{prop.name}"
+            deprecation=deprecation,
+            decorator=_decorator(1, deprecation, lay),
+            getter_def=function(1, f"async def {getter}", ["self"], recv, lay),
+            getter_body=statement(
+                2,
+                Call(
+                    "return _t.cast",
+                    (pystr(recv), Call("await self._get_property", (name, sig))),
+                ),
+                lay,
+            ),
+            setter_def=function(1, f"async def {setter}", ["self", f"value: {send}"], "None", lay),
+            setter_body=statement(2, Call("await self._set_property", (name, sig, "value")), lay),
+            server_getter_def=function(1, f"async def {getter}", ["self"], send, lay),
+            server_getter_body=_not_implemented(prop.name, lay),
+            server_setter_def=function(
+                1, f"async def {setter}", ["self", f"value: {recv}"], "None", lay
+            ),
+            server_setter_body=_not_implemented(prop.name, lay),
+            notifier_def=(
+                function(1, f"def {notifier}", ["self", f"value: {send}"], "None", lay)
+                if notifier
+                else ""
+            ),
+            notifier_body=statement(2, Call("self._emit_properties_changed", (name, "value")), lay),
+            spec=Call(
+                f"{name}: _rt.PropertySpec",
+                (
+                    name,
+                    sig,
+                    pystr(prop.access.value),
+                    pystr(prop.emits_changed.value),
+                    f"getter={pyliteral(pn.getter)}",
+                    f"setter={pyliteral(pn.setter)}",
+                ),
             ),
         )
 
@@ -360,6 +612,12 @@ class _Builder:
         body = _doc_body(signal.doc, f"The D-Bus signal ``{signal.name}``.")
         arg_section = ["Args:\n" + _arg_lines(args)] if args else []
         tail = f"D-Bus: signal ``{signal.name}({signal.signature})``"
+        lay = self.layout
+        deprecation = _deprecation(
+            signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
+        )
+        name, sig = pystr(signal.name), pystr(signal.signature)
+        callback_types = ", ".join(a.recv_type for a in args)
         view = SignalView(
             dbus_name=signal.name,
             signature=signal.signature,
@@ -368,7 +626,7 @@ class _Builder:
             stream_name=sn.stream_name,
             emit_name=sn.emit_name,
             tuple_class=sn.tuple_class,
-            callback_types=", ".join(a.recv_type for a in args),
+            callback_types=callback_types,
             on_docstring=_join(
                 [
                     *body,
@@ -389,9 +647,40 @@ class _Builder:
             emit_docstring=_join(
                 [*body, *arg_section, "Emit the signal to every subscribed client.", tail]
             ),
-            deprecation=_deprecation(
-                signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
+            deprecation=deprecation,
+            decorator=_decorator(1, deprecation, lay),
+            on_def=function(
+                1,
+                f"async def {sn.on_name}",
+                ["self", f"callback: _t.Callable[[{callback_types}], object]"],
+                "_rt.Subscription",
+                lay,
             ),
+            on_body=statement(
+                2,
+                Call(
+                    "return await self._subscribe",
+                    (name, "lambda _body: callback(*_body)", f"signature={sig}"),
+                ),
+                lay,
+            ),
+            stream_def=function(
+                1, f"def {sn.stream_name}", ["self"], f"_rt.SignalStream[{sn.tuple_class}]", lay
+            ),
+            stream_body=statement(
+                2,
+                Call("return self._signals", (name, f"{sn.tuple_class}._make", f"signature={sig}")),
+                lay,
+            ),
+            emit_def=function(
+                1,
+                f"def {sn.emit_name}",
+                ["self", *(f"{a.name}: {a.send_type}" for a in args)],
+                "None",
+                lay,
+            ),
+            emit_body=statement(2, Call("self._emit_signal", (name, sig, _arg_list(args))), lay),
+            spec=Call(f"{name}: _rt.SignalSpec", (name, sig)),
         )
         result = ResultClassView(
             name=sn.tuple_class,
@@ -436,6 +725,17 @@ class _Builder:
                 for sn in inames.signals
                 if annotation_value(sn.signal.annotations, ANN_TOLERANT_SIGNAL) == "true"
             )
+        )
+        lay = self.layout
+        xml = interface_xml(iface)
+        watch_call = Call(
+            "return await self._watch_properties",
+            (
+                Call(
+                    "lambda _changed, _invalidated: callback",
+                    (Call("_t.cast", (pystr(changed_class or ""), "_changed")), "_invalidated"),
+                ),
+            ),
         )
         return InterfaceView(
             tolerant_signals=tolerant,
@@ -482,15 +782,50 @@ class _Builder:
                     "false never appear.",
                 ]
             ),
-            introspection_xml=interface_xml(iface),
+            introspection_xml=xml,
             uses_deprecated=uses_deprecated,
             deprecation=deprecation,
             exports=tuple(exports),
+            layout=lay,
+            decorator=_decorator(0, deprecation, lay),
+            constant_line=assign_literal(0, f"{inames.constant}: _t.Final", pystr(iface.name), lay),
+            watch_def=(
+                function(
+                    1,
+                    f"async def {inames.watch_name}",
+                    ["self", f"callback: _t.Callable[[{changed_class}, list[str]], object]"],
+                    "_rt.Subscription",
+                    lay,
+                )
+                if changed_class
+                else ""
+            ),
+            watch_body=statement(2, watch_call, lay) if changed_class else "",
+            methods_mapping=mapping(
+                1,
+                "_METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]]",
+                [m.spec for m in methods],
+                lay,
+            ),
+            properties_mapping=mapping(
+                1,
+                "_PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]]",
+                [p.spec for p in props],
+                lay,
+            ),
+            signals_mapping=mapping(
+                1,
+                "_SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]]",
+                [s.spec for s in signals],
+                lay,
+            ),
+            introspection_line=assign_literal(
+                1, "_INTROSPECTION_XML: _t.ClassVar[str]", pystr(xml), lay
+            ),
         )
 
 
-@dataclass(frozen=True)
-class ObjectManagerInterface:
+class ObjectManagerInterface(NamedTuple):
     dbus_name: str
     module: str
     proxy_class: str
@@ -499,8 +834,7 @@ class ObjectManagerInterface:
     properties_comment: str
 
 
-@dataclass(frozen=True)
-class ObjectManagerView:
+class ObjectManagerView(NamedTuple):
     sources: str
     docstring: str
     runtime_from: str
@@ -561,8 +895,7 @@ def _render_object_manager(
     return view.exports
 
 
-@dataclass(frozen=True)
-class RenderedPackage:
+class RenderedPackage(NamedTuple):
     files: dict[str, str]
 
 
@@ -595,11 +928,11 @@ def render_package(
             for n in view.exports
             if (client or n != view.proxy_class) and (server or n != view.server_class)
         )
-        view = dataclasses.replace(view, exports=exports)
+        view = view._replace(exports=exports)
         text = module_template.render(
-            iface=view, client=client, server=server, runtime_from=runtime_from
+            iface=view, client=client, server=server, runtime_from=runtime_from, layout=view.layout
         )
-        files[f"{view.module}.py"] = format_python(text, f"{view.module}.py")
+        files[f"{view.module}.py"] = format_python(text, f"{view.module}.py", view.layout)
         modules.append(ModuleExports(view.module, exports))
     modules.sort(key=lambda m: m.module)
     sources = sorted({source for _, source in interfaces})
@@ -621,8 +954,7 @@ def render_package(
         om_exports = _render_object_manager(
             env, files, interfaces, names, sources, client, runtime_from
         )
-        pkg = dataclasses.replace(
-            pkg,
+        pkg = pkg._replace(
             modules=tuple(
                 sorted(
                     [*pkg.modules, ModuleExports(naming.OBJECT_MANAGER_MODULE, om_exports)],
@@ -631,8 +963,9 @@ def render_package(
             ),
             exports=tuple(sorted({*pkg.exports, *om_exports})),
         )
-    init = env.get_template("package_init.py.jinja").render(package=pkg)
-    files["__init__.py"] = format_python(init, "__init__.py")
+    init_layout = Layout()
+    init = env.get_template("package_init.py.jinja").render(package=pkg, layout=init_layout)
+    files["__init__.py"] = format_python(init, "__init__.py", init_layout)
     if runtime_package is None:
         files[RUNTIME_FILE] = runtime_source()
     files["py.typed"] = ""

@@ -118,7 +118,7 @@ def lint(
 
 def name_diagnostics(document: Document) -> list[Diagnostic]:
     """The NAME-* findings for one file generated on its own, client and server."""
-    from ..generate import RUNTIME_PROVIDED
+    from ..model import RUNTIME_PROVIDED
     from ..naming import build_names
 
     interfaces = [i for i in document.interfaces if i.name not in RUNTIME_PROVIDED]
