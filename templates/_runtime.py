@@ -48,17 +48,21 @@ from __future__ import annotations
 
 import array
 import asyncio
+import errno
 import logging
 import os
 import socket
 import struct
+import types
 import uuid
+from collections import deque
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, NewType, TypeVar, cast, overload
 
 from dbus_fast.aio.message_bus import MessageBus, _MessageWriter
-from dbus_fast.aio.message_reader import build_message_reader
+from dbus_fast._private.unmarshaller import Unmarshaller
+from dbus_fast.aio.message_reader import _message_reader, build_message_reader
 from dbus_fast.auth import AuthExternal
 from dbus_fast.constants import MessageFlag, MessageType
 from dbus_fast.errors import AuthError, AuthTimeoutError
@@ -70,7 +74,10 @@ from dbus_fast.validators import (
     assert_interface_name_valid,
     assert_member_name_valid,
     assert_object_path_valid,
+    is_bus_name_valid,
     is_interface_name_valid,
+    is_member_name_valid,
+    is_object_path_valid,
 )
 
 try:  # Python 3.11+
@@ -81,6 +88,7 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "DBusError",
     "DisconnectedError",
+    "Limits",
     "MessageBus",
     "MethodSpec",
     "ObjectPath",
@@ -575,19 +583,839 @@ def _send(bus: MessageBus, msg: Message, fds: list[int] | None = None) -> None:
 
 
 # ---------------------------------------------------------------------------
-# connections
+# dbus-fast adapter
+#
+# Everything in this module that depends on dbus-fast 5.2 *internals* is in
+# this section: the inbound boundary hooked in front of the compiled reader,
+# fds on the wire, and the limited write queue.  Private members used here:
+#
+#   dbus_fast._private.unmarshaller.Unmarshaller   built on a socket-like object
+#   dbus_fast.aio.message_reader._message_reader   the compiled read loop
+#   dbus_fast.aio.message_bus._MessageWriter       subclassed (messages, buf,
+#       offset, unix_fds, fut, sock, fd, loop, bus, negotiate_unix_fd)
+#   MessageBus.connect.__code__ / __globals__      rebuilt with our reader
+#   MessageBus._writer, _sock, _stream, _fd, _loop, _finalize,
+#       _process_message, _negotiate_unix_fd, _user_disconnect,
+#       _authenticate, _auth_timeout, _disconnect_future, _disconnected
+#   Message._marshall
+#
+# Used outside this section (registry and client code, unchanged):
+#   MessageBus._user_message_handlers, _path_exports, _method_return_handlers, _call
+#
+# Why a boundary: dbus-fast's compiled unmarshaller trusts the frame.  A variant
+# whose signature is empty makes it dereference a NULL type and the process
+# dies with SIGSEGV (docs/upstream/dbus-fast-empty-variant-segfault.md); an ``h``
+# index is returned as a raw number when no fds are attached; booleans other
+# than 0/1, strings without their NUL and invalid object paths pass.  A
+# dbus-daemon filters most of this, a peer-to-peer socket filters nothing.  So
+# every frame is read here, checked by the pure-Python validator below, and
+# only a frame that passed is handed to the compiled reader.
 # ---------------------------------------------------------------------------
+
+ERROR_LIMITS_EXCEEDED: Final = "org.freedesktop.DBus.Error.LimitsExceeded"
+
+_MAX_MESSAGE_SIZE: Final = 1 << 27  # the specification's maximum message length
+_MAX_ARRAY_LENGTH: Final = 1 << 26  # the specification's maximum array length
+_MAX_DEPTH: Final = 64  # containers (a ( { v) in one message, as dbus-fast counts them
+_MAX_QUOTE: Final = 64  # characters of peer input quoted in an error text
+_READ_BUDGET: Final = 64  # frames read per event-loop turn (then others get a turn)
+
+
+class Limits:
+    """Per-connection limits of the runtime; pass one to :func:`connect` & co.
+
+    ``max_message_fds``
+        fds one message may carry, received or sent (dbus-daemon's default
+        ``max_message_unix_fds``, 16).  A received message may also hold at
+        most this many ``h`` values (an index may repeat; every occurrence is
+        its own fd).
+    ``max_outgoing_bytes`` / ``max_outgoing_messages``
+        what may wait in the connection's write queue (bytes default to
+        dbus-daemon's ``max_outgoing_bytes``, 127 MiB).  On a peer-to-peer
+        connection a peer that lets the queue overflow (it stops reading) is
+        disconnected.  On a bus the message that would overflow it is dropped
+        (its sender's future fails with LimitsExceeded) and the connection lives.
+    ``max_outgoing_bytes_per_peer``
+        on a bus: replies and errors that may wait in the write queue for one
+        destination (one message always may, however large).  Replies to a caller over it are
+        dropped and its new calls are refused with LimitsExceeded, so a caller
+        that does not read delays others by at most this many bytes.
+    ``max_inflight_per_peer``
+        method calls of one peer (one sender on a bus, the connection on p2p)
+        whose handlers run at once; further calls get LimitsExceeded (no-reply
+        calls are dropped) until one finishes.
+    """
+
+    __slots__ = (
+        "max_inflight_per_peer",
+        "max_message_fds",
+        "max_outgoing_bytes",
+        "max_outgoing_bytes_per_peer",
+        "max_outgoing_messages",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_message_fds: int = 16,
+        max_outgoing_bytes: int = 127 << 20,
+        max_outgoing_messages: int = 16384,
+        max_outgoing_bytes_per_peer: int = 8 << 20,
+        max_inflight_per_peer: int = 128,
+    ) -> None:
+        self.max_message_fds = max_message_fds
+        self.max_outgoing_bytes = max_outgoing_bytes
+        self.max_outgoing_messages = max_outgoing_messages
+        self.max_outgoing_bytes_per_peer = max_outgoing_bytes_per_peer
+        self.max_inflight_per_peer = max_inflight_per_peer
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+
+_DEFAULT_LIMITS: Final = Limits()
+
+
+def _limits(bus: MessageBus) -> Limits:
+    limits = getattr(bus, "_qdbusgen_limits", None)
+    return limits if isinstance(limits, Limits) else _DEFAULT_LIMITS
+
+
+def _quote(text: object) -> str:
+    """``repr`` of peer input for an error text or a log line, cut to a bounded length."""
+    s = str(text)
+    if len(s) > _MAX_QUOTE:
+        return repr(s[:_MAX_QUOTE]) + f"... ({len(s)} characters)"
+    return repr(s)
+
+
+# -- the validator: one frame, per the D-Bus specification -------------------
+
+
+class _BadMessage(Exception):
+    """A frame that breaks the specification (the text says how)."""
+
+
+class _BadFds(_BadMessage):
+    """A well-formed frame whose fds do not match its body (refused, never disconnects)."""
+
+
+_Check = Callable[[bytes, int, int, "_Walk"], int]
+_UNPACK_U32: Final = {
+    ord("l"): struct.Struct("<I").unpack_from,
+    ord("B"): struct.Struct(">I").unpack_from,
+}
+_UNPACK_HEAD: Final = {
+    ord("l"): struct.Struct("<III").unpack_from,
+    ord("B"): struct.Struct(">III").unpack_from,
+}
+_FIXED_SIZE: Final = {"y": 1, "n": 2, "q": 2, "i": 4, "u": 4, "x": 8, "t": 8, "d": 8}
+_BASIC: Final = frozenset("ybnqiuxtdhsog")
+_ALIGN: Final = {**_FIXED_SIZE, "b": 4, "h": 4, "s": 4, "o": 4, "g": 1, "a": 4, "(": 8, "{": 8}
+_PLAN_CACHE_MAX: Final = 4096
+
+
+class _Walk:
+    """State of one body walk: fds attached, ``h`` values seen, container depth."""
+
+    __slots__ = ("depth", "max_h", "n_h", "nfds")
+
+    def __init__(self, nfds: int, max_h: int) -> None:
+        self.nfds = nfds
+        self.max_h = max_h
+        self.n_h = 0
+        self.depth = 0
+
+
+def _truncated() -> _BadMessage:
+    return _BadMessage("value runs past the end of its container")
+
+
+def _read_text(buf: bytes, pos: int, end: int, un: Any) -> tuple[str, int]:
+    """A STRING / OBJECT_PATH at ``pos`` (aligned): its text and the position after it."""
+    pos += -pos & 3
+    if pos + 4 > end:
+        raise _truncated()
+    n = un(buf, pos)[0]
+    s = pos + 4
+    e = s + n
+    if e >= end:
+        raise _truncated()
+    if buf[e] != 0:
+        raise _BadMessage("string is not followed by its NUL byte")
+    if n and buf.find(b"\0", s, e) != -1:
+        raise _BadMessage("string contains a NUL byte")
+    try:
+        return buf[s:e].decode(), e + 1
+    except UnicodeDecodeError:
+        raise _BadMessage("string is not valid UTF-8") from None
+
+
+def _read_sig(buf: bytes, pos: int, end: int) -> tuple[str, int]:
+    """A SIGNATURE value at ``pos``: its text (not yet checked) and the position after it."""
+    if pos >= end:
+        raise _truncated()
+    n = buf[pos]
+    e = pos + 1 + n
+    if e >= end:
+        raise _truncated()
+    if buf[e] != 0:
+        raise _BadMessage("signature is not followed by its NUL byte")
+    try:
+        return buf[pos + 1 : e].decode("ascii"), e + 1
+    except UnicodeDecodeError:
+        raise _BadMessage("signature is not ASCII") from None
+
+
+def _compile(sig: str, i: int, arrays: int, structs: int, un: Any) -> tuple[_Check, int, int]:
+    """The checker of the complete type at ``sig[i]``: (check, its alignment, end index)."""
+    if i >= len(sig):
+        raise _BadMessage(f"signature {_quote(sig)} ends inside a type")
+    c = sig[i]
+    size = _FIXED_SIZE.get(c)
+    if size is not None:
+        mask = size - 1
+
+        def fixed(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += (-pos & mask) + size
+            if pos > end:
+                raise _truncated()
+            return pos
+
+        return fixed, size, i + 1
+    if c == "b":
+
+        def boolean(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            if un(buf, pos)[0] > 1:
+                raise _BadMessage("boolean is neither 0 nor 1")
+            return pos + 4
+
+        return boolean, 4, i + 1
+    if c == "h":
+
+        def unix_fd(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            if un(buf, pos)[0] >= w.nfds:
+                raise _BadFds(f"fd index {un(buf, pos)[0]} but the message carries {w.nfds} fds")
+            w.n_h += 1
+            if w.n_h > w.max_h:
+                raise _BadFds(f"more than {w.max_h} fd values in one message")
+            return pos + 4
+
+        return unix_fd, 4, i + 1
+    if c == "s":
+
+        def string(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            return _read_text(buf, pos, end, un)[1]
+
+        return string, 4, i + 1
+    if c == "o":
+
+        def object_path(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_text(buf, pos, end, un)
+            if not is_object_path_valid(text):
+                raise _BadMessage(f"invalid object path {_quote(text)}")
+            return pos
+
+        return object_path, 4, i + 1
+    if c == "g":
+
+        def signature(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_sig(buf, pos, end)
+            _body_check(text, un)  # raises unless valid
+            return pos
+
+        return signature, 1, i + 1
+    if c == "v":
+
+        def variant(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_sig(buf, pos, end)
+            check = _variant_check(text, un)
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            pos = check(buf, pos, end, w)
+            w.depth -= 1
+            return pos
+
+        return variant, 1, i + 1
+    if c == "a":
+        if arrays >= 32:
+            raise _BadMessage(f"signature {_quote(sig)} nests arrays deeper than 32")
+        if i + 1 < len(sig) and sig[i + 1] == "{":
+            if structs >= 32:
+                raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
+            if i + 2 >= len(sig) or sig[i + 2] not in _BASIC:
+                raise _BadMessage(f"signature {_quote(sig)}: a dict key must be a basic type")
+            kcheck, _ka, j = _compile(sig, i + 2, arrays + 1, structs + 1, un)
+            vcheck, _va, j = _compile(sig, j, arrays + 1, structs + 1, un)
+            if j >= len(sig) or sig[j] != "}":
+                raise _BadMessage(f"signature {_quote(sig)}: a dict entry has two types")
+
+            def entry(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+                pos += -pos & 7
+                w.depth += 1
+                if w.depth > _MAX_DEPTH:
+                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                pos = vcheck(buf, kcheck(buf, pos, end, w), end, w)
+                w.depth -= 1
+                return pos
+
+            child, calign, after = entry, 8, j + 1
+            csize = 0
+        else:
+            child, calign, after = _compile(sig, i + 1, arrays + 1, structs, un)
+            csize = _FIXED_SIZE.get(sig[i + 1], 0)
+        cmask = calign - 1
+
+        def array(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            n = un(buf, pos)[0]
+            if n > _MAX_ARRAY_LENGTH:
+                raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+            pos += 4
+            pos += -pos & cmask
+            e = pos + n
+            if e > end:
+                raise _truncated()
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            if csize:
+                if n % csize:
+                    raise _BadMessage("array length is not a multiple of its element size")
+            else:
+                while pos < e:
+                    pos = child(buf, pos, e, w)
+            w.depth -= 1
+            return e
+
+        return array, 4, after
+    if c == "(":
+        if structs >= 32:
+            raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
+        fields: list[_Check] = []
+        j = i + 1
+        while j < len(sig) and sig[j] != ")":
+            check, _a, j = _compile(sig, j, arrays, structs + 1, un)
+            fields.append(check)
+        if j >= len(sig) or not fields:
+            raise _BadMessage(f"signature {_quote(sig)} has an empty or unclosed struct")
+        members = tuple(fields)
+
+        def struct_(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 7
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            for check in members:
+                pos = check(buf, pos, end, w)
+            w.depth -= 1
+            return pos
+
+        return struct_, 8, j + 1
+    raise _BadMessage(f"signature {_quote(sig)} has an invalid type code {c!r}")
+
+
+_body_checks: dict[tuple[str, Any], tuple[_Check, ...]] = {}
+_variant_checks: dict[tuple[str, Any], _Check] = {}
+
+
+def _body_check(sig: str, un: Any) -> tuple[_Check, ...]:
+    """Checkers of the complete types of a signature (cached); raises _BadMessage if invalid."""
+    key = (sig, un)
+    checks = _body_checks.get(key)
+    if checks is None:
+        if len(sig) > 255:
+            raise _BadMessage("signature longer than 255 bytes")
+        found: list[_Check] = []
+        i = 0
+        while i < len(sig):
+            check, _a, i = _compile(sig, i, 0, 0, un)
+            found.append(check)
+        checks = tuple(found)
+        if len(_body_checks) >= _PLAN_CACHE_MAX:
+            _body_checks.clear()
+        _body_checks[key] = checks
+    return checks
+
+
+def _variant_check(sig: str, un: Any) -> _Check:
+    key = (sig, un)
+    check = _variant_checks.get(key)
+    if check is None:
+        checks = _body_check(sig, un)
+        if len(checks) != 1:
+            raise _BadMessage(f"variant signature {_quote(sig)} is not one complete type")
+        check = checks[0]
+        if len(_variant_checks) >= _PLAN_CACHE_MAX:
+            _variant_checks.clear()
+        _variant_checks[key] = check
+    return check
+
+
+# header field code -> (type code, name)
+_HEADER_FIELDS: Final = {
+    1: (ord("o"), "PATH"),
+    2: (ord("s"), "INTERFACE"),
+    3: (ord("s"), "MEMBER"),
+    4: (ord("s"), "ERROR_NAME"),
+    5: (ord("u"), "REPLY_SERIAL"),
+    6: (ord("s"), "DESTINATION"),
+    7: (ord("s"), "SENDER"),
+    8: (ord("g"), "SIGNATURE"),
+    9: (ord("u"), "UNIX_FDS"),
+}
+_REQUIRED: Final = {1: (1, 3), 2: (5,), 3: (4, 5), 4: (1, 2, 3)}
+_LOCAL_PATH: Final = "/org/freedesktop/DBus/Local"
+_LOCAL_IFACE: Final = "org.freedesktop.DBus.Local"
+
+
+class _Head:
+    """What the fixed header and the header fields of a frame say (filled while checking)."""
+
+    __slots__ = ("body_len", "endian", "fields", "flags", "head_len", "mtype", "serial")
+
+    def __init__(self) -> None:
+        self.endian = 0
+        self.mtype = 0
+        self.flags = 0
+        self.serial = 0
+        self.body_len = 0
+        self.head_len = 0
+        self.fields: dict[int, Any] = {}
+
+
+def _frame_length(head: bytes, h: _Head) -> int:
+    """Check the 16 fixed bytes of a frame; return the frame's whole length.
+
+    Errors here leave the stream unframed: the connection cannot go on.
+    """
+    endian = head[0]
+    unpack = _UNPACK_HEAD.get(endian)
+    if unpack is None:
+        raise _BadMessage(f"invalid endianness byte {endian}")
+    if head[3] != 1:
+        raise _BadMessage(f"unknown protocol version {head[3]}")
+    body_len, serial, head_len = unpack(head, 4)
+    total = 16 + head_len + (-head_len & 7) + body_len
+    if head_len > _MAX_ARRAY_LENGTH or total > _MAX_MESSAGE_SIZE:
+        raise _BadMessage(f"message of {total} bytes is longer than {_MAX_MESSAGE_SIZE}")
+    h.endian = endian
+    h.mtype = head[1]
+    h.flags = head[2]
+    h.serial = serial
+    h.body_len = body_len
+    h.head_len = head_len
+    return total
+
+
+_header_cache: dict[bytes, tuple[int, int, dict[int, Any]]] = {}
+
+
+def _check_fields(buf: bytes, h: _Head, un: Any) -> None:
+    """Check the header fields (a(yv)) of a frame into ``h.fields``."""
+    end = 16 + h.head_len
+    key = buf[16:end]
+    cached = _header_cache.get(key)
+    if cached is not None and cached[0] == h.endian and cached[1] == h.mtype:
+        h.fields = cached[2]
+        return
+    fields = h.fields
+    pos = 16
+    while pos < end:
+        pos += -pos & 7
+        if pos + 4 > end:
+            raise _truncated()
+        code = buf[pos]
+        spec = _HEADER_FIELDS.get(code)
+        if spec is None:
+            if code == 0:
+                raise _BadMessage("header field code 0 (INVALID)")
+            # unknown field: the specification says to ignore it, once it is well-formed
+            pos = _compile("v", 0, 0, 0, un)[0](buf, pos + 1, end, _Walk(0, 0))
+            continue
+        if code in fields:
+            raise _BadMessage(f"header field {spec[1]} given twice")
+        if buf[pos + 1] != 1 or buf[pos + 2] != spec[0] or buf[pos + 3] != 0:
+            raise _BadMessage(f"header field {spec[1]} has the wrong type")
+        pos += 4
+        t = spec[0]
+        if t == 117:  # "u"
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            value: Any = un(buf, pos)[0]
+            pos += 4
+        elif t == 103:  # "g"
+            value, pos = _read_sig(buf, pos, end)
+        else:
+            value, pos = _read_text(buf, pos, end, un)
+        fields[code] = value
+    if pos != end:
+        raise _truncated()
+    for code, value in fields.items():
+        if code == 1:
+            ok = is_object_path_valid(value)
+        elif code == 2 or code == 4:
+            ok = is_interface_name_valid(value)
+        elif code == 3:
+            ok = is_member_name_valid(value)
+        elif code == 5:
+            ok = value != 0
+        elif code == 6 or code == 7:
+            ok = is_bus_name_valid(value)
+        elif code == 8:
+            _body_check(value, un)
+            ok = True
+        else:
+            ok = True
+        if not ok:
+            raise _BadMessage(f"invalid {_HEADER_FIELDS[code][1]} {_quote(value)}")
+    required = _REQUIRED.get(h.mtype)
+    if required is None:
+        raise _BadMessage(f"unknown message type {h.mtype}")
+    for code in required:
+        if code not in fields:
+            raise _BadMessage(f"message of type {h.mtype} without {_HEADER_FIELDS[code][1]}")
+    if h.mtype == 4 and (fields[1] == _LOCAL_PATH or fields[2] == _LOCAL_IFACE):
+        raise _BadMessage("signal from the reserved Local path or interface")
+    if 5 not in fields:  # replies differ in every frame: not worth caching
+        if len(_header_cache) >= _PLAN_CACHE_MAX:
+            _header_cache.clear()
+        _header_cache[key] = (h.endian, h.mtype, fields)
+
+
+def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
+    """Check a whole frame (``_frame_length`` was called); raise _BadMessage if invalid."""
+    if h.serial == 0:
+        raise _BadMessage("serial 0")
+    un = _UNPACK_U32[h.endian]
+    _check_fields(buf, h, un)
+    fields = h.fields
+    declared = fields.get(9, 0)
+    if declared != nfds:
+        raise _BadFds(f"UNIX_FDS says {declared} fds, {nfds} attached")
+    if nfds > max_fds:
+        raise _BadFds(f"{nfds} fds attached, more than {max_fds}")
+    sig = fields.get(8, "")
+    pos = 16 + h.head_len
+    pos += -pos & 7
+    end = pos + h.body_len
+    if not sig:
+        if h.body_len:
+            raise _BadMessage("message has a body but no SIGNATURE")
+        return
+    w = _Walk(nfds, max_fds)
+    for check in _body_check(sig, un):
+        pos = check(buf, pos, end, w)
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+
+
+# -- the gate: reads frames, checks them, feeds the compiled reader ----------
+
+
+class _InboundGate:
+    """The reader callback of a connection: every frame crosses the validator first.
+
+    It reads one frame at a time from the socket (up to its end, so fds sent
+    with a frame are attached to that frame), checks it with
+    :func:`_check_frame` and queues it; dbus-fast's compiled unmarshaller
+    then reads the queued frames from this object (``recvmsg``) instead of
+    from the socket.  An invalid frame never reaches it:
+
+    * peer to peer: the peer is disconnected, with one log line;
+    * on a bus: the frame is dropped, its fds closed, a method call gets
+      ``InvalidArgs`` and the connection lives (the daemon frames messages,
+      so the stream stays in step).
+
+    At most ``_READ_BUDGET`` frames are read per event-loop turn.
+    """
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        sock: socket.socket,
+        process: Callable[[Message], None],
+        finalize: Callable[[Exception | None], None],
+        negotiate_unix_fd: bool,
+    ) -> None:
+        self.bus = bus
+        self.sock = sock
+        self.process = process
+        self.finalize = finalize
+        self.fd_passing = negotiate_unix_fd
+        self.p2p = _is_p2p(bus)
+        self.max_fds = _limits(bus).max_message_fds
+        self.ancbufsize = socket.CMSG_SPACE(4 * max(self.max_fds, 1))
+        self.head = _Head()
+        self.buf = bytearray(16)
+        self.view = memoryview(self.buf)
+        self.have = 0
+        self.total = 0  # 0 while the 16 fixed bytes are being read
+        self.fds: list[int] = []
+        self.ready: deque[tuple[bytes, list[int]]] = deque()
+        self.bad = 0
+        self.ctrunc = False
+        self.dead = False
+        self.unmarshaller = Unmarshaller(None, cast(socket.socket, self), True)
+
+    # the compiled unmarshaller reads validated frames through this
+    def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> tuple[Any, ...]:
+        if not self.ready:
+            raise BlockingIOError(errno.EAGAIN, "no validated frame")
+        data, fds = self.ready.popleft()
+        if fds:
+            anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
+            return data, anc, 0, None
+        return data, [], 0, None
+
+    def __call__(self) -> None:
+        if self.dead:
+            return
+        err: Exception | None = None
+        try:
+            for _ in range(_READ_BUDGET):
+                if not self._read():
+                    break
+        except _BadMessage as e:  # unframed: nothing after it can be read
+            err = _InvalidMessageError(str(e))
+            _LOG.warning("disconnecting: the peer sent an invalid message: %s", e)
+        except Exception as e:  # EOFError, OSError
+            err = e
+        if self.ready:
+            _message_reader(self.unmarshaller, self.process, self._finalize, True)
+        if err is not None:
+            self._finalize(err)
+
+    def _finalize(self, err: Exception | None) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        while self.ready:
+            _close_fds(self.ready.popleft()[1])
+        _close_fds(self.fds)
+        self.fds = []
+        self.finalize(err)
+
+    def _read(self) -> bool:
+        """Read from the socket once; False when it has nothing more now."""
+        want = (self.total or 16) - self.have
+        try:
+            if self.fd_passing:
+                n, anc, msg_flags, _addr = self.sock.recvmsg_into(
+                    [self.view[self.have : self.have + want]], self.ancbufsize
+                )
+                if anc:
+                    for level, kind, data in anc:
+                        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                            self.fds.extend(array.array("i", data[: len(data) - len(data) % 4]))
+                if msg_flags & socket.MSG_CTRUNC:
+                    self.ctrunc = True  # the kernel closed the fds that did not fit
+            else:
+                n = self.sock.recv_into(self.view[self.have : self.have + want])
+        except (BlockingIOError, InterruptedError):
+            return False
+        if not n:
+            raise EOFError()
+        self.have += n
+        if n < want:
+            return True
+        if not self.total:
+            total = _frame_length(self.buf, self.head)
+            self.total = total
+            if total > 16:
+                buf = bytearray(total)
+                buf[:16] = self.buf
+                self.buf = buf
+                self.view = memoryview(buf)
+                return True
+        frame = bytes(self.buf)
+        fds = self.fds
+        head = self.head
+        self.fds = []
+        self.head = _Head()
+        self.buf = bytearray(16)
+        self.view = memoryview(self.buf)
+        self.have = 0
+        self.total = 0
+        ctrunc = self.ctrunc
+        self.ctrunc = False
+        try:
+            _check_frame(frame, head, len(fds), self.max_fds)
+            if ctrunc:
+                raise _BadFds(f"more than {self.max_fds} fds attached to one message")
+        except _BadMessage as e:
+            _close_fds(fds)
+            self._reject(head, e)
+            return not self.dead
+        self.ready.append((frame, fds))
+        return True
+
+    def _reject(self, head: _Head, err: _BadMessage) -> None:
+        """An invalid frame: disconnect a p2p peer, or refuse the message and go on.
+
+        fd mismatches are refused without disconnecting even on p2p (the
+        frame itself is well-formed).
+        """
+        text = str(err)
+        if self.p2p and not isinstance(err, _BadFds):
+            _LOG.warning("disconnecting the p2p peer: it sent an invalid message: %s", text)
+            self._finalize(_InvalidMessageError(text))
+            return
+        self.bad += 1
+        sender = head.fields.get(7)
+        if self.bad == 1 or self.bad % 1000 == 0:
+            _LOG.warning(
+                "refused %d invalid message(s); the last from %s: %s",
+                self.bad,
+                sender or "the peer",
+                text,
+            )
+        bus = self.bus
+        if not bus.connected:
+            return
+        if head.mtype == 1:
+            if head.flags & _NO_REPLY_BIT or not (
+                self.p2p or (isinstance(sender, str) and is_bus_name_valid(sender))
+            ):
+                return
+            _send(
+                bus,
+                Message(
+                    message_type=_ERROR,
+                    error_name=ERROR_INVALID_ARGS,
+                    reply_serial=head.serial,
+                    destination=None if self.p2p else sender,
+                    signature="s",
+                    body=[f"invalid message: {text}"],
+                ),
+            )
+        elif head.mtype in (2, 3):
+            # a broken reply fails the call it answers instead of leaving it waiting
+            serial = head.fields.get(5)
+            handler = bus._method_return_handlers.pop(serial, None) if serial else None
+            if handler is not None:
+                try:
+                    handler(None, DBusError(ERROR_INVALID_ARGS, f"invalid reply: {text}"))
+                except Exception:  # pragma: no cover - dbus-fast's own handlers do not raise
+                    _LOG.exception("a reply handler failed")
+
+
+class _InvalidMessageError(Exception):
+    """The peer sent a message that breaks the D-Bus specification."""
+
+
+# Benchmarks only (benchmarks/bench_boundary.py): False reads with dbus-fast's own reader.
+_INBOUND_BOUNDARY = True
+
+
+def _build_reader(
+    sock: socket.socket,
+    process: Callable[[Message], None],
+    finalize: Callable[[Exception | None], None],
+    negotiate_unix_fd: bool,
+) -> Callable[[], None]:
+    """Drop-in for dbus-fast's build_message_reader: the gated reader of the bus owning ``process``."""
+    if not _INBOUND_BOUNDARY:
+        return build_message_reader(sock, process, finalize, negotiate_unix_fd)
+    bus = cast(MessageBus, getattr(process, "__self__"))
+    return _InboundGate(bus, sock, process, finalize, negotiate_unix_fd)
+
+
+def _gated_connect() -> Callable[[MessageBus], Any]:
+    """MessageBus.connect, with its reader built by _build_reader (no global is patched)."""
+    fn = cast(Any, MessageBus.connect)
+    glob = dict(fn.__globals__)
+    glob["build_message_reader"] = _build_reader
+    new = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__ = fn.__kwdefaults__
+    return cast(Callable[[MessageBus], Any], new)
+
+
+_CONNECT: Final = _gated_connect()
 
 
 class _Writer(_MessageWriter):
-    """dbus-fast's writer, except that a full socket buffer means "wait", not "disconnect".
+    """dbus-fast's writer with a limited queue, and "wait" (not "disconnect") on a full socket.
 
     dbus-fast 5.2's write_callback treats ``EAGAIN`` from ``send()`` as a
     fatal error and closes the connection.  It happens whenever the peer
     reads slower than we write (many calls at once, large bodies): a new
     message is written at once when the queue is empty, even while the
     previous one is only partly written or the socket buffer is full.
+
+    The queue holds at most :class:`Limits` ``max_outgoing_bytes`` /
+    ``max_outgoing_messages``; on a bus also ``max_outgoing_bytes_per_peer``
+    per destination (see :class:`Limits` for what happens beyond).
     """
+
+    def __init__(self, bus: MessageBus) -> None:
+        super().__init__(bus)
+        limits = _limits(bus)
+        self.max_bytes = limits.max_outgoing_bytes
+        self.max_messages = limits.max_outgoing_messages
+        self.max_peer_bytes = limits.max_outgoing_bytes_per_peer
+        self.p2p = _is_p2p(bus)
+        self.queued = 0
+        self.per_peer: dict[str, int] = {}
+        self.over: set[str] = set()  # destinations whose messages were dropped
+        self.dests: deque[str | None] = deque()
+
+    def peer_blocked(self, peer: str | None) -> bool:
+        """True while ``peer`` has more than its share waiting in the queue."""
+        return bool(peer) and self.per_peer.get(cast(str, peer), 0) > self.max_peer_bytes
+
+    def buffer_message(self, msg: Message, future: asyncio.Future[Any] | None = None) -> None:
+        buf = msg._marshall(self.negotiate_unix_fd)
+        size = len(buf)
+        # per destination: only what we answer (replies, errors), never our own calls
+        mtype = msg.message_type
+        dest = None if self.p2p or mtype is _METHOD_CALL or mtype is _SIGNAL else msg.destination
+        refused = None
+        if self.queued + size > self.max_bytes or len(self.messages) >= self.max_messages:
+            refused = (
+                f"the write queue is full ({len(self.messages)} messages, {self.queued} bytes)"
+            )
+        elif (
+            dest and self.per_peer.get(dest, 0) and self.per_peer[dest] + size > self.max_peer_bytes
+        ):
+            refused = f"{self.per_peer[dest]} bytes already wait for {dest}"
+        if refused is not None:
+            if self.p2p:
+                _LOG.warning("disconnecting the p2p peer: it does not read (%s)", refused)
+                self.loop.call_soon(self.bus._finalize, DisconnectedError(refused))
+            elif dest not in self.over:
+                self.over.add(cast(str, dest))
+                _LOG.warning("dropping messages to %s: %s", dest, refused)
+            if future is not None and not future.done():
+                future.set_exception(DBusError(ERROR_LIMITS_EXCEEDED, refused))
+            return
+        unix_fds = msg.unix_fds
+        self.messages.append((buf, list(unix_fds) if unix_fds else None, future))
+        self.dests.append(dest)
+        self.queued += size
+        if dest:
+            self.per_peer[dest] = self.per_peer.get(dest, 0) + size
+
+    def _popped(self, size: int) -> None:
+        self.queued -= size
+        dest = self.dests.popleft()
+        if dest:
+            left = self.per_peer[dest] - size
+            if left:
+                self.per_peer[dest] = left
+            else:
+                del self.per_peer[dest]
+                self.over.discard(dest)
 
     def write_callback(self, remove_writer: bool = True) -> None:
         sock = cast(socket.socket, self.sock)
@@ -600,6 +1428,7 @@ class _Writer(_MessageWriter):
                             self.loop.remove_writer(fd)
                         return
                     buf, unix_fds, fut = self.messages.popleft()
+                    self._popped(len(buf))
                     self.unix_fds = unix_fds
                     self.buf = memoryview(buf)
                     self.offset = 0
@@ -641,14 +1470,30 @@ def _install_writer(bus: MessageBus) -> None:
         bus._writer = _Writer(bus)
 
 
-async def connect(address: str | None = None, *, negotiate_unix_fd: bool = True) -> MessageBus:
+def _writer_of(bus: MessageBus) -> _Writer | None:
+    writer = getattr(bus, "_writer", None)
+    return writer if isinstance(writer, _Writer) else None
+
+
+# ---------------------------------------------------------------------------
+# connections
+# ---------------------------------------------------------------------------
+
+
+async def connect(
+    address: str | None = None, *, negotiate_unix_fd: bool = True, limits: Limits | None = None
+) -> MessageBus:
     """Connect to a message bus (``Hello`` included) and return the connection.
 
     ``address`` is a D-Bus address such as ``unix:path=/run/bus.sock``; None
-    means the session bus from ``$DBUS_SESSION_BUS_ADDRESS``.
+    means the session bus from ``$DBUS_SESSION_BUS_ADDRESS``.  Every message
+    received crosses the inbound boundary (see the README's Security
+    section); ``limits`` (default :class:`Limits`) bounds queues and fds.
     """
     bus = MessageBus(bus_address=address, negotiate_unix_fd=negotiate_unix_fd)
-    await bus.connect()
+    if limits is not None:
+        setattr(bus, "_qdbusgen_limits", limits)
+    await _CONNECT(bus)
     _install_writer(bus)
     return bus
 
@@ -684,7 +1529,9 @@ class _PeerMessageBus(MessageBus):
 
     _qdbusgen_p2p: ClassVar[bool] = True
 
-    def __init__(self, sock: socket.socket, auth_timeout: float | None) -> None:
+    def __init__(
+        self, sock: socket.socket, auth_timeout: float | None, limits: Limits | None = None
+    ) -> None:
         super().__init__(
             bus_address=_P2P_DUMMY_ADDRESS,
             negotiate_unix_fd=True,
@@ -692,6 +1539,7 @@ class _PeerMessageBus(MessageBus):
             auth_timeout=auth_timeout,
         )
         self._qdbusgen_sock = sock
+        self._qdbusgen_limits = limits or _DEFAULT_LIMITS
 
     async def connect(self) -> MessageBus:  # pragma: no cover - not used for p2p
         raise RuntimeError("use connect_p2p() / accept_p2p() for a peer-to-peer connection")
@@ -738,7 +1586,7 @@ class _PeerMessageBus(MessageBus):
             self.unique_name = _P2P_UNIQUE_NAME
             self._loop.add_reader(
                 self._fd,
-                build_message_reader(
+                _build_reader(
                     self._sock, self._process_message, self._finalize, self._negotiate_unix_fd
                 ),
             )
@@ -861,7 +1709,10 @@ def _adopt_socket(sock: socket.socket | int) -> socket.socket:
 
 
 async def connect_p2p(
-    sock: socket.socket | int, *, auth_timeout: float | None = 30.0
+    sock: socket.socket | int,
+    *,
+    auth_timeout: float | None = 30.0,
+    limits: Limits | None = None,
 ) -> MessageBus:
     """Open a peer-to-peer D-Bus connection on ``sock``, authenticating as the CLIENT.
 
@@ -880,7 +1731,7 @@ async def connect_p2p(
     event loop runs again.  QEMU blocks until the handshake completes, so do
     not delay calling this once the fd was handed over.
     """
-    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout)
+    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout, limits)
     await bus._qdbusgen_start(server=False, uids=None)
     return bus
 
@@ -890,6 +1741,7 @@ async def accept_p2p(
     *,
     uids: Collection[int] | None = None,
     auth_timeout: float | None = 30.0,
+    limits: Limits | None = None,
 ) -> MessageBus:
     """Open a peer-to-peer D-Bus connection on ``sock``, authenticating as the SERVER.
 
@@ -899,7 +1751,7 @@ async def accept_p2p(
     passing; no ``Hello``.  Takes ownership of the socket like
     :func:`connect_p2p`.
     """
-    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout)
+    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout, limits)
     await bus._qdbusgen_start(server=True, uids=uids)
     return bus
 
