@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import bisect
 import errno
 import logging
 import os
@@ -618,7 +619,7 @@ _MAX_MESSAGE_SIZE: Final = 1 << 27  # the specification's maximum message length
 _MAX_ARRAY_LENGTH: Final = 1 << 26  # the specification's maximum array length
 _MAX_DEPTH: Final = 64  # containers (a ( { v) in one message, as dbus-fast counts them
 _MAX_QUOTE: Final = 64  # characters of peer input quoted in an error text
-_READ_BUDGET: Final = 64  # frames read per event-loop turn (then others get a turn)
+_CHUNK: Final = 64 * 1024  # bytes read from a socket per event-loop turn (then others get a turn)
 
 
 class Limits:
@@ -1120,24 +1121,114 @@ def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
         raise _BadMessage(f"{end - pos} bytes after the last value of the body")
 
 
+def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:
+    """A body of fixed-size values and arrays of them, as (alignment, size or 0 for an
+    array with elements of ``alignment`` bytes); None for any other signature."""
+    layout: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sig):
+        c = sig[i]
+        size = _FIXED_SIZE.get(c)
+        if size is not None:
+            layout.append((size, size))
+            i += 1
+        elif c == "a" and i + 1 < len(sig) and sig[i + 1] in _FIXED_SIZE:
+            layout.append((_FIXED_SIZE[sig[i + 1]], 0))
+            i += 2
+        else:
+            return None
+    return layout
+
+
+def _check_large_frame(chunks: list[bytes], h: _Head, nfds: int, max_fds: int) -> bool:
+    """Check a frame given as the chunks it was read in, without joining them.
+
+    Only for a body of fixed-size data (``ay`` and the like, where only the
+    array lengths need reading); returns False, having checked nothing of the
+    body, for any other body signature.
+    """
+    first = chunks[0]
+    body_at = 16 + h.head_len
+    body_at += -body_at & 7
+    if len(first) < body_at:
+        return False
+    if h.serial == 0:
+        raise _BadMessage("serial 0")
+    un = _UNPACK_U32[h.endian]
+    _check_fields(first, h, un)
+    layout = _fixed_layout(h.fields.get(8, ""))
+    if layout is None:
+        return False
+    fields = h.fields
+    if fields.get(9, 0) != nfds:
+        raise _BadFds(f"UNIX_FDS says {fields.get(9, 0)} fds, {nfds} attached")
+    if nfds > max_fds:
+        raise _BadFds(f"{nfds} fds attached, more than {max_fds}")
+    if not layout and h.body_len:
+        raise _BadMessage("message has a body but no SIGNATURE")
+    starts: list[int] = []
+    at = 0
+    for c in chunks:
+        starts.append(at)
+        at += len(c)
+
+    def u32_at(pos: int) -> int:
+        k = bisect.bisect_right(starts, pos) - 1
+        c = chunks[k]
+        rel = pos - starts[k]
+        raw = c[rel : rel + 4]
+        while len(raw) < 4:
+            k += 1
+            raw += chunks[k][: 4 - len(raw)]
+        return int(un(raw, 0)[0])
+
+    pos = body_at
+    end = body_at + h.body_len
+    for align, size in layout:
+        pos += -pos & (max(align, 4) - 1 if size == 0 else align - 1)
+        if size:
+            pos += size
+        else:
+            if pos + 4 > end:
+                raise _truncated()
+            n = u32_at(pos)
+            if n > _MAX_ARRAY_LENGTH:
+                raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+            if n % align:
+                raise _BadMessage("array length is not a multiple of its element size")
+            pos += 4
+            pos += -pos & (align - 1)
+            pos += n
+        if pos > end:
+            raise _truncated()
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    return True
+
+
 # -- the gate: reads frames, checks them, feeds the compiled reader ----------
 
 
 class _InboundGate:
     """The reader callback of a connection: every frame crosses the validator first.
 
-    It reads one frame at a time from the socket (up to its end, so fds sent
-    with a frame are attached to that frame), checks it with
-    :func:`_check_frame` and queues it; dbus-fast's compiled unmarshaller
-    then reads the queued frames from this object (``recvmsg``) instead of
-    from the socket.  An invalid frame never reaches it:
+    Each call reads the socket once (up to ``_CHUNK`` bytes; a frame larger
+    than that is then read into a buffer of its own size), cuts the data into
+    frames, checks each with :func:`_check_frame` and hands the frames that
+    passed to dbus-fast's compiled unmarshaller, which reads them from this
+    object (``recv``) instead of from the socket.  fds arrive with the read
+    that holds the first byte of their message (the kernel ends a read after
+    the data that carried fds); they are given to the last frame that starts
+    in that read and set on its Message before dispatch.  An invalid frame
+    never reaches the compiled reader:
 
     * peer to peer: the peer is disconnected, with one log line;
     * on a bus: the frame is dropped, its fds closed, a method call gets
       ``InvalidArgs`` and the connection lives (the daemon frames messages,
-      so the stream stays in step).
-
-    At most ``_READ_BUDGET`` frames are read per event-loop turn.
+      so the stream stays in step);
+    * fds that do not match the body (an ``h`` index without an fd, more
+      than ``max_message_fds``) are refused the same way on p2p too: the
+      frame itself is well-formed.
     """
 
     def __init__(
@@ -1150,115 +1241,221 @@ class _InboundGate:
     ) -> None:
         self.bus = bus
         self.sock = sock
-        self.process = process
-        self.finalize = finalize
+        self.real_process = process
+        self.real_finalize = finalize
         self.fd_passing = negotiate_unix_fd
         self.p2p = _is_p2p(bus)
         self.max_fds = _limits(bus).max_message_fds
         self.ancbufsize = socket.CMSG_SPACE(4 * max(self.max_fds, 1))
-        self.head = _Head()
-        self.buf = bytearray(16)
-        self.view = memoryview(self.buf)
-        self.have = 0
-        self.total = 0  # 0 while the 16 fixed bytes are being read
-        self.fds: list[int] = []
-        self.ready: deque[tuple[bytes, list[int]]] = deque()
+        self.rbuf = bytearray(_CHUNK)
+        self.rview = memoryview(self.rbuf)
+        self.start = 0  # first byte of rbuf not yet cut into a frame
+        self.end = 0  # end of the data in rbuf
+        self.offset = 0  # stream offset of rbuf[0]
+        self.big: list[bytes] | None = None  # a frame longer than _CHUNK being read
+        self.big_have = 0
+        self.big_total = 0
+        self.big_off = 0
+        self.big_cut = False
+        self.big_fds: list[int] = []
+        self.pending_fds: dict[int, list[int]] = {}  # stream offset of a frame -> its fds
+        self.ctrunc: set[int] = set()  # frames whose fds did not fit the control buffer
+        self.ready: deque[bytes] = deque()  # checked frames (or pieces of one) for the unmarshaller
+        self.ready_fds: deque[list[int]] = deque()
         self.bad = 0
-        self.ctrunc = False
         self.dead = False
-        self.unmarshaller = Unmarshaller(None, cast(socket.socket, self), True)
+        self.unmarshaller = Unmarshaller(None, cast(socket.socket, self), False)
 
-    # the compiled unmarshaller reads validated frames through this
-    def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0) -> tuple[Any, ...]:
-        if not self.ready:
+    # -- what the compiled unmarshaller sees ------------------------------
+
+    def recv(self, bufsize: int) -> bytes:
+        ready = self.ready
+        if not ready:
             raise BlockingIOError(errno.EAGAIN, "no validated frame")
-        data, fds = self.ready.popleft()
+        if len(ready) == 1:
+            return ready.popleft()
+        if len(ready[0]) > _CHUNK:  # a piece of a large frame: as it is, no copy
+            return ready.popleft()
+        parts = []
+        while ready and len(ready[0]) <= _CHUNK:
+            parts.append(ready.popleft())
+        return b"".join(parts)
+
+    def process(self, msg: Message) -> None:
+        fds = self.ready_fds.popleft()
         if fds:
-            anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
-            return data, anc, 0, None
-        return data, [], 0, None
+            msg.unix_fds = fds
+        self.real_process(msg)
+
+    def finalize(self, err: Exception | None) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        for fds in self.ready_fds:
+            _close_fds(fds)
+        self.ready_fds.clear()
+        self.ready.clear()
+        for fds in self.pending_fds.values():
+            _close_fds(fds)
+        self.pending_fds.clear()
+        _close_fds(self.big_fds)
+        self.big_fds = []
+        self.real_finalize(err)
+
+    # -- the reader callback ----------------------------------------------
 
     def __call__(self) -> None:
         if self.dead:
             return
         err: Exception | None = None
         try:
-            for _ in range(_READ_BUDGET):
-                if not self._read():
-                    break
+            if self.big is not None:
+                self._read_big()
+            else:
+                self._read()
         except _BadMessage as e:  # unframed: nothing after it can be read
-            err = _InvalidMessageError(str(e))
             _LOG.warning("disconnecting: the peer sent an invalid message: %s", e)
+            err = _InvalidMessageError(str(e))
         except Exception as e:  # EOFError, OSError
             err = e
-        if self.ready:
-            _message_reader(self.unmarshaller, self.process, self._finalize, True)
+        while self.ready and not self.dead:
+            _message_reader(self.unmarshaller, self.process, self.finalize, False)
         if err is not None:
-            self._finalize(err)
+            self.finalize(err)
 
-    def _finalize(self, err: Exception | None) -> None:
-        if self.dead:
+    def _recv_into(self, view: memoryview) -> tuple[int, list[int], bool]:
+        """One read from the socket: (bytes read, fds received, fds cut off)."""
+        if not self.fd_passing:
+            return self.sock.recv_into(view), [], False
+        n, anc, msg_flags, _addr = self.sock.recvmsg_into([view], self.ancbufsize)
+        fds: list[int] = []
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.extend(array.array("i", data[: len(data) - len(data) % 4]))
+        return n, fds, bool(msg_flags & socket.MSG_CTRUNC)
+
+    def _read(self) -> None:
+        if self.start == self.end:
+            self.offset += self.end
+            self.start = self.end = 0
+        elif self.end == len(self.rbuf):  # move the partial frame to the front
+            left = self.end - self.start
+            self.rbuf[:left] = self.rbuf[self.start : self.end]
+            self.offset += self.start
+            self.start, self.end = 0, left
+        try:
+            n, fds, cut = self._recv_into(self.rview[self.end :])
+        except (BlockingIOError, InterruptedError):
             return
-        self.dead = True
-        while self.ready:
-            _close_fds(self.ready.popleft()[1])
-        _close_fds(self.fds)
-        self.fds = []
-        self.finalize(err)
+        if not n:
+            _close_fds(fds)
+            raise EOFError()
+        self.end += n
+        if fds or cut:
+            try:
+                owner = self._owner()
+            except _BadMessage:
+                _close_fds(fds)
+                raise
+            self.pending_fds.setdefault(owner, []).extend(fds)
+            if cut:
+                self.ctrunc.add(owner)
+        self._cut()
 
-    def _read(self) -> bool:
-        """Read from the socket once; False when it has nothing more now."""
-        want = (self.total or 16) - self.have
+    def _owner(self) -> int:
+        """Stream offset of the frame that fds just read belong to: the last one starting in rbuf."""
+        buf, pos, end = self.rbuf, self.start, self.end
+        while pos + 16 <= end:
+            nxt = pos + _frame_length(buf[pos : pos + 16], _Head())
+            if nxt >= end:
+                break
+            pos = nxt
+        return self.offset + pos
+
+    def _cut(self) -> None:
+        """Cut the complete frames out of rbuf, check them, queue the good ones."""
+        buf = self.rbuf
+        while self.end - self.start >= 16 and not self.dead:
+            pos = self.start
+            head = _Head()
+            total = _frame_length(buf[pos : pos + 16], head)
+            if total > len(buf):
+                self._start_big(total)
+                return
+            if pos + total > self.end:
+                return
+            self.start = pos + total
+            self._admit(bytes(buf[pos : pos + total]), head, self.offset + pos)
+
+    def _start_big(self, total: int) -> None:
+        # a list of the chunks as read: no zero-filled buffer of the frame's size
+        self.big = [bytes(self.rbuf[self.start : self.end])]
+        self.big_have = self.end - self.start
+        self.big_total = total
+        self.big_off = off = self.offset + self.start
+        self.big_fds = self.pending_fds.pop(off, [])
+        self.big_cut = off in self.ctrunc
+        self.ctrunc.discard(off)
+        self.offset = off + total
+        self.start = self.end = 0
+
+    def _read_big(self) -> None:
+        chunks = cast(list[bytes], self.big)
+        want = self.big_total - self.big_have
         try:
             if self.fd_passing:
-                n, anc, msg_flags, _addr = self.sock.recvmsg_into(
-                    [self.view[self.have : self.have + want]], self.ancbufsize
-                )
-                if anc:
-                    for level, kind, data in anc:
-                        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                            self.fds.extend(array.array("i", data[: len(data) - len(data) % 4]))
+                data, anc, msg_flags, _addr = self.sock.recvmsg(want, self.ancbufsize)
+                for level, kind, raw in anc:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        self.big_fds.extend(array.array("i", raw[: len(raw) - len(raw) % 4]))
                 if msg_flags & socket.MSG_CTRUNC:
-                    self.ctrunc = True  # the kernel closed the fds that did not fit
+                    self.big_cut = True
             else:
-                n = self.sock.recv_into(self.view[self.have : self.have + want])
+                data = self.sock.recv(want)
         except (BlockingIOError, InterruptedError):
-            return False
-        if not n:
+            return
+        if not data:
             raise EOFError()
-        self.have += n
-        if n < want:
-            return True
-        if not self.total:
-            total = _frame_length(self.buf, self.head)
-            self.total = total
-            if total > 16:
-                buf = bytearray(total)
-                buf[:16] = self.buf
-                self.buf = buf
-                self.view = memoryview(buf)
-                return True
-        frame = bytes(self.buf)
-        fds = self.fds
-        head = self.head
-        self.fds = []
-        self.head = _Head()
-        self.buf = bytearray(16)
-        self.view = memoryview(self.buf)
-        self.have = 0
-        self.total = 0
-        ctrunc = self.ctrunc
-        self.ctrunc = False
+        chunks.append(data)
+        self.big_have += len(data)
+        if self.big_have < self.big_total:
+            return
+        self.big = None
+        offset = self.big_off
+        fds, self.big_fds = self.big_fds, []
+        if self.big_cut:
+            self.ctrunc.add(offset)
+        self.pending_fds[offset] = fds
+        head = _Head()
+        _frame_length(chunks[0], head)
+        self._admit(chunks, head, offset)
+
+    def _admit(self, frame: bytes | list[bytes], head: _Head, offset: int) -> None:
+        """Check one frame (bytes, or the chunks of a large one) and queue it or refuse it."""
+        fds = self.pending_fds.pop(offset, None) if self.pending_fds else None
+        cut = offset in self.ctrunc
+        if cut:
+            self.ctrunc.discard(offset)
         try:
-            _check_frame(frame, head, len(fds), self.max_fds)
-            if ctrunc:
+            if isinstance(frame, list):
+                if not _check_large_frame(frame, head, len(fds) if fds else 0, self.max_fds):
+                    frame = [b"".join(frame)]  # not plain data: check it whole
+                    head.fields = {}
+                    _check_frame(frame[0], head, len(fds) if fds else 0, self.max_fds)
+            else:
+                _check_frame(frame, head, len(fds) if fds else 0, self.max_fds)
+            if cut:
                 raise _BadFds(f"more than {self.max_fds} fds attached to one message")
         except _BadMessage as e:
-            _close_fds(fds)
+            if fds:
+                _close_fds(fds)
             self._reject(head, e)
-            return not self.dead
-        self.ready.append((frame, fds))
-        return True
+            return
+        if isinstance(frame, list):
+            self.ready.extend(frame)
+        else:
+            self.ready.append(frame)
+        self.ready_fds.append(fds or [])
 
     def _reject(self, head: _Head, err: _BadMessage) -> None:
         """An invalid frame: disconnect a p2p peer, or refuse the message and go on.
@@ -1269,7 +1466,7 @@ class _InboundGate:
         text = str(err)
         if self.p2p and not isinstance(err, _BadFds):
             _LOG.warning("disconnecting the p2p peer: it sent an invalid message: %s", text)
-            self._finalize(_InvalidMessageError(text))
+            self.finalize(_InvalidMessageError(text))
             return
         self.bad += 1
         sender = head.fields.get(7)
