@@ -49,6 +49,7 @@ from __future__ import annotations
 import array
 import asyncio
 import bisect
+import contextvars
 import errno
 import logging
 import os
@@ -106,6 +107,7 @@ __all__ = [
     "accept_p2p",
     "connect",
     "connect_p2p",
+    "keep_fd",
     "not_implemented",
     "transfer_fd",
 ]
@@ -382,6 +384,54 @@ def transfer_fd(fd: int) -> UnixFD:
     return cast(UnixFD, _TransferFD(fd))
 
 
+# fds a running server handler received inside variants that it has not kept
+_VARIANT_FDS: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "qdbusgen_variant_fds", default=None
+)
+
+
+def keep_fd(fd: int) -> UnixFD:
+    """Keep an fd that a server handler received inside a variant (``v``, ``a{sv}``, ...).
+
+    Such fds are closed by the runtime when the handler returns, since the
+    interface did not declare them; a handler that wants one calls this (in
+    the handler, before it returns) and then owns it.  fds at declared ``h``
+    positions are the handler's anyway.  Returns ``fd``.
+    """
+    pending = _VARIANT_FDS.get()
+    if pending is not None:
+        pending.discard(int(fd))
+    return cast(UnixFD, fd)
+
+
+def _fds_in_variants(st: SignatureType, value: Any, inside: bool, out: list[int]) -> None:
+    """Collect the fds of a received value that sit inside a variant."""
+    token = st.token
+    if token == "h":
+        if inside:
+            out.append(value)
+    elif token == "v":
+        if "h" in value.signature or "v" in value.signature:
+            _fds_in_variants(value.type, value.value, True, out)
+    elif token == "a" or token == "(":
+        sig = st.signature
+        if "v" not in sig and not (inside and "h" in sig):
+            return
+        if token == "(":
+            for c, x in zip(st.children, value):
+                _fds_in_variants(c, x, inside, out)
+            return
+        child = st.children[0]
+        if child.token == "{":
+            kt, vt = child.children
+            for k, x in value.items():
+                _fds_in_variants(kt, k, inside, out)
+                _fds_in_variants(vt, x, inside, out)
+        else:
+            for x in value:
+                _fds_in_variants(child, x, inside, out)
+
+
 def _close_fds(fds: Iterable[int]) -> None:
     for fd in fds:
         try:
@@ -641,10 +691,12 @@ class Limits:
         destination (one message always may, however large).  Replies to a caller over it are
         dropped and its new calls are refused with LimitsExceeded, so a caller
         that does not read delays others by at most this many bytes.
-    ``max_inflight_per_peer``
+    ``max_inflight_per_peer`` / ``max_queued_per_peer``
         method calls of one peer (one sender on a bus, the connection on p2p)
-        whose handlers run at once; further calls get LimitsExceeded (no-reply
-        calls are dropped) until one finishes.
+        whose handlers run at once; later calls wait in that peer's queue, in
+        order, and beyond ``max_queued_per_peer`` waiting calls get
+        LimitsExceeded (no-reply calls are dropped).  One peer's flood thus
+        holds at most that many handlers while every other peer keeps its own.
     """
 
     __slots__ = (
@@ -653,6 +705,7 @@ class Limits:
         "max_outgoing_bytes",
         "max_outgoing_bytes_per_peer",
         "max_outgoing_messages",
+        "max_queued_per_peer",
     )
 
     def __init__(
@@ -662,8 +715,10 @@ class Limits:
         max_outgoing_bytes: int = 127 << 20,
         max_outgoing_messages: int = 16384,
         max_outgoing_bytes_per_peer: int = 8 << 20,
-        max_inflight_per_peer: int = 128,
+        max_inflight_per_peer: int = 64,
+        max_queued_per_peer: int = 4096,
     ) -> None:
+        self.max_queued_per_peer = max_queued_per_peer
         self.max_message_fds = max_message_fds
         self.max_outgoing_bytes = max_outgoing_bytes
         self.max_outgoing_messages = max_outgoing_messages
@@ -2139,6 +2194,9 @@ class _BusRegistry:
         self.signals: dict[tuple[str, str, str], list[_SignalHandler]] = {}
         self.owners: dict[str, _OwnerWatch] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.inflight: dict[str, int] = {}  # running handlers per calling peer
+        self.backlog: dict[str, deque[tuple[Any, str]]] = {}  # calls waiting for a slot
+        self.refused = 0
         bus.add_message_handler(self)
         disconnect_future = getattr(bus, "_disconnect_future", None)
         if isinstance(disconnect_future, asyncio.Future):
@@ -2162,6 +2220,10 @@ class _BusRegistry:
                 w.ready.set_exception(DisconnectedError())
         self.owners.clear()
         self.objects.clear()
+        for backlog in self.backlog.values():
+            for coro, _what in backlog:
+                coro.close()
+        self.backlog.clear()
 
     def add_object(self, path: str, obj: Any) -> None:
         interfaces = self.objects.setdefault(path, {})
@@ -2266,12 +2328,63 @@ class _BusRegistry:
         del self.owners[name]
         return w.rule
 
-    def spawn(self, coro: Any, what: str = "a D-Bus handler") -> None:
+    def admit(self, msg: Message) -> bool:
+        """Whether a call of ``msg``'s sender may be taken now (see Limits)."""
+        backlog = self.backlog.get(msg.sender or "")
+        if backlog is not None and len(backlog) >= _limits(self.bus).max_queued_per_peer:
+            return False
+        writer = _writer_of(self.bus)
+        return writer is None or not writer.peer_blocked(msg.sender)
+
+    def refuse(self, msg: Message) -> bool:
+        """Answer a call that admit() refused (a no-reply call is dropped), counting it."""
+        self.refused += 1
+        if self.refused == 1 or self.refused % 1000 == 0:
+            _LOG.warning(
+                "refused %d call(s) over the per-peer limits; the last from %s",
+                self.refused,
+                msg.sender or "the peer",
+            )
+        return self._reject(msg, ERROR_LIMITS_EXCEEDED, "too many calls in progress from this peer")
+
+    def spawn(
+        self, coro: Any, what: str = "a D-Bus handler", *, call: Message | None = None
+    ) -> None:
+        """Run a handler as a task.
+
+        With ``call`` it counts for the calling peer: at most
+        ``max_inflight_per_peer`` run at once, later ones wait (in order) in
+        the peer's backlog, which admit() bounds.
+        """
+        if call is not None:
+            key = call.sender or ""
+            if self.inflight.get(key, 0) >= _limits(self.bus).max_inflight_per_peer:
+                self.backlog.setdefault(key, deque()).append((coro, what))
+                return
+            self.inflight[key] = self.inflight.get(key, 0) + 1
+        else:
+            key = None
+        self._start(coro, what, key)
+
+    def _start(self, coro: Any, what: str, key: str | None) -> None:
         task: asyncio.Task[None] = self.loop.create_task(coro)
         self.tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
             self.tasks.discard(t)
+            if key is not None:
+                backlog = self.backlog.get(key)
+                if backlog:
+                    nxt, nwhat = backlog.popleft()
+                    if not backlog:
+                        del self.backlog[key]
+                    self._start(nxt, nwhat, key)  # the slot passes on
+                else:
+                    left = self.inflight.get(key, 1) - 1
+                    if left > 0:
+                        self.inflight[key] = left
+                    else:
+                        self.inflight.pop(key, None)
             if not t.cancelled():
                 exc = t.exception()
                 if exc is not None:
@@ -2490,18 +2603,39 @@ class _BusRegistry:
             return self._reject(
                 msg,
                 ERROR_INVALID_ARGS,
-                f"{spec.name} expects signature {spec.in_sig!r}, got {msg.signature!r}",
+                f"{spec.name} expects signature {spec.in_sig!r}, got {_quote(msg.signature)}",
             )
+        if not self.admit(msg):
+            return self.refuse(msg)
         args = msg.body
+        variant_fds: list[int] = []
         if msg.unix_fds:
             try:
                 args = _fds_in(spec.in_tree, args, msg.unix_fds)
             except (_FdIndexError, OSError) as e:
                 return self._reply_error(msg, ERROR_INVALID_ARGS, str(e))
-        self.spawn(self._run_method(msg, obj, spec, args))
+            if "v" in spec.in_sig:
+                for st, v in zip(spec.in_tree.types, args):
+                    _fds_in_variants(st, v, False, variant_fds)
+        self.spawn(self._run_method(msg, obj, spec, args, variant_fds), call=msg)
         return True
 
-    async def _run_method(self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any]) -> None:
+    async def _run_method(
+        self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any], variant_fds: list[int]
+    ) -> None:
+        if not variant_fds:
+            return await self._run_handler(msg, obj, spec, args)
+        pending = set(variant_fds)
+        _VARIANT_FDS.set(pending)  # this task's own context
+        try:
+            await self._run_handler(msg, obj, spec, args)
+        finally:
+            # after the reply was built (it dups what it sends): fds received
+            # inside variants that the handler did not keep
+            _VARIANT_FDS.set(None)
+            _close_fds(pending)
+
+    async def _run_handler(self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any]) -> None:
         what = f"{obj.INTERFACE}.{spec.name}"
         try:
             result = getattr(obj, spec.py_name)(*args)
@@ -2607,8 +2741,10 @@ class _BusRegistry:
             return self._reject(
                 msg, ERROR_UNKNOWN_INTERFACE, f"no interface {iface_name!r} at {msg.path}"
             )
+        if not self.admit(msg):
+            return self.refuse(msg)
         if member == "GetAll":
-            self.spawn(self._get_all(msg, targets))
+            self.spawn(self._get_all(msg, targets), call=msg)
             return True
         prop_name: str = body[1]
         for obj in targets:
@@ -2626,7 +2762,7 @@ class _BusRegistry:
                 return self._reject(
                     msg, ERROR_INVALID_ARGS, f"property {prop_name!r} is not readable"
                 )
-            self.spawn(self._get(msg, obj, spec))
+            self.spawn(self._get(msg, obj, spec), call=msg)
             return True
         # Set
         if not spec.writable:
@@ -2648,7 +2784,7 @@ class _BusRegistry:
                 value = _fds_in(spec.tree, [value], msg.unix_fds)[0]
             except (_FdIndexError, OSError) as e:  # _fds_in closed the fds
                 return self._reply_error(msg, ERROR_INVALID_ARGS, str(e))
-        self.spawn(self._set(msg, obj, spec, value))
+        self.spawn(self._set(msg, obj, spec, value), call=msg)
         return True
 
     async def _get(self, msg: Message, obj: Any, spec: PropertySpec) -> None:
