@@ -60,7 +60,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, Final, Generic, NewType, TypeVar, cast, overload
+from typing import Any, ClassVar, Final, Generic, Literal, NewType, TypeVar, cast, overload
 
 from dbus_fast.aio.message_bus import MessageBus, _MessageWriter
 from dbus_fast._private.unmarshaller import Unmarshaller
@@ -89,16 +89,19 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "DBusError",
+    "DEFAULT_STREAM_MAXSIZE",
     "DisconnectedError",
     "Limits",
     "MessageBus",
     "MethodSpec",
     "ObjectPath",
+    "Overflow",
     "PropertySpec",
     "ProxyBase",
     "RESERVED_NAMES",
     "ServerBase",
     "Signature",
+    "SignalOverflowError",
     "SignalSpec",
     "SignalStream",
     "Subscription",
@@ -737,6 +740,12 @@ def _limits(bus: MessageBus) -> Limits:
     return limits if isinstance(limits, Limits) else _DEFAULT_LIMITS
 
 
+def _cut(text: object) -> str:
+    """Peer input for an error text, as it is but cut to a bounded length."""
+    s = str(text)
+    return s if len(s) <= _MAX_QUOTE else s[:_MAX_QUOTE] + f"... ({len(s)} characters)"
+
+
 def _quote(text: object) -> str:
     """``repr`` of peer input for an error text or a log line, cut to a bounded length."""
     s = str(text)
@@ -757,7 +766,8 @@ class _BadFds(_BadMessage):
 
 
 _Check = Callable[[bytes, int, int, "_Walk"], int]
-_UNPACK_U32: Final = {
+_Unpack = Callable[[Any, int], tuple[int, ...]]
+_UNPACK_U32: Final[dict[int, _Unpack]] = {
     ord("l"): struct.Struct("<I").unpack_from,
     ord("B"): struct.Struct(">I").unpack_from,
 }
@@ -787,7 +797,7 @@ def _truncated() -> _BadMessage:
     return _BadMessage("value runs past the end of its container")
 
 
-def _read_text(buf: bytes, pos: int, end: int, un: Any) -> tuple[str, int]:
+def _read_text(buf: bytes, pos: int, end: int, un: _Unpack) -> tuple[str, int]:
     """A STRING / OBJECT_PATH at ``pos`` (aligned): its text and the position after it."""
     pos += -pos & 3
     if pos + 4 > end:
@@ -823,7 +833,7 @@ def _read_sig(buf: bytes, pos: int, end: int) -> tuple[str, int]:
         raise _BadMessage("signature is not ASCII") from None
 
 
-def _compile(sig: str, i: int, arrays: int, structs: int, un: Any) -> tuple[_Check, int, int]:
+def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[_Check, int, int]:
     """The checker of the complete type at ``sig[i]``: (check, its alignment, end index)."""
     if i >= len(sig):
         raise _BadMessage(f"signature {_quote(sig)} ends inside a type")
@@ -922,7 +932,8 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: Any) -> tuple[_Che
                 w.depth -= 1
                 return pos
 
-            child, calign, after = entry, 8, j + 1
+            child: _Check = entry
+            calign, after = 8, j + 1
             csize = 0
         else:
             child, calign, after = _compile(sig, i + 1, arrays + 1, structs, un)
@@ -949,7 +960,7 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: Any) -> tuple[_Che
                     raise _BadMessage("array length is not a multiple of its element size")
             else:
                 while pos < e:
-                    pos = child(buf, pos, e, w)
+                    pos = int(child(buf, pos, e, w))
             w.depth -= 1
             return e
 
@@ -984,7 +995,7 @@ _body_checks: dict[tuple[str, Any], tuple[_Check, ...]] = {}
 _variant_checks: dict[tuple[str, Any], _Check] = {}
 
 
-def _body_check(sig: str, un: Any) -> tuple[_Check, ...]:
+def _body_check(sig: str, un: _Unpack) -> tuple[_Check, ...]:
     """Checkers of the complete types of a signature (cached); raises _BadMessage if invalid."""
     key = (sig, un)
     checks = _body_checks.get(key)
@@ -1003,7 +1014,7 @@ def _body_check(sig: str, un: Any) -> tuple[_Check, ...]:
     return checks
 
 
-def _variant_check(sig: str, un: Any) -> _Check:
+def _variant_check(sig: str, un: _Unpack) -> _Check:
     key = (sig, un)
     check = _variant_checks.get(key)
     if check is None:
@@ -1049,7 +1060,7 @@ class _Head:
         self.fields: dict[int, Any] = {}
 
 
-def _frame_length(head: bytes, h: _Head) -> int:
+def _frame_length(head: bytes | bytearray, h: _Head) -> int:
     """Check the 16 fixed bytes of a frame; return the frame's whole length.
 
     Errors here leave the stream unframed: the connection cannot go on.
@@ -1060,7 +1071,7 @@ def _frame_length(head: bytes, h: _Head) -> int:
         raise _BadMessage(f"invalid endianness byte {endian}")
     if head[3] != 1:
         raise _BadMessage(f"unknown protocol version {head[3]}")
-    body_len, serial, head_len = unpack(head, 4)
+    body_len, serial, head_len = cast(tuple[int, int, int], unpack(head, 4))
     total = 16 + head_len + (-head_len & 7) + body_len
     if head_len > _MAX_ARRAY_LENGTH or total > _MAX_MESSAGE_SIZE:
         raise _BadMessage(f"message of {total} bytes is longer than {_MAX_MESSAGE_SIZE}")
@@ -1076,7 +1087,7 @@ def _frame_length(head: bytes, h: _Head) -> int:
 _header_cache: dict[bytes, tuple[int, int, dict[int, Any]]] = {}
 
 
-def _check_fields(buf: bytes, h: _Head, un: Any) -> None:
+def _check_fields(buf: bytes, h: _Head, un: _Unpack) -> None:
     """Check the header fields (a(yv)) of a frame into ``h.fields``."""
     end = 16 + h.head_len
     key = buf[16:end]
@@ -1891,10 +1902,13 @@ class _PeerMessageBus(MessageBus):
             if not hex_identity:
                 return True  # empty identity: use the credentials of the socket
             try:
-                claimed = int(bytes.fromhex(hex_identity).decode("ascii"))
+                text = bytes.fromhex(hex_identity).decode("ascii")
             except ValueError:
                 return False
-            return claimed == peer_uid
+            # strict decimal, as the uid is written: no sign, space, "_" or leading zero
+            if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
+                return False
+            return int(text) == peer_uid
 
         nul = await loop.sock_recv(sock, 1)
         if nul != b"\0":
@@ -2540,7 +2554,7 @@ class _BusRegistry:
                 if msg.unix_fds:
                     _drop_fds(msg)
                 return None
-            return self._reject(msg, ERROR_UNKNOWN_OBJECT, f"no object at path {path}")
+            return self._reject(msg, ERROR_UNKNOWN_OBJECT, f"no object at path {_cut(path)}")
         if interface is not None:
             obj = objs.get(interface)
             if obj is not None:
@@ -2574,7 +2588,7 @@ class _BusRegistry:
             if fast_exports and interface in fast_exports:
                 return None  # a dbus-fast ServiceInterface on the same path
             return self._reject(
-                msg, ERROR_UNKNOWN_INTERFACE, f"no interface {interface!r} at {path}"
+                msg, ERROR_UNKNOWN_INTERFACE, f"no interface {_quote(interface)} at {_cut(path)}"
             )
         # No interface given: the first of our interfaces with that member.
         for obj in objs.values():
@@ -2593,7 +2607,7 @@ class _BusRegistry:
         return self._reject(
             msg,
             ERROR_UNKNOWN_METHOD,
-            f"no method {member!r} with signature {msg.signature!r} at {path}",
+            f"no method {_quote(member)} with signature {_quote(msg.signature)} at {_cut(path)}",
         )
 
     # -- methods -------------------------------------------------------
@@ -2732,14 +2746,16 @@ class _BusRegistry:
                 self._reply(msg, _SIG_ASV, [{}])
                 return True
             return self._reject(
-                msg, ERROR_UNKNOWN_PROPERTY, f"{iface_name} has no property {body[1]!r}"
+                msg, ERROR_UNKNOWN_PROPERTY, f"{_cut(iface_name)} has no property {_quote(body[1])}"
             )
         else:
             fast_exports = self.bus._path_exports.get(cast(str, msg.path))
             if fast_exports and iface_name in fast_exports:
                 return None
             return self._reject(
-                msg, ERROR_UNKNOWN_INTERFACE, f"no interface {iface_name!r} at {msg.path}"
+                msg,
+                ERROR_UNKNOWN_INTERFACE,
+                f"no interface {_quote(iface_name)} at {_cut(msg.path)}",
             )
         if not self.admit(msg):
             return self.refuse(msg)
@@ -2755,7 +2771,7 @@ class _BusRegistry:
             return self._reject(
                 msg,
                 ERROR_UNKNOWN_PROPERTY,
-                f"{iface_name or 'this object'} has no property {prop_name!r}",
+                f"{_cut(iface_name) or 'this object'} has no property {_quote(prop_name)}",
             )
         if member == "Get":
             if not spec.readable or spec.getter is None:
@@ -2774,7 +2790,7 @@ class _BusRegistry:
             return self._reject(
                 msg,
                 ERROR_INVALID_ARGS,
-                f"property {prop_name!r} has type {spec.signature!r}, got {variant.signature!r}",
+                f"property {prop_name!r} has type {spec.signature!r}, got {_quote(variant.signature)}",
             )
         if spec.setter is None:
             return self._reject(msg, ERROR_NOT_SUPPORTED, f"property {prop_name!r} has no setter")
@@ -2962,6 +2978,22 @@ class Subscription:
         await self.cancel()
 
 
+Overflow = Literal["drop_oldest", "raise"]
+"""What a full :class:`SignalStream` does with a new signal."""
+
+DEFAULT_STREAM_MAXSIZE: Final = 1024
+"""Signals a :class:`SignalStream` queues unless told otherwise."""
+
+
+class SignalOverflowError(Exception):
+    """Raised by reading a ``overflow="raise"`` stream after signals were dropped."""
+
+    def __init__(self, member: str, dropped: int) -> None:
+        super().__init__(f"signal queue for {member} was full: {dropped} signals dropped")
+        self.member = member
+        self.dropped = dropped
+
+
 class SignalStream(Generic[_T]):
     """Signals as an async iterator, backed by a queue.
 
@@ -2978,8 +3010,14 @@ class SignalStream(Generic[_T]):
     itself), ``async with``, :meth:`start` or the first ``__anext__``,
     whichever comes first.  Iteration ends after :meth:`aclose` (once the
     queued signals are consumed) or when the connection closes.
-    ``maxsize`` > 0 bounds the queue; the oldest signals are dropped when it
-    is full.
+
+    The queue is bounded: at most ``maxsize`` signals wait (0 = unbounded,
+    which a peer that emits faster than you read can turn into unbounded
+    memory).  When it is full, ``overflow`` says what happens to a new
+    signal: ``"drop_oldest"`` (the default) drops the oldest queued one and
+    counts it in :attr:`dropped`; ``"raise"`` drops the new one and the next
+    read raises :class:`SignalOverflowError` (once, with the count), after
+    which the queued signals are read as usual.
     """
 
     def __init__(
@@ -2989,24 +3027,39 @@ class SignalStream(Generic[_T]):
         convert: Callable[[list[Any]], _T] | None = None,
         *,
         signature: str | None = None,
-        maxsize: int = 0,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> None:
+        if maxsize < 0:
+            raise ValueError("maxsize must be >= 0")
+        if overflow not in ("drop_oldest", "raise"):
+            raise ValueError(f"overflow must be 'drop_oldest' or 'raise', not {overflow!r}")
         self._proxy = proxy
         self._member = member
         self._convert = convert
         self._signature = signature
         self._maxsize = maxsize
+        self._overflow = overflow
         self._queue: asyncio.Queue[list[Any] | None] = asyncio.Queue()
         self._sub: Subscription | None = None
         self._closed = False
         self._dropped = 0
+        self._unreported = 0
+
+    @property
+    def dropped(self) -> int:
+        """Signals dropped so far because the queue was full."""
+        return self._dropped
 
     def _push(self, body: list[Any]) -> None:
         if self._closed:
             return
         if self._maxsize and self._queue.qsize() >= self._maxsize:
-            self._queue.get_nowait()
             self._dropped += 1
+            if self._overflow == "raise":
+                self._unreported += 1
+                return
+            self._queue.get_nowait()
             if self._dropped == 1 or self._dropped % 1000 == 0:
                 _LOG.warning(
                     "signal queue for %s full: dropped %d signals", self._member, self._dropped
@@ -3062,6 +3115,9 @@ class SignalStream(Generic[_T]):
     async def __anext__(self) -> _T:
         if self._sub is None and not self._closed:
             await self.start()
+        if self._unreported:
+            n, self._unreported = self._unreported, 0
+            raise SignalOverflowError(self._member, n)
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         item = await self._queue.get()
@@ -3298,7 +3354,12 @@ class ProxyBase:
 
     @overload
     def _signals(
-        self, member: str, *, signature: str | None = None, maxsize: int = 0
+        self,
+        member: str,
+        *,
+        signature: str | None = None,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> SignalStream[list[Any]]: ...
 
     @overload
@@ -3308,7 +3369,8 @@ class ProxyBase:
         convert: Callable[[list[Any]], _T],
         *,
         signature: str | None = None,
-        maxsize: int = 0,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> SignalStream[_T]: ...
 
     def _signals(
@@ -3317,7 +3379,8 @@ class ProxyBase:
         convert: Callable[[list[Any]], Any] | None = None,
         *,
         signature: str | None = None,
-        maxsize: int = 0,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> SignalStream[Any]:
         """Signal ``member`` as a :class:`SignalStream` of bodies (or of ``convert(body)``).
 
@@ -3325,7 +3388,9 @@ class ProxyBase:
         stream; ``async with proxy._signals(...) as stream`` also unsubscribes
         at the end.
         """
-        return SignalStream(self, member, convert, signature=signature, maxsize=maxsize)
+        return SignalStream(
+            self, member, convert, signature=signature, maxsize=maxsize, overflow=overflow
+        )
 
     async def _watch_properties(
         self, callback: Callable[[dict[str, Any], list[str]], object]
