@@ -1573,8 +1573,8 @@ class _InboundGate:
                     _LOG.exception("a reply handler failed")
 
 
-class _InvalidMessageError(Exception):
-    """The peer sent a message that breaks the D-Bus specification."""
+class _InvalidMessageError(ConnectionError):
+    """The peer sent a message that breaks the D-Bus specification (and was disconnected)."""
 
 
 # Benchmarks only (benchmarks/bench_boundary.py): False reads with dbus-fast's own reader.
@@ -1731,6 +1731,15 @@ def _install_writer(bus: MessageBus) -> None:
     old = bus._writer
     if type(old) is _MessageWriter and not old.messages and old.buf is None:
         bus._writer = _Writer(bus)
+
+
+def _check_fd_count(bus: MessageBus, fds: list[int]) -> None:
+    """Raise LimitsExceeded for an outgoing message with more fds than the connection allows."""
+    limit = _limits(bus).max_message_fds
+    if len(fds) > limit:
+        raise DBusError(
+            ERROR_LIMITS_EXCEEDED, f"a message may carry {limit} fds, this one has {len(fds)}"
+        )
 
 
 def _writer_of(bus: MessageBus) -> _Writer | None:
@@ -2699,6 +2708,7 @@ class _BusRegistry:
                     raise DBusError(
                         ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors"
                     )
+                _check_fd_count(self.bus, fds)
                 reply = Message(
                     message_type=_METHOD_RETURN,
                     reply_serial=msg.serial,
@@ -3248,6 +3258,11 @@ class ProxyBase:
             if fds and not bus._negotiate_unix_fd:
                 _close_fds(fds)
                 raise DBusError(ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors")
+            try:
+                _check_fd_count(bus, fds)
+            except DBusError:
+                _close_fds(fds)
+                raise
         try:
             msg = Message(
                 destination=self._service,
@@ -3602,6 +3617,16 @@ class ServerBase:
                 out_body = body
                 if transfers or _may_carry_fds(tree.signature):
                     out_body, fds = _fds_out(tree, body)
+                    if len(fds) > _limits(bus).max_message_fds:
+                        _close_fds(fds)
+                        _LOG.error(
+                            "not emitting %s.%s: %d fds, more than %d",
+                            interface,
+                            member,
+                            len(fds),
+                            _limits(bus).max_message_fds,
+                        )
+                        continue
                 msg = Message(
                     message_type=_SIGNAL,
                     path=path,
