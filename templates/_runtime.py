@@ -877,7 +877,23 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
     if c == "s":
 
         def string(buf: bytes, pos: int, end: int, w: _Walk) -> int:
-            return _read_text(buf, pos, end, un)[1]
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            s = pos + 4
+            e = s + un(buf, pos)[0]
+            if e >= end:
+                raise _truncated()
+            if buf[e] != 0:
+                raise _BadMessage("string is not followed by its NUL byte")
+            if e > s:
+                if buf.find(b"\0", s, e) != -1:
+                    raise _BadMessage("string contains a NUL byte")
+                try:
+                    buf[s:e].decode()
+                except UnicodeDecodeError:
+                    raise _BadMessage("string is not valid UTF-8") from None
+            return e + 1
 
         return string, 4, i + 1
     if c == "o":
@@ -899,7 +915,15 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
         return signature, 1, i + 1
     if c == "v":
 
+        basic = _basic_checks(un)
+
         def variant(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            if pos + 2 < end and buf[pos] == 1 and buf[pos + 2] == 0:
+                check = basic.get(buf[pos + 1])  # the common case: one basic type
+                if check is not None:
+                    if w.depth >= _MAX_DEPTH:
+                        raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                    return check(buf, pos + 3, end, w)
             text, pos = _read_sig(buf, pos, end)
             check = _variant_check(text, un)
             w.depth += 1
@@ -989,6 +1013,18 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
 
         return struct_, 8, j + 1
     raise _BadMessage(f"signature {_quote(sig)} has an invalid type code {c!r}")
+
+
+_basic_by_unpack: dict[Any, dict[int, _Check]] = {}
+
+
+def _basic_checks(un: _Unpack) -> dict[int, _Check]:
+    """Checkers of the basic types by type code (for variants of one basic type)."""
+    found = _basic_by_unpack.get(un)
+    if found is None:
+        found = {ord(c): _compile(c, 0, 0, 0, un)[0] for c in "ybnqiuxtdhsog"}
+        _basic_by_unpack[un] = found
+    return found
 
 
 _body_checks: dict[tuple[str, Any], tuple[_Check, ...]] = {}
