@@ -877,7 +877,23 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
     if c == "s":
 
         def string(buf: bytes, pos: int, end: int, w: _Walk) -> int:
-            return _read_text(buf, pos, end, un)[1]
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            s = pos + 4
+            e = s + un(buf, pos)[0]
+            if e >= end:
+                raise _truncated()
+            if buf[e] != 0:
+                raise _BadMessage("string is not followed by its NUL byte")
+            if e > s:
+                if buf.find(b"\0", s, e) != -1:
+                    raise _BadMessage("string contains a NUL byte")
+                try:
+                    buf[s:e].decode()
+                except UnicodeDecodeError:
+                    raise _BadMessage("string is not valid UTF-8") from None
+            return e + 1
 
         return string, 4, i + 1
     if c == "o":
@@ -899,7 +915,15 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
         return signature, 1, i + 1
     if c == "v":
 
+        basic = _basic_checks(un)
+
         def variant(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            if pos + 2 < end and buf[pos] == 1 and buf[pos + 2] == 0:
+                check = basic.get(buf[pos + 1])  # the common case: one basic type
+                if check is not None:
+                    if w.depth >= _MAX_DEPTH:
+                        raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                    return check(buf, pos + 3, end, w)
             text, pos = _read_sig(buf, pos, end)
             check = _variant_check(text, un)
             w.depth += 1
@@ -989,6 +1013,18 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
 
         return struct_, 8, j + 1
     raise _BadMessage(f"signature {_quote(sig)} has an invalid type code {c!r}")
+
+
+_basic_by_unpack: dict[Any, dict[int, _Check]] = {}
+
+
+def _basic_checks(un: _Unpack) -> dict[int, _Check]:
+    """Checkers of the basic types by type code (for variants of one basic type)."""
+    found = _basic_by_unpack.get(un)
+    if found is None:
+        found = {ord(c): _compile(c, 0, 0, 0, un)[0] for c in "ybnqiuxtdhsog"}
+        _basic_by_unpack[un] = found
+    return found
 
 
 _body_checks: dict[tuple[str, Any], tuple[_Check, ...]] = {}
@@ -1160,6 +1196,60 @@ def _check_fields(buf: bytes, h: _Head, un: _Unpack) -> None:
         _header_cache[key] = (h.endian, h.mtype, fields)
 
 
+_NO_FDS: Final[list[int]] = []  # shared, never mutated: frames without fds
+# what the header of a valid frame settles, by the frame's header bytes (serials left out)
+_verdicts: dict[bytes, tuple[tuple[_Check, ...], int]] = {}
+
+
+def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
+    """The header bytes that decide a frame's validity, but its serials; None if unusable."""
+    hend = 16 + un(frame, 12)[0]
+    if hend > len(frame) or hend < 24:
+        return None
+    if frame[16] == 5 and frame[17:20] == b"\x01u\x00":  # REPLY_SERIAL first: left out
+        if un(frame, 20)[0] == 0:
+            return None
+        return frame[:4] + frame[12:20] + frame[24:hend]
+    return frame[:4] + frame[12:hend]
+
+
+def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
+    """_quick_check, with False instead of an exception (the full check then says why)."""
+    try:
+        return _quick_check(frame, nfds, max_fds)
+    except _BadMessage:
+        return False
+
+
+def _quick_check(frame: bytes, nfds: int, max_fds: int) -> bool:
+    """True if the frame is valid, decided by a header seen before; False = check it in full.
+
+    The header fields of a frame (but its serials) are the same from one call
+    to the next of a method; a header once found valid is not walked again.
+    The body is always checked.  Raises _BadMessage for an invalid body.
+    """
+    un = _UNPACK_U32.get(frame[0])
+    if un is None:
+        return False
+    key = _verdict_key(frame, un)
+    if key is None:
+        return False
+    verdict = _verdicts.get(key)
+    if verdict is None or verdict[1] != nfds or nfds > max_fds or un(frame, 8)[0] == 0:
+        return False
+    hend = 16 + un(frame, 12)[0]
+    pos = hend + (-hend & 7)
+    end = pos + un(frame, 4)[0]
+    checks = verdict[0]
+    if checks:
+        w = _Walk(nfds, max_fds)
+        for check in checks:
+            pos = check(frame, pos, end, w)
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    return True
+
+
 def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
     """Check a whole frame (``_frame_length`` was called); raise _BadMessage if invalid."""
     if h.serial == 0:
@@ -1179,12 +1269,23 @@ def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
     if not sig:
         if h.body_len:
             raise _BadMessage("message has a body but no SIGNATURE")
+        _remember(buf, un, (), declared)
         return
     w = _Walk(nfds, max_fds)
-    for check in _body_check(sig, un):
+    checks = _body_check(sig, un)
+    for check in checks:
         pos = check(buf, pos, end, w)
     if pos != end:
         raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    _remember(buf, un, checks, declared)
+
+
+def _remember(buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int) -> None:
+    key = _verdict_key(buf, un)
+    if key is not None and len(key) < 1024:
+        if len(_verdicts) >= _PLAN_CACHE_MAX:
+            _verdicts.clear()
+        _verdicts[key] = (checks, declared)
 
 
 def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:
@@ -1443,15 +1544,29 @@ class _InboundGate:
         buf = self.rbuf
         while self.end - self.start >= 16 and not self.dead:
             pos = self.start
-            head = _Head()
-            total = _frame_length(buf[pos : pos + 16], head)
+            unpack = _UNPACK_HEAD.get(buf[pos])
+            if unpack is None or buf[pos + 3] != 1:
+                _frame_length(buf[pos : pos + 16], _Head())  # raises: the stream is unframed
+            body_len, _serial, head_len = unpack(buf, pos + 4)  # type: ignore[misc]
+            total = 16 + head_len + (-head_len & 7) + body_len
+            if total > _MAX_MESSAGE_SIZE or head_len > _MAX_ARRAY_LENGTH:
+                _frame_length(buf[pos : pos + 16], _Head())  # raises
             if total > len(buf):
                 self._start_big(total)
                 return
             if pos + total > self.end:
                 return
             self.start = pos + total
-            self._admit(bytes(buf[pos : pos + total]), head, self.offset + pos)
+            frame = bytes(buf[pos : pos + total])
+            offset = self.offset + pos
+            if self.pending_fds or self.ctrunc:
+                self._admit(frame, None, offset)
+            else:
+                if _quick(frame, 0, self.max_fds):
+                    self.ready.append(frame)
+                    self.ready_fds.append(_NO_FDS)
+                else:
+                    self._admit(frame, None, offset)
 
     def _start_big(self, total: int) -> None:
         # a list of the chunks as read: no zero-filled buffer of the frame's size
@@ -1496,8 +1611,11 @@ class _InboundGate:
         _frame_length(chunks[0], head)
         self._admit(chunks, head, offset)
 
-    def _admit(self, frame: bytes | list[bytes], head: _Head, offset: int) -> None:
+    def _admit(self, frame: bytes | list[bytes], head: _Head | None, offset: int) -> None:
         """Check one frame (bytes, or the chunks of a large one) and queue it or refuse it."""
+        if head is None:
+            head = _Head()
+            _frame_length(frame if isinstance(frame, bytes) else frame[0], head)
         fds = self.pending_fds.pop(offset, None) if self.pending_fds else None
         cut = offset in self.ctrunc
         if cut:
@@ -1508,7 +1626,7 @@ class _InboundGate:
                     frame = [b"".join(frame)]  # not plain data: check it whole
                     head.fields = {}
                     _check_frame(frame[0], head, len(fds) if fds else 0, self.max_fds)
-            else:
+            elif not _quick(frame, len(fds) if fds else 0, self.max_fds):
                 _check_frame(frame, head, len(fds) if fds else 0, self.max_fds)
             if cut:
                 raise _BadFds(f"more than {self.max_fds} fds attached to one message")
@@ -1573,8 +1691,8 @@ class _InboundGate:
                     _LOG.exception("a reply handler failed")
 
 
-class _InvalidMessageError(Exception):
-    """The peer sent a message that breaks the D-Bus specification."""
+class _InvalidMessageError(ConnectionError):
+    """The peer sent a message that breaks the D-Bus specification (and was disconnected)."""
 
 
 # Benchmarks only (benchmarks/bench_boundary.py): False reads with dbus-fast's own reader.
@@ -1731,6 +1849,15 @@ def _install_writer(bus: MessageBus) -> None:
     old = bus._writer
     if type(old) is _MessageWriter and not old.messages and old.buf is None:
         bus._writer = _Writer(bus)
+
+
+def _check_fd_count(bus: MessageBus, fds: list[int]) -> None:
+    """Raise LimitsExceeded for an outgoing message with more fds than the connection allows."""
+    limit = _limits(bus).max_message_fds
+    if len(fds) > limit:
+        raise DBusError(
+            ERROR_LIMITS_EXCEEDED, f"a message may carry {limit} fds, this one has {len(fds)}"
+        )
 
 
 def _writer_of(bus: MessageBus) -> _Writer | None:
@@ -2699,6 +2826,7 @@ class _BusRegistry:
                     raise DBusError(
                         ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors"
                     )
+                _check_fd_count(self.bus, fds)
                 reply = Message(
                     message_type=_METHOD_RETURN,
                     reply_serial=msg.serial,
@@ -3248,6 +3376,11 @@ class ProxyBase:
             if fds and not bus._negotiate_unix_fd:
                 _close_fds(fds)
                 raise DBusError(ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors")
+            try:
+                _check_fd_count(bus, fds)
+            except DBusError:
+                _close_fds(fds)
+                raise
         try:
             msg = Message(
                 destination=self._service,
@@ -3602,6 +3735,16 @@ class ServerBase:
                 out_body = body
                 if transfers or _may_carry_fds(tree.signature):
                     out_body, fds = _fds_out(tree, body)
+                    if len(fds) > _limits(bus).max_message_fds:
+                        _close_fds(fds)
+                        _LOG.error(
+                            "not emitting %s.%s: %d fds, more than %d",
+                            interface,
+                            member,
+                            len(fds),
+                            _limits(bus).max_message_fds,
+                        )
+                        continue
                 msg = Message(
                     message_type=_SIGNAL,
                     path=path,
