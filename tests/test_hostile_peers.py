@@ -160,6 +160,22 @@ async def test_fd_index_without_fds_is_invalid_args_through_a_daemon(bus: Any) -
         reply = await hostile.reply(5)
         assert reply.error_name == INVALID_ARGS, reply.body
         assert impl.fd_numbers == [] and server.connected
+        # one fd referenced 200 times: refused, not 200 dups (nor a reply the daemon drops)
+        r, w = os.pipe()
+        frame = call(
+            "TakeFds",
+            "ah",
+            body_bytes("ah", [[0] * 200]),
+            serial=6,
+            destination=server.unique_name,
+            unix_fds=1,
+        )
+        await hostile.send(frame, [r])
+        os.close(r)
+        os.close(w)
+        reply = await hostile.reply(6)
+        assert reply.error_name == INVALID_ARGS, reply.body
+        assert impl.fd_numbers == [] and server.connected
         assert await good.echo("x") == "x"
         assert not log.tracebacks()
     finally:
