@@ -11,6 +11,11 @@ Connections
     D-Bus connection (no daemon, no ``Hello``), as QEMU's ``-display dbus``
     listeners need.  All three negotiate Unix fd passing.
 
+Inbound boundary
+    Every message received crosses a pure-Python validator before dbus-fast
+    decodes it (see the "dbus-fast adapter" section and the README's Security
+    section); :class:`Limits` bounds fds, write queues and running handlers.
+
 Errors
     A D-Bus ERROR reply is raised as :class:`DBusError` carrying the D-Bus
     error ``name`` and ``text``.  In a server, raising :class:`DBusError`
@@ -38,6 +43,12 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
       independently.  Received fds that the runtime cannot hand to anyone
       (a rejected call, fds not referenced by the body, a reply to a
       cancelled call) are closed by the runtime.
+    * One exception: fds that a **server handler** receives inside a variant
+      (``v``, ``a{sv}``, ...) are closed by the runtime when the handler
+      returns, unless the handler calls :func:`keep_fd` on them.
+    * Every ``h`` index received is checked against the fds actually attached
+      (none attached: InvalidArgs); a message carries at most
+      ``Limits.max_message_fds`` fds (16) and as many ``h`` values, in and out.
     * dbus-fast itself neither dups nor closes: it puts the raw fds from
       ``recvmsg(SCM_RIGHTS)`` into ``Message.unix_fds`` and leaves them
       open, and it sends ``Message.unix_fds`` without closing them.  The
