@@ -2402,7 +2402,7 @@ class _BusRegistry:
         self.owners: dict[str, _OwnerWatch] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.inflight: dict[str, int] = {}  # running handlers per calling peer
-        self.backlog: dict[str, deque[tuple[Any, str]]] = {}  # calls waiting for a slot
+        self.backlog: dict[str, deque[tuple[Any, str, Message]]] = {}  # calls waiting
         self.refused = 0
         bus.add_message_handler(self)
         disconnect_future = getattr(bus, "_disconnect_future", None)
@@ -2428,8 +2428,9 @@ class _BusRegistry:
         self.owners.clear()
         self.objects.clear()
         for backlog in self.backlog.values():
-            for coro, _what in backlog:
-                coro.close()
+            for coro, _what, msg in backlog:
+                coro.close()  # never started: its fds were handed to nobody
+                _drop_fds(msg)
         self.backlog.clear()
 
     def add_object(self, path: str, obj: Any) -> None:
@@ -2566,7 +2567,7 @@ class _BusRegistry:
         if call is not None:
             key = call.sender or ""
             if self.inflight.get(key, 0) >= _limits(self.bus).max_inflight_per_peer:
-                self.backlog.setdefault(key, deque()).append((coro, what))
+                self.backlog.setdefault(key, deque()).append((coro, what, call))
                 return
             self.inflight[key] = self.inflight.get(key, 0) + 1
         else:
@@ -2582,7 +2583,7 @@ class _BusRegistry:
             if key is not None:
                 backlog = self.backlog.get(key)
                 if backlog:
-                    nxt, nwhat = backlog.popleft()
+                    nxt, nwhat, _call = backlog.popleft()
                     if not backlog:
                         del self.backlog[key]
                     self._start(nxt, nwhat, key)  # the slot passes on
