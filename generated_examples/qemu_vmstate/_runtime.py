@@ -948,6 +948,8 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
     if c == "a":
         if arrays >= 32:
             raise _BadMessage(f"signature {_quote(sig)} nests arrays deeper than 32")
+        if sig.startswith("{sv}", i + 1) and structs < 32:
+            return _asv_check(un), 4, i + 5
         if i + 1 < len(sig) and sig[i + 1] == "{":
             if structs >= 32:
                 raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
@@ -1024,6 +1026,59 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
 
         return struct_, 8, j + 1
     raise _BadMessage(f"signature {_quote(sig)} has an invalid type code {c!r}")
+
+
+def _asv_check(un: _Unpack) -> _Check:
+    """The checker of ``a{sv}`` (the most common container), with its entries inlined."""
+    basic = _basic_checks(un)
+    vcheck = _compile("v", 0, 0, 0, un)[0]
+
+    def asv(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+        pos += -pos & 3
+        if pos + 4 > end:
+            raise _truncated()
+        n = un(buf, pos)[0]
+        if n > _MAX_ARRAY_LENGTH:
+            raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+        pos += 4
+        pos += -pos & 7
+        e = pos + n
+        if e > end:
+            raise _truncated()
+        w.depth += 2  # the array and its dict entries
+        if w.depth > _MAX_DEPTH:
+            raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+        while pos < e:
+            pos += -pos & 7
+            if pos + 4 > e:
+                raise _truncated()
+            s = pos + 4
+            k = s + un(buf, pos)[0]
+            if k >= e:
+                raise _truncated()
+            if buf[k] != 0:
+                raise _BadMessage("string is not followed by its NUL byte")
+            if k > s:
+                if buf.find(b"\0", s, k) != -1:
+                    raise _BadMessage("string contains a NUL byte")
+                try:
+                    buf[s:k].decode()
+                except UnicodeDecodeError:
+                    raise _BadMessage("string is not valid UTF-8") from None
+            pos = k + 1
+            check = None
+            if pos + 2 < e and buf[pos] == 1 and buf[pos + 2] == 0:
+                check = basic.get(buf[pos + 1])
+            if check is not None:
+                if w.depth >= _MAX_DEPTH:
+                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                pos = check(buf, pos + 3, e, w)
+            else:
+                pos = vcheck(buf, pos, e, w)
+        w.depth -= 2
+        return e
+
+    return asv
 
 
 _basic_by_unpack: dict[Any, dict[int, _Check]] = {}
@@ -2347,7 +2402,7 @@ class _BusRegistry:
         self.owners: dict[str, _OwnerWatch] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.inflight: dict[str, int] = {}  # running handlers per calling peer
-        self.backlog: dict[str, deque[tuple[Any, str]]] = {}  # calls waiting for a slot
+        self.backlog: dict[str, deque[tuple[Any, str, Message]]] = {}  # calls waiting
         self.refused = 0
         bus.add_message_handler(self)
         disconnect_future = getattr(bus, "_disconnect_future", None)
@@ -2373,8 +2428,9 @@ class _BusRegistry:
         self.owners.clear()
         self.objects.clear()
         for backlog in self.backlog.values():
-            for coro, _what in backlog:
-                coro.close()
+            for coro, _what, msg in backlog:
+                coro.close()  # never started: its fds were handed to nobody
+                _drop_fds(msg)
         self.backlog.clear()
 
     def add_object(self, path: str, obj: Any) -> None:
@@ -2511,7 +2567,7 @@ class _BusRegistry:
         if call is not None:
             key = call.sender or ""
             if self.inflight.get(key, 0) >= _limits(self.bus).max_inflight_per_peer:
-                self.backlog.setdefault(key, deque()).append((coro, what))
+                self.backlog.setdefault(key, deque()).append((coro, what, call))
                 return
             self.inflight[key] = self.inflight.get(key, 0) + 1
         else:
@@ -2527,7 +2583,7 @@ class _BusRegistry:
             if key is not None:
                 backlog = self.backlog.get(key)
                 if backlog:
-                    nxt, nwhat = backlog.popleft()
+                    nxt, nwhat, _call = backlog.popleft()
                     if not backlog:
                         del self.backlog[key]
                     self._start(nxt, nwhat, key)  # the slot passes on
