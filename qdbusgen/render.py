@@ -355,6 +355,32 @@ _FD_SENT = (
     "(wrap one in transfer_fd() to hand it over instead)."
 )
 _FD_RECEIVED = "File descriptors received are new ones, owned by you: close them when done."
+_FD_IN_VARIANT_RECEIVED = (
+    "Variants received may carry file descriptors: they are new ones, owned by you: close them "
+    "when done."
+)
+_FD_IN_VARIANT_HANDLER = (
+    "Variants in the arguments may carry file descriptors: the runtime closes them when this "
+    "handler returns, unless the handler keeps one with keep_fd(fd) and then closes it itself."
+)
+_FD_IN_VARIANT_SENT = (
+    "File descriptors sent inside variants are copied: yours stay open and yours to close."
+)
+
+
+def _fd_notes(in_sig: str, out_sig: str, *, server: bool) -> list[str]:
+    """The fd ownership notes of a method's docstring (client or server side)."""
+    notes: list[str] = []
+    sent, received = (out_sig, in_sig) if server else (in_sig, out_sig)
+    if "h" in sent:
+        notes.append(_FD_SENT)
+    elif "v" in sent:
+        notes.append(_FD_IN_VARIANT_SENT)
+    if "h" in received:
+        notes.append(_FD_RECEIVED)
+    if "v" in received:
+        notes.append(_FD_IN_VARIANT_HANDLER if server else _FD_IN_VARIANT_RECEIVED)
+    return notes
 
 
 def _join(parts: Sequence[str]) -> str:
@@ -411,10 +437,7 @@ class _Builder:
                     "Out args (declared, but a NoReply call never receives them):\n"
                     + _arg_lines(outs)
                 )
-        if "h" in method.in_signature:
-            sections.append(_FD_SENT)
-        if "h" in method.out_signature:
-            sections.append(_FD_RECEIVED)
+        sections.extend(_fd_notes(method.in_signature, method.out_signature, server=False))
         sections.append(
             "Raises:\n    DBusError: the peer answered with a D-Bus error (its name is in ``.name``)."
         )
@@ -432,10 +455,7 @@ class _Builder:
                 + ") of:\n"
                 + _arg_lines(outs, "        ")
             )
-        if "h" in method.in_signature:
-            server_sections.append(_FD_RECEIVED)
-        if "h" in method.out_signature:
-            server_sections.append(_FD_SENT)
+        server_sections.extend(_fd_notes(method.in_signature, method.out_signature, server=True))
         server_sections.append(
             "Override this handler. Raise DBusError to answer with a D-Bus error; "
             "the default answers org.freedesktop.DBus.Error.NotSupported."
@@ -618,6 +638,7 @@ class _Builder:
         )
         name, sig = pystr(signal.name), pystr(signal.signature)
         callback_types = ", ".join(a.recv_type for a in args)
+        fd_note = _fd_notes("", signal.signature, server=False)
         view = SignalView(
             dbus_name=signal.name,
             signature=signal.signature,
@@ -632,6 +653,7 @@ class _Builder:
                     *body,
                     f"Call ``callback`` with the args of every ``{signal.name}`` signal until the returned "
                     "Subscription is cancelled (a coroutine callback runs as a task).",
+                    *fd_note,
                     tail,
                 ]
             ),
@@ -641,6 +663,11 @@ class _Builder:
                     f"A stream of ``{sn.tuple_class}``, one per ``{signal.name}`` signal: "
                     f"``async with proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
                     "(leaving the block unsubscribes).",
+                    "At most ``maxsize`` signals wait unread (0: no bound); when the queue is full, "
+                    '``overflow="drop_oldest"`` drops the oldest and counts it in ``stream.dropped``, '
+                    '``overflow="raise"`` drops the new one and the next read raises '
+                    "SignalOverflowError.",
+                    *fd_note,
                     tail,
                 ]
             ),
@@ -665,11 +692,29 @@ class _Builder:
                 lay,
             ),
             stream_def=function(
-                1, f"def {sn.stream_name}", ["self"], f"_rt.SignalStream[{sn.tuple_class}]", lay
+                1,
+                f"def {sn.stream_name}",
+                [
+                    "self",
+                    "*",
+                    "maxsize: int = _rt.DEFAULT_STREAM_MAXSIZE",
+                    'overflow: _rt.Overflow = "drop_oldest"',
+                ],
+                f"_rt.SignalStream[{sn.tuple_class}]",
+                lay,
             ),
             stream_body=statement(
                 2,
-                Call("return self._signals", (name, f"{sn.tuple_class}._make", f"signature={sig}")),
+                Call(
+                    "return self._signals",
+                    (
+                        name,
+                        f"{sn.tuple_class}._make",
+                        f"signature={sig}",
+                        "maxsize=maxsize",
+                        "overflow=overflow",
+                    ),
+                ),
                 lay,
             ),
             emit_def=function(

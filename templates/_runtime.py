@@ -11,6 +11,11 @@ Connections
     D-Bus connection (no daemon, no ``Hello``), as QEMU's ``-display dbus``
     listeners need.  All three negotiate Unix fd passing.
 
+Inbound boundary
+    Every message received crosses a pure-Python validator before dbus-fast
+    decodes it (see the "dbus-fast adapter" section and the README's Security
+    section); :class:`Limits` bounds fds, write queues and running handlers.
+
 Errors
     A D-Bus ERROR reply is raised as :class:`DBusError` carrying the D-Bus
     error ``name`` and ``text``.  In a server, raising :class:`DBusError`
@@ -38,6 +43,12 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
       independently.  Received fds that the runtime cannot hand to anyone
       (a rejected call, fds not referenced by the body, a reply to a
       cancelled call) are closed by the runtime.
+    * One exception: fds that a **server handler** receives inside a variant
+      (``v``, ``a{sv}``, ...) are closed by the runtime when the handler
+      returns, unless the handler calls :func:`keep_fd` on them.
+    * Every ``h`` index received is checked against the fds actually attached
+      (none attached: InvalidArgs); a message carries at most
+      ``Limits.max_message_fds`` fds (16) and as many ``h`` values, in and out.
     * dbus-fast itself neither dups nor closes: it puts the raw fds from
       ``recvmsg(SCM_RIGHTS)`` into ``Message.unix_fds`` and leaves them
       open, and it sends ``Message.unix_fds`` without closing them.  The
@@ -48,18 +59,24 @@ from __future__ import annotations
 
 import array
 import asyncio
+import bisect
 import collections
+import contextvars
+import errno
 import logging
 import os
 import socket
 import struct
+import types
 import uuid
+from collections import deque
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, Final, Generic, NewType, TypeVar, cast, overload
+from typing import Any, ClassVar, Final, Generic, Literal, NewType, TypeVar, cast, overload
 
 from dbus_fast.aio.message_bus import MessageBus, _MessageWriter
-from dbus_fast.aio.message_reader import build_message_reader
+from dbus_fast._private.unmarshaller import Unmarshaller
+from dbus_fast.aio.message_reader import _message_reader, build_message_reader
 from dbus_fast.auth import AuthExternal
 from dbus_fast.constants import MessageFlag, MessageType
 from dbus_fast.errors import AuthError, AuthTimeoutError
@@ -71,7 +88,10 @@ from dbus_fast.validators import (
     assert_interface_name_valid,
     assert_member_name_valid,
     assert_object_path_valid,
+    is_bus_name_valid,
     is_interface_name_valid,
+    is_member_name_valid,
+    is_object_path_valid,
 )
 
 try:  # Python 3.11+
@@ -81,17 +101,21 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "DBusError",
+    "DEFAULT_STREAM_MAXSIZE",
     "DisconnectedError",
+    "Limits",
     "MessageBus",
     "MethodSpec",
     "ObjectManagerProxyBase",
     "ObjectManagerServer",
     "ObjectPath",
+    "Overflow",
     "PropertySpec",
     "ProxyBase",
     "RESERVED_NAMES",
     "ServerBase",
     "Signature",
+    "SignalOverflowError",
     "SignalSpec",
     "SignalStream",
     "Subscription",
@@ -100,6 +124,7 @@ __all__ = [
     "accept_p2p",
     "connect",
     "connect_p2p",
+    "keep_fd",
     "not_implemented",
     "transfer_fd",
 ]
@@ -376,6 +401,54 @@ def transfer_fd(fd: int) -> UnixFD:
     return cast(UnixFD, _TransferFD(fd))
 
 
+# fds a running server handler received inside variants that it has not kept
+_VARIANT_FDS: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar(
+    "qdbusgen_variant_fds", default=None
+)
+
+
+def keep_fd(fd: int) -> UnixFD:
+    """Keep an fd that a server handler received inside a variant (``v``, ``a{sv}``, ...).
+
+    Such fds are closed by the runtime when the handler returns, since the
+    interface did not declare them; a handler that wants one calls this (in
+    the handler, before it returns) and then owns it.  fds at declared ``h``
+    positions are the handler's anyway.  Returns ``fd``.
+    """
+    pending = _VARIANT_FDS.get()
+    if pending is not None:
+        pending.discard(int(fd))
+    return cast(UnixFD, fd)
+
+
+def _fds_in_variants(st: SignatureType, value: Any, inside: bool, out: list[int]) -> None:
+    """Collect the fds of a received value that sit inside a variant."""
+    token = st.token
+    if token == "h":
+        if inside:
+            out.append(value)
+    elif token == "v":
+        if "h" in value.signature or "v" in value.signature:
+            _fds_in_variants(value.type, value.value, True, out)
+    elif token == "a" or token == "(":
+        sig = st.signature
+        if "v" not in sig and not (inside and "h" in sig):
+            return
+        if token == "(":
+            for c, x in zip(st.children, value):
+                _fds_in_variants(c, x, inside, out)
+            return
+        child = st.children[0]
+        if child.token == "{":
+            kt, vt = child.children
+            for k, x in value.items():
+                _fds_in_variants(kt, k, inside, out)
+                _fds_in_variants(vt, x, inside, out)
+        else:
+            for x in value:
+                _fds_in_variants(child, x, inside, out)
+
+
 def _close_fds(fds: Iterable[int]) -> None:
     for fd in fds:
         try:
@@ -578,19 +651,1221 @@ def _send(bus: MessageBus, msg: Message, fds: list[int] | None = None) -> None:
 
 
 # ---------------------------------------------------------------------------
-# connections
+# dbus-fast adapter
+#
+# Everything in this module that depends on dbus-fast 5.2 *internals* is in
+# this section: the inbound boundary hooked in front of the compiled reader,
+# fds on the wire, and the limited write queue.  Private members used here:
+#
+#   dbus_fast._private.unmarshaller.Unmarshaller   built on a socket-like object
+#   dbus_fast.aio.message_reader._message_reader   the compiled read loop
+#   dbus_fast.aio.message_bus._MessageWriter       subclassed (messages, buf,
+#       offset, unix_fds, fut, sock, fd, loop, bus, negotiate_unix_fd)
+#   MessageBus.connect.__code__ / __globals__      rebuilt with our reader
+#   MessageBus._writer, _sock, _stream, _fd, _loop, _finalize,
+#       _process_message, _negotiate_unix_fd, _user_disconnect,
+#       _authenticate, _auth_timeout, _disconnect_future, _disconnected
+#   Message._marshall
+#
+# Used outside this section (registry and client code, unchanged):
+#   MessageBus._user_message_handlers, _path_exports, _method_return_handlers, _call
+#
+# Why a boundary: dbus-fast's compiled unmarshaller trusts the frame.  A variant
+# whose signature is empty makes it dereference a NULL type and the process
+# dies with SIGSEGV (docs/upstream/dbus-fast-empty-variant-segfault.md); an ``h``
+# index is returned as a raw number when no fds are attached; booleans other
+# than 0/1, strings without their NUL and invalid object paths pass.  A
+# dbus-daemon filters most of this, a peer-to-peer socket filters nothing.  So
+# every frame is read here, checked by the pure-Python validator below, and
+# only a frame that passed is handed to the compiled reader.
 # ---------------------------------------------------------------------------
+
+ERROR_LIMITS_EXCEEDED: Final = "org.freedesktop.DBus.Error.LimitsExceeded"
+
+_MAX_MESSAGE_SIZE: Final = 1 << 27  # the specification's maximum message length
+_MAX_ARRAY_LENGTH: Final = 1 << 26  # the specification's maximum array length
+_MAX_DEPTH: Final = 64  # containers (a ( { v) in one message, as dbus-fast counts them
+_MAX_QUOTE: Final = 64  # characters of peer input quoted in an error text
+_CHUNK: Final = 64 * 1024  # bytes read from a socket per event-loop turn (then others get a turn)
+
+
+class Limits:
+    """Per-connection limits of the runtime; pass one to :func:`connect` & co.
+
+    ``max_message_fds``
+        fds one message may carry, received or sent (dbus-daemon's default
+        ``max_message_unix_fds``, 16).  A received message may also hold at
+        most this many ``h`` values (an index may repeat; every occurrence is
+        its own fd).
+    ``max_outgoing_bytes`` / ``max_outgoing_messages``
+        what may wait in the connection's write queue (bytes default to
+        dbus-daemon's ``max_outgoing_bytes``, 127 MiB).  On a peer-to-peer
+        connection a peer that lets the queue overflow (it stops reading) is
+        disconnected.  On a bus the message that would overflow it is dropped
+        (its sender's future fails with LimitsExceeded) and the connection lives.
+    ``max_outgoing_bytes_per_peer``
+        on a bus: replies and errors that may wait in the write queue for one
+        destination (one message always may, however large).  Replies to a caller over it are
+        dropped and its new calls are refused with LimitsExceeded, so a caller
+        that does not read delays others by at most this many bytes.
+    ``max_inflight_per_peer`` / ``max_queued_per_peer``
+        method calls of one peer (one sender on a bus, the connection on p2p)
+        whose handlers run at once; later calls wait in that peer's queue, in
+        order, and beyond ``max_queued_per_peer`` waiting calls get
+        LimitsExceeded (no-reply calls are dropped).  One peer's flood thus
+        holds at most that many handlers while every other peer keeps its own.
+    """
+
+    __slots__ = (
+        "max_inflight_per_peer",
+        "max_message_fds",
+        "max_outgoing_bytes",
+        "max_outgoing_bytes_per_peer",
+        "max_outgoing_messages",
+        "max_queued_per_peer",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_message_fds: int = 16,
+        max_outgoing_bytes: int = 127 << 20,
+        max_outgoing_messages: int = 16384,
+        max_outgoing_bytes_per_peer: int = 8 << 20,
+        max_inflight_per_peer: int = 64,
+        max_queued_per_peer: int = 4096,
+    ) -> None:
+        self.max_queued_per_peer = max_queued_per_peer
+        self.max_message_fds = max_message_fds
+        self.max_outgoing_bytes = max_outgoing_bytes
+        self.max_outgoing_messages = max_outgoing_messages
+        self.max_outgoing_bytes_per_peer = max_outgoing_bytes_per_peer
+        self.max_inflight_per_peer = max_inflight_per_peer
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+
+_DEFAULT_LIMITS: Final = Limits()
+
+
+def _limits(bus: MessageBus) -> Limits:
+    limits = getattr(bus, "_qdbusgen_limits", None)
+    return limits if isinstance(limits, Limits) else _DEFAULT_LIMITS
+
+
+def _cut(text: object) -> str:
+    """Peer input for an error text, as it is but cut to a bounded length."""
+    s = str(text)
+    return s if len(s) <= _MAX_QUOTE else s[:_MAX_QUOTE] + f"... ({len(s)} characters)"
+
+
+def _quote(text: object) -> str:
+    """``repr`` of peer input for an error text or a log line, cut to a bounded length."""
+    s = str(text)
+    if len(s) > _MAX_QUOTE:
+        return repr(s[:_MAX_QUOTE]) + f"... ({len(s)} characters)"
+    return repr(s)
+
+
+# -- the validator: one frame, per the D-Bus specification -------------------
+
+
+class _BadMessage(Exception):
+    """A frame that breaks the specification (the text says how)."""
+
+
+class _BadFds(_BadMessage):
+    """A well-formed frame whose fds do not match its body (refused, never disconnects)."""
+
+
+_Check = Callable[[bytes, int, int, "_Walk"], int]
+_Unpack = Callable[[Any, int], tuple[int, ...]]
+_UNPACK_U32: Final[dict[int, _Unpack]] = {
+    ord("l"): struct.Struct("<I").unpack_from,
+    ord("B"): struct.Struct(">I").unpack_from,
+}
+_UNPACK_HEAD: Final = {
+    ord("l"): struct.Struct("<III").unpack_from,
+    ord("B"): struct.Struct(">III").unpack_from,
+}
+_FIXED_SIZE: Final = {"y": 1, "n": 2, "q": 2, "i": 4, "u": 4, "x": 8, "t": 8, "d": 8}
+_BASIC: Final = frozenset("ybnqiuxtdhsog")
+_ALIGN: Final = {**_FIXED_SIZE, "b": 4, "h": 4, "s": 4, "o": 4, "g": 1, "a": 4, "(": 8, "{": 8}
+_PLAN_CACHE_MAX: Final = 4096
+
+
+class _Walk:
+    """State of one body walk: fds attached, ``h`` values seen, container depth."""
+
+    __slots__ = ("depth", "max_h", "n_h", "nfds")
+
+    def __init__(self, nfds: int, max_h: int) -> None:
+        self.nfds = nfds
+        self.max_h = max_h
+        self.n_h = 0
+        self.depth = 0
+
+
+def _truncated() -> _BadMessage:
+    return _BadMessage("value runs past the end of its container")
+
+
+def _read_text(buf: bytes, pos: int, end: int, un: _Unpack) -> tuple[str, int]:
+    """A STRING / OBJECT_PATH at ``pos`` (aligned): its text and the position after it."""
+    pos += -pos & 3
+    if pos + 4 > end:
+        raise _truncated()
+    n = un(buf, pos)[0]
+    s = pos + 4
+    e = s + n
+    if e >= end:
+        raise _truncated()
+    if buf[e] != 0:
+        raise _BadMessage("string is not followed by its NUL byte")
+    if n and buf.find(b"\0", s, e) != -1:
+        raise _BadMessage("string contains a NUL byte")
+    try:
+        return buf[s:e].decode(), e + 1
+    except UnicodeDecodeError:
+        raise _BadMessage("string is not valid UTF-8") from None
+
+
+def _read_sig(buf: bytes, pos: int, end: int) -> tuple[str, int]:
+    """A SIGNATURE value at ``pos``: its text (not yet checked) and the position after it."""
+    if pos >= end:
+        raise _truncated()
+    n = buf[pos]
+    e = pos + 1 + n
+    if e >= end:
+        raise _truncated()
+    if buf[e] != 0:
+        raise _BadMessage("signature is not followed by its NUL byte")
+    try:
+        return buf[pos + 1 : e].decode("ascii"), e + 1
+    except UnicodeDecodeError:
+        raise _BadMessage("signature is not ASCII") from None
+
+
+def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[_Check, int, int]:
+    """The checker of the complete type at ``sig[i]``: (check, its alignment, end index)."""
+    if i >= len(sig):
+        raise _BadMessage(f"signature {_quote(sig)} ends inside a type")
+    c = sig[i]
+    size = _FIXED_SIZE.get(c)
+    if size is not None:
+        mask = size - 1
+
+        def fixed(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += (-pos & mask) + size
+            if pos > end:
+                raise _truncated()
+            return pos
+
+        return fixed, size, i + 1
+    if c == "b":
+
+        def boolean(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            if un(buf, pos)[0] > 1:
+                raise _BadMessage("boolean is neither 0 nor 1")
+            return pos + 4
+
+        return boolean, 4, i + 1
+    if c == "h":
+
+        def unix_fd(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            if un(buf, pos)[0] >= w.nfds:
+                raise _BadFds(f"fd index {un(buf, pos)[0]} but the message carries {w.nfds} fds")
+            w.n_h += 1
+            if w.n_h > w.max_h:
+                raise _BadFds(f"more than {w.max_h} fd values in one message")
+            return pos + 4
+
+        return unix_fd, 4, i + 1
+    if c == "s":
+
+        def string(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            s = pos + 4
+            e = s + un(buf, pos)[0]
+            if e >= end:
+                raise _truncated()
+            if buf[e] != 0:
+                raise _BadMessage("string is not followed by its NUL byte")
+            if e > s:
+                if buf.find(b"\0", s, e) != -1:
+                    raise _BadMessage("string contains a NUL byte")
+                try:
+                    buf[s:e].decode()
+                except UnicodeDecodeError:
+                    raise _BadMessage("string is not valid UTF-8") from None
+            return e + 1
+
+        return string, 4, i + 1
+    if c == "o":
+
+        def object_path(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_text(buf, pos, end, un)
+            if not is_object_path_valid(text):
+                raise _BadMessage(f"invalid object path {_quote(text)}")
+            return pos
+
+        return object_path, 4, i + 1
+    if c == "g":
+
+        def signature(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_sig(buf, pos, end)
+            _body_check(text, un)  # raises unless valid
+            return pos
+
+        return signature, 1, i + 1
+    if c == "v":
+
+        basic = _basic_checks(un)
+
+        def variant(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            if pos + 2 < end and buf[pos] == 1 and buf[pos + 2] == 0:
+                check = basic.get(buf[pos + 1])  # the common case: one basic type
+                if check is not None:
+                    if w.depth >= _MAX_DEPTH:
+                        raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                    return check(buf, pos + 3, end, w)
+            text, pos = _read_sig(buf, pos, end)
+            check = _variant_check(text, un)
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            pos = check(buf, pos, end, w)
+            w.depth -= 1
+            return pos
+
+        return variant, 1, i + 1
+    if c == "a":
+        if arrays >= 32:
+            raise _BadMessage(f"signature {_quote(sig)} nests arrays deeper than 32")
+        if sig.startswith("{sv}", i + 1) and structs < 32:
+            return _asv_check(un), 4, i + 5
+        if i + 1 < len(sig) and sig[i + 1] == "{":
+            if structs >= 32:
+                raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
+            if i + 2 >= len(sig) or sig[i + 2] not in _BASIC:
+                raise _BadMessage(f"signature {_quote(sig)}: a dict key must be a basic type")
+            kcheck, _ka, j = _compile(sig, i + 2, arrays + 1, structs + 1, un)
+            vcheck, _va, j = _compile(sig, j, arrays + 1, structs + 1, un)
+            if j >= len(sig) or sig[j] != "}":
+                raise _BadMessage(f"signature {_quote(sig)}: a dict entry has two types")
+
+            def entry(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+                pos += -pos & 7
+                w.depth += 1
+                if w.depth > _MAX_DEPTH:
+                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                pos = vcheck(buf, kcheck(buf, pos, end, w), end, w)
+                w.depth -= 1
+                return pos
+
+            child: _Check = entry
+            calign, after = 8, j + 1
+            csize = 0
+        else:
+            child, calign, after = _compile(sig, i + 1, arrays + 1, structs, un)
+            csize = _FIXED_SIZE.get(sig[i + 1], 0)
+        cmask = calign - 1
+
+        def array(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            n = un(buf, pos)[0]
+            if n > _MAX_ARRAY_LENGTH:
+                raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+            pos += 4
+            pos += -pos & cmask
+            e = pos + n
+            if e > end:
+                raise _truncated()
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            if csize:
+                if n % csize:
+                    raise _BadMessage("array length is not a multiple of its element size")
+            else:
+                while pos < e:
+                    pos = int(child(buf, pos, e, w))
+            w.depth -= 1
+            return e
+
+        return array, 4, after
+    if c == "(":
+        if structs >= 32:
+            raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
+        fields: list[_Check] = []
+        j = i + 1
+        while j < len(sig) and sig[j] != ")":
+            check, _a, j = _compile(sig, j, arrays, structs + 1, un)
+            fields.append(check)
+        if j >= len(sig) or not fields:
+            raise _BadMessage(f"signature {_quote(sig)} has an empty or unclosed struct")
+        members = tuple(fields)
+
+        def struct_(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 7
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            for check in members:
+                pos = check(buf, pos, end, w)
+            w.depth -= 1
+            return pos
+
+        return struct_, 8, j + 1
+    raise _BadMessage(f"signature {_quote(sig)} has an invalid type code {c!r}")
+
+
+def _asv_check(un: _Unpack) -> _Check:
+    """The checker of ``a{sv}`` (the most common container), with its entries inlined."""
+    basic = _basic_checks(un)
+    vcheck = _compile("v", 0, 0, 0, un)[0]
+
+    def asv(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+        pos += -pos & 3
+        if pos + 4 > end:
+            raise _truncated()
+        n = un(buf, pos)[0]
+        if n > _MAX_ARRAY_LENGTH:
+            raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+        pos += 4
+        pos += -pos & 7
+        e = pos + n
+        if e > end:
+            raise _truncated()
+        w.depth += 2  # the array and its dict entries
+        if w.depth > _MAX_DEPTH:
+            raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+        while pos < e:
+            pos += -pos & 7
+            if pos + 4 > e:
+                raise _truncated()
+            s = pos + 4
+            k = s + un(buf, pos)[0]
+            if k >= e:
+                raise _truncated()
+            if buf[k] != 0:
+                raise _BadMessage("string is not followed by its NUL byte")
+            if k > s:
+                if buf.find(b"\0", s, k) != -1:
+                    raise _BadMessage("string contains a NUL byte")
+                try:
+                    buf[s:k].decode()
+                except UnicodeDecodeError:
+                    raise _BadMessage("string is not valid UTF-8") from None
+            pos = k + 1
+            check = None
+            if pos + 2 < e and buf[pos] == 1 and buf[pos + 2] == 0:
+                check = basic.get(buf[pos + 1])
+            if check is not None:
+                if w.depth >= _MAX_DEPTH:
+                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                pos = check(buf, pos + 3, e, w)
+            else:
+                pos = vcheck(buf, pos, e, w)
+        w.depth -= 2
+        return e
+
+    return asv
+
+
+_basic_by_unpack: dict[Any, dict[int, _Check]] = {}
+
+
+def _basic_checks(un: _Unpack) -> dict[int, _Check]:
+    """Checkers of the basic types by type code (for variants of one basic type)."""
+    found = _basic_by_unpack.get(un)
+    if found is None:
+        found = {ord(c): _compile(c, 0, 0, 0, un)[0] for c in "ybnqiuxtdhsog"}
+        _basic_by_unpack[un] = found
+    return found
+
+
+_body_checks: dict[tuple[str, Any], tuple[_Check, ...]] = {}
+_variant_checks: dict[tuple[str, Any], _Check] = {}
+
+
+def _body_check(sig: str, un: _Unpack) -> tuple[_Check, ...]:
+    """Checkers of the complete types of a signature (cached); raises _BadMessage if invalid."""
+    key = (sig, un)
+    checks = _body_checks.get(key)
+    if checks is None:
+        if len(sig) > 255:
+            raise _BadMessage("signature longer than 255 bytes")
+        found: list[_Check] = []
+        i = 0
+        while i < len(sig):
+            check, _a, i = _compile(sig, i, 0, 0, un)
+            found.append(check)
+        checks = tuple(found)
+        if len(_body_checks) >= _PLAN_CACHE_MAX:
+            _body_checks.clear()
+        _body_checks[key] = checks
+    return checks
+
+
+def _variant_check(sig: str, un: _Unpack) -> _Check:
+    key = (sig, un)
+    check = _variant_checks.get(key)
+    if check is None:
+        checks = _body_check(sig, un)
+        if len(checks) != 1:
+            raise _BadMessage(f"variant signature {_quote(sig)} is not one complete type")
+        check = checks[0]
+        if len(_variant_checks) >= _PLAN_CACHE_MAX:
+            _variant_checks.clear()
+        _variant_checks[key] = check
+    return check
+
+
+# header field code -> (type code, name)
+_HEADER_FIELDS: Final = {
+    1: (ord("o"), "PATH"),
+    2: (ord("s"), "INTERFACE"),
+    3: (ord("s"), "MEMBER"),
+    4: (ord("s"), "ERROR_NAME"),
+    5: (ord("u"), "REPLY_SERIAL"),
+    6: (ord("s"), "DESTINATION"),
+    7: (ord("s"), "SENDER"),
+    8: (ord("g"), "SIGNATURE"),
+    9: (ord("u"), "UNIX_FDS"),
+}
+_REQUIRED: Final = {1: (1, 3), 2: (5,), 3: (4, 5), 4: (1, 2, 3)}
+_LOCAL_PATH: Final = "/org/freedesktop/DBus/Local"
+_LOCAL_IFACE: Final = "org.freedesktop.DBus.Local"
+
+
+class _Head:
+    """What the fixed header and the header fields of a frame say (filled while checking)."""
+
+    __slots__ = ("body_len", "endian", "fields", "flags", "head_len", "mtype", "serial")
+
+    def __init__(self) -> None:
+        self.endian = 0
+        self.mtype = 0
+        self.flags = 0
+        self.serial = 0
+        self.body_len = 0
+        self.head_len = 0
+        self.fields: dict[int, Any] = {}
+
+
+def _frame_length(head: bytes | bytearray, h: _Head) -> int:
+    """Check the 16 fixed bytes of a frame; return the frame's whole length.
+
+    Errors here leave the stream unframed: the connection cannot go on.
+    """
+    endian = head[0]
+    unpack = _UNPACK_HEAD.get(endian)
+    if unpack is None:
+        raise _BadMessage(f"invalid endianness byte {endian}")
+    if head[3] != 1:
+        raise _BadMessage(f"unknown protocol version {head[3]}")
+    body_len, serial, head_len = cast(tuple[int, int, int], unpack(head, 4))
+    total = 16 + head_len + (-head_len & 7) + body_len
+    if head_len > _MAX_ARRAY_LENGTH or total > _MAX_MESSAGE_SIZE:
+        raise _BadMessage(f"message of {total} bytes is longer than {_MAX_MESSAGE_SIZE}")
+    h.endian = endian
+    h.mtype = head[1]
+    h.flags = head[2]
+    h.serial = serial
+    h.body_len = body_len
+    h.head_len = head_len
+    return total
+
+
+_header_cache: dict[bytes, tuple[int, int, dict[int, Any]]] = {}
+
+
+def _check_fields(buf: bytes, h: _Head, un: _Unpack) -> None:
+    """Check the header fields (a(yv)) of a frame into ``h.fields``."""
+    end = 16 + h.head_len
+    key = buf[16:end]
+    cached = _header_cache.get(key)
+    if cached is not None and cached[0] == h.endian and cached[1] == h.mtype:
+        h.fields = cached[2]
+        return
+    fields = h.fields
+    pos = 16
+    while pos < end:
+        pos += -pos & 7
+        if pos + 4 > end:
+            raise _truncated()
+        code = buf[pos]
+        spec = _HEADER_FIELDS.get(code)
+        if spec is None:
+            if code == 0:
+                raise _BadMessage("header field code 0 (INVALID)")
+            # unknown field: the specification says to ignore it, once it is well-formed
+            pos = _compile("v", 0, 0, 0, un)[0](buf, pos + 1, end, _Walk(0, 0))
+            continue
+        if code in fields:
+            raise _BadMessage(f"header field {spec[1]} given twice")
+        if buf[pos + 1] != 1 or buf[pos + 2] != spec[0] or buf[pos + 3] != 0:
+            raise _BadMessage(f"header field {spec[1]} has the wrong type")
+        pos += 4
+        t = spec[0]
+        if t == 117:  # "u"
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            value: Any = un(buf, pos)[0]
+            pos += 4
+        elif t == 103:  # "g"
+            value, pos = _read_sig(buf, pos, end)
+        else:
+            value, pos = _read_text(buf, pos, end, un)
+        fields[code] = value
+    if pos != end:
+        raise _truncated()
+    for code, value in fields.items():
+        if code == 1:
+            ok = is_object_path_valid(value)
+        elif code == 2 or code == 4:
+            ok = is_interface_name_valid(value)
+        elif code == 3:
+            ok = is_member_name_valid(value)
+        elif code == 5:
+            ok = value != 0
+        elif code == 6 or code == 7:
+            ok = is_bus_name_valid(value)
+        elif code == 8:
+            _body_check(value, un)
+            ok = True
+        else:
+            ok = True
+        if not ok:
+            raise _BadMessage(f"invalid {_HEADER_FIELDS[code][1]} {_quote(value)}")
+    required = _REQUIRED.get(h.mtype)
+    if required is None:
+        raise _BadMessage(f"unknown message type {h.mtype}")
+    for code in required:
+        if code not in fields:
+            raise _BadMessage(f"message of type {h.mtype} without {_HEADER_FIELDS[code][1]}")
+    if h.mtype == 4 and (fields[1] == _LOCAL_PATH or fields[2] == _LOCAL_IFACE):
+        raise _BadMessage("signal from the reserved Local path or interface")
+    if 5 not in fields:  # replies differ in every frame: not worth caching
+        if len(_header_cache) >= _PLAN_CACHE_MAX:
+            _header_cache.clear()
+        _header_cache[key] = (h.endian, h.mtype, fields)
+
+
+_NO_FDS: Final[list[int]] = []  # shared, never mutated: frames without fds
+# what the header of a valid frame settles, by the frame's header bytes (serials left out)
+_verdicts: dict[bytes, tuple[tuple[_Check, ...], int]] = {}
+
+
+def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
+    """The header bytes that decide a frame's validity, but its serials; None if unusable."""
+    hend = 16 + un(frame, 12)[0]
+    if hend > len(frame) or hend < 24:
+        return None
+    if frame[16] == 5 and frame[17:20] == b"\x01u\x00":  # REPLY_SERIAL first: left out
+        if un(frame, 20)[0] == 0:
+            return None
+        return frame[:4] + frame[12:20] + frame[24:hend]
+    return frame[:4] + frame[12:hend]
+
+
+def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
+    """_quick_check, with False instead of an exception (the full check then says why)."""
+    try:
+        return _quick_check(frame, nfds, max_fds)
+    except _BadMessage:
+        return False
+
+
+def _quick_check(frame: bytes, nfds: int, max_fds: int) -> bool:
+    """True if the frame is valid, decided by a header seen before; False = check it in full.
+
+    The header fields of a frame (but its serials) are the same from one call
+    to the next of a method; a header once found valid is not walked again.
+    The body is always checked.  Raises _BadMessage for an invalid body.
+    """
+    un = _UNPACK_U32.get(frame[0])
+    if un is None:
+        return False
+    key = _verdict_key(frame, un)
+    if key is None:
+        return False
+    verdict = _verdicts.get(key)
+    if verdict is None or verdict[1] != nfds or nfds > max_fds or un(frame, 8)[0] == 0:
+        return False
+    hend = 16 + un(frame, 12)[0]
+    pos = hend + (-hend & 7)
+    end = pos + un(frame, 4)[0]
+    checks = verdict[0]
+    if checks:
+        w = _Walk(nfds, max_fds)
+        for check in checks:
+            pos = check(frame, pos, end, w)
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    return True
+
+
+def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
+    """Check a whole frame (``_frame_length`` was called); raise _BadMessage if invalid."""
+    if h.serial == 0:
+        raise _BadMessage("serial 0")
+    un = _UNPACK_U32[h.endian]
+    _check_fields(buf, h, un)
+    fields = h.fields
+    declared = fields.get(9, 0)
+    if declared != nfds:
+        raise _BadFds(f"UNIX_FDS says {declared} fds, {nfds} attached")
+    if nfds > max_fds:
+        raise _BadFds(f"{nfds} fds attached, more than {max_fds}")
+    sig = fields.get(8, "")
+    pos = 16 + h.head_len
+    pos += -pos & 7
+    end = pos + h.body_len
+    if not sig:
+        if h.body_len:
+            raise _BadMessage("message has a body but no SIGNATURE")
+        _remember(buf, un, (), declared)
+        return
+    w = _Walk(nfds, max_fds)
+    checks = _body_check(sig, un)
+    for check in checks:
+        pos = check(buf, pos, end, w)
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    _remember(buf, un, checks, declared)
+
+
+def _remember(buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int) -> None:
+    key = _verdict_key(buf, un)
+    if key is not None and len(key) < 1024:
+        if len(_verdicts) >= _PLAN_CACHE_MAX:
+            _verdicts.clear()
+        _verdicts[key] = (checks, declared)
+
+
+def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:
+    """A body of fixed-size values and arrays of them, as (alignment, size or 0 for an
+    array with elements of ``alignment`` bytes); None for any other signature."""
+    layout: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sig):
+        c = sig[i]
+        size = _FIXED_SIZE.get(c)
+        if size is not None:
+            layout.append((size, size))
+            i += 1
+        elif c == "a" and i + 1 < len(sig) and sig[i + 1] in _FIXED_SIZE:
+            layout.append((_FIXED_SIZE[sig[i + 1]], 0))
+            i += 2
+        else:
+            return None
+    return layout
+
+
+def _check_large_frame(chunks: list[bytes], h: _Head, nfds: int, max_fds: int) -> bool:
+    """Check a frame given as the chunks it was read in, without joining them.
+
+    Only for a body of fixed-size data (``ay`` and the like, where only the
+    array lengths need reading); returns False, having checked nothing of the
+    body, for any other body signature.
+    """
+    first = chunks[0]
+    body_at = 16 + h.head_len
+    body_at += -body_at & 7
+    if len(first) < body_at:
+        return False
+    if h.serial == 0:
+        raise _BadMessage("serial 0")
+    un = _UNPACK_U32[h.endian]
+    _check_fields(first, h, un)
+    layout = _fixed_layout(h.fields.get(8, ""))
+    if layout is None:
+        return False
+    fields = h.fields
+    if fields.get(9, 0) != nfds:
+        raise _BadFds(f"UNIX_FDS says {fields.get(9, 0)} fds, {nfds} attached")
+    if nfds > max_fds:
+        raise _BadFds(f"{nfds} fds attached, more than {max_fds}")
+    if not layout and h.body_len:
+        raise _BadMessage("message has a body but no SIGNATURE")
+    starts: list[int] = []
+    at = 0
+    for c in chunks:
+        starts.append(at)
+        at += len(c)
+
+    def u32_at(pos: int) -> int:
+        k = bisect.bisect_right(starts, pos) - 1
+        c = chunks[k]
+        rel = pos - starts[k]
+        raw = c[rel : rel + 4]
+        while len(raw) < 4:
+            k += 1
+            raw += chunks[k][: 4 - len(raw)]
+        return int(un(raw, 0)[0])
+
+    pos = body_at
+    end = body_at + h.body_len
+    for align, size in layout:
+        pos += -pos & (max(align, 4) - 1 if size == 0 else align - 1)
+        if size:
+            pos += size
+        else:
+            if pos + 4 > end:
+                raise _truncated()
+            n = u32_at(pos)
+            if n > _MAX_ARRAY_LENGTH:
+                raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+            if n % align:
+                raise _BadMessage("array length is not a multiple of its element size")
+            pos += 4
+            pos += -pos & (align - 1)
+            pos += n
+        if pos > end:
+            raise _truncated()
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    return True
+
+
+# -- the gate: reads frames, checks them, feeds the compiled reader ----------
+
+
+class _InboundGate:
+    """The reader callback of a connection: every frame crosses the validator first.
+
+    Each call reads the socket once (up to ``_CHUNK`` bytes; a frame larger
+    than that is then read into a buffer of its own size), cuts the data into
+    frames, checks each with :func:`_check_frame` and hands the frames that
+    passed to dbus-fast's compiled unmarshaller, which reads them from this
+    object (``recv``) instead of from the socket.  fds arrive with the read
+    that holds the first byte of their message (the kernel ends a read after
+    the data that carried fds); they are given to the last frame that starts
+    in that read and set on its Message before dispatch.  An invalid frame
+    never reaches the compiled reader:
+
+    * peer to peer: the peer is disconnected, with one log line;
+    * on a bus: the frame is dropped, its fds closed, a method call gets
+      ``InvalidArgs`` and the connection lives (the daemon frames messages,
+      so the stream stays in step);
+    * fds that do not match the body (an ``h`` index without an fd, more
+      than ``max_message_fds``) are refused the same way on p2p too: the
+      frame itself is well-formed.
+    """
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        sock: socket.socket,
+        process: Callable[[Message], None],
+        finalize: Callable[[Exception | None], None],
+        negotiate_unix_fd: bool,
+    ) -> None:
+        self.bus = bus
+        self.sock = sock
+        self.real_process = process
+        self.real_finalize = finalize
+        self.fd_passing = negotiate_unix_fd
+        self.p2p = _is_p2p(bus)
+        self.max_fds = _limits(bus).max_message_fds
+        self.ancbufsize = socket.CMSG_SPACE(4 * max(self.max_fds, 1))
+        self.rbuf = bytearray(_CHUNK)
+        self.rview = memoryview(self.rbuf)
+        self.start = 0  # first byte of rbuf not yet cut into a frame
+        self.end = 0  # end of the data in rbuf
+        self.offset = 0  # stream offset of rbuf[0]
+        self.big: list[bytes] | None = None  # a frame longer than _CHUNK being read
+        self.big_have = 0
+        self.big_total = 0
+        self.big_off = 0
+        self.big_cut = False
+        self.big_fds: list[int] = []
+        self.pending_fds: dict[int, list[int]] = {}  # stream offset of a frame -> its fds
+        self.ctrunc: set[int] = set()  # frames whose fds did not fit the control buffer
+        self.ready: deque[bytes] = deque()  # checked frames (or pieces of one) for the unmarshaller
+        self.ready_fds: deque[list[int]] = deque()
+        self.bad = 0
+        self.dead = False
+        self.unmarshaller = Unmarshaller(None, cast(socket.socket, self), False)
+
+    # -- what the compiled unmarshaller sees ------------------------------
+
+    def recv(self, bufsize: int) -> bytes:
+        ready = self.ready
+        if not ready:
+            raise BlockingIOError(errno.EAGAIN, "no validated frame")
+        if len(ready) == 1:
+            return ready.popleft()
+        if len(ready[0]) > _CHUNK:  # a piece of a large frame: as it is, no copy
+            return ready.popleft()
+        parts = []
+        while ready and len(ready[0]) <= _CHUNK:
+            parts.append(ready.popleft())
+        return b"".join(parts)
+
+    def process(self, msg: Message) -> None:
+        fds = self.ready_fds.popleft()
+        if fds:
+            msg.unix_fds = fds
+        self.real_process(msg)
+
+    def finalize(self, err: Exception | None) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        for fds in self.ready_fds:
+            _close_fds(fds)
+        self.ready_fds.clear()
+        self.ready.clear()
+        for fds in self.pending_fds.values():
+            _close_fds(fds)
+        self.pending_fds.clear()
+        _close_fds(self.big_fds)
+        self.big_fds = []
+        self.real_finalize(err)
+
+    # -- the reader callback ----------------------------------------------
+
+    def __call__(self) -> None:
+        if self.dead:
+            return
+        err: Exception | None = None
+        try:
+            if self.big is not None:
+                self._read_big()
+            else:
+                self._read()
+        except _BadMessage as e:  # unframed: nothing after it can be read
+            _LOG.warning("disconnecting: the peer sent an invalid message: %s", e)
+            err = _InvalidMessageError(str(e))
+        except Exception as e:  # EOFError, OSError
+            err = e
+        while self.ready and not self.dead:
+            _message_reader(self.unmarshaller, self.process, self.finalize, False)
+        if err is not None:
+            self.finalize(err)
+
+    def _recv_into(self, view: memoryview) -> tuple[int, list[int], bool]:
+        """One read from the socket: (bytes read, fds received, fds cut off)."""
+        if not self.fd_passing:
+            return self.sock.recv_into(view), [], False
+        n, anc, msg_flags, _addr = self.sock.recvmsg_into([view], self.ancbufsize)
+        fds: list[int] = []
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.extend(array.array("i", data[: len(data) - len(data) % 4]))
+        return n, fds, bool(msg_flags & socket.MSG_CTRUNC)
+
+    def _read(self) -> None:
+        if self.start == self.end:
+            self.offset += self.end
+            self.start = self.end = 0
+        elif self.end == len(self.rbuf):  # move the partial frame to the front
+            left = self.end - self.start
+            self.rbuf[:left] = self.rbuf[self.start : self.end]
+            self.offset += self.start
+            self.start, self.end = 0, left
+        try:
+            n, fds, cut = self._recv_into(self.rview[self.end :])
+        except (BlockingIOError, InterruptedError):
+            return
+        if not n:
+            _close_fds(fds)
+            raise EOFError()
+        self.end += n
+        if fds or cut:
+            try:
+                owner = self._owner()
+            except _BadMessage:
+                _close_fds(fds)
+                raise
+            self.pending_fds.setdefault(owner, []).extend(fds)
+            if cut:
+                self.ctrunc.add(owner)
+        self._cut()
+
+    def _owner(self) -> int:
+        """Stream offset of the frame that fds just read belong to: the last one starting in rbuf."""
+        buf, pos, end = self.rbuf, self.start, self.end
+        while pos + 16 <= end:
+            nxt = pos + _frame_length(buf[pos : pos + 16], _Head())
+            if nxt >= end:
+                break
+            pos = nxt
+        return self.offset + pos
+
+    def _cut(self) -> None:
+        """Cut the complete frames out of rbuf, check them, queue the good ones."""
+        buf = self.rbuf
+        while self.end - self.start >= 16 and not self.dead:
+            pos = self.start
+            unpack = _UNPACK_HEAD.get(buf[pos])
+            if unpack is None or buf[pos + 3] != 1:
+                _frame_length(buf[pos : pos + 16], _Head())  # raises: the stream is unframed
+            body_len, _serial, head_len = unpack(buf, pos + 4)  # type: ignore[misc]
+            total = 16 + head_len + (-head_len & 7) + body_len
+            if total > _MAX_MESSAGE_SIZE or head_len > _MAX_ARRAY_LENGTH:
+                _frame_length(buf[pos : pos + 16], _Head())  # raises
+            if total > len(buf):
+                self._start_big(total)
+                return
+            if pos + total > self.end:
+                return
+            self.start = pos + total
+            frame = bytes(buf[pos : pos + total])
+            offset = self.offset + pos
+            if self.pending_fds or self.ctrunc:
+                self._admit(frame, None, offset)
+            else:
+                if _quick(frame, 0, self.max_fds):
+                    self.ready.append(frame)
+                    self.ready_fds.append(_NO_FDS)
+                else:
+                    self._admit(frame, None, offset)
+
+    def _start_big(self, total: int) -> None:
+        # a list of the chunks as read: no zero-filled buffer of the frame's size
+        self.big = [bytes(self.rbuf[self.start : self.end])]
+        self.big_have = self.end - self.start
+        self.big_total = total
+        self.big_off = off = self.offset + self.start
+        self.big_fds = self.pending_fds.pop(off, [])
+        self.big_cut = off in self.ctrunc
+        self.ctrunc.discard(off)
+        self.offset = off + total
+        self.start = self.end = 0
+
+    def _read_big(self) -> None:
+        chunks = cast(list[bytes], self.big)
+        want = self.big_total - self.big_have
+        try:
+            if self.fd_passing:
+                data, anc, msg_flags, _addr = self.sock.recvmsg(want, self.ancbufsize)
+                for level, kind, raw in anc:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        self.big_fds.extend(array.array("i", raw[: len(raw) - len(raw) % 4]))
+                if msg_flags & socket.MSG_CTRUNC:
+                    self.big_cut = True
+            else:
+                data = self.sock.recv(want)
+        except (BlockingIOError, InterruptedError):
+            return
+        if not data:
+            raise EOFError()
+        chunks.append(data)
+        self.big_have += len(data)
+        if self.big_have < self.big_total:
+            return
+        self.big = None
+        offset = self.big_off
+        fds, self.big_fds = self.big_fds, []
+        if self.big_cut:
+            self.ctrunc.add(offset)
+        self.pending_fds[offset] = fds
+        head = _Head()
+        _frame_length(chunks[0], head)
+        self._admit(chunks, head, offset)
+
+    def _admit(self, frame: bytes | list[bytes], head: _Head | None, offset: int) -> None:
+        """Check one frame (bytes, or the chunks of a large one) and queue it or refuse it."""
+        if head is None:
+            head = _Head()
+            _frame_length(frame if isinstance(frame, bytes) else frame[0], head)
+        fds = self.pending_fds.pop(offset, None) if self.pending_fds else None
+        cut = offset in self.ctrunc
+        if cut:
+            self.ctrunc.discard(offset)
+        try:
+            if isinstance(frame, list):
+                if not _check_large_frame(frame, head, len(fds) if fds else 0, self.max_fds):
+                    frame = [b"".join(frame)]  # not plain data: check it whole
+                    head.fields = {}
+                    _check_frame(frame[0], head, len(fds) if fds else 0, self.max_fds)
+            elif not _quick(frame, len(fds) if fds else 0, self.max_fds):
+                _check_frame(frame, head, len(fds) if fds else 0, self.max_fds)
+            if cut:
+                raise _BadFds(f"more than {self.max_fds} fds attached to one message")
+        except _BadMessage as e:
+            if fds:
+                _close_fds(fds)
+            self._reject(head, e)
+            return
+        if isinstance(frame, list):
+            self.ready.extend(frame)
+        else:
+            self.ready.append(frame)
+        self.ready_fds.append(fds or [])
+
+    def _reject(self, head: _Head, err: _BadMessage) -> None:
+        """An invalid frame: disconnect a p2p peer, or refuse the message and go on.
+
+        fd mismatches are refused without disconnecting even on p2p (the
+        frame itself is well-formed).
+        """
+        text = str(err)
+        if self.p2p and not isinstance(err, _BadFds):
+            _LOG.warning("disconnecting the p2p peer: it sent an invalid message: %s", text)
+            self.finalize(_InvalidMessageError(text))
+            return
+        self.bad += 1
+        sender = head.fields.get(7)
+        if self.bad == 1 or self.bad % 1000 == 0:
+            _LOG.warning(
+                "refused %d invalid message(s); the last from %s: %s",
+                self.bad,
+                sender or "the peer",
+                text,
+            )
+        bus = self.bus
+        if not bus.connected:
+            return
+        if head.mtype == 1:
+            if head.flags & _NO_REPLY_BIT or not (
+                self.p2p or (isinstance(sender, str) and is_bus_name_valid(sender))
+            ):
+                return
+            _send(
+                bus,
+                Message(
+                    message_type=_ERROR,
+                    error_name=ERROR_INVALID_ARGS,
+                    reply_serial=head.serial,
+                    destination=None if self.p2p else sender,
+                    signature="s",
+                    body=[f"invalid message: {text}"],
+                ),
+            )
+        elif head.mtype in (2, 3):
+            # a broken reply fails the call it answers instead of leaving it waiting
+            serial = head.fields.get(5)
+            handler = bus._method_return_handlers.pop(serial, None) if serial else None
+            if handler is not None:
+                try:
+                    handler(None, DBusError(ERROR_INVALID_ARGS, f"invalid reply: {text}"))
+                except Exception:  # pragma: no cover - dbus-fast's own handlers do not raise
+                    _LOG.exception("a reply handler failed")
+
+
+class _InvalidMessageError(ConnectionError):
+    """The peer sent a message that breaks the D-Bus specification (and was disconnected)."""
+
+
+# Benchmarks only (benchmarks/bench_boundary.py): False reads with dbus-fast's own reader.
+_INBOUND_BOUNDARY = True
+
+
+def _build_reader(
+    sock: socket.socket,
+    process: Callable[[Message], None],
+    finalize: Callable[[Exception | None], None],
+    negotiate_unix_fd: bool,
+) -> Callable[[], None]:
+    """Drop-in for dbus-fast's build_message_reader: the gated reader of the bus owning ``process``."""
+    if not _INBOUND_BOUNDARY:
+        return build_message_reader(sock, process, finalize, negotiate_unix_fd)
+    bus = cast(MessageBus, getattr(process, "__self__"))
+    return _InboundGate(bus, sock, process, finalize, negotiate_unix_fd)
+
+
+def _gated_connect() -> Callable[[MessageBus], Any]:
+    """MessageBus.connect, with its reader built by _build_reader (no global is patched)."""
+    fn = cast(Any, MessageBus.connect)
+    glob = dict(fn.__globals__)
+    glob["build_message_reader"] = _build_reader
+    new = types.FunctionType(fn.__code__, glob, fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__ = fn.__kwdefaults__
+    return cast(Callable[[MessageBus], Any], new)
+
+
+_CONNECT: Final = _gated_connect()
 
 
 class _Writer(_MessageWriter):
-    """dbus-fast's writer, except that a full socket buffer means "wait", not "disconnect".
+    """dbus-fast's writer with a limited queue, and "wait" (not "disconnect") on a full socket.
 
     dbus-fast 5.2's write_callback treats ``EAGAIN`` from ``send()`` as a
     fatal error and closes the connection.  It happens whenever the peer
     reads slower than we write (many calls at once, large bodies): a new
     message is written at once when the queue is empty, even while the
     previous one is only partly written or the socket buffer is full.
+
+    The queue holds at most :class:`Limits` ``max_outgoing_bytes`` /
+    ``max_outgoing_messages``; on a bus also ``max_outgoing_bytes_per_peer``
+    per destination (see :class:`Limits` for what happens beyond).
     """
+
+    def __init__(self, bus: MessageBus) -> None:
+        super().__init__(bus)
+        limits = _limits(bus)
+        self.max_bytes = limits.max_outgoing_bytes
+        self.max_messages = limits.max_outgoing_messages
+        self.max_peer_bytes = limits.max_outgoing_bytes_per_peer
+        self.p2p = _is_p2p(bus)
+        self.queued = 0
+        self.per_peer: dict[str, int] = {}
+        self.over: set[str] = set()  # destinations whose messages were dropped
+        self.dests: deque[str | None] = deque()
+
+    def peer_blocked(self, peer: str | None) -> bool:
+        """True while ``peer`` has more than its share waiting in the queue."""
+        return bool(peer) and self.per_peer.get(cast(str, peer), 0) > self.max_peer_bytes
+
+    def buffer_message(self, msg: Message, future: asyncio.Future[Any] | None = None) -> None:
+        buf = msg._marshall(self.negotiate_unix_fd)
+        size = len(buf)
+        # per destination: only what we answer (replies, errors), never our own calls
+        mtype = msg.message_type
+        dest = None if self.p2p or mtype is _METHOD_CALL or mtype is _SIGNAL else msg.destination
+        refused = None
+        if self.queued + size > self.max_bytes or len(self.messages) >= self.max_messages:
+            refused = (
+                f"the write queue is full ({len(self.messages)} messages, {self.queued} bytes)"
+            )
+        elif (
+            dest and self.per_peer.get(dest, 0) and self.per_peer[dest] + size > self.max_peer_bytes
+        ):
+            refused = f"{self.per_peer[dest]} bytes already wait for {dest}"
+        if refused is not None:
+            if self.p2p:
+                _LOG.warning("disconnecting the p2p peer: it does not read (%s)", refused)
+                self.loop.call_soon(self.bus._finalize, DisconnectedError(refused))
+            elif dest not in self.over:
+                self.over.add(cast(str, dest))
+                _LOG.warning("dropping messages to %s: %s", dest, refused)
+            if future is not None and not future.done():
+                future.set_exception(DBusError(ERROR_LIMITS_EXCEEDED, refused))
+            return
+        unix_fds = msg.unix_fds
+        self.messages.append((buf, list(unix_fds) if unix_fds else None, future))
+        self.dests.append(dest)
+        self.queued += size
+        if dest:
+            self.per_peer[dest] = self.per_peer.get(dest, 0) + size
+
+    def _popped(self, size: int) -> None:
+        self.queued -= size
+        dest = self.dests.popleft()
+        if dest:
+            left = self.per_peer[dest] - size
+            if left:
+                self.per_peer[dest] = left
+            else:
+                del self.per_peer[dest]
+                self.over.discard(dest)
 
     def write_callback(self, remove_writer: bool = True) -> None:
         sock = cast(socket.socket, self.sock)
@@ -603,6 +1878,7 @@ class _Writer(_MessageWriter):
                             self.loop.remove_writer(fd)
                         return
                     buf, unix_fds, fut = self.messages.popleft()
+                    self._popped(len(buf))
                     self.unix_fds = unix_fds
                     self.buf = memoryview(buf)
                     self.offset = 0
@@ -644,14 +1920,39 @@ def _install_writer(bus: MessageBus) -> None:
         bus._writer = _Writer(bus)
 
 
-async def connect(address: str | None = None, *, negotiate_unix_fd: bool = True) -> MessageBus:
+def _check_fd_count(bus: MessageBus, fds: list[int]) -> None:
+    """Raise LimitsExceeded for an outgoing message with more fds than the connection allows."""
+    limit = _limits(bus).max_message_fds
+    if len(fds) > limit:
+        raise DBusError(
+            ERROR_LIMITS_EXCEEDED, f"a message may carry {limit} fds, this one has {len(fds)}"
+        )
+
+
+def _writer_of(bus: MessageBus) -> _Writer | None:
+    writer = getattr(bus, "_writer", None)
+    return writer if isinstance(writer, _Writer) else None
+
+
+# ---------------------------------------------------------------------------
+# connections
+# ---------------------------------------------------------------------------
+
+
+async def connect(
+    address: str | None = None, *, negotiate_unix_fd: bool = True, limits: Limits | None = None
+) -> MessageBus:
     """Connect to a message bus (``Hello`` included) and return the connection.
 
     ``address`` is a D-Bus address such as ``unix:path=/run/bus.sock``; None
-    means the session bus from ``$DBUS_SESSION_BUS_ADDRESS``.
+    means the session bus from ``$DBUS_SESSION_BUS_ADDRESS``.  Every message
+    received crosses the inbound boundary (see the README's Security
+    section); ``limits`` (default :class:`Limits`) bounds queues and fds.
     """
     bus = MessageBus(bus_address=address, negotiate_unix_fd=negotiate_unix_fd)
-    await bus.connect()
+    if limits is not None:
+        setattr(bus, "_qdbusgen_limits", limits)
+    await _CONNECT(bus)
     _install_writer(bus)
     return bus
 
@@ -687,7 +1988,9 @@ class _PeerMessageBus(MessageBus):
 
     _qdbusgen_p2p: ClassVar[bool] = True
 
-    def __init__(self, sock: socket.socket, auth_timeout: float | None) -> None:
+    def __init__(
+        self, sock: socket.socket, auth_timeout: float | None, limits: Limits | None = None
+    ) -> None:
         super().__init__(
             bus_address=_P2P_DUMMY_ADDRESS,
             negotiate_unix_fd=True,
@@ -695,6 +1998,7 @@ class _PeerMessageBus(MessageBus):
             auth_timeout=auth_timeout,
         )
         self._qdbusgen_sock = sock
+        self._qdbusgen_limits = limits or _DEFAULT_LIMITS
 
     async def connect(self) -> MessageBus:  # pragma: no cover - not used for p2p
         raise RuntimeError("use connect_p2p() / accept_p2p() for a peer-to-peer connection")
@@ -741,7 +2045,7 @@ class _PeerMessageBus(MessageBus):
             self.unique_name = _P2P_UNIQUE_NAME
             self._loop.add_reader(
                 self._fd,
-                build_message_reader(
+                _build_reader(
                     self._sock, self._process_message, self._finalize, self._negotiate_unix_fd
                 ),
             )
@@ -794,10 +2098,13 @@ class _PeerMessageBus(MessageBus):
             if not hex_identity:
                 return True  # empty identity: use the credentials of the socket
             try:
-                claimed = int(bytes.fromhex(hex_identity).decode("ascii"))
+                text = bytes.fromhex(hex_identity).decode("ascii")
             except ValueError:
                 return False
-            return claimed == peer_uid
+            # strict decimal, as the uid is written: no sign, space, "_" or leading zero
+            if not (text.isascii() and text.isdigit()) or (len(text) > 1 and text[0] == "0"):
+                return False
+            return int(text) == peer_uid
 
         nul = await loop.sock_recv(sock, 1)
         if nul != b"\0":
@@ -864,7 +2171,10 @@ def _adopt_socket(sock: socket.socket | int) -> socket.socket:
 
 
 async def connect_p2p(
-    sock: socket.socket | int, *, auth_timeout: float | None = 30.0
+    sock: socket.socket | int,
+    *,
+    auth_timeout: float | None = 30.0,
+    limits: Limits | None = None,
 ) -> MessageBus:
     """Open a peer-to-peer D-Bus connection on ``sock``, authenticating as the CLIENT.
 
@@ -883,7 +2193,7 @@ async def connect_p2p(
     event loop runs again.  QEMU blocks until the handshake completes, so do
     not delay calling this once the fd was handed over.
     """
-    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout)
+    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout, limits)
     await bus._qdbusgen_start(server=False, uids=None)
     return bus
 
@@ -893,6 +2203,7 @@ async def accept_p2p(
     *,
     uids: Collection[int] | None = None,
     auth_timeout: float | None = 30.0,
+    limits: Limits | None = None,
 ) -> MessageBus:
     """Open a peer-to-peer D-Bus connection on ``sock``, authenticating as the SERVER.
 
@@ -902,7 +2213,7 @@ async def accept_p2p(
     passing; no ``Hello``.  Takes ownership of the socket like
     :func:`connect_p2p`.
     """
-    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout)
+    bus = _PeerMessageBus(_adopt_socket(sock), auth_timeout, limits)
     await bus._qdbusgen_start(server=True, uids=uids)
     return bus
 
@@ -1097,6 +2408,9 @@ class _BusRegistry:
         self.signals: dict[tuple[str, str, str], list[_SignalHandler]] = {}
         self.owners: dict[str, _OwnerWatch] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.inflight: dict[str, int] = {}  # running handlers per calling peer
+        self.backlog: dict[str, deque[tuple[Any, str, Message]]] = {}  # calls waiting
+        self.refused = 0
         bus.add_message_handler(self)
         disconnect_future = getattr(bus, "_disconnect_future", None)
         if isinstance(disconnect_future, asyncio.Future):
@@ -1120,6 +2434,11 @@ class _BusRegistry:
                 w.ready.set_exception(DisconnectedError())
         self.owners.clear()
         self.objects.clear()
+        for backlog in self.backlog.values():
+            for coro, _what, msg in backlog:
+                coro.close()  # never started: its fds were handed to nobody
+                _drop_fds(msg)
+        self.backlog.clear()
 
     def add_object(self, path: str, obj: Any) -> None:
         interfaces = self.objects.setdefault(path, {})
@@ -1224,12 +2543,63 @@ class _BusRegistry:
         del self.owners[name]
         return w.rule
 
-    def spawn(self, coro: Any, what: str = "a D-Bus handler") -> None:
+    def admit(self, msg: Message) -> bool:
+        """Whether a call of ``msg``'s sender may be taken now (see Limits)."""
+        backlog = self.backlog.get(msg.sender or "")
+        if backlog is not None and len(backlog) >= _limits(self.bus).max_queued_per_peer:
+            return False
+        writer = _writer_of(self.bus)
+        return writer is None or not writer.peer_blocked(msg.sender)
+
+    def refuse(self, msg: Message) -> bool:
+        """Answer a call that admit() refused (a no-reply call is dropped), counting it."""
+        self.refused += 1
+        if self.refused == 1 or self.refused % 1000 == 0:
+            _LOG.warning(
+                "refused %d call(s) over the per-peer limits; the last from %s",
+                self.refused,
+                msg.sender or "the peer",
+            )
+        return self._reject(msg, ERROR_LIMITS_EXCEEDED, "too many calls in progress from this peer")
+
+    def spawn(
+        self, coro: Any, what: str = "a D-Bus handler", *, call: Message | None = None
+    ) -> None:
+        """Run a handler as a task.
+
+        With ``call`` it counts for the calling peer: at most
+        ``max_inflight_per_peer`` run at once, later ones wait (in order) in
+        the peer's backlog, which admit() bounds.
+        """
+        if call is not None:
+            key = call.sender or ""
+            if self.inflight.get(key, 0) >= _limits(self.bus).max_inflight_per_peer:
+                self.backlog.setdefault(key, deque()).append((coro, what, call))
+                return
+            self.inflight[key] = self.inflight.get(key, 0) + 1
+        else:
+            key = None
+        self._start(coro, what, key)
+
+    def _start(self, coro: Any, what: str, key: str | None) -> None:
         task: asyncio.Task[None] = self.loop.create_task(coro)
         self.tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
             self.tasks.discard(t)
+            if key is not None:
+                backlog = self.backlog.get(key)
+                if backlog:
+                    nxt, nwhat, _call = backlog.popleft()
+                    if not backlog:
+                        del self.backlog[key]
+                    self._start(nxt, nwhat, key)  # the slot passes on
+                else:
+                    left = self.inflight.get(key, 1) - 1
+                    if left > 0:
+                        self.inflight[key] = left
+                    else:
+                        self.inflight.pop(key, None)
             if not t.cancelled():
                 exc = t.exception()
                 if exc is not None:
@@ -1383,7 +2753,7 @@ class _BusRegistry:
                 if msg.unix_fds:
                     _drop_fds(msg)
                 return None
-            return self._reject(msg, ERROR_UNKNOWN_OBJECT, f"no object at path {path}")
+            return self._reject(msg, ERROR_UNKNOWN_OBJECT, f"no object at path {_cut(path)}")
         if interface is not None:
             obj = objs.get(interface)
             if obj is not None:
@@ -1417,7 +2787,7 @@ class _BusRegistry:
             if fast_exports and interface in fast_exports:
                 return None  # a dbus-fast ServiceInterface on the same path
             return self._reject(
-                msg, ERROR_UNKNOWN_INTERFACE, f"no interface {interface!r} at {path}"
+                msg, ERROR_UNKNOWN_INTERFACE, f"no interface {_quote(interface)} at {_cut(path)}"
             )
         # No interface given: the first of our interfaces with that member.
         for obj in objs.values():
@@ -1436,7 +2806,7 @@ class _BusRegistry:
         return self._reject(
             msg,
             ERROR_UNKNOWN_METHOD,
-            f"no method {member!r} with signature {msg.signature!r} at {path}",
+            f"no method {_quote(member)} with signature {_quote(msg.signature)} at {_cut(path)}",
         )
 
     # -- methods -------------------------------------------------------
@@ -1446,18 +2816,39 @@ class _BusRegistry:
             return self._reject(
                 msg,
                 ERROR_INVALID_ARGS,
-                f"{spec.name} expects signature {spec.in_sig!r}, got {msg.signature!r}",
+                f"{spec.name} expects signature {spec.in_sig!r}, got {_quote(msg.signature)}",
             )
+        if not self.admit(msg):
+            return self.refuse(msg)
         args = msg.body
+        variant_fds: list[int] = []
         if msg.unix_fds:
             try:
                 args = _fds_in(spec.in_tree, args, msg.unix_fds)
             except (_FdIndexError, OSError) as e:
                 return self._reply_error(msg, ERROR_INVALID_ARGS, str(e))
-        self.spawn(self._run_method(msg, obj, spec, args))
+            if "v" in spec.in_sig:
+                for st, v in zip(spec.in_tree.types, args):
+                    _fds_in_variants(st, v, False, variant_fds)
+        self.spawn(self._run_method(msg, obj, spec, args, variant_fds), call=msg)
         return True
 
-    async def _run_method(self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any]) -> None:
+    async def _run_method(
+        self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any], variant_fds: list[int]
+    ) -> None:
+        if not variant_fds:
+            return await self._run_handler(msg, obj, spec, args)
+        pending = set(variant_fds)
+        _VARIANT_FDS.set(pending)  # this task's own context
+        try:
+            await self._run_handler(msg, obj, spec, args)
+        finally:
+            # after the reply was built (it dups what it sends): fds received
+            # inside variants that the handler did not keep
+            _VARIANT_FDS.set(None)
+            _close_fds(pending)
+
+    async def _run_handler(self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any]) -> None:
         what = f"{obj.INTERFACE}.{spec.name}"
         try:
             result = getattr(obj, spec.py_name)(*args)
@@ -1507,6 +2898,7 @@ class _BusRegistry:
                     raise DBusError(
                         ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors"
                     )
+                _check_fd_count(self.bus, fds)
                 reply = Message(
                     message_type=_METHOD_RETURN,
                     reply_serial=msg.serial,
@@ -1554,17 +2946,21 @@ class _BusRegistry:
                 self._reply(msg, _SIG_ASV, [{}])
                 return True
             return self._reject(
-                msg, ERROR_UNKNOWN_PROPERTY, f"{iface_name} has no property {body[1]!r}"
+                msg, ERROR_UNKNOWN_PROPERTY, f"{_cut(iface_name)} has no property {_quote(body[1])}"
             )
         else:
             fast_exports = self.bus._path_exports.get(cast(str, msg.path))
             if fast_exports and iface_name in fast_exports:
                 return None
             return self._reject(
-                msg, ERROR_UNKNOWN_INTERFACE, f"no interface {iface_name!r} at {msg.path}"
+                msg,
+                ERROR_UNKNOWN_INTERFACE,
+                f"no interface {_quote(iface_name)} at {_cut(msg.path)}",
             )
+        if not self.admit(msg):
+            return self.refuse(msg)
         if member == "GetAll":
-            self.spawn(self._get_all(msg, targets))
+            self.spawn(self._get_all(msg, targets), call=msg)
             return True
         prop_name: str = body[1]
         for obj in targets:
@@ -1575,14 +2971,14 @@ class _BusRegistry:
             return self._reject(
                 msg,
                 ERROR_UNKNOWN_PROPERTY,
-                f"{iface_name or 'this object'} has no property {prop_name!r}",
+                f"{_cut(iface_name) or 'this object'} has no property {_quote(prop_name)}",
             )
         if member == "Get":
             if not spec.readable or spec.getter is None:
                 return self._reject(
                     msg, ERROR_INVALID_ARGS, f"property {prop_name!r} is not readable"
                 )
-            self.spawn(self._get(msg, obj, spec))
+            self.spawn(self._get(msg, obj, spec), call=msg)
             return True
         # Set
         if not spec.writable:
@@ -1594,7 +2990,7 @@ class _BusRegistry:
             return self._reject(
                 msg,
                 ERROR_INVALID_ARGS,
-                f"property {prop_name!r} has type {spec.signature!r}, got {variant.signature!r}",
+                f"property {prop_name!r} has type {spec.signature!r}, got {_quote(variant.signature)}",
             )
         if spec.setter is None:
             return self._reject(msg, ERROR_NOT_SUPPORTED, f"property {prop_name!r} has no setter")
@@ -1604,7 +3000,7 @@ class _BusRegistry:
                 value = _fds_in(spec.tree, [value], msg.unix_fds)[0]
             except (_FdIndexError, OSError) as e:  # _fds_in closed the fds
                 return self._reply_error(msg, ERROR_INVALID_ARGS, str(e))
-        self.spawn(self._set(msg, obj, spec, value))
+        self.spawn(self._set(msg, obj, spec, value), call=msg)
         return True
 
     async def _get(self, msg: Message, obj: Any, spec: PropertySpec) -> None:
@@ -1782,6 +3178,22 @@ class Subscription:
         await self.cancel()
 
 
+Overflow = Literal["drop_oldest", "raise"]
+"""What a full :class:`SignalStream` does with a new signal."""
+
+DEFAULT_STREAM_MAXSIZE: Final = 1024
+"""Signals a :class:`SignalStream` queues unless told otherwise."""
+
+
+class SignalOverflowError(Exception):
+    """Raised by reading a ``overflow="raise"`` stream after signals were dropped."""
+
+    def __init__(self, member: str, dropped: int) -> None:
+        super().__init__(f"signal queue for {member} was full: {dropped} signals dropped")
+        self.member = member
+        self.dropped = dropped
+
+
 class SignalStream(Generic[_T]):
     """Signals as an async iterator, backed by a queue.
 
@@ -1798,8 +3210,14 @@ class SignalStream(Generic[_T]):
     itself), ``async with``, :meth:`start` or the first ``__anext__``,
     whichever comes first.  Iteration ends after :meth:`aclose` (once the
     queued signals are consumed) or when the connection closes.
-    ``maxsize`` > 0 bounds the queue; the oldest signals are dropped when it
-    is full.
+
+    The queue is bounded: at most ``maxsize`` signals wait (0 = unbounded,
+    which a peer that emits faster than you read can turn into unbounded
+    memory).  When it is full, ``overflow`` says what happens to a new
+    signal: ``"drop_oldest"`` (the default) drops the oldest queued one and
+    counts it in :attr:`dropped`; ``"raise"`` drops the new one and the next
+    read raises :class:`SignalOverflowError` (once, with the count), after
+    which the queued signals are read as usual.
     """
 
     def __init__(
@@ -1809,24 +3227,39 @@ class SignalStream(Generic[_T]):
         convert: Callable[[list[Any]], _T] | None = None,
         *,
         signature: str | None = None,
-        maxsize: int = 0,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> None:
+        if maxsize < 0:
+            raise ValueError("maxsize must be >= 0")
+        if overflow not in ("drop_oldest", "raise"):
+            raise ValueError(f"overflow must be 'drop_oldest' or 'raise', not {overflow!r}")
         self._proxy = proxy
         self._member = member
         self._convert = convert
         self._signature = signature
         self._maxsize = maxsize
+        self._overflow = overflow
         self._queue: asyncio.Queue[list[Any] | None] = asyncio.Queue()
         self._sub: Subscription | None = None
         self._closed = False
         self._dropped = 0
+        self._unreported = 0
+
+    @property
+    def dropped(self) -> int:
+        """Signals dropped so far because the queue was full."""
+        return self._dropped
 
     def _push(self, body: list[Any]) -> None:
         if self._closed:
             return
         if self._maxsize and self._queue.qsize() >= self._maxsize:
-            self._queue.get_nowait()
             self._dropped += 1
+            if self._overflow == "raise":
+                self._unreported += 1
+                return
+            self._queue.get_nowait()
             if self._dropped == 1 or self._dropped % 1000 == 0:
                 _LOG.warning(
                     "signal queue for %s full: dropped %d signals", self._member, self._dropped
@@ -1882,6 +3315,9 @@ class SignalStream(Generic[_T]):
     async def __anext__(self) -> _T:
         if self._sub is None and not self._closed:
             await self.start()
+        if self._unreported:
+            n, self._unreported = self._unreported, 0
+            raise SignalOverflowError(self._member, n)
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         item = await self._queue.get()
@@ -2102,6 +3538,11 @@ class ProxyBase:
             if fds and not bus._negotiate_unix_fd:
                 _close_fds(fds)
                 raise DBusError(ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors")
+            try:
+                _check_fd_count(bus, fds)
+            except DBusError:
+                _close_fds(fds)
+                raise
         try:
             msg = Message(
                 destination=self._service,
@@ -2208,7 +3649,12 @@ class ProxyBase:
 
     @overload
     def _signals(
-        self, member: str, *, signature: str | None = None, maxsize: int = 0
+        self,
+        member: str,
+        *,
+        signature: str | None = None,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> SignalStream[list[Any]]: ...
 
     @overload
@@ -2218,7 +3664,8 @@ class ProxyBase:
         convert: Callable[[list[Any]], _T],
         *,
         signature: str | None = None,
-        maxsize: int = 0,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> SignalStream[_T]: ...
 
     def _signals(
@@ -2227,7 +3674,8 @@ class ProxyBase:
         convert: Callable[[list[Any]], Any] | None = None,
         *,
         signature: str | None = None,
-        maxsize: int = 0,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
     ) -> SignalStream[Any]:
         """Signal ``member`` as a :class:`SignalStream` of bodies (or of ``convert(body)``).
 
@@ -2235,7 +3683,9 @@ class ProxyBase:
         stream; ``async with proxy._signals(...) as stream`` also unsubscribes
         at the end.
         """
-        return SignalStream(self, member, convert, signature=signature, maxsize=maxsize)
+        return SignalStream(
+            self, member, convert, signature=signature, maxsize=maxsize, overflow=overflow
+        )
 
     async def _watch_properties(
         self, callback: Callable[[dict[str, Any], list[str]], object]
@@ -2472,6 +3922,16 @@ class ServerBase:
                 out_body = body
                 if transfers or _may_carry_fds(tree.signature):
                     out_body, fds = _fds_out(tree, body)
+                    if len(fds) > _limits(bus).max_message_fds:
+                        _close_fds(fds)
+                        _LOG.error(
+                            "not emitting %s.%s: %d fds, more than %d",
+                            interface,
+                            member,
+                            len(fds),
+                            _limits(bus).max_message_fds,
+                        )
+                        continue
                 msg = Message(
                     message_type=_SIGNAL,
                     path=path,

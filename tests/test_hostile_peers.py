@@ -1,0 +1,553 @@
+"""One message from a peer never crashes, blinds or disables a generated peer (issue 9).
+
+One regression test per class of the audit.  Each hand-builds the hostile frames
+(tests/wire.py), sends them over a real p2p socketpair or a private dbus-daemon, and
+then checks that a concurrent well-behaved client is still answered promptly, that the
+fds and RSS of the process stayed bounded and that no traceback reached the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import socket
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbus_fast import Message, MessageFlag, MessageType, Variant
+
+from runtime_loader import load_runtime
+from wire import (
+    IFACE,
+    PATH,
+    Harness,
+    LogWatch,
+    Peer,
+    body_bytes,
+    call,
+    open_fds,
+    proxy_class,
+    raw_message,
+    rss_mib,
+    server_class,
+    wait_until,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+rt = load_runtime("qdbusgen_hostile_runtime")
+INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+LIMITS = "org.freedesktop.DBus.Error.LimitsExceeded"
+
+
+def async_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(asyncio.wait_for(fn(*args, **kwargs), 60))
+
+    return wrapper
+
+
+async def harness(**limits: Any) -> Harness:
+    h = Harness(rt, **limits)
+    await h.start()
+    return h
+
+
+# ---------------------------------------------------------------------------
+# Critical: a variant with an empty signature (dbus-fast's compiled reader segfaults)
+# ---------------------------------------------------------------------------
+
+EMPTY_VARIANT_BODY = b"\x00\x00"  # signature length 0, its NUL; no value
+
+
+def test_dbus_fast_itself_still_segfaults_on_an_empty_variant_signature() -> None:
+    """The upstream bug the boundary contains (docs/upstream/), reproduced in a child process."""
+    script = ROOT / "docs" / "upstream" / "dbus_fast_empty_variant_segfault.py"
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=60)
+    assert proc.returncode == -11, (proc.returncode, proc.stdout, proc.stderr)
+
+
+@async_test
+async def test_empty_variant_signature_on_p2p_disconnects_only_the_sender() -> None:
+    h = await harness()
+    try:
+        for member in ("EchoVariant", "Options"):
+            peer = await h.hostile()
+            sig = "v" if member == "EchoVariant" else "a{sv}"
+            body = EMPTY_VARIANT_BODY
+            if sig == "a{sv}":  # one entry {"k": <empty variant>}
+                body = struct.pack("<I", 8) + b"\0\0\0\0" + struct.pack("<I", 1) + b"k\0" + body
+            await peer.send(call(member, sig, body))
+            await peer.disconnected()
+            await h.assert_still_serving()
+        assert any("invalid message" in w for w in h.log.warnings())
+        assert h.impl.calls == 0
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_empty_variant_signature_in_a_reply_fails_the_client_call_only() -> None:
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+    log = LogWatch(rt.__name__)
+    seen: list[Message] = []
+
+    def on_call(msg: Message) -> bool:
+        seen.append(msg)
+        reply = raw_message(
+            mtype=2, serial=99, reply_serial=msg.serial, signature="v", body=EMPTY_VARIANT_BODY
+        )
+        asyncio.ensure_future(hostile.send(reply))
+        return True
+
+    hostile.bus.add_message_handler(on_call)
+    proxy = proxy_class(rt)(client, None, PATH, timeout=5)
+    try:
+        with pytest.raises(rt.DBusError) as err:
+            await proxy.echo_variant(Variant("s", "x"))
+        assert isinstance(err.value, rt.DisconnectedError)
+        assert seen and not log.tracebacks()
+    finally:
+        log.close()
+        for bus in (client, hostile.bus):
+            if bus.connected:
+                bus.disconnect()
+
+
+# ---------------------------------------------------------------------------
+# High: raw fd numbers (an h index with no fd attached)
+# ---------------------------------------------------------------------------
+
+
+@async_test
+async def test_fd_index_without_fds_is_invalid_args_on_p2p() -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        server_sock_fd = h.servers[-1]._fd
+        await peer.send(call("TakeFd", "h", struct.pack("<I", server_sock_fd), serial=5))
+        reply = await peer.reply(5)
+        assert reply.message_type is MessageType.ERROR and reply.error_name == INVALID_ARGS
+        assert h.impl.fd_numbers == []  # the handler never saw a number
+        assert peer.bus.connected and h.servers[-1].connected  # nobody's socket was closed
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_fd_index_without_fds_is_invalid_args_through_a_daemon(bus: Any) -> None:
+    server = await rt.connect(bus.address)
+    impl = server_class(rt)()
+    impl.export(server, PATH)
+    hostile = Peer(await rt.connect(bus.address))
+    good = proxy_class(rt)(await rt.connect(bus.address), server.unique_name, PATH, timeout=5)
+    log = LogWatch(rt.__name__)
+    try:
+        frame = call(
+            "TakeFd", "h", struct.pack("<I", server._fd), serial=5, destination=server.unique_name
+        )
+        await hostile.send(frame)
+        reply = await hostile.reply(5)
+        assert reply.error_name == INVALID_ARGS, reply.body
+        assert impl.fd_numbers == [] and server.connected
+        # one fd referenced 200 times: refused, not 200 dups (nor a reply the daemon drops)
+        r, w = os.pipe()
+        frame = call(
+            "TakeFds",
+            "ah",
+            body_bytes("ah", [[0] * 200]),
+            serial=6,
+            destination=server.unique_name,
+            unix_fds=1,
+        )
+        await hostile.send(frame, [r])
+        os.close(r)
+        os.close(w)
+        reply = await hostile.reply(6)
+        assert reply.error_name == INVALID_ARGS, reply.body
+        assert impl.fd_numbers == [] and server.connected
+        assert await good.echo("x") == "x"
+        assert not log.tracebacks()
+    finally:
+        log.close()
+        for b in (server, hostile.bus, good._bus):
+            b.disconnect()
+
+
+@async_test
+async def test_hostile_server_cannot_hand_the_client_its_own_fd_numbers() -> None:
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+
+    def on_call(msg: Message) -> bool:
+        reply = raw_message(
+            mtype=2, serial=99, reply_serial=msg.serial, signature="i", body=struct.pack("<i", 1)
+        )
+        # answer TakeFd-like calls with an "h" referring to fd 2 (our stderr), no fd attached
+        reply = raw_message(
+            mtype=2, serial=99, reply_serial=msg.serial, signature="h", body=struct.pack("<I", 2)
+        )
+        asyncio.ensure_future(hostile.send(reply))
+        return True
+
+    hostile.bus.add_message_handler(on_call)
+
+    class FdProxy(rt.ProxyBase):  # type: ignore[misc, name-defined]
+        INTERFACE = IFACE
+
+        async def get_fd(self) -> int:
+            return (await self._call("GetFd", "", [], "h"))[0]  # type: ignore[no-any-return]
+
+    try:
+        with pytest.raises(rt.DBusError) as err:
+            await FdProxy(client, None, PATH, timeout=5).get_fd()
+        assert err.value.name == INVALID_ARGS
+        os.fstat(2)  # still ours, still open
+        assert client.connected
+    finally:
+        for bus in (client, hostile.bus):
+            bus.disconnect()
+
+
+# ---------------------------------------------------------------------------
+# High: fd amplification (one fd referenced N times)
+# ---------------------------------------------------------------------------
+
+
+@async_test
+async def test_one_fd_referenced_many_times_is_refused() -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        r, w = os.pipe()
+        try:
+            for n, serial in ((17, 3), (200, 4), (5000, 5)):
+                body = body_bytes("ah", [[0] * n])
+                await peer.send(call("TakeFds", "ah", body, serial=serial, unix_fds=1), [r])
+                reply = await peer.reply(serial)
+                assert reply.error_name == INVALID_ARGS, reply.body
+        finally:
+            os.close(r)
+            os.close(w)
+        assert h.impl.fd_numbers == []
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_sixteen_references_are_sixteen_fds_and_replies_stay_within_the_cap() -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        r, w = os.pipe()
+        try:
+            body = body_bytes("ah", [[0] * 16])
+            await peer.send(call("TakeFds", "ah", body, serial=3, unix_fds=1), [r])
+            reply = await peer.reply(3)
+            assert reply.body == [16]
+            assert len(set(h.impl.fd_numbers)) == 16  # each occurrence is its own fd
+            # echoing 17 fds back would exceed the cap: an error, not a broken connection
+            r2 = [os.dup(r) for _ in range(17)]
+            try:
+                body = body_bytes("ah", [list(range(16))])
+                await peer.send(call("EchoFds", "ah", body, serial=4, unix_fds=16), r2[:16])
+                reply = await peer.reply(4)
+                assert reply.message_type is MessageType.METHOD_RETURN
+                for fd in reply.unix_fds:
+                    os.close(fd)
+            finally:
+                for fd in r2:
+                    os.close(fd)
+        finally:
+            os.close(r)
+            os.close(w)
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_a_reply_with_more_fds_than_the_cap_is_an_error() -> None:
+    h = await harness(max_message_fds=4)
+    try:
+        peer = await h.hostile()
+        fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(4)]
+        try:
+            body = body_bytes("ah", [[0, 1, 2, 3, 0]])
+            await peer.send(call("EchoFds", "ah", body, serial=4, unix_fds=4), fds)
+            reply = await peer.reply(4)
+            assert reply.error_name == INVALID_ARGS  # 5 h values > 4
+            body = body_bytes("ah", [[0, 1, 2, 3]])
+            await peer.send(call("EchoFds", "ah", body, serial=5, unix_fds=4), fds)
+            reply = await peer.reply(5)
+            assert reply.message_type is MessageType.METHOD_RETURN and len(reply.unix_fds) == 4
+            for fd in reply.unix_fds:
+                os.close(fd)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+# ---------------------------------------------------------------------------
+# Medium: fds inside variants
+# ---------------------------------------------------------------------------
+
+
+@async_test
+async def test_fds_inside_variants_are_closed_unless_the_handler_keeps_them() -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        for i in range(200):
+            r, w = os.pipe()
+            body = body_bytes("a{sv}", [{"fd": Variant("h", 0), "n": Variant("i", i)}])
+            await peer.send(call("Options", "a{sv}", body, serial=10 + i, unix_fds=1), [r])
+            os.close(r)
+            os.close(w)
+            assert (await peer.reply(10 + i)).body == [2]
+        await h.assert_still_serving()  # 200 calls, no fd left behind
+        h.impl.keep = True
+        r, w = os.pipe()
+        body = body_bytes("a{sv}", [{"fd": Variant("h", 0)}])
+        await peer.send(call("Options", "a{sv}", body, serial=1000, unix_fds=1), [r])
+        os.close(r)
+        await peer.reply(1000)
+        (kept,) = h.impl.kept
+        os.write(w, b"x")
+        assert os.read(kept, 1) == b"x"  # a kept fd stays open: the handler owns it
+        os.close(kept)
+        os.close(w)
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+# ---------------------------------------------------------------------------
+# Medium: unbounded output queues
+# ---------------------------------------------------------------------------
+
+
+@async_test
+async def test_a_p2p_peer_that_stops_reading_is_disconnected() -> None:
+    h = await harness()
+    try:
+        server, client = await h.connect()
+        client._loop.remove_reader(client._fd)  # the peer stops reading
+        obj = server_class(rt)()
+        obj.export(server, "/org/qdbusgen/Emitter")
+        rss0 = rss_mib()
+        for i in range(100_000):
+            obj._emit_signal("Tick", "s", [f"tick {i:040d}" * 16])
+            if not server.connected:
+                break
+            if i % 1000 == 0:
+                await asyncio.sleep(0)
+        await wait_until(lambda: not server.connected)
+        assert rss_mib() - rss0 < 200
+        assert any("does not read" in w for w in h.log.warnings())
+        client.disconnect()
+        await h.assert_still_serving(rss_slack_mib=256)
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_a_bus_caller_that_does_not_read_cannot_delay_others(tmp_path: Path) -> None:
+    from dbus_harness import bus_config, private_bus
+
+    # a daemon that holds at most 16 MiB for a client that does not read
+    config = bus_config(tmp_path / "d" / "bus.sock").replace(
+        '<limit name="max_outgoing_bytes">1000000000</limit>',
+        '<limit name="max_outgoing_bytes">16777216</limit>',
+    )
+    with private_bus(tmp_path / "d", config) as bus:
+        server = await rt.connect(bus.address)
+        impl = server_class(rt)()
+        impl.export(server, PATH)
+        hog = Peer(await rt.connect(bus.address))
+        good = proxy_class(rt)(await rt.connect(bus.address), server.unique_name, PATH, timeout=10)
+        log = LogWatch(rt.__name__)
+        try:
+            hog.bus._loop.remove_reader(hog.bus._fd)  # sends, never reads
+            for i in range(300):
+                frame = call("Blob", "u", [1 << 20], serial=100 + i, destination=server.unique_name)
+                await hog.send(frame)
+            loop = asyncio.get_running_loop()
+            worst = 0.0
+            for i in range(20):
+                t = loop.time()
+                assert await good.echo(f"x{i}") == f"x{i}"
+                worst = max(worst, loop.time() - t)
+                await asyncio.sleep(0.05)
+            assert worst < 2.0, worst
+            assert server.connected and not log.tracebacks()
+        finally:
+            log.close()
+            for b in (server, hog.bus, good._bus):
+                b.disconnect()
+
+
+# ---------------------------------------------------------------------------
+# Medium: signal streams are bounded
+# ---------------------------------------------------------------------------
+
+
+@async_test
+async def test_signal_streams_are_bounded_by_default() -> None:
+    h = await harness()
+    try:
+        server, client = await h.connect()
+        obj = server_class(rt)()
+        obj.export(server, "/org/qdbusgen/Emitter")
+        proxy = proxy_class(rt)(client, None, "/org/qdbusgen/Emitter")
+        rss0 = rss_mib()
+        async with proxy._signals("Tick", signature="s") as stream:
+            for i in range(50_000):
+                obj._emit_signal("Tick", "s", ["x" * 1000])
+                if i % 100 == 0:  # a reading peer, a stream nobody reads
+                    await asyncio.sleep(0.001)
+            await wait_until(lambda: stream.dropped + stream._queue.qsize() >= 50_000, 20)
+            assert stream._queue.qsize() == rt.DEFAULT_STREAM_MAXSIZE == 1024
+            assert stream.dropped == 50_000 - 1024
+            first = await stream.__anext__()
+            assert first == ["x" * 1000]
+        assert rss_mib() - rss0 < 64
+        async with proxy._signals("Tick", signature="s", maxsize=2, overflow="raise") as s2:
+            for _ in range(5):
+                obj._emit_signal("Tick", "s", ["y"])
+            await wait_until(lambda: s2.dropped == 3)
+            with pytest.raises(rt.SignalOverflowError) as err:
+                await s2.__anext__()
+            assert err.value.dropped == 3
+            assert await s2.__anext__() == ["y"]
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+# ---------------------------------------------------------------------------
+# Low-medium: a flood of calls from one peer does not starve the others
+# ---------------------------------------------------------------------------
+
+
+@async_test
+async def test_a_flood_of_no_reply_calls_does_not_starve_another_client() -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        frames = b"".join(
+            call("Nothing", serial=1 + i, flags=int(MessageFlag.NO_REPLY_EXPECTED))
+            for i in range(50_000)
+        )
+        flood = asyncio.ensure_future(peer.send(frames))
+        loop = asyncio.get_running_loop()
+        worst = 0.0
+        while not flood.done():
+            t = loop.time()
+            assert await h.good.echo("me") == "me"
+            worst = max(worst, loop.time() - t)
+        await flood
+        assert worst < 1.0, worst
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+# ---------------------------------------------------------------------------
+# Low: invalid values, missing header fields, long peer input, lax SASL
+# ---------------------------------------------------------------------------
+
+
+def _string(text: bytes, nul: bool = True) -> bytes:
+    return struct.pack("<I", len(text)) + text + (b"\0" if nul else b"")
+
+
+LOW_FRAMES = {
+    "object path that is not one": call("EchoPath", "o", _string(b"not/a//path")),
+    "boolean 2": call("EchoBool", "b", struct.pack("<I", 2)),
+    "boolean 0xDEADBEEF": call("EchoBool", "b", struct.pack("<I", 0xDEADBEEF)),
+    "string without its NUL": call("Echo", "s", _string(b"abc", nul=False) + b"X"),
+    "string with a NUL inside": call("Echo", "s", _string(b"a\0c")),
+    "string that is not UTF-8": call("Echo", "s", _string(b"\xff\xfe")),
+    "serial 0": call("Echo", "s", ["x"], serial=0),
+    "Introspect without PATH": raw_message(
+        member="Introspect", interface="org.freedesktop.DBus.Introspectable"
+    ),
+    "method call without MEMBER": raw_message(path=PATH, interface=IFACE),
+    "body without SIGNATURE": raw_message(path=PATH, member="Echo", body=_string(b"x")),
+    "bytes after the body": call("Echo", "s", _string(b"x") + b"\0\0\0\0"),
+    "containers nested 65 deep": call("EchoVariant", "v", b"\x01v\x00" * 65 + b"\x01y\x00\x01"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOW_FRAMES))
+@async_test
+async def test_invalid_values_disconnect_a_p2p_peer_with_one_log_line(case: str) -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        await peer.send(LOW_FRAMES[case])
+        await peer.disconnected()
+        lines = [w for w in h.log.warnings() if "invalid message" in w]
+        assert len(lines) == 1, h.log.warnings()
+        assert h.impl.calls == 0
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_error_texts_quote_peer_input_cut_short() -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        name = "N" * (1 << 20)
+        body = body_bytes("ss", [IFACE, name])
+        frame = call("Get", "ss", body, serial=9, interface="org.freedesktop.DBus.Properties")
+        await peer.send(frame)
+        reply = await peer.reply(9)
+        assert reply.error_name == "org.freedesktop.DBus.Error.UnknownProperty"
+        assert len(reply.body[0]) < 200, len(reply.body[0])
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@pytest.mark.parametrize(
+    ("identity", "accepted"),
+    [("0", True), ("+0", False), ("0_0", False), (" 0", False), ("00", False), ("0 ", False)],
+)
+@async_test
+async def test_sasl_identities_are_strict_decimal(identity: str, accepted: bool) -> None:
+    if os.getuid() != 0:
+        identity = (
+            identity.replace("0", str(os.getuid()), 1)
+            if identity != "00"
+            else "0" + str(os.getuid())
+        )
+    a, b = socket.socketpair()
+    server = asyncio.ensure_future(rt.accept_p2p(a, auth_timeout=5))
+    loop = asyncio.get_running_loop()
+    b.setblocking(False)
+    await loop.sock_sendall(b, b"\0AUTH EXTERNAL " + identity.encode().hex().encode() + b"\r\n")
+    answer = await asyncio.wait_for(loop.sock_recv(b, 200), 5)
+    assert answer.startswith(b"OK " if accepted else b"REJECTED"), answer
+    b.close()
+    with pytest.raises(Exception):
+        await server
