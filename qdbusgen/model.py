@@ -11,8 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .signature import DBusType
+
+if TYPE_CHECKING:
+    from .source import SourceIndex
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -210,6 +214,10 @@ class Document:
     root_is_interface: bool = False
     #: The --define values conditional processing instructions were evaluated with.
     defines: tuple[tuple[str, str], ...] = field(default=())
+    #: Where everything is in the file (element tree, positions, comments), as the parser
+    #: built it; what lint reads instead of parsing the file again. None for a document
+    #: not made by the parser. Not part of the document's value (equality, hash, repr).
+    source: SourceIndex | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def interfaces(self) -> tuple[Interface, ...]:

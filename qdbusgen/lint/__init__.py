@@ -26,7 +26,6 @@ from ..overrides import Override
 from .config import ConfigError, LintConfig, load_config
 from .guide import GuideOptions, check_document
 from .rules import COMPAT_RULES, RULES, Rule, get_rule
-from .source import build_index
 from .suppress import apply, collect, drop_own_annotation_findings, restrict, unused
 
 
@@ -156,7 +155,7 @@ def lint_loaded(
         if config_for is not None:
             configs[document.path] = cfg
         options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
-        index = build_index(document.path, dict(document.defines))
+        index = document.source
         raw = by_file.get(document.path, []) + check_document(document, index, options)
         if names:
             raw += name_diagnostics(document)
