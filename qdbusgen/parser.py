@@ -23,7 +23,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from . import docs
 from .conditionals import ConditionalError, active_children
-from .diagnostics import Diagnostic, InputError, Severity
+from .diagnostics import Diagnostic, InputError, diagnostic
 from .model import (
     ANN_DEPRECATED,
     ANN_EMITS_CHANGED,
@@ -112,7 +112,7 @@ def read_input(path: Path, display: str) -> bytes:
     where = Location(display, 1, 1)
 
     def unreadable(message: str) -> InputError:
-        return InputError(Diagnostic(RULE_UNREADABLE, Severity.ERROR, message, where))
+        return InputError(diagnostic(RULE_UNREADABLE, message, where))
 
     # O_NONBLOCK so that opening a FIFO without a writer cannot hang; blocking mode is
     # restored before reading (a FIFO without a writer then reads as empty).
@@ -143,9 +143,8 @@ def read_input(path: Path, display: str) -> bytes:
             os.close(fd)
     if len(data) > MAX_BYTES:
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_TOO_LARGE,
-                Severity.ERROR,
                 f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to parse it",
                 where,
             )
@@ -478,7 +477,7 @@ def parse_tree(data: bytes, display: str) -> etree._Element:
     except _EntityRefused as exc:
         line, col = _text_line_col(document_text(data), exc.offset)
         raise InputError(
-            Diagnostic(RULE_FORBIDDEN, Severity.ERROR, exc.message, Location(display, line, col))
+            diagnostic(RULE_FORBIDDEN, exc.message, Location(display, line, col))
         ) from None
     try:
         root = etree.fromstring(data, _xml_parser(bool(allowed)))
@@ -491,14 +490,13 @@ def parse_tree(data: bytes, display: str) -> etree._Element:
         else:
             rule, message = RULE_NOT_WELL_FORMED, f"not well-formed XML: {message}"
         raise InputError(
-            Diagnostic(rule, Severity.ERROR, message, Location(display, max(line, 1), max(col, 1)))
+            diagnostic(rule, message, Location(display, max(line, 1), max(col, 1)))
         ) from None
     except (ValueError, etree.LxmlError) as exc:
         message = " ".join(str(exc).split())
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_NOT_WELL_FORMED,
-                Severity.ERROR,
                 f"not well-formed XML: {message}",
                 Location(display, 1, 1),
             )
@@ -513,9 +511,8 @@ def parse_bytes(
     """Parse introspection XML from bytes; ``display`` names the input in every Location."""
     if len(data) > MAX_BYTES:
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_TOO_LARGE,
-                Severity.ERROR,
                 f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB",
                 Location(display, 1, 1),
             )
@@ -527,9 +524,8 @@ def parse_bytes(
     if depth_problem is not None:
         line, col = positions.of(depth_problem)
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_TOO_DEEP,
-                Severity.ERROR,
                 f"elements nested deeper than {MAX_DEPTH}",
                 Location(display, line, col),
             )
@@ -538,9 +534,8 @@ def parse_bytes(
         if isinstance(node, etree._Entity):
             line, col = positions.of(node.getparent() if node.getparent() is not None else root)
             raise InputError(
-                Diagnostic(
+                diagnostic(
                     RULE_FORBIDDEN,
-                    Severity.ERROR,
                     f"entity reference &{node.name}; is not allowed",
                     Location(display, line, col),
                 )
@@ -566,9 +561,8 @@ def _refuse_declared_entities(
     if m is not None:
         line, col = _text_line_col(text, m.start())
     raise InputError(
-        Diagnostic(
+        diagnostic(
             RULE_FORBIDDEN,
-            Severity.ERROR,
             "entity declarations in a form qdbusgen cannot check are not allowed (refused: entity "
             'expansion and external entities are unsafe; use <!ENTITY name "text"> in the DOCTYPE)',
             Location(display, line, col),
@@ -611,8 +605,11 @@ class _Builder:
         line, col = self.positions.of(node)
         return Location(self.display, line, col)
 
-    def report(self, rule: str, severity: Severity, message: str, node: etree._Element) -> None:
-        self.diagnostics.append(Diagnostic(rule, severity, message, self.loc(node)))
+    def report(
+        self, rule: str, message: str, node: etree._Element, *, case: str | None = None
+    ) -> None:
+        """A finding at the severity the rule table gives ``rule`` (or its ``case``)."""
+        self.diagnostics.append(diagnostic(rule, message, self.loc(node), case=case))
 
     def children(self, el: etree._Element) -> list[etree._Element]:
         """Active children (elements and comments); a bad conditional is fatal."""
@@ -620,7 +617,7 @@ class _Builder:
             return list(active_children(el, self.defines))
         except ConditionalError as exc:
             raise InputError(
-                Diagnostic(RULE_CONDITIONAL, Severity.ERROR, exc.message, self.loc(exc.node))
+                diagnostic(RULE_CONDITIONAL, exc.message, self.loc(exc.node))
             ) from None
 
     @staticmethod
@@ -638,7 +635,6 @@ class _Builder:
             if qn.namespace is None and qn.localname not in allowed:
                 self.report(
                     "DBUS-W004",
-                    Severity.WARNING,
                     f"unknown attribute {qn.localname!r} on <{kind}> (allowed: {', '.join(sorted(allowed))})",
                     el,
                 )
@@ -646,7 +642,6 @@ class _Builder:
             if el.get(required) is None:
                 self.report(
                     "DBUS-E004",
-                    Severity.ERROR,
                     f"<{kind}> has no required attribute {required!r}",
                     el,
                 )
@@ -680,20 +675,18 @@ class _Builder:
             if name not in KNOWN_ELEMENTS:
                 if name == "doc":
                     found_docs.append(docs.doc_from_element(child, "doc"))
-                self.report("DBUS-E002", Severity.ERROR, _unknown_element_message(name), child)
+                self.report("DBUS-E002", _unknown_element_message(name), child)
                 continue
             if name == "annotation":
                 if kind in ("node", "annotation"):
                     self.report(
                         "DBUS-W003",
-                        Severity.WARNING,
                         f"<annotation> inside <{kind}> is a GDBus extension, not in the introspection DTD",
                         child,
                     )
                 elif name not in ALLOWED_CHILDREN[kind]:
                     self.report(
                         "DBUS-E003",
-                        Severity.ERROR,
                         f"<annotation> is not allowed inside <{kind}>",
                         child,
                     )
@@ -703,9 +696,7 @@ class _Builder:
                     annotations.append(ann)
                 continue
             if name not in ALLOWED_CHILDREN[kind]:
-                self.report(
-                    "DBUS-E003", Severity.ERROR, f"<{name}> is not allowed inside <{kind}>", child
-                )
+                self.report("DBUS-E003", f"<{name}> is not allowed inside <{kind}>", child)
                 continue
             comment: docs.GtkDocComment | None = None
             if pending is not None and pending.symbol == child.get("name"):
@@ -724,7 +715,6 @@ class _Builder:
             ):
                 self.report(
                     "DBUS-W003",
-                    Severity.WARNING,
                     "<annotation> inside <annotation> is a GDBus extension, not in the introspection DTD",
                     child,
                 )
@@ -733,13 +723,10 @@ class _Builder:
                 and not self.namespaced(child)
                 and self.local(child) not in KNOWN_ELEMENTS
             ):
-                self.report(
-                    "DBUS-E002", Severity.ERROR, _unknown_element_message(self.local(child)), child
-                )
+                self.report("DBUS-E002", _unknown_element_message(self.local(child)), child)
             elif isinstance(child.tag, str) and not self.namespaced(child):
                 self.report(
                     "DBUS-E003",
-                    Severity.ERROR,
                     f"<{self.local(child)}> is not allowed inside <annotation>",
                     child,
                 )
@@ -790,9 +777,9 @@ class _Builder:
             root_is_interface = True
             self.report(
                 "DBUS-E001",
-                Severity.WARNING,
                 "root element is <interface>, not <node>; accepted as if wrapped in <node>",
                 root,
+                case="root-interface",
             )
             iface = self.interface(root, None)
             node = Node(None, (iface,) if iface else (), (), (), Doc(), self.loc(root), path=None)
@@ -801,9 +788,8 @@ class _Builder:
                 f"{qn.localname}" if qn.namespace is None else f"{{{qn.namespace}}}{qn.localname}"
             )
             raise InputError(
-                Diagnostic(
+                diagnostic(
                     "DBUS-E001",
-                    Severity.ERROR,
                     f"root element must be <node>, not <{shown}>: this is not an introspection document",
                     self.loc(root),
                 )

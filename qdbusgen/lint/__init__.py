@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import api
 from ..diagnostics import Diagnostic, Severity
-from ..model import Document
+from ..model import RUNTIME_PROVIDED, Document
 from ..overrides import Override
 from .config import ConfigError, LintConfig, load_config
 from .guide import GuideOptions, check_document
@@ -117,7 +117,6 @@ def lint(
 
 def name_diagnostics(document: Document) -> list[Diagnostic]:
     """The NAME-* findings for one file generated on its own, client and server."""
-    from ..generate import RUNTIME_PROVIDED
     from ..naming import build_names
 
     interfaces = [i for i in document.interfaces if i.name not in RUNTIME_PROVIDED]

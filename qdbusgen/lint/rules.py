@@ -14,14 +14,12 @@ import re
 from dataclasses import dataclass
 
 from ..diagnostics import Severity
+from ..model import is_standard_interface as is_standard_interface  # re-exported
 from ._examples import EXAMPLES
 
 E = Severity.ERROR
 W = Severity.WARNING
 I = Severity.INFO  # noqa: E741
-
-#: The interfaces the D-Bus specification or the bus daemon define; guideline rules skip them.
-STANDARD_PREFIX = "org.freedesktop.DBus"
 
 SUPPRESS_ANNOTATION = "org.qdbusgen.Lint.Suppress"
 UNUSED_SUPPRESSION = "LINT-W001"
@@ -60,6 +58,18 @@ class Rule:
     default_enabled: bool = True
     #: The ``[tool.qdbusgen.lint]`` settings the examples assume (key, values), if any.
     example_config: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Named cases reported at another severity than ``severity`` (case, severity): the
+    #: report site names the case, the table says what it weighs.
+    severity_cases: tuple[tuple[str, Severity], ...] = ()
+
+    def severity_for(self, case: str | None = None) -> Severity:
+        """The severity of a finding of this rule (of one of its ``severity_cases``)."""
+        if case is None:
+            return self.severity
+        for name, severity in self.severity_cases:
+            if name == case:
+                return severity
+        raise KeyError(f"{self.id} has no severity case {case!r}")
 
     @property
     def doc_path(self) -> str:
@@ -830,6 +840,11 @@ _HEURISTIC = frozenset(
 
 #: Rules that are off unless ``select`` names them (see Rule.default_enabled).
 _OPT_IN = frozenset({"GUIDE-I121", "GUIDE-I122"})
+#: Cases of a rule reported at another severity than its id's letter.
+_SEVERITY_CASES: dict[str, tuple[tuple[str, Severity], ...]] = {
+    # a bare <interface> root is accepted as if wrapped in <node>: a warning, not an error
+    "DBUS-E001": (("root-interface", W),),
+}
 _EXAMPLE_CONFIG: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "GUIDE-I121": (("select", ("ALL", "GUIDE-I121")),),
     "GUIDE-I122": (("select", ("ALL", "GUIDE-I122")),),
@@ -1367,6 +1382,7 @@ def _build() -> dict[str, Rule]:
                 validator_only=rule_id in ("DBUS-E070", "DBUS-E071"),
                 default_enabled=rule_id not in _OPT_IN,
                 example_config=_EXAMPLE_CONFIG.get(rule_id, ()),
+                severity_cases=_SEVERITY_CASES.get(rule_id, ()),
             )
     for rule_id, title, rationale, detection in _INPUT:
         bad, good = _examples(rule_id)
@@ -1428,11 +1444,6 @@ def matches(selector: str, rule_id: str) -> bool:
 
 def is_valid_selector(selector: str) -> bool:
     return selector == "ALL" or any(matches(selector, rule_id) for rule_id in RULES)
-
-
-def is_standard_interface(name: str) -> bool:
-    """org.freedesktop.DBus and org.freedesktop.DBus.*: exempt from the guideline rules."""
-    return name == STANDARD_PREFIX or name.startswith(STANDARD_PREFIX + ".")
 
 
 #: The rules ``qdbusgen diff`` reports (group C), in catalog order.
