@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-import re
+import zipfile
 from pathlib import Path
 
 from qdbusgen import model
@@ -11,6 +11,9 @@ from qdbusgen.lint import guide, lint, rules
 from qdbusgen.lint.rules import RULES
 from qdbusgen.naming import snake_case
 from qdbusgen.parser import parse_bytes
+from build_support import qdbusgen_wheel
+
+__all__ = ["qdbusgen_wheel"]  # the session fixture (one wheel for every build test)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "qdbusgen").rglob("*.py"))
@@ -103,3 +106,19 @@ def test_guide_suggests_the_generators_snake_case(tmp_path: Path) -> None:
     assert f"(e.g. {snake_case('ConsoleIDs')!r})" in finding.message
     assert "'console_ids'" in finding.message
     assert not hasattr(guide, "_snake")
+
+
+def test_rule_examples_are_data_files_in_the_wheel(qdbusgen_wheel: Path) -> None:
+    """--explain, SARIF help and docs/rules/ read qdbusgen/lint/examples/ through RULES;
+    the installed package carries them."""
+    with zipfile.ZipFile(qdbusgen_wheel) as wheel:
+        packaged = {n.rsplit("/", 1)[1] for n in wheel.namelist() if "/lint/examples/" in n}
+    shipped = {p.name for p in (ROOT / "qdbusgen" / "lint" / "examples").glob("*.xml")}
+    assert shipped and packaged == shipped
+    with_examples = [r for r in RULES.values() if r.bad is not None and r.bad.language == "xml"]
+    assert {f"{r.id}_bad.xml" for r in with_examples} | {
+        f"{r.id}_good.xml" for r in with_examples
+    } == shipped
+    assert not (ROOT / "qdbusgen" / "lint" / "_examples.py").exists()
+    assert not (ROOT / "tests" / "fixtures" / "rules").exists()
+    assert not (ROOT / "tests" / "fixtures" / "guide").exists()
