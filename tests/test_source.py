@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,33 +163,33 @@ def _two_files(tmp_path: Path) -> list[str]:
     return [one, other]
 
 
-def test_lint_reads_and_parses_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    files = _two_files(tmp_path)
-    reads, parses = _count_reads(monkeypatch, files)
-    result = lint(files)
-    assert result.suppressed  # suppressions were found without a second reading
-    assert reads == Counter(files) and parses == Counter(files)
+def _lint_api(files: list[str]) -> None:
+    assert lint(files).suppressed  # suppressions were found without a second reading
 
 
-def test_lint_command_reads_and_parses_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    files = _two_files(tmp_path)
-    reads, parses = _count_reads(monkeypatch, files)
+def _lint_command(files: list[str]) -> None:
     result = CliRunner().invoke(cli, ["lint", *files], catch_exceptions=False)
     assert "LINT-W001" in result.output
-    assert reads == Counter(files) and parses == Counter(files)
 
 
-def test_generate_reads_and_parses_each_file_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _generate(files: list[str]) -> None:
+    assert render_files(files, package="demo").files
+
+
+def _diff_command(files: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["diff", *files], catch_exceptions=False)
+    assert "COMPAT-" in result.output
+
+
+@pytest.mark.parametrize(
+    "run", [_lint_api, _lint_command, _generate, _diff_command], ids=lambda f: f.__name__[1:]
+)
+def test_each_file_is_read_and_parsed_once(
+    run: Callable[[list[str]], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = _two_files(tmp_path)
     reads, parses = _count_reads(monkeypatch, files)
-    result = render_files(files, package="demo")
-    assert result.files
+    run(files)
     assert reads == Counter(files) and parses == Counter(files)
 
 
