@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .cli import EXIT_OK, EXIT_UNUSABLE, annotate_option, fail_usage, overrides_from
+from .model import IFACE_OBJECT_MANAGER
 from .overrides import Override
 from .introspect import IntrospectError, Target, declares, interface_files, introspect_service
 from .writer import OutputError, write_tree
@@ -120,7 +121,7 @@ def command(
             server,
             overwrite,
             overrides_from(annotate, None),
-            declares(objects, "org.freedesktop.DBus.ObjectManager"),
+            declares(objects, IFACE_OBJECT_MANAGER),
         )
     if output is None:
         for name in sorted(files):

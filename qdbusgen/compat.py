@@ -29,7 +29,6 @@ from .diagnostics import Diagnostic, InputError, Severity
 from .lint import LintResult, _configure
 from .lint.config import ConfigError, LintConfig, load_config
 from .lint.rules import COMPAT_RULES, RULES, UNUSED_SUPPRESSION, matches
-from .lint.source import build_index
 from .lint.suppress import apply, collect, restrict, unused
 from .model import (
     ANN_DEPRECATED,
@@ -495,7 +494,7 @@ def _finish(
     extra: list[Diagnostic] = []
     for path, document in new_paths.items():
         pairs = anchors.get(path, [])
-        index = build_index(path, dict(document.defines))
+        index = document.source
         if index is None:
             kept.extend(d for d, _ in pairs)
             continue

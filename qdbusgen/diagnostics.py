@@ -72,6 +72,24 @@ class Diagnostic:
         return Diagnostic(self.rule, severity, self.message, self.location, self.related)
 
 
+def diagnostic(
+    rule: str,
+    message: str,
+    location: Location | None = None,
+    related: Location | None = None,
+    *,
+    case: str | None = None,
+) -> Diagnostic:
+    """A finding of ``rule`` at the severity the rule table gives it
+    (:data:`qdbusgen.lint.rules.RULES`); ``case`` names one of the rule's exceptions
+    written in the table (``Rule.severity_cases``), such as DBUS-E001's "root-interface"."""
+    # Imported here: the table's package (qdbusgen.lint) imports the parser and validator,
+    # which report through this function.
+    from .lint.rules import RULES
+
+    return Diagnostic(rule, RULES[rule].severity_for(case), message, location, related)
+
+
 class InputError(Exception):
     """Input that cannot be turned into a model at all (unreadable, not XML, hostile).
 

@@ -19,12 +19,18 @@ from .api import load
 from .config import GenerateOptions, Target
 from .diagnostics import Diagnostic, Severity
 from .lint import LintConfig, lint_loaded
-from .model import RUNTIME_PROVIDED, Document, Interface, Location, Method, Signal
+from .model import (
+    IFACE_OBJECT_MANAGER,
+    RUNTIME_PROVIDED,
+    Document,
+    Interface,
+    Location,
+    Method,
+    Signal,
+)
 from .overrides import Override
 from .render import render_package
 from .writer import MARKER, WriteReport, is_ours, owned_files, write_tree
-
-OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,7 @@ def render_with(
     object_manager = options.object_manager
     if object_manager is None:
         object_manager = any(
-            i.name == OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
+            i.name == IFACE_OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
         )
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(

@@ -32,11 +32,11 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from .diagnostics import InputError
-from .lint.rules import is_standard_interface
+from .model import IFACE_BUS, IFACE_INTROSPECTABLE, is_standard_interface
 from .parser import parse_bytes
 from .resources import runtime_path
 
-INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
+INTROSPECTABLE = IFACE_INTROSPECTABLE
 #: More objects than any real service exports under one root; a guard against endless trees.
 MAX_OBJECTS = 10_000
 
@@ -265,11 +265,7 @@ def interface_files(
             name = element.get("name") or ""
             if not name or f"{name}.xml" in files or "/" in name or name.startswith("."):
                 continue
-            if (
-                is_standard_interface(name)
-                and name != "org.freedesktop.DBus"
-                and not include_standard
-            ):
+            if is_standard_interface(name) and name != IFACE_BUS and not include_standard:
                 continue
             element.tail = "\n"
             text = etree.tostring(element, encoding="unicode")

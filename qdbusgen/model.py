@@ -9,22 +9,15 @@ are resolved by the parser, so no consumer re-derives them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from .signature import DBusType
 
-#: Interfaces the runtime implements on every object; never generated from input files
-#: (the bus driver's own org.freedesktop.DBus interface is generated like any other).
-RUNTIME_PROVIDED = frozenset(
-    {
-        "org.freedesktop.DBus.Peer",
-        "org.freedesktop.DBus.Introspectable",
-        "org.freedesktop.DBus.Properties",
-        "org.freedesktop.DBus.ObjectManager",
-        "org.freedesktop.DBus.Local",
-    }
-)
+if TYPE_CHECKING:
+    from .source import SourceIndex
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -71,6 +64,43 @@ ANN_GDBUS_SINCE = "org.gtk.GDBus.Since"
 ANN_GDBUS_DOCSTRING = "org.gtk.GDBus.DocString"
 ANN_GDBUS_DOCSTRING_SHORT = "org.gtk.GDBus.DocString.Short"
 ANN_GDBUS_C_NAME = "org.gtk.GDBus.C.Name"
+#: The namespace of the D-Bus specification and the bus daemon: interfaces in it are
+#: exempt from the guideline rules (see :func:`is_standard_interface`).
+STANDARD_NAMESPACE = "org.freedesktop.DBus"
+#: The bus driver's own interface (generated like any other).
+IFACE_BUS = STANDARD_NAMESPACE
+IFACE_PEER = "org.freedesktop.DBus.Peer"
+IFACE_INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
+IFACE_PROPERTIES = "org.freedesktop.DBus.Properties"
+IFACE_OBJECT_MANAGER = "org.freedesktop.DBus.ObjectManager"
+#: Reserved for messages a D-Bus library makes up itself (Disconnected); never on the bus.
+IFACE_LOCAL = "org.freedesktop.DBus.Local"
+#: Every standard interface the specification or the bus daemon defines -> True when the
+#: generated runtime (templates/_runtime.py) implements it on every object, so that it is
+#: never generated from input files (the bus driver's own org.freedesktop.DBus interface
+#: is generated like any other). The runtime's own names are checked against this table
+#: (tests/test_source.py).
+STANDARD_INTERFACES: Mapping[str, bool] = MappingProxyType(
+    {
+        IFACE_BUS: False,
+        IFACE_PEER: True,
+        IFACE_INTROSPECTABLE: True,
+        IFACE_PROPERTIES: True,
+        IFACE_OBJECT_MANAGER: True,
+        "org.freedesktop.DBus.Monitoring": False,
+        "org.freedesktop.DBus.Debug.Stats": False,
+        IFACE_LOCAL: True,
+    }
+)
+#: The standard interfaces the runtime provides (never generated from input files).
+RUNTIME_PROVIDED = frozenset(name for name, runtime in STANDARD_INTERFACES.items() if runtime)
+
+
+def is_standard_interface(name: str) -> bool:
+    """org.freedesktop.DBus and org.freedesktop.DBus.*: exempt from the guideline rules."""
+    return name == STANDARD_NAMESPACE or name.startswith(STANDARD_NAMESPACE + ".")
+
+
 #: qdbusgen's own override of the generated Python name.
 ANN_PYTHON_NAME = "org.qdbusgen.Python.Name"
 #: qdbusgen's opt-in for a signal whose body may extend its declared signature.
@@ -222,6 +252,10 @@ class Document:
     root_is_interface: bool = False
     #: The --define values conditional processing instructions were evaluated with.
     defines: tuple[tuple[str, str], ...] = field(default=())
+    #: Where everything is in the file (element tree, positions, comments), as the parser
+    #: built it; what lint reads instead of parsing the file again. None for a document
+    #: not made by the parser. Not part of the document's value (equality, hash, repr).
+    source: SourceIndex | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def interfaces(self) -> tuple[Interface, ...]:

@@ -15,14 +15,15 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from . import docs
-from .diagnostics import Diagnostic, InputError, Severity
+from .conditionals import ConditionalError, active_children
+from .diagnostics import Diagnostic, InputError, diagnostic
 from .model import (
     ANN_DEPRECATED,
     ANN_EMITS_CHANGED,
@@ -46,6 +47,7 @@ from .model import (
     annotation_value,
 )
 from .signature import DBusType, SignatureError, parse_single
+from .source import Positions, SourceIndex
 
 #: Inputs larger than this are refused before parsing (introspection XML is small:
 #: the largest file of 292 real ones is well under 1 MiB).
@@ -103,102 +105,6 @@ class ParseResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
-# --------------------------------------------------------------------------- positions
-
-
-_TOKEN_RE = re.compile(
-    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!(?:[^<>\[]|\[.*?\])*>|<([^\s/>!?][^\s/>]*)",
-    re.DOTALL,
-)
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
-
-
-def _line_starts(data: bytes) -> list[int]:
-    starts = [0]
-    pos = data.find(b"\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = data.find(b"\n", pos + 1)
-    return starts
-
-
-class _Positions:
-    """Line and column of every element, comment and PI, by a scan of the raw bytes.
-
-    lxml reports only a line (the line where a start tag *ends*); the scan finds the
-    ``<`` of each node in document order and pairs it with lxml's nodes in the same
-    order. Columns count characters from 1.
-    """
-
-    def __init__(self, data: bytes, root: etree._Element) -> None:
-        self._data = data
-        self._starts = _line_starts(data)
-        self._map: dict[int, tuple[int, int]] = {}
-        tokens: list[tuple[str, str, int]] = []
-        started = False
-        for m in _TOKEN_RE.finditer(data):
-            text = m.group(0)
-            if m.group(1) is not None:
-                started = True
-                tokens.append(("element", m.group(1).decode("utf-8", "replace"), m.start()))
-            elif not started:
-                continue
-            elif text.startswith(b"<!--"):
-                tokens.append(("comment", "", m.start()))
-            elif text.startswith(b"<?"):
-                tokens.append(("pi", "", m.start()))
-        nodes = list(root.iter())
-        index = 0
-        for node in nodes:
-            if isinstance(node, etree._Comment):
-                kind = "comment"
-            elif isinstance(node, etree._ProcessingInstruction):
-                kind = "pi"
-            elif isinstance(node.tag, str):
-                kind = "element"
-            else:
-                continue
-            if index >= len(tokens) or tokens[index][0] != kind:
-                break
-            if kind == "element":
-                qname = tokens[index][1]
-                expected = (
-                    node.prefix + ":" + etree.QName(node).localname
-                    if node.prefix
-                    else etree.QName(node).localname
-                )
-                if qname != expected:
-                    break
-            self._map[id(node)] = self._line_col(tokens[index][2])
-            index += 1
-        self._keep = nodes  # keep ids valid while the map is in use
-
-    def _line_col(self, offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(self._starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        line_start = self._starts[lo]
-        if line_start == 0 and self._data.startswith(_UTF8_BOM):
-            line_start = len(_UTF8_BOM)  # the byte-order mark is not a column
-        column = len(self._data[line_start:offset].decode("utf-8", "replace")) + 1
-        return lo + 1, column
-
-    def of(self, node: etree._Element) -> tuple[int, int]:
-        found = self._map.get(id(node))
-        if found is not None:
-            return found
-        return (node.sourceline or 1, 1)
-
-    def offset_location(self, offset: int) -> tuple[int, int]:
-        return self._line_col(offset)
-
-
 # --------------------------------------------------------------------------- loading
 
 
@@ -206,7 +112,7 @@ def read_input(path: Path, display: str) -> bytes:
     where = Location(display, 1, 1)
 
     def unreadable(message: str) -> InputError:
-        return InputError(Diagnostic(RULE_UNREADABLE, Severity.ERROR, message, where))
+        return InputError(diagnostic(RULE_UNREADABLE, message, where))
 
     # O_NONBLOCK so that opening a FIFO without a writer cannot hang; blocking mode is
     # restored before reading (a FIFO without a writer then reads as empty).
@@ -237,9 +143,8 @@ def read_input(path: Path, display: str) -> bytes:
             os.close(fd)
     if len(data) > MAX_BYTES:
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_TOO_LARGE,
-                Severity.ERROR,
                 f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; refusing to parse it",
                 where,
             )
@@ -305,31 +210,39 @@ class _EntityDecl:
     offset: int
 
 
-def _scan_text(data: bytes) -> str:
-    """The document as text for the DOCTYPE scan: by byte-order mark, by the XML
-    declaration's encoding, else UTF-8 (undecodable bytes are left to the XML parser)."""
-    boms = (
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (_UTF8_BOM, "utf-8-sig"),
-        (b"\xfe\xff", "utf-16-be"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\x00\x00\x00<", "utf-32-be"),
-        (b"<\x00\x00\x00", "utf-32-le"),
-        (b"\x00<\x00?", "utf-16-be"),
-        (b"<\x00?\x00", "utf-16-le"),
-    )
-    encoding = "utf-8"
-    for bom, name in boms:
+_UTF8_BOM = b"\xef\xbb\xbf"
+_BYTE_ORDER = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (_UTF8_BOM, "utf-8-sig"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+)
+
+
+def document_text(data: bytes, encoding: str | None = None) -> str:
+    """The document as text, without a byte-order mark: the one decoding of every stage
+    (the DOCTYPE scan before parsing, positions and messages after it).
+
+    The encoding is the byte-order mark's (or the first bytes' pattern), else ``encoding``
+    (libxml2's, once the document is parsed), else the XML declaration's, else UTF-8;
+    undecodable bytes are left to the XML parser to report."""
+    name: str | None = None
+    for bom, sniffed in _BYTE_ORDER:
         if data.startswith(bom):
-            encoding = name
+            name = sniffed
             break
-    else:
+    if name is None:
+        name = encoding
+    if name is None:
         m = _DECL_ENCODING_RE.match(data)
-        if m is not None:
-            encoding = m.group(1).decode("ascii")
+        name = m.group(1).decode("ascii") if m is not None else "utf-8"
     try:
-        text = data.decode(encoding, "replace")
+        text = data.decode(name, "replace")
     except LookupError:
         text = data.decode("utf-8", "replace")
     return text[1:] if text.startswith("\ufeff") else text
@@ -531,7 +444,7 @@ def _entity_lengths(decls: list[_EntityDecl]) -> dict[str, int]:
 def _check_entities(data: bytes) -> frozenset[str]:
     """The internal entities the document may use (empty: none declared). Raises
     _EntityRefused (offset into the scanned text) for anything unsafe."""
-    text = _scan_text(data)
+    text = document_text(data)
     found = _internal_subset(text)
     if found is None or not found[0]:
         return frozenset()
@@ -562,9 +475,9 @@ def parse_tree(data: bytes, display: str) -> etree._Element:
     try:
         allowed = _check_entities(data)
     except _EntityRefused as exc:
-        line, col = _text_line_col(_scan_text(data), exc.offset)
+        line, col = _text_line_col(document_text(data), exc.offset)
         raise InputError(
-            Diagnostic(RULE_FORBIDDEN, Severity.ERROR, exc.message, Location(display, line, col))
+            diagnostic(RULE_FORBIDDEN, exc.message, Location(display, line, col))
         ) from None
     try:
         root = etree.fromstring(data, _xml_parser(bool(allowed)))
@@ -577,14 +490,13 @@ def parse_tree(data: bytes, display: str) -> etree._Element:
         else:
             rule, message = RULE_NOT_WELL_FORMED, f"not well-formed XML: {message}"
         raise InputError(
-            Diagnostic(rule, Severity.ERROR, message, Location(display, max(line, 1), max(col, 1)))
+            diagnostic(rule, message, Location(display, max(line, 1), max(col, 1)))
         ) from None
     except (ValueError, etree.LxmlError) as exc:
         message = " ".join(str(exc).split())
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_NOT_WELL_FORMED,
-                Severity.ERROR,
                 f"not well-formed XML: {message}",
                 Location(display, 1, 1),
             )
@@ -599,22 +511,21 @@ def parse_bytes(
     """Parse introspection XML from bytes; ``display`` names the input in every Location."""
     if len(data) > MAX_BYTES:
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_TOO_LARGE,
-                Severity.ERROR,
                 f"input is larger than {MAX_BYTES // (1024 * 1024)} MiB",
                 Location(display, 1, 1),
             )
         )
     root = parse_tree(data, display)
-    positions = _Positions(_as_utf8(data, root.getroottree().docinfo.encoding), root)
+    text = document_text(data, root.getroottree().docinfo.encoding)
+    positions = Positions(text, root)
     depth_problem = _too_deep(root)
     if depth_problem is not None:
         line, col = positions.of(depth_problem)
         raise InputError(
-            Diagnostic(
+            diagnostic(
                 RULE_TOO_DEEP,
-                Severity.ERROR,
                 f"elements nested deeper than {MAX_DEPTH}",
                 Location(display, line, col),
             )
@@ -623,31 +534,16 @@ def parse_bytes(
         if isinstance(node, etree._Entity):
             line, col = positions.of(node.getparent() if node.getparent() is not None else root)
             raise InputError(
-                Diagnostic(
+                diagnostic(
                     RULE_FORBIDDEN,
-                    Severity.ERROR,
                     f"entity reference &{node.name}; is not allowed",
                     Location(display, line, col),
                 )
             )
-    builder = _Builder(display, positions, dict(default_defines() if defines is None else defines))
-    document = builder.build(root)
+    active = dict(default_defines() if defines is None else defines)
+    builder = _Builder(display, positions, active)
+    document = builder.build(root, SourceIndex(root, positions, active))
     return ParseResult(document, tuple(builder.diagnostics))
-
-
-def _as_utf8(data: bytes, encoding: str | None) -> bytes:
-    """The document re-encoded as UTF-8, so that the position scan (which reads UTF-8)
-    also finds the elements of UTF-16, UTF-32 or Latin-1 documents."""
-    if not encoding or encoding.replace("-", "").replace("_", "").lower() in (
-        "utf8",
-        "ascii",
-        "usascii",
-    ):
-        return data
-    try:
-        return data.decode(encoding).encode("utf-8")
-    except (LookupError, UnicodeError):
-        return data
 
 
 def _refuse_declared_entities(
@@ -660,23 +556,13 @@ def _refuse_declared_entities(
     if dtd is None or all(e.name in allowed for e in dtd.iterentities()):
         return
     line, col = 1, 1
-    try:
-        text = data.decode(docinfo.encoding or "utf-8")
-    except (LookupError, UnicodeDecodeError):
-        text = ""
+    text = document_text(data, docinfo.encoding)
     m = re.search("<!ENTITY", text, re.IGNORECASE)
     if m is not None:
-        line = text.count("\n", 0, m.start()) + 1
-        col = (
-            m.start()
-            - (text.rfind("\n", 0, m.start()) + 1)
-            + 1
-            - (1 if line == 1 and text.startswith("\ufeff") else 0)
-        )
+        line, col = _text_line_col(text, m.start())
     raise InputError(
-        Diagnostic(
+        diagnostic(
             RULE_FORBIDDEN,
-            Severity.ERROR,
             "entity declarations in a form qdbusgen cannot check are not allowed (refused: entity "
             'expansion and external entities are unsafe; use <!ENTITY name "text"> in the DOCTYPE)',
             Location(display, line, col),
@@ -696,93 +582,6 @@ def _too_deep(root: etree._Element) -> etree._Element | None:
     return None
 
 
-# --------------------------------------------------------------------------- conditionals
-
-
-_CONDITION_RE = re.compile(
-    r"""^\s*\$\((env|var)\.(\w+)\)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=!<>]+))\s*$"""
-)
-
-
-class _ConditionalError(Exception):
-    def __init__(self, node: etree._Element, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-        self.message = message
-
-
-@dataclass
-class _Frame:
-    pi: etree._Element
-    outer_active: bool
-    taken: bool  # some branch of this if-chain was already taken
-    active: bool
-    seen_else: bool = False
-
-
-def _evaluate(pi: etree._Element, defines: Mapping[str, str]) -> bool:
-    target = pi.target
-    text = (pi.text or "").strip()
-    if target in ("ifdef", "ifndef"):
-        if not re.fullmatch(r"\w+", text):
-            raise _ConditionalError(pi, f"<?{target}?> needs one variable name, got {text!r}")
-        return bool((text in defines) == (target == "ifdef"))
-    m = _CONDITION_RE.match(text)
-    if m is None:
-        raise _ConditionalError(
-            pi,
-            f"unsupported condition {text!r} in <?{target}?> (expected '$(env.NAME) == value' or '!=')",
-        )
-    _scope, name, op, *values = m.groups()
-    value = next(v for v in values if v is not None)
-    if name not in defines:
-        raise _ConditionalError(
-            pi, f"condition uses {name}, which is not defined (use --define {name}=VALUE)"
-        )
-    equal = defines[name] == value
-    return equal if op == "==" else not equal
-
-
-def active_children(parent: etree._Element, defines: Mapping[str, str]) -> Iterator[etree._Element]:
-    """The children of ``parent`` (elements and comments) that conditional PIs leave in."""
-    stack: list[_Frame] = []
-    for child in parent:
-        if isinstance(child, etree._ProcessingInstruction):
-            target = child.target
-            active_now = stack[-1].active if stack else True
-            if target in ("if", "ifdef", "ifndef"):
-                result = _evaluate(child, defines) if active_now else False
-                stack.append(_Frame(child, active_now, result, active_now and result))
-            elif target == "elseif":
-                if not stack or stack[-1].seen_else:
-                    raise _ConditionalError(child, "<?elseif?> without a matching <?if?>")
-                frame = stack[-1]
-                result = (
-                    _evaluate(child, defines) if frame.outer_active and not frame.taken else False
-                )
-                frame.active = frame.outer_active and not frame.taken and result
-                frame.taken = frame.taken or result
-            elif target == "else":
-                if not stack or stack[-1].seen_else:
-                    raise _ConditionalError(child, "<?else?> without a matching <?if?>")
-                frame = stack[-1]
-                frame.active = frame.outer_active and not frame.taken
-                frame.taken = True
-                frame.seen_else = True
-            elif target == "endif":
-                if not stack:
-                    raise _ConditionalError(child, "<?endif?> without a matching <?if?>")
-                stack.pop()
-            continue
-        if not stack or stack[-1].active:
-            yield child
-    if stack:
-        raise _ConditionalError(
-            stack[-1].pi,
-            f"<?{stack[-1].pi.target}?> is not closed by <?endif?> in the same element",
-        )
-
-
 # --------------------------------------------------------------------------- model building
 
 
@@ -794,7 +593,7 @@ _BOOL_TRUE = "true"
 
 
 class _Builder:
-    def __init__(self, display: str, positions: _Positions, defines: dict[str, str]) -> None:
+    def __init__(self, display: str, positions: Positions, defines: dict[str, str]) -> None:
         self.display = display
         self.positions = positions
         self.defines = defines
@@ -806,16 +605,19 @@ class _Builder:
         line, col = self.positions.of(node)
         return Location(self.display, line, col)
 
-    def report(self, rule: str, severity: Severity, message: str, node: etree._Element) -> None:
-        self.diagnostics.append(Diagnostic(rule, severity, message, self.loc(node)))
+    def report(
+        self, rule: str, message: str, node: etree._Element, *, case: str | None = None
+    ) -> None:
+        """A finding at the severity the rule table gives ``rule`` (or its ``case``)."""
+        self.diagnostics.append(diagnostic(rule, message, self.loc(node), case=case))
 
     def children(self, el: etree._Element) -> list[etree._Element]:
         """Active children (elements and comments); a bad conditional is fatal."""
         try:
             return list(active_children(el, self.defines))
-        except _ConditionalError as exc:
+        except ConditionalError as exc:
             raise InputError(
-                Diagnostic(RULE_CONDITIONAL, Severity.ERROR, exc.message, self.loc(exc.node))
+                diagnostic(RULE_CONDITIONAL, exc.message, self.loc(exc.node))
             ) from None
 
     @staticmethod
@@ -833,7 +635,6 @@ class _Builder:
             if qn.namespace is None and qn.localname not in allowed:
                 self.report(
                     "DBUS-W004",
-                    Severity.WARNING,
                     f"unknown attribute {qn.localname!r} on <{kind}> (allowed: {', '.join(sorted(allowed))})",
                     el,
                 )
@@ -841,7 +642,6 @@ class _Builder:
             if el.get(required) is None:
                 self.report(
                     "DBUS-E004",
-                    Severity.ERROR,
                     f"<{kind}> has no required attribute {required!r}",
                     el,
                 )
@@ -875,20 +675,18 @@ class _Builder:
             if name not in KNOWN_ELEMENTS:
                 if name == "doc":
                     found_docs.append(docs.doc_from_element(child, "doc"))
-                self.report("DBUS-E002", Severity.ERROR, _unknown_element_message(name), child)
+                self.report("DBUS-E002", _unknown_element_message(name), child)
                 continue
             if name == "annotation":
                 if kind in ("node", "annotation"):
                     self.report(
                         "DBUS-W003",
-                        Severity.WARNING,
                         f"<annotation> inside <{kind}> is a GDBus extension, not in the introspection DTD",
                         child,
                     )
                 elif name not in ALLOWED_CHILDREN[kind]:
                     self.report(
                         "DBUS-E003",
-                        Severity.ERROR,
                         f"<annotation> is not allowed inside <{kind}>",
                         child,
                     )
@@ -898,9 +696,7 @@ class _Builder:
                     annotations.append(ann)
                 continue
             if name not in ALLOWED_CHILDREN[kind]:
-                self.report(
-                    "DBUS-E003", Severity.ERROR, f"<{name}> is not allowed inside <{kind}>", child
-                )
+                self.report("DBUS-E003", f"<{name}> is not allowed inside <{kind}>", child)
                 continue
             comment: docs.GtkDocComment | None = None
             if pending is not None and pending.symbol == child.get("name"):
@@ -919,7 +715,6 @@ class _Builder:
             ):
                 self.report(
                     "DBUS-W003",
-                    Severity.WARNING,
                     "<annotation> inside <annotation> is a GDBus extension, not in the introspection DTD",
                     child,
                 )
@@ -928,13 +723,10 @@ class _Builder:
                 and not self.namespaced(child)
                 and self.local(child) not in KNOWN_ELEMENTS
             ):
-                self.report(
-                    "DBUS-E002", Severity.ERROR, _unknown_element_message(self.local(child)), child
-                )
+                self.report("DBUS-E002", _unknown_element_message(self.local(child)), child)
             elif isinstance(child.tag, str) and not self.namespaced(child):
                 self.report(
                     "DBUS-E003",
-                    Severity.ERROR,
                     f"<{self.local(child)}> is not allowed inside <annotation>",
                     child,
                 )
@@ -976,7 +768,7 @@ class _Builder:
 
     # -- elements
 
-    def build(self, root: etree._Element) -> Document:
+    def build(self, root: etree._Element, source: SourceIndex | None = None) -> Document:
         qn = etree.QName(root)
         root_is_interface = False
         if qn.namespace is None and qn.localname == "node":
@@ -985,9 +777,9 @@ class _Builder:
             root_is_interface = True
             self.report(
                 "DBUS-E001",
-                Severity.WARNING,
                 "root element is <interface>, not <node>; accepted as if wrapped in <node>",
                 root,
+                case="root-interface",
             )
             iface = self.interface(root, None)
             node = Node(None, (iface,) if iface else (), (), (), Doc(), self.loc(root), path=None)
@@ -996,9 +788,8 @@ class _Builder:
                 f"{qn.localname}" if qn.namespace is None else f"{{{qn.namespace}}}{qn.localname}"
             )
             raise InputError(
-                Diagnostic(
+                diagnostic(
                     "DBUS-E001",
-                    Severity.ERROR,
                     f"root element must be <node>, not <{shown}>: this is not an introspection document",
                     self.loc(root),
                 )
@@ -1008,6 +799,7 @@ class _Builder:
             root=node,
             root_is_interface=root_is_interface,
             defines=tuple(sorted(self.defines.items())),
+            source=source,
         )
 
     def node(self, el: etree._Element, parent_path: str | None, is_root: bool) -> Node:

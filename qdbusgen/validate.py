@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from .diagnostics import Diagnostic, Severity, where_related
+from .diagnostics import Diagnostic, diagnostic, where_related
 from .model import (
     ANN_DEPRECATED,
     ANN_EMITS_CHANGED,
     ANN_GLIB_CSYMBOL,
     ANN_NO_REPLY,
+    IFACE_INTROSPECTABLE,
+    IFACE_LOCAL,
+    IFACE_OBJECT_MANAGER,
+    IFACE_PEER,
+    IFACE_PROPERTIES,
     Annotation,
     Arg,
     Direction,
@@ -36,7 +41,7 @@ WELL_KNOWN_BUS_NAME_RE = re.compile(r"[A-Za-z_-][A-Za-z0-9_-]*(?:\.[A-Za-z_-][A-
 UNIQUE_BUS_NAME_RE = re.compile(r":[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+")
 MAX_NAME_BYTES = 255
 
-LOCAL_INTERFACE = "org.freedesktop.DBus.Local"
+LOCAL_INTERFACE = IFACE_LOCAL
 LOCAL_PATH = "/org/freedesktop/DBus/Local"
 
 #: Annotation name -> allowed values (None: any string) and the elements where it means something.
@@ -50,33 +55,28 @@ WELL_KNOWN_ANNOTATIONS: dict[str, tuple[frozenset[str] | None, frozenset[str] | 
     ANN_GLIB_CSYMBOL: (None, frozenset({"method", "interface"})),
 }
 
-#: Standard interfaces: member -> (kind, in signature, out signature).
-STANDARD_INTERFACES: dict[str, dict[str, tuple[str, str, str]]] = {
-    "org.freedesktop.DBus.Peer": {
+#: The members of the standard interfaces (names: model.STANDARD_INTERFACES):
+#: member -> (kind, in signature, out signature).
+STANDARD_MEMBERS: dict[str, dict[str, tuple[str, str, str]]] = {
+    IFACE_PEER: {
         "Ping": ("method", "", ""),
         "GetMachineId": ("method", "", "s"),
     },
-    "org.freedesktop.DBus.Introspectable": {
+    IFACE_INTROSPECTABLE: {
         "Introspect": ("method", "", "s"),
     },
-    "org.freedesktop.DBus.Properties": {
+    IFACE_PROPERTIES: {
         "Get": ("method", "ss", "v"),
         "Set": ("method", "ssv", ""),
         "GetAll": ("method", "s", "a{sv}"),
         "PropertiesChanged": ("signal", "", "sa{sv}as"),
     },
-    "org.freedesktop.DBus.ObjectManager": {
+    IFACE_OBJECT_MANAGER: {
         "GetManagedObjects": ("method", "", "a{oa{sa{sv}}}"),
         "InterfacesAdded": ("signal", "", "oa{sa{sv}}"),
         "InterfacesRemoved": ("signal", "", "oas"),
     },
 }
-
-
-def _d(
-    rule: str, severity: Severity, message: str, location: Location, related: Location | None = None
-) -> Diagnostic:
-    return Diagnostic(rule, severity, message, location, related)
 
 
 def check_interface_name(name: str) -> tuple[str, str] | None:
@@ -150,9 +150,8 @@ def _check_root(document: Document, out: list[Diagnostic]) -> None:
     if root.name is not None and not document.root_is_interface:
         if not ABSOLUTE_PATH_RE.fullmatch(root.name):
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-E005",
-                    Severity.ERROR,
                     f"root <node> name {root.name!r} is not an absolute object path",
                     root.location,
                 )
@@ -161,18 +160,15 @@ def _check_root(document: Document, out: list[Diagnostic]) -> None:
 
 def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
     if node.path == LOCAL_PATH:
-        out.append(
-            _d("DBUS-E062", Severity.ERROR, f"object path {LOCAL_PATH} is reserved", node.location)
-        )
+        out.append(diagnostic("DBUS-E062", f"object path {LOCAL_PATH} is reserved", node.location))
     seen_nodes: dict[str, Location] = {}
     for child in node.nodes:
         if child.name is None:
-            out.append(_d("DBUS-E006", Severity.ERROR, "child <node> has no name", child.location))
+            out.append(diagnostic("DBUS-E006", "child <node> has no name", child.location))
         elif not RELATIVE_PATH_RE.fullmatch(child.name):
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-E006",
-                    Severity.ERROR,
                     f"child <node> name {child.name!r} is not a relative object path",
                     child.location,
                 )
@@ -180,9 +176,8 @@ def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
         if child.name is not None:
             if child.name in seen_nodes:
                 out.append(
-                    _d(
+                    diagnostic(
                         "DBUS-E007",
-                        Severity.ERROR,
                         f"child node {child.name!r} is declared twice (first on {_line_of(seen_nodes[child.name])})",
                         child.location,
                         seen_nodes[child.name],
@@ -194,9 +189,8 @@ def _check_node(node: Node, is_root: bool, out: list[Diagnostic]) -> None:
     for iface in node.interfaces:
         if iface.name in seen_ifaces:
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-E008",
-                    Severity.ERROR,
                     f"interface {iface.name!r} is declared twice on this node (first on {_line_of(seen_ifaces[iface.name])})",
                     iface.location,
                     seen_ifaces[iface.name],
@@ -211,9 +205,8 @@ def _check_name_length(kind: str, name: str, location: Location, out: list[Diagn
     size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_NAME_BYTES:
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-E011",
-                Severity.ERROR,
                 f"{kind} name is {size} bytes long; at most {MAX_NAME_BYTES} are allowed",
                 location,
             )
@@ -228,18 +221,16 @@ def _check_interface(
     problem = check_interface_name(iface.name)
     if problem is not None:
         out.append(
-            _d(
+            diagnostic(
                 problem[0],
-                Severity.ERROR,
                 f"interface name {iface.name!r} {problem[1]}",
                 iface.location,
             )
         )
     if iface.name == LOCAL_INTERFACE:
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-E061",
-                Severity.ERROR,
                 f"interface {LOCAL_INTERFACE} is reserved for library-internal messages",
                 iface.location,
             )
@@ -259,9 +250,8 @@ def _check_interface(
             )
         if method.no_reply and method.out_args:
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-W011",
-                    Severity.WARNING,
                     f"method {method.name!r} is marked NoReply but declares {len(method.out_args)} out arg(s), which callers never receive",
                     method.location,
                 )
@@ -283,9 +273,8 @@ def _check_member_name(kind: str, name: str, location: Location, out: list[Diagn
         return
     if not MEMBER_NAME_RE.fullmatch(name):
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-E013",
-                Severity.ERROR,
                 f"{kind} name {name!r} is invalid: it must be ASCII letters, digits and '_', not starting with a digit",
                 location,
             )
@@ -305,9 +294,8 @@ def _check_duplicates(
     for member in members:
         if member.name in seen:
             out.append(
-                _d(
+                diagnostic(
                     rule,
-                    Severity.ERROR,
                     f"{kind} {member.name!r} is declared twice in one interface (first on {_line_of(seen[member.name])})",
                     member.location,
                     seen[member.name],
@@ -333,9 +321,8 @@ def _check_shared_names(iface: Interface, out: list[Diagnostic]) -> None:
             if key not in reported:
                 reported.add(key)
                 out.append(
-                    _d(
+                    diagnostic(
                         "DBUS-W006",
-                        Severity.WARNING,
                         f"{kind} {member.name!r} has the same name as {other_kind} {member.name!r} (on {_line_of(other_loc)})",
                         member.location,
                         other_loc,
@@ -353,36 +340,32 @@ def _check_args(
         _check_annotations(arg.annotations, "arg", out)
         if arg.direction_attr is not None and arg.direction_attr not in ("in", "out"):
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-E020",
-                    Severity.ERROR,
                     f"arg direction {arg.direction_attr!r} is invalid (only 'in' or 'out')",
                     arg.location,
                 )
             )
         if kind == "signal" and arg.direction_attr == "in":
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-E021",
-                    Severity.ERROR,
                     f'signal {member.name!r} arg has direction="in"; signal args are always out',
                     arg.location,
                 )
             )
         if kind == "signal" and arg.direction_attr == "out":
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-I002",
-                    Severity.INFO,
                     f'direction="out" on a signal arg of {member.name!r} is redundant',
                     arg.location,
                 )
             )
         if kind == "method" and arg.direction_attr is None:
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-W001",
-                    Severity.WARNING,
                     f"arg {arg.name or '(unnamed)'!r} of method {member.name!r} has no direction; it defaults to \"in\"",
                     arg.location,
                 )
@@ -390,9 +373,8 @@ def _check_args(
         if arg.name is not None:
             if not MEMBER_NAME_RE.fullmatch(arg.name):
                 out.append(
-                    _d(
+                    diagnostic(
                         "DBUS-W008",
-                        Severity.WARNING,
                         f"arg name {arg.name!r} is not an identifier",
                         arg.location,
                     )
@@ -400,9 +382,8 @@ def _check_args(
             key = (arg.name, arg.direction)
             if key in seen:
                 out.append(
-                    _d(
+                    diagnostic(
                         "DBUS-W007",
-                        Severity.WARNING,
                         f"two {arg.direction.value} args of {kind} {member.name!r} are named {arg.name!r} (first on {_line_of(seen[key])})",
                         arg.location,
                         seen[key],
@@ -421,23 +402,21 @@ def _check_property(
 ) -> None:
     _check_annotations(prop.annotations, "property", out)
     if prop.name == "":
-        out.append(_d("DBUS-E017", Severity.ERROR, "property name is empty", prop.location))
+        out.append(diagnostic("DBUS-E017", "property name is empty", prop.location))
     elif _check_name_length(
         "property", prop.name, prop.location, out
     ) and not MEMBER_NAME_RE.fullmatch(prop.name):
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-W005",
-                Severity.WARNING,
                 f"property name {prop.name!r} is not a valid member name (ASCII letters, digits, '_')",
                 prop.location,
             )
         )
     if prop.access_attr is not None and prop.access is None:
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-E018",
-                Severity.ERROR,
                 f"property access {prop.access_attr!r} is invalid (read, write or readwrite)",
                 prop.location,
             )
@@ -451,9 +430,8 @@ def _check_type(signature: str, what: str, location: Location, out: list[Diagnos
         parse_single(signature)
     except SignatureError as exc:
         out.append(
-            _d(
+            diagnostic(
                 exc.rule,
-                Severity.ERROR,
                 f"{what} {signature!r}: {exc.reason} (at offset {exc.offset})",
                 location,
             )
@@ -468,9 +446,8 @@ def _check_combined_length(
     size = sum(len(a.signature.encode("utf-8", "surrogatepass")) for a in args)
     if size > MAX_SIGNATURE_LENGTH:
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-E040",
-                Severity.ERROR,
                 f"{what} is {size} bytes; a message signature is at most {MAX_SIGNATURE_LENGTH}",
                 location,
             )
@@ -484,9 +461,8 @@ def _check_annotations(
     for ann in annotations:
         if ann.name in seen:
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-W009",
-                    Severity.WARNING,
                     f"annotation {ann.name!r} appears twice on one <{element}> (first on {_line_of(seen[ann.name])})",
                     ann.location,
                     seen[ann.name],
@@ -496,9 +472,8 @@ def _check_annotations(
             seen[ann.name] = ann.location
         if not INTERFACE_NAME_RE.fullmatch(ann.name):
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-W012",
-                    Severity.WARNING,
                     f"annotation name {ann.name!r} is not a dotted reverse-DNS name",
                     ann.location,
                 )
@@ -509,18 +484,16 @@ def _check_annotations(
         values, places = known
         if values is not None and ann.value not in values:
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-E050",
-                    Severity.ERROR,
                     f"annotation {ann.name} has value {ann.value!r}; allowed: {', '.join(sorted(values))}",
                     ann.location,
                 )
             )
         if places is not None and element not in places:
             out.append(
-                _d(
+                diagnostic(
                     "DBUS-W010",
-                    Severity.WARNING,
                     f"annotation {ann.name} has no meaning on <{element}> (only on {' or '.join(f'<{p}>' for p in sorted(places))})",
                     ann.location,
                 )
@@ -528,7 +501,7 @@ def _check_annotations(
 
 
 def _check_standard(iface: Interface, out: list[Diagnostic]) -> None:
-    table = STANDARD_INTERFACES.get(iface.name)
+    table = STANDARD_MEMBERS.get(iface.name)
     if table is None:
         return
     for method in iface.methods:
@@ -551,9 +524,8 @@ def _check_standard(iface: Interface, out: list[Diagnostic]) -> None:
             )
     for prop in iface.properties:
         out.append(
-            _d(
+            diagnostic(
                 "DBUS-E060",
-                Severity.ERROR,
                 f"standard interface {iface.name} has no properties, but declares {prop.name!r}",
                 prop.location,
             )
@@ -577,7 +549,7 @@ def _standard_mismatch(
         message = (
             f"standard interface {iface} defines {show(expected)}, but this declares {show(actual)}"
         )
-    return _d("DBUS-E060", Severity.ERROR, message, location)
+    return diagnostic("DBUS-E060", message, location)
 
 
 def iter_all_args(document: Document) -> Iterator[tuple[Interface, Method | Signal, Arg]]:

@@ -22,7 +22,6 @@ from qdbusgen.lint.output import format_github
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide"
 
 #: Clean apart from what the tests add: documented, versioned, well named.
 CLEAN = """\

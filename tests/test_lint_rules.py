@@ -1,9 +1,9 @@
-"""Group B (GUIDE-*) rules: one failing and one passing fixture per rule, plus the cases the
-corpus review turned up (false positives that must stay fixed)."""
+"""Group B (GUIDE-*) rules: one failing and one passing example per rule (the rule table's,
+qdbusgen/lint/examples/), plus the cases the corpus review turned up (false positives that
+must stay fixed)."""
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
@@ -12,44 +12,43 @@ import pytest
 from qdbusgen.diagnostics import Severity
 from qdbusgen.lint import LintConfig, lint
 from qdbusgen.lint.config import config_from_mapping
-from qdbusgen.lint.rules import RULES, expand_example
+from qdbusgen.lint.rules import EXAMPLES_DIR, RULES, expand_example
+from rule_examples import example_file
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "guide"
-
-#: Where each bad fixture must report its rule (line, column), every occurrence.
+#: Where each bad example must report its rule (line, column), every occurrence.
 EXPECTED: dict[str, list[tuple[int, int]]] = {
-    "GUIDE-I101": [(6, 3)],
-    "GUIDE-I102": [(3, 3)],
-    "GUIDE-W110": [(3, 3)],
-    "GUIDE-W111": [(2, 1)],
-    "GUIDE-W112": [(2, 1)],
-    "GUIDE-I113": [(2, 1)],
-    "GUIDE-I120": [(5, 7)],
-    "GUIDE-I121": [(5, 7)],
-    "GUIDE-I122": [(5, 7)],
-    "GUIDE-I123": [(6, 7)],
-    "GUIDE-I125": [(4, 5)],
-    "GUIDE-I126": [(6, 7)],
-    "GUIDE-W130": [(4, 5)],
-    "GUIDE-W131": [(6, 7)],
-    "GUIDE-W140": [(4, 5), (7, 5)],
-    "GUIDE-W141": [(5, 5)],
-    "GUIDE-I142": [(4, 5)],
-    "GUIDE-W144": [(4, 5)],
-    "GUIDE-W150": [(3, 3)],
-    "GUIDE-I151": [(3, 3)],
-    "GUIDE-W152": [(4, 5)],
-    "GUIDE-W153": [(4, 5)],
-    "GUIDE-W154": [(5, 7)],
-    "GUIDE-I155": [(5, 7)],
-    "GUIDE-W156": [(5, 7)],
-    "GUIDE-W160": [(3, 3)],
-    "GUIDE-I161": [(3, 3)],
-    "GUIDE-W162": [(3, 3)],
-    "GUIDE-W170": [(10, 5)],
-    "GUIDE-I171": [(15, 7)],
-    "GUIDE-W190": [(5, 7)],
-    "GUIDE-I191": [(4, 5)],
+    "GUIDE-I101": [(5, 3)],
+    "GUIDE-I102": [(2, 3)],
+    "GUIDE-W110": [(2, 3)],
+    "GUIDE-W111": [(1, 1)],
+    "GUIDE-W112": [(1, 1)],
+    "GUIDE-I113": [(1, 1)],
+    "GUIDE-I120": [(4, 7)],
+    "GUIDE-I121": [(4, 7)],
+    "GUIDE-I122": [(4, 7)],
+    "GUIDE-I123": [(5, 7)],
+    "GUIDE-I125": [(3, 5)],
+    "GUIDE-I126": [(5, 7)],
+    "GUIDE-W130": [(3, 5)],
+    "GUIDE-W131": [(5, 7)],
+    "GUIDE-W140": [(3, 5), (6, 5)],
+    "GUIDE-W141": [(4, 5)],
+    "GUIDE-I142": [(3, 5)],
+    "GUIDE-W144": [(3, 5)],
+    "GUIDE-W150": [(2, 3)],
+    "GUIDE-I151": [(2, 3)],
+    "GUIDE-W152": [(3, 5)],
+    "GUIDE-W153": [(3, 5)],
+    "GUIDE-W154": [(4, 7)],
+    "GUIDE-I155": [(4, 7)],
+    "GUIDE-W156": [(4, 7)],
+    "GUIDE-W160": [(2, 3)],
+    "GUIDE-I161": [(2, 3)],
+    "GUIDE-W162": [(2, 3)],
+    "GUIDE-W170": [(9, 5)],
+    "GUIDE-I171": [(14, 7)],
+    "GUIDE-W190": [(4, 7)],
+    "GUIDE-I191": [(3, 5)],
 }
 
 GUIDE_RULES = sorted(r.id for r in RULES.values() if r.group == "B")
@@ -60,11 +59,11 @@ def example_config(rule_id: str) -> LintConfig:
     return config_from_mapping({k: list(v) for k, v in RULES[rule_id].example_config})
 
 
-def test_every_guide_rule_has_an_expectation_and_fixtures() -> None:
+def test_every_guide_rule_has_an_expectation_and_examples() -> None:
     assert sorted(EXPECTED) == GUIDE_RULES
     for rule_id in GUIDE_RULES:
-        assert (FIXTURES / f"{rule_id}_bad.xml").is_file(), rule_id
-        assert (FIXTURES / f"{rule_id}_good.xml").is_file(), rule_id
+        assert EXAMPLES_DIR.joinpath(f"{rule_id}_bad.xml").is_file(), rule_id
+        assert EXAMPLES_DIR.joinpath(f"{rule_id}_good.xml").is_file(), rule_id
 
 
 def _findings(path: Path, config: LintConfig | None = None) -> list[tuple[str, int, int, Severity]]:
@@ -78,8 +77,9 @@ def _findings(path: Path, config: LintConfig | None = None) -> list[tuple[str, i
 
 
 @pytest.mark.parametrize("rule_id", GUIDE_RULES)
-def test_bad_fixture_reports_rule_at_position(rule_id: str) -> None:
-    found = _findings(FIXTURES / f"{rule_id}_bad.xml", example_config(rule_id))
+def test_bad_example_reports_rule_at_position(rule_id: str, tmp_path: Path) -> None:
+    path = example_file(rule_id, "bad", tmp_path)
+    found = _findings(path, example_config(rule_id))
     positions = [(line, col) for rule, line, col, _ in found if rule == rule_id]
     assert positions == EXPECTED[rule_id]
     severities = {sev for rule, _, _, sev in found if rule == rule_id}
@@ -87,26 +87,22 @@ def test_bad_fixture_reports_rule_at_position(rule_id: str) -> None:
 
 
 @pytest.mark.parametrize("rule_id", GUIDE_RULES)
-def test_good_fixture_does_not_report_rule(rule_id: str, tmp_path: Path) -> None:
-    path = FIXTURES / f"{rule_id}_good.xml"
-    if rule_id == "GUIDE-I102":
-        # the rule looks at the file name: the good fixture must carry its interface's name
-        named = tmp_path / "com.example.Sample1.xml"
-        shutil.copy(path, named)
-        path = named
+def test_good_example_does_not_report_rule(rule_id: str, tmp_path: Path) -> None:
+    # GUIDE-I102 looks at the file name: its good example carries its interface's name
+    good = RULES[rule_id].good
+    path = example_file(rule_id, "good", tmp_path, good.filename if good else None)
     found = _findings(path, example_config(rule_id))
     assert [f for f in found if f[0] == rule_id] == []
-    # fixture contract: a good fixture is valid D-Bus introspection data
+    # example contract: a good example is valid D-Bus introspection data
     assert [f for f in found if f[0].startswith(("DBUS-E", "XML-"))] == []
 
 
-@pytest.mark.parametrize("rule_id", GUIDE_RULES)
-def test_registry_examples_match_fixtures(rule_id: str) -> None:
-    rule = RULES[rule_id]
-    assert rule.bad is not None and rule.good is not None
-    for kind, example in (("bad", rule.bad), ("good", rule.good)):
-        text = (FIXTURES / f"{rule_id}_{kind}.xml").read_text(encoding="utf-8")
-        assert text.endswith(expand_example(example.text)), (rule_id, kind)
+def test_every_example_file_is_a_rules_example() -> None:
+    """qdbusgen/lint/examples/ holds the examples of the rule table and nothing else."""
+    for entry in EXAMPLES_DIR.iterdir():
+        rule_id, _, kind = entry.name.removesuffix(".xml").rpartition("_")
+        example = getattr(RULES[rule_id], kind)
+        assert example is not None and example.text == entry.read_text(encoding="utf-8")
 
 
 XML_EXAMPLE_RULES = sorted(

@@ -1,10 +1,11 @@
 """Group A of the rule catalog (lint-rules.md): one failing and one passing fixture per rule.
 
-Fixtures live in tests/fixtures/rules/<RULE>_bad.xml / <RULE>_good.xml and are the
-catalog's own Fails/Passes examples (interface-content snippets wrapped in
-``<node><interface name="com.example.Sample1">``). The fixture contract (catalog §0):
-a ``_bad`` file produces the rule, at the offending element; a ``_good`` file does not
-produce it and produces no DBUS-E* at all. DBUS-E070/E071 are validator-only and are
+The examples live in qdbusgen/lint/examples/<RULE>_bad.xml / <RULE>_good.xml (the rule
+table's, shown by --explain and docs/rules/) and are the catalog's own Fails/Passes
+examples (interface-content snippets wrapped in ``<node><interface
+name="com.example.Sample1">``). The fixture contract (catalog §0): a ``_bad`` example
+produces the rule, at the offending element; a ``_good`` one does not produce it and
+produces no DBUS-E* at all. DBUS-E070/E071 are validator-only and are
 tested with tables of names.
 """
 
@@ -17,9 +18,10 @@ import pytest
 
 from qdbusgen.diagnostics import Diagnostic, InputError, Severity
 from qdbusgen.parser import parse_bytes, parse_file
+from qdbusgen.lint.rules import EXAMPLES_DIR
 from qdbusgen.validate import check_bus_name, check_error_name, check_interface_name, validate
+from rule_examples import example_file, example_text
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rules"
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "docs" / "lint-rules.md"
 
 #: rule -> every (line, column) where the _bad fixture must report it (hand-checked
@@ -109,8 +111,8 @@ def test_every_catalog_rule_has_fixtures_or_a_validator_table() -> None:
     for rule in rules:
         if rule in VALIDATOR_ONLY:
             continue
-        assert (FIXTURES / f"{rule}_bad.xml").is_file(), rule
-        assert (FIXTURES / f"{rule}_good.xml").is_file(), rule
+        assert EXAMPLES_DIR.joinpath(f"{rule}_bad.xml").is_file(), rule
+        assert EXAMPLES_DIR.joinpath(f"{rule}_good.xml").is_file(), rule
         assert rule in BAD_LOCATIONS, rule
     assert set(BAD_LOCATIONS) == set(rules) - VALIDATOR_ONLY
 
@@ -131,17 +133,13 @@ def catalog_example(rule: str, label: str) -> str:
 @pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
 def test_fixtures_are_the_catalog_examples(rule: str) -> None:
     catalog_group_a_rules()  # skips when the catalog is absent
-    assert (FIXTURES / f"{rule}_bad.xml").read_text(encoding="utf-8") == catalog_example(
-        rule, "Fails"
-    )
-    assert (FIXTURES / f"{rule}_good.xml").read_text(encoding="utf-8") == catalog_example(
-        rule, "Passes"
-    )
+    assert example_text(rule, "bad") == catalog_example(rule, "Fails")
+    assert example_text(rule, "good") == catalog_example(rule, "Passes")
 
 
 @pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
-def test_bad_fixture_reports_rule_at_offending_element(rule: str) -> None:
-    path = FIXTURES / f"{rule}_bad.xml"
+def test_bad_fixture_reports_rule_at_offending_element(rule: str, tmp_path: Path) -> None:
+    path = example_file(rule, "bad", tmp_path)
     found = [d for d in diagnostics_of(path) if d.rule == rule]
     assert found, f"{path.name} does not produce {rule}"
     locations = {(d.location.line, d.location.column) for d in found if d.location is not None}
@@ -157,8 +155,8 @@ def test_bad_fixture_reports_rule_at_offending_element(rule: str) -> None:
 
 
 @pytest.mark.parametrize("rule", sorted(BAD_LOCATIONS))
-def test_good_fixture_is_clean(rule: str) -> None:
-    diagnostics = diagnostics_of(FIXTURES / f"{rule}_good.xml")
+def test_good_fixture_is_clean(rule: str, tmp_path: Path) -> None:
+    diagnostics = diagnostics_of(example_file(rule, "good", tmp_path))
     assert [d.format() for d in diagnostics if d.rule == rule] == []
     assert [d.format() for d in diagnostics if d.rule.startswith("DBUS-E")] == []
 
@@ -186,8 +184,8 @@ def test_e001_other_roots_are_refused(text: str, shown: str) -> None:
     assert shown in d.message
 
 
-def test_e001_root_interface_is_accepted_as_a_model() -> None:
-    result = parse_file(FIXTURES / "DBUS-E001_bad.xml")
+def test_e001_root_interface_is_accepted_as_a_model(tmp_path: Path) -> None:
+    result = parse_file(example_file("DBUS-E001", "bad", tmp_path))
     assert result.document.root_is_interface
     (iface,) = result.document.interfaces
     assert iface.name == "com.example.Sample1"

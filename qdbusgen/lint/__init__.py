@@ -21,12 +21,11 @@ from pathlib import Path
 
 from .. import api
 from ..diagnostics import Diagnostic, Severity
-from ..model import Document
+from ..model import RUNTIME_PROVIDED, Document
 from ..overrides import Override
 from .config import ConfigError, LintConfig, load_config
 from .guide import GuideOptions, check_document
 from .rules import COMPAT_RULES, RULES, Rule, get_rule
-from .source import build_index
 from .suppress import apply, collect, drop_own_annotation_findings, restrict, unused
 
 
@@ -118,7 +117,6 @@ def lint(
 
 def name_diagnostics(document: Document) -> list[Diagnostic]:
     """The NAME-* findings for one file generated on its own, client and server."""
-    from ..model import RUNTIME_PROVIDED
     from ..naming import build_names
 
     interfaces = [i for i in document.interfaces if i.name not in RUNTIME_PROVIDED]
@@ -156,7 +154,7 @@ def lint_loaded(
         if config_for is not None:
             configs[document.path] = cfg
         options = GuideOptions(owned_prefixes=cfg.owned_prefixes)
-        index = build_index(document.path, dict(document.defines))
+        index = document.source
         raw = by_file.get(document.path, []) + check_document(document, index, options)
         if names:
             raw += name_diagnostics(document)

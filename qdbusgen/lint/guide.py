@@ -29,7 +29,14 @@ from ..model import (
     Method,
     Property,
     Signal,
+    IFACE_INTROSPECTABLE,
+    IFACE_OBJECT_MANAGER,
+    IFACE_PEER,
+    IFACE_PROPERTIES,
+    STANDARD_INTERFACES,
+    STANDARD_NAMESPACE,
 )
+from ..naming import snake_case
 from ..validate import ABSOLUTE_PATH_RE, INTERFACE_NAME_RE, MEMBER_NAME_RE
 from .rules import RULES, is_standard_interface
 from .source import SourceIndex
@@ -143,19 +150,6 @@ SENSITIVE_WORDS = (
     "token",
     "privatekey",
     "credential",
-)
-#: org.freedesktop.DBus.* interfaces that the specification or the bus daemon define.
-KNOWN_STANDARD = frozenset(
-    {
-        "org.freedesktop.DBus",
-        "org.freedesktop.DBus.Peer",
-        "org.freedesktop.DBus.Introspectable",
-        "org.freedesktop.DBus.Properties",
-        "org.freedesktop.DBus.ObjectManager",
-        "org.freedesktop.DBus.Monitoring",
-        "org.freedesktop.DBus.Debug.Stats",
-        "org.freedesktop.DBus.Local",
-    }
 )
 
 
@@ -291,8 +285,8 @@ class _Checker:
 
     def namespace_rules(self, iface: Interface) -> None:
         name = iface.name
-        if name.startswith("org.freedesktop.DBus."):
-            if name not in KNOWN_STANDARD:
+        if name.startswith(STANDARD_NAMESPACE + "."):
+            if name not in STANDARD_INTERFACES:
                 self.report(
                     "GUIDE-W160",
                     f"interface {name!r} is in the org.freedesktop.DBus namespace, which belongs to the D-Bus "
@@ -496,7 +490,7 @@ class _Checker:
                     self.report(
                         "GUIDE-W154",
                         f"arg name {arg.name!r} of {kind} {member.name!r} is not lowercase_with_underscores "
-                        f"(e.g. {_snake(arg.name)!r})",
+                        f"(e.g. {snake_case(arg.name) or arg.name.lower()!r})",
                         arg.location,
                     )
                 if _hungarian(arg.name, arg.signature):
@@ -729,7 +723,7 @@ class _Checker:
                 self.report(
                     "GUIDE-I142",
                     f"signals {signal.name!r}/{removed.name!r} hand-roll an object manager; consider "
-                    "org.freedesktop.DBus.ObjectManager",
+                    f"{IFACE_OBJECT_MANAGER}",
                     signal.location,
                     removed.location,
                 )
@@ -808,13 +802,7 @@ class _Checker:
 
 #: Standard interfaces that an introspection dump of an exported object lists and an
 #: interface file leaves out.
-LIVE_MARKERS = frozenset(
-    {
-        "org.freedesktop.DBus.Introspectable",
-        "org.freedesktop.DBus.Peer",
-        "org.freedesktop.DBus.Properties",
-    }
-)
+LIVE_MARKERS = frozenset({IFACE_INTROSPECTABLE, IFACE_PEER, IFACE_PROPERTIES})
 
 
 def _looks_live(document: Document) -> bool:
@@ -1007,12 +995,6 @@ def _suggest_path(interface: str) -> str:
 def _camel(name: str) -> str:
     words = re.split(r"[_\-.]+", name)
     return "".join(w[:1].upper() + w[1:] for w in words if w)
-
-
-def _snake(name: str) -> str:
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
-    return re.sub(r"_+", "_", s).lower().strip("_") or name.lower()
 
 
 def check_document(

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 
 from ..diagnostics import Severity
-from ._examples import EXAMPLES
+from ..model import is_standard_interface as is_standard_interface  # re-exported
 
 E = Severity.ERROR
 W = Severity.WARNING
 I = Severity.INFO  # noqa: E741
-
-#: The interfaces the D-Bus specification or the bus daemon define; guideline rules skip them.
-STANDARD_PREFIX = "org.freedesktop.DBus"
 
 SUPPRESS_ANNOTATION = "org.qdbusgen.Lint.Suppress"
 UNUSED_SUPPRESSION = "LINT-W001"
@@ -60,6 +58,18 @@ class Rule:
     default_enabled: bool = True
     #: The ``[tool.qdbusgen.lint]`` settings the examples assume (key, values), if any.
     example_config: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Named cases reported at another severity than ``severity`` (case, severity): the
+    #: report site names the case, the table says what it weighs.
+    severity_cases: tuple[tuple[str, Severity], ...] = ()
+
+    def severity_for(self, case: str | None = None) -> Severity:
+        """The severity of a finding of this rule (of one of its ``severity_cases``)."""
+        if case is None:
+            return self.severity
+        for name, severity in self.severity_cases:
+            if name == case:
+                return severity
+        raise KeyError(f"{self.id} has no severity case {case!r}")
 
     @property
     def doc_path(self) -> str:
@@ -830,6 +840,11 @@ _HEURISTIC = frozenset(
 
 #: Rules that are off unless ``select`` names them (see Rule.default_enabled).
 _OPT_IN = frozenset({"GUIDE-I121", "GUIDE-I122"})
+#: Cases of a rule reported at another severity than its id's letter.
+_SEVERITY_CASES: dict[str, tuple[tuple[str, Severity], ...]] = {
+    # a bare <interface> root is accepted as if wrapped in <node>: a warning, not an error
+    "DBUS-E001": (("root-interface", W),),
+}
 _EXAMPLE_CONFIG: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "GUIDE-I121": (("select", ("ALL", "GUIDE-I121")),),
     "GUIDE-I122": (("select", ("ALL", "GUIDE-I122")),),
@@ -1210,75 +1225,8 @@ _OVERRIDE: list[tuple[str, str, str, str]] = [
     ),
 ]
 
-_NAME_EXAMPLES: dict[str, tuple[Example, Example]] = {
-    "NAME-E001": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="GetDevices">\n'
-            '      <arg name="devices" type="as" direction="out"/>\n    </method>\n'
-            '    <property name="Devices" type="as" access="read"/>\n  </interface>\n</node>\n'
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="GetDevices">\n'
-            '      <annotation name="org.qdbusgen.Python.Name" value="list_devices"/>\n'
-            '      <arg name="devices" type="as" direction="out"/>\n    </method>\n'
-            '    <property name="Devices" type="as" access="read"/>\n  </interface>\n</node>\n'
-        ),
-    ),
-    "NAME-E002": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Copy">\n'
-            '      <arg name="fromX" type="s" direction="in"/>\n'
-            '      <arg name="from_x" type="s" direction="in"/>\n    </method>\n'
-            "  </interface>\n</node>\n"
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Copy">\n'
-            '      <arg name="fromX" type="s" direction="in"/>\n'
-            '      <arg name="from_x" type="s" direction="in">\n'
-            '        <annotation name="org.qdbusgen.Python.Name" value="source_x"/>\n'
-            "      </arg>\n    </method>\n  </interface>\n</node>\n"
-        ),
-    ),
-    "NAME-E003": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1.Foo_Bar"/>\n'
-            '  <interface name="com.example.Sample1.FooBar"/>\n</node>\n'
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1.Foo_Bar">\n'
-            '    <annotation name="org.qdbusgen.Python.Name" value="LegacyFooBar"/>\n'
-            "  </interface>\n"
-            '  <interface name="com.example.Sample1.FooBar"/>\n</node>\n'
-        ),
-    ),
-    "NAME-E004": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping">\n'
-            '      <annotation name="org.qdbusgen.Python.Name" value="2ping"/>\n'
-            "    </method>\n  </interface>\n</node>\n"
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping">\n'
-            '      <annotation name="org.qdbusgen.Python.Name" value="ping_twice"/>\n'
-            "    </method>\n  </interface>\n</node>\n"
-        ),
-    ),
-    "NAME-E005": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <property name="___" type="s" access="read"/>\n  </interface>\n</node>\n'
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <property name="___" type="s" access="read">\n'
-            '      <annotation name="org.qdbusgen.Python.Name" value="placeholder"/>\n'
-            "    </property>\n  </interface>\n</node>\n"
-        ),
-    ),
-}
-
-
-_EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
+#: Examples that are not documents (names given on a command line).
+_TEXT_EXAMPLES: dict[str, tuple[Example, Example]] = {
     "DBUS-E070": (
         Example("com..example.Sample1\n1com.example.Sample1\n:1\n", "text"),
         Example("com.example.Sample1\ncom.example-corp.Sample1\n:1.42\n", "text"),
@@ -1287,51 +1235,14 @@ _EXTRA_EXAMPLES: dict[str, tuple[Example, Example]] = {
         Example("com.example.Sample1.Error.1Failed\nFailed\n", "text"),
         Example("com.example.Sample1.Error.Failed\n", "text"),
     ),
-    "GUIDE-I102": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping"/>\n  </interface>\n</node>\n',
-            filename="sample.xml",
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <method name="Ping"/>\n  </interface>\n</node>\n',
-            filename="com.example.Sample1.xml",
-        ),
-    ),
-    "XML-E001": (
-        Example('<node>\n  <interface name="com.example.Sample1">\n</node>\n'),
-        Example('<node>\n  <interface name="com.example.Sample1"/>\n</node>\n'),
-    ),
-    "XML-E002": (
-        Example('<!DOCTYPE node [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<node>&x;</node>\n'),
-        Example(
-            '<!DOCTYPE node [<!ENTITY ERR "com.example.Sample1.Error.Failed">]>\n'
-            '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <annotation name="org.gtk.GDBus.DocString" value="Fails with &ERR;."/>\n'
-            "  </interface>\n</node>\n"
-        ),
-    ),
-    "XML-E010": (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <?if $(env.HOST_OS) = windows?>\n'
-            '    <method name="Ping"/>\n  </interface>\n</node>\n'
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n    <?if $(env.HOST_OS) == windows?>\n'
-            '    <method name="Ping"/>\n    <?endif?>\n  </interface>\n</node>\n'
-        ),
-    ),
-    UNUSED_SUPPRESSION: (
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <!-- qdbusgen: ignore GUIDE-W140 -->\n    <method name="Ping"/>\n  </interface>\n</node>\n'
-        ),
-        Example(
-            '<node>\n  <interface name="com.example.Sample1">\n'
-            '    <!-- qdbusgen: ignore GUIDE-W170 -->\n    <method name="GetName">\n'
-            '      <arg name="name" type="s" direction="out"/>\n    </method>\n  </interface>\n</node>\n'
-        ),
-    ),
 }
+#: Rules whose examples must carry a file name (bad, good): the rule looks at it.
+_EXAMPLE_FILENAMES: dict[str, tuple[str, str]] = {
+    "GUIDE-I102": ("sample.xml", "com.example.Sample1.xml"),
+}
+#: The XML examples, one file each: ``<RULE>_bad.xml`` and ``<RULE>_good.xml``, packaged
+#: with qdbusgen (what ``--explain``, SARIF help, docs/rules/ and the tests show).
+EXAMPLES_DIR = resources.files("qdbusgen.lint").joinpath("examples")
 
 
 def _severity_of(rule_id: str) -> Severity:
@@ -1340,12 +1251,16 @@ def _severity_of(rule_id: str) -> Severity:
 
 
 def _examples(rule_id: str) -> tuple[Example | None, Example | None]:
-    if rule_id in _EXTRA_EXAMPLES:
-        return _EXTRA_EXAMPLES[rule_id]
-    pair = EXAMPLES.get(rule_id)
-    if pair is None:
+    if rule_id in _TEXT_EXAMPLES:
+        return _TEXT_EXAMPLES[rule_id]
+    bad, good = (EXAMPLES_DIR.joinpath(f"{rule_id}_{kind}.xml") for kind in ("bad", "good"))
+    if not bad.is_file():
         return None, None
-    return Example(pair[0]), Example(pair[1])
+    names: tuple[str | None, str | None] = _EXAMPLE_FILENAMES.get(rule_id, (None, None))
+    return (
+        Example(bad.read_text(encoding="utf-8"), filename=names[0]),
+        Example(good.read_text(encoding="utf-8"), filename=names[1]),
+    )
 
 
 def _build() -> dict[str, Rule]:
@@ -1367,6 +1282,7 @@ def _build() -> dict[str, Rule]:
                 validator_only=rule_id in ("DBUS-E070", "DBUS-E071"),
                 default_enabled=rule_id not in _OPT_IN,
                 example_config=_EXAMPLE_CONFIG.get(rule_id, ()),
+                severity_cases=_SEVERITY_CASES.get(rule_id, ()),
             )
     for rule_id, title, rationale, detection in _INPUT:
         bad, good = _examples(rule_id)
@@ -1387,7 +1303,7 @@ def _build() -> dict[str, Rule]:
             base=Example(compat_base(rule_id)),
         )
     for rule_id, title, rationale, detection in _NAME:
-        bad, good = _NAME_EXAMPLES.get(rule_id, (None, None))
+        bad, good = _examples(rule_id)
         rules[rule_id] = Rule(
             rule_id, E, title, rationale, detection, "qdbusgen naming", bad, good, "name"
         )
@@ -1428,11 +1344,6 @@ def matches(selector: str, rule_id: str) -> bool:
 
 def is_valid_selector(selector: str) -> bool:
     return selector == "ALL" or any(matches(selector, rule_id) for rule_id in RULES)
-
-
-def is_standard_interface(name: str) -> bool:
-    """org.freedesktop.DBus and org.freedesktop.DBus.*: exempt from the guideline rules."""
-    return name == STANDARD_PREFIX or name.startswith(STANDARD_PREFIX + ".")
 
 
 #: The rules ``qdbusgen diff`` reports (group C), in catalog order.
