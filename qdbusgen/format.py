@@ -28,10 +28,9 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
-from .layout import Layout
+from .layout import LINE_LENGTH, Layout
 from .resources import cache_file, write_cache_file
 
-LINE_LENGTH = 100
 
 
 class TemplateBug(RuntimeError):

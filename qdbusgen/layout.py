@@ -31,6 +31,7 @@ from typing import NamedTuple, Union
 
 from .pysource import comment, docstring
 
+#: black's line length in qdbusgen's fixed mode (format.py's black.Mode uses it too).
 LINE_LENGTH = 100
 INDENT = "    "
 
