@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Cost of the runtime's inbound boundary: the same calls with it on and off, in one run.
 
-Both ends are the runtime of this tree (``templates/_runtime.py``) on a peer-to-peer
-socketpair in this process: a server (``Echo(s) -> s``, ``Save() -> ay`` answering
-64 MiB, ``Load(ay)``) and a client.  With the boundary on, every frame either end
-receives is validated before dbus-fast's compiled reader decodes it (the call on the
-server, the reply on the client); with it off, dbus-fast's own reader reads the socket.
-Both ends run in this process, so the CPU-time rates
-(``(cpu)`` rows) are the least disturbed by other load.  The variants alternate round by round (the order rotates), and the table gives the
-medians and the median of the paired per-round ratios ``on/off`` (target: >= 0.95).
-The Props rows send the same 12-entry ``a{sv}`` every call (the boundary remembers a
-frame with variants it found valid, so it is walked once), and one in which a value is
-new in every call (every frame walked in full: the validator's own cost).
+Both ends are the runtime of this tree (``templates/_runtime.py``) on peer-to-peer
+socketpairs in this process: a server (``Echo(s) -> s``, ``Props(a{sv}) -> a{sv}``,
+``Save() -> ay`` answering 64 MiB, ``Load(ay)``) and a client, once with the boundary on
+and once with it off.  With it on, every frame either end receives is validated before
+dbus-fast's compiled reader decodes it (the call on the server, the reply on the client);
+with it off, dbus-fast's own reader reads the socket.  Each row runs in short blocks that
+alternate between the two (on, off, off, on, ...), so a change in the machine's load hits
+both alike; both ends run in this process, so the CPU-time rates (``(cpu)`` rows) are the
+least disturbed by other load.  The table gives the medians over the rounds and the median
+of the per-round ratios ``on/off`` (target: >= 0.95).  The Props rows send the same
+12-entry ``a{sv}`` every call (the boundary remembers a valid frame with variants, so it
+is walked once), and one with a value new in every call (every frame walked in full: the
+validator's own cost).
 
     python3 benchmarks/bench_boundary.py            # 7 rounds
     python3 benchmarks/bench_boundary.py --quick    # smoke run
