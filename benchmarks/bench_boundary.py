@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Cost of the runtime's inbound boundary: the same calls with it on and off, in one run.
 
-Both ends are the runtime of this tree (``templates/_runtime.py``) on a peer-to-peer
-socketpair in this process: a server (``Echo(s) -> s``, ``Save() -> ay`` answering
-64 MiB, ``Load(ay)``) and a client.  With the boundary on, every frame either end
-receives is validated before dbus-fast's compiled reader decodes it (the call on the
-server, the reply on the client); with it off, dbus-fast's own reader reads the socket.
-Both ends run in this process, so the CPU-time rates
-(``(cpu)`` rows) are the least disturbed by other load.  The variants alternate round by round (the order rotates), and the table gives the
-medians and the median of the paired per-round ratios ``on/off`` (target: >= 0.95).
+Both ends are the runtime of this tree (``templates/_runtime.py``) on peer-to-peer
+socketpairs in this process: a server (``Echo(s) -> s``, ``Props(a{sv}) -> a{sv}``,
+``Save() -> ay`` answering 64 MiB, ``Load(ay)``) and a client, once with the boundary on
+and once with it off.  With it on, every frame either end receives is validated before
+dbus-fast's compiled reader decodes it (the call on the server, the reply on the client);
+with it off, dbus-fast's own reader reads the socket.  Each row runs in short blocks that
+alternate between the two (on, off, off, on, ...), so a change in the machine's load hits
+both alike; both ends run in this process, so the CPU-time rates (``(cpu)`` rows) are the
+least disturbed by other load.  The table gives the medians over the rounds and the median
+of the per-round ratios ``on/off`` (target: >= 0.95).  The Props rows send the same
+12-entry ``a{sv}`` every call (the boundary remembers a valid frame with variants, so it
+is walked once), and one with a value new in every call (every frame walked in full: the
+validator's own cost).
 
     python3 benchmarks/bench_boundary.py            # 7 rounds
     python3 benchmarks/bench_boundary.py --quick    # smoke run
@@ -19,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import itertools
 import socket
 import statistics
 import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,41 +118,81 @@ class Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def record(out: dict[str, float], row: str, amount: float, c: Clock) -> None:
-    out[row + " (wall)"] = amount / c.wall
-    out[row + " (cpu)"] = amount / c.cpu
+Block = Callable[[Any, int], Awaitable[None]]  # (proxy, block number) -> one block of a row
+_fresh = itertools.count()  # values never sent before (in this run)
 
 
-async def one_round(boundary: bool, n_calls: int, n_big: int, blob: bytes) -> dict[str, float]:
-    server, client, proxy = await pair(boundary, blob)
-    out: dict[str, float] = {}
+async def interleaved(
+    proxies: dict[bool, Any], blocks: int, block: Block
+) -> dict[bool, tuple[float, float]]:
+    """Run ``block`` ``blocks`` times on each variant, alternating (on, off, off, on, ...).
+
+    Returns each variant's summed (wall, cpu) seconds.  Blocks a few ms long, paired:
+    a change in the machine's load hits both variants alike.
+    """
+    spent = {True: [0.0, 0.0], False: [0.0, 0.0]}
+    for k in range(blocks):
+        for boundary in (True, False) if k % 2 == 0 else (False, True):
+            with Clock() as c:
+                await block(proxies[boundary], k)
+            spent[boundary][0] += c.wall
+            spent[boundary][1] += c.cpu
+    return {v: (w, c) for v, (w, c) in spent.items()}
+
+
+async def one_round(n_calls: int, n_big: int, blob: bytes) -> dict[bool, dict[str, float]]:
+    ends = {v: await pair(v, blob) for v in (True, False)}
+    proxies = {v: e[2] for v, e in ends.items()}
+    out: dict[bool, dict[str, float]] = {True: {}, False: {}}
+
+    async def row(name: str, blocks: int, amount: float, block: Block) -> None:
+        for v, (wall, cpu) in (await interleaved(proxies, blocks, block)).items():
+            out[v][name + " (wall)"] = amount / wall
+            out[v][name + " (cpu)"] = amount / cpu
+
+    size = 100  # calls per block
+    blocks = max(2, n_calls // size)
+    props = {f"key{i}": rt.Variant("s", "value") for i in range(10)}
+    props["n"] = rt.Variant("i", 7)
+    props["nested"] = rt.Variant("a{sv}", {"b": rt.Variant("b", True)})
+
+    async def echo_seq(proxy: Any, k: int) -> None:
+        for _ in range(size):
+            await proxy.echo("ping")
+
+    async def echo_all(proxy: Any, k: int) -> None:
+        await asyncio.gather(*(proxy.echo("ping") for _ in range(size * 10)))
+
+    async def props_same(proxy: Any, k: int) -> None:
+        for _ in range(size // 2):
+            await proxy.props(props)
+
+    async def props_new(proxy: Any, k: int) -> None:
+        fresh = [dict(props, key0=rt.Variant("s", f"v{next(_fresh)}")) for _ in range(size // 2)]
+        for p in fresh:
+            await proxy.props(p)
+
+    async def save(proxy: Any, k: int) -> None:
+        assert len(await proxy.save()) == BIG
+
+    async def load(proxy: Any, k: int) -> None:
+        await proxy.load(blob)
+
     try:
-        await proxy.echo("warm")
-        with Clock() as c:
-            for _ in range(n_calls):
-                await proxy.echo("ping")
-        record(out, "Echo(s) sequential, calls/s", n_calls, c)
-        with Clock() as c:
-            await asyncio.gather(*(proxy.echo("ping") for _ in range(n_calls)))
-        record(out, "Echo(s) all in flight, calls/s", n_calls, c)
-        props = {f"key{i}": rt.Variant("s", "value") for i in range(10)}
-        props["n"] = rt.Variant("i", 7)
-        props["nested"] = rt.Variant("a{sv}", {"b": rt.Variant("b", True)})
-        with Clock() as c:
-            for _ in range(n_calls // 2):
-                await proxy.props(props)
-        record(out, "Props(a{sv}, 12 entries), calls/s", n_calls // 2, c)
-        with Clock() as c:
-            for _ in range(n_big):
-                assert len(await proxy.save()) == BIG
-        record(out, "Save 64 MiB, MB/s", n_big * BIG / 1e6, c)
-        with Clock() as c:
-            for _ in range(n_big):
-                await proxy.load(blob)
-        record(out, "Load 64 MiB, MB/s", n_big * BIG / 1e6, c)
+        for p in proxies.values():
+            await p.echo("warm")
+            await p.props(props)
+        await row("Echo(s) sequential, calls/s", blocks, blocks * size, echo_seq)
+        few = max(2, blocks // 4)
+        await row("Echo(s) 1000 in flight, calls/s", few, few * size * 10, echo_all)
+        await row("Props(a{sv}, 12 entries), calls/s", blocks, blocks * size // 2, props_same)
+        await row("Props(a{sv}, 12, new each call), calls/s", blocks, blocks * size // 2, props_new)
+        await row("Save 64 MiB, MB/s", n_big * 2, n_big * 2 * BIG / 1e6, save)
+        await row("Load 64 MiB, MB/s", n_big * 2, n_big * 2 * BIG / 1e6, load)
     finally:
-        client.disconnect()
-        server.disconnect()
+        for server, client, _proxy in ends.values():
+            client.disconnect()
+            server.disconnect()
         await asyncio.sleep(0)
     return out
 
@@ -153,20 +200,20 @@ async def one_round(boundary: bool, n_calls: int, n_big: int, blob: bytes) -> di
 async def main_async(rounds: int, n_calls: int, n_big: int) -> None:
     blob = bytes(range(256)) * (BIG // 256)
     results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
-    for r in range(rounds):
-        order = (True, False) if r % 2 == 0 else (False, True)
-        for boundary in order:
-            results[boundary].append(await one_round(boundary, n_calls, n_big, blob))
+    for _ in range(rounds):
+        out = await one_round(n_calls, n_big, blob)
+        for v in (True, False):
+            results[v].append(out[v])
     rows = list(results[True][0])
     print(f"inbound boundary on vs off, {rounds} rounds (median; on/off ratio: median [min, max])")
     print("(wall) = per second of wall time; (cpu) = per second of this process's CPU time")
-    print(f"{'row':44} {'on':>10} {'off':>10}  on/off")
+    print(f"{'row':46} {'on':>10} {'off':>10}  on/off")
     for row in rows:
         on = [x[row] for x in results[True]]
         off = [x[row] for x in results[False]]
         ratios = [a / b for a, b in zip(on, off)]
         print(
-            f"{row:44} {statistics.median(on):10.1f} {statistics.median(off):10.1f}  "
+            f"{row:46} {statistics.median(on):10.1f} {statistics.median(off):10.1f}  "
             f"{statistics.median(ratios):.3f} [{min(ratios):.3f}, {max(ratios):.3f}]"
         )
 
@@ -177,7 +224,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=None, help="rounds (default 7, quick 2)")
     args = parser.parse_args()
     rounds = args.repeat or (2 if args.quick else 7)
-    asyncio.run(main_async(rounds, 300 if args.quick else 3000, 1 if args.quick else 3))
+    asyncio.run(main_async(rounds, 300 if args.quick else 3000, 1 if args.quick else 2))
     return 0
 
 

@@ -163,6 +163,90 @@ def test_random_bytes_are_refused_or_decoded(data: bytes) -> None:
     decodes(frame)
 
 
+# -- the gate's memory of valid frames ----------------------------------------------
+
+
+def gate_accepts(frame: bytes, nfds: int = 0) -> bool:
+    """The gate's decision on a frame (_InboundGate._admit): the quick path, then in full."""
+    try:
+        if rt._quick(frame, nfds, 16):
+            return True
+        head = rt._Head()
+        rt._frame_length(frame, head)
+        rt._check_frame(frame, head, nfds, 16)
+    except rt._BadMessage:
+        return False
+    return True
+
+
+def full_accepts(frame: bytes) -> bool:
+    try:
+        check(frame)
+    except rt._BadMessage:
+        return False
+    return True
+
+
+with_variant = st.tuples(bodies, typed(2)).map(lambda t: t[0] + [("v", Variant(*t[1]))])
+
+
+@st.composite
+def remembered_then_mutated(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    frame = frame_of(draw(with_variant), serial=draw(st.integers(1, 2**32 - 1)))
+    mutant = bytearray(frame)
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(12, len(mutant) - 1))
+        mutant[at] = draw(st.sampled_from([0, 1, 2, 0x7F, 0x80, 0xFF, ord("v"), ord("s")]))
+    return frame, bytes(mutant)
+
+
+@settings(FUZZ, max_examples=300)
+@given(remembered_then_mutated())
+def test_a_remembered_frame_never_lets_another_frame_pass(pair: tuple[bytes, bytes]) -> None:
+    frame, mutant = pair
+    assert gate_accepts(frame) and gate_accepts(frame) and gate_accepts(frame)
+    head = rt._Head()
+    try:
+        if rt._frame_length(mutant, head) != len(mutant):
+            return
+    except rt._BadMessage:
+        return
+    assert gate_accepts(mutant) == full_accepts(mutant)
+
+
+def test_valid_frames_with_variants_are_remembered_without_their_serials() -> None:
+    props = {f"k{i}": Variant("s", "v") for i in range(5)} | {"n": Variant("ay", b"\x01")}
+    first = frame_of([("a{sv}", props)], serial=7)
+    again = frame_of([("a{sv}", props)], serial=8)
+    assert gate_accepts(first) and gate_accepts(again)  # the header, then the body
+    before = len(rt._valid_bodies)
+    assert gate_accepts(frame_of([("a{sv}", props)], serial=9))
+    assert len(rt._valid_bodies) == before  # found there: not walked, not added again
+    # one byte more in a value: a frame never seen, walked in full (and refused)
+    bad = frame_of([("a{sv}", props | {"n": Variant("b", True)})], serial=10)
+    assert gate_accepts(bad)
+    at = bad.rindex(b"\x01\x00\x00\x00")  # the boolean's value, little-endian
+    bad = bad[:at] + b"\x02" + bad[at + 1 :]
+    assert not gate_accepts(bad) and not gate_accepts(bad)
+
+
+def test_frames_with_fds_are_never_remembered() -> None:
+    msg = Message(
+        path=PATH,
+        interface=IFACE,
+        member="EchoVariant",
+        signature="va{sv}",
+        body=[Variant("h", 0), {"a": Variant("s", "x")}],
+        serial=3,
+        unix_fds=[0],
+    )
+    frame = bytes(msg._marshall(True))  # True: with its UNIX_FDS header field
+    before = set(rt._valid_bodies)
+    assert gate_accepts(frame, 1) and gate_accepts(frame, 1) and gate_accepts(frame, 1)
+    assert set(rt._valid_bodies) == before
+    assert not gate_accepts(frame, 0)  # the same bytes without their fd: refused
+
+
 # -- on the wire -------------------------------------------------------------------
 
 

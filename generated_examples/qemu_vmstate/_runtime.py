@@ -796,19 +796,43 @@ _PLAN_CACHE_MAX: Final = 4096
 
 
 class _Walk:
-    """State of one body walk: fds attached, ``h`` values seen, container depth."""
+    """State of one body walk: fds attached, ``h`` values seen, container depth.
 
-    __slots__ = ("depth", "max_h", "n_h", "nfds")
+    ``utf8``: strings must be decoded to be known valid UTF-8; False when the
+    whole body was found ASCII (then every string in it is valid UTF-8).
+    """
+
+    __slots__ = ("depth", "max_h", "n_h", "nfds", "utf8")
 
     def __init__(self, nfds: int, max_h: int) -> None:
         self.nfds = nfds
         self.max_h = max_h
         self.n_h = 0
         self.depth = 0
+        self.utf8 = True
+
+
+def _body_walk(buf: bytes, pos: int, end: int, nfds: int, max_h: int) -> _Walk:
+    """A walk over the body ``buf[pos:end]``: one C scan settles UTF-8 for an ASCII body."""
+    w = _Walk(nfds, max_h)
+    if end - pos <= _CHUNK and buf[pos:end].isascii():
+        w.utf8 = False
+    return w
 
 
 def _truncated() -> _BadMessage:
     return _BadMessage("value runs past the end of its container")
+
+
+def _bad_nul(found: int) -> _BadMessage:
+    """The error for a string at whose end ``bytes.find(0, start, end + 1)`` found ``found``."""
+    if found == -1:
+        return _BadMessage("string is not followed by its NUL byte")
+    return _BadMessage("string contains a NUL byte")
+
+
+def _bad_utf8() -> _BadMessage:
+    return _BadMessage("string is not valid UTF-8")
 
 
 def _read_text(buf: bytes, pos: int, end: int, un: _Unpack) -> tuple[str, int]:
@@ -816,19 +840,17 @@ def _read_text(buf: bytes, pos: int, end: int, un: _Unpack) -> tuple[str, int]:
     pos += -pos & 3
     if pos + 4 > end:
         raise _truncated()
-    n = un(buf, pos)[0]
     s = pos + 4
-    e = s + n
+    e = s + un(buf, pos)[0]
     if e >= end:
         raise _truncated()
-    if buf[e] != 0:
-        raise _BadMessage("string is not followed by its NUL byte")
-    if n and buf.find(b"\0", s, e) != -1:
-        raise _BadMessage("string contains a NUL byte")
+    found = buf.find(0, s, e + 1)  # the NUL after the string, and none before it
+    if found != e:
+        raise _bad_nul(found)
     try:
         return buf[s:e].decode(), e + 1
     except UnicodeDecodeError:
-        raise _BadMessage("string is not valid UTF-8") from None
+        raise _bad_utf8() from None
 
 
 def _read_sig(buf: bytes, pos: int, end: int) -> tuple[str, int]:
@@ -898,15 +920,14 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
             e = s + un(buf, pos)[0]
             if e >= end:
                 raise _truncated()
-            if buf[e] != 0:
-                raise _BadMessage("string is not followed by its NUL byte")
-            if e > s:
-                if buf.find(b"\0", s, e) != -1:
-                    raise _BadMessage("string contains a NUL byte")
+            found = buf.find(0, s, e + 1)  # the NUL after the string, and none before it
+            if found != e:
+                raise _bad_nul(found)
+            if w.utf8 and e > s:
                 try:
                     buf[s:e].decode()
                 except UnicodeDecodeError:
-                    raise _BadMessage("string is not valid UTF-8") from None
+                    raise _bad_utf8() from None
             return e + 1
 
         return string, 4, i + 1
@@ -1032,7 +1053,12 @@ def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[
 
 
 def _asv_check(un: _Unpack) -> _Check:
-    """The checker of ``a{sv}`` (the most common container), with its entries inlined."""
+    """The checker of ``a{sv}`` (the most common container), with its entries inlined.
+
+    The key, and a variant holding a string (the most common value), are
+    checked in the loop itself; a variant of another basic type by its
+    checker, any other variant by the generic one.
+    """
     basic = _basic_checks(un)
     vcheck = _compile("v", 0, 0, 0, un)[0]
 
@@ -1048,10 +1074,15 @@ def _asv_check(un: _Unpack) -> _Check:
         e = pos + n
         if e > end:
             raise _truncated()
-        w.depth += 2  # the array and its dict entries
-        if w.depth > _MAX_DEPTH:
+        depth = w.depth + 2  # the array and its dict entries
+        if depth > _MAX_DEPTH:
             raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+        w.depth = depth
+        inline = depth < _MAX_DEPTH  # room for a variant of a basic type
+        utf8 = w.utf8
+        find = buf.find
         while pos < e:
+            # the key: STRING
             pos += -pos & 7
             if pos + 4 > e:
                 raise _truncated()
@@ -1059,26 +1090,43 @@ def _asv_check(un: _Unpack) -> _Check:
             k = s + un(buf, pos)[0]
             if k >= e:
                 raise _truncated()
-            if buf[k] != 0:
-                raise _BadMessage("string is not followed by its NUL byte")
-            if k > s:
-                if buf.find(b"\0", s, k) != -1:
-                    raise _BadMessage("string contains a NUL byte")
+            found = find(0, s, k + 1)
+            if found != k:
+                raise _bad_nul(found)
+            if utf8 and k > s:
                 try:
                     buf[s:k].decode()
                 except UnicodeDecodeError:
-                    raise _BadMessage("string is not valid UTF-8") from None
+                    raise _bad_utf8() from None
             pos = k + 1
-            check = None
-            if pos + 2 < e and buf[pos] == 1 and buf[pos + 2] == 0:
-                check = basic.get(buf[pos + 1])
-            if check is not None:
-                if w.depth >= _MAX_DEPTH:
-                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
-                pos = check(buf, pos + 3, e, w)
-            else:
-                pos = vcheck(buf, pos, e, w)
-        w.depth -= 2
+            # the value: VARIANT
+            if inline and pos + 2 < e and buf[pos] == 1 and buf[pos + 2] == 0:
+                t = buf[pos + 1]
+                if t == 115:  # "s"
+                    pos += 3
+                    pos += -pos & 3
+                    if pos + 4 > e:
+                        raise _truncated()
+                    s = pos + 4
+                    k = s + un(buf, pos)[0]
+                    if k >= e:
+                        raise _truncated()
+                    found = find(0, s, k + 1)
+                    if found != k:
+                        raise _bad_nul(found)
+                    if utf8 and k > s:
+                        try:
+                            buf[s:k].decode()
+                        except UnicodeDecodeError:
+                            raise _bad_utf8() from None
+                    pos = k + 1
+                    continue
+                check = basic.get(t)
+                if check is not None:
+                    pos = check(buf, pos + 3, e, w)
+                    continue
+            pos = vcheck(buf, pos, e, w)
+        w.depth = depth - 2
         return e
 
     return asv
@@ -1266,8 +1314,16 @@ def _check_fields(buf: bytes, h: _Head, un: _Unpack) -> None:
 
 
 _NO_FDS: Final[list[int]] = []  # shared, never mutated: frames without fds
-# what the header of a valid frame settles, by the frame's header bytes (serials left out)
-_verdicts: dict[bytes, tuple[tuple[_Check, ...], int]] = {}
+# what the header of a valid frame settles, by the frame's header bytes (serials left out):
+# the body's checkers, the fds it declares, and whether its bodies go into _valid_bodies
+_verdicts: dict[bytes, tuple[tuple[_Check, ...], int, bool]] = {}
+# whole frames (serials left out) found valid, for bodies with variants: the same
+# properties come again and again (GetAll, PropertiesChanged, a{sv} options), and their
+# walk is the validator's one costly case.  Exact bytes: a frame that differs in one byte
+# is walked.  Only frames without fds (then any ``h`` is invalid, whatever the limits).
+_valid_bodies: set[bytes] = set()
+_BODY_CACHE_BYTES: Final = 2048  # largest body remembered
+_BODY_CACHE_MAX: Final = 1024  # frames remembered (then the set starts afresh)
 
 
 def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
@@ -1295,7 +1351,8 @@ def _quick_check(frame: bytes, nfds: int, max_fds: int) -> bool:
 
     The header fields of a frame (but its serials) are the same from one call
     to the next of a method; a header once found valid is not walked again.
-    The body is always checked.  Raises _BadMessage for an invalid body.
+    The body is checked, unless it holds variants and this very frame (but its
+    serials) was found valid before.  Raises _BadMessage for an invalid body.
     """
     un = _UNPACK_U32.get(frame[0])
     if un is None:
@@ -1310,12 +1367,24 @@ def _quick_check(frame: bytes, nfds: int, max_fds: int) -> bool:
     pos = hend + (-hend & 7)
     end = pos + un(frame, 4)[0]
     checks = verdict[0]
-    if checks:
-        w = _Walk(nfds, max_fds)
-        for check in checks:
-            pos = check(frame, pos, end, w)
+    if not checks:
+        if pos != end:
+            raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+        return True
+    whole = None
+    if verdict[2] and not nfds and end - pos <= _BODY_CACHE_BYTES:
+        whole = key + frame[pos:end]  # the header part's length is in it (frame[12:16])
+        if whole in _valid_bodies:
+            return True
+    w = _body_walk(frame, pos, end, nfds, max_fds)
+    for check in checks:
+        pos = check(frame, pos, end, w)
     if pos != end:
         raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    if whole is not None:
+        if len(_valid_bodies) >= _BODY_CACHE_MAX:
+            _valid_bodies.clear()
+        _valid_bodies.add(whole)
     return True
 
 
@@ -1338,23 +1407,25 @@ def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
     if not sig:
         if h.body_len:
             raise _BadMessage("message has a body but no SIGNATURE")
-        _remember(buf, un, (), declared)
+        _remember(buf, un, (), declared, False)
         return
-    w = _Walk(nfds, max_fds)
+    w = _body_walk(buf, pos, end, nfds, max_fds)
     checks = _body_check(sig, un)
     for check in checks:
         pos = check(buf, pos, end, w)
     if pos != end:
         raise _BadMessage(f"{end - pos} bytes after the last value of the body")
-    _remember(buf, un, checks, declared)
+    _remember(buf, un, checks, declared, "v" in sig)
 
 
-def _remember(buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int) -> None:
+def _remember(
+    buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int, variants: bool
+) -> None:
     key = _verdict_key(buf, un)
     if key is not None and len(key) < 1024:
         if len(_verdicts) >= _PLAN_CACHE_MAX:
             _verdicts.clear()
-        _verdicts[key] = (checks, declared)
+        _verdicts[key] = (checks, declared, variants)
 
 
 def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:
