@@ -9,7 +9,7 @@ the bytes the helper with the same ``Id`` saved. This helper:
 * queues for ``org.qemu.VMState1`` (RequestName flags 0, so that several helpers with
   different ``--id`` can share one bus) and serves ``/org/qemu/VMState1``;
 * refuses to start (exit status 3, a message naming the Id, nothing left queued) when a
-  helper with the same ``--id`` is already queued: QEMU 7.2 aborts (SIGABRT) when it
+  helper with the same ``--id`` is already queued: QEMU 7.2 crashes (SIGABRT or SIGSEGV) when it
   migrates with two helpers of one Id and no ``id-list`` (see :func:`check_id_is_free`
   for what is guaranteed when two start at the same moment);
 * saves a small versioned record -- magic ``QDGS``, format version, flags, payload length,

@@ -204,8 +204,9 @@ def test_failed_save_completes_without_the_record(
 @pytest.mark.slow
 def test_two_helpers_with_one_id(bus: PrivateBus, tmp_path: Path) -> None:
     """QEMU 7.2 as the VMState1 docs state it: with id-list one of the two is dropped without
-    a word; without id-list QEMU aborts (SIGABRT). examples/vmstate_helper.py refuses to
-    start a second helper with a queued Id for this reason."""
+    a word; without id-list QEMU crashes: it corrupts its heap, and glibc aborts it (SIGABRT)
+    or it segfaults first (SIGSEGV, seen in CI). examples/vmstate_helper.py refuses to start
+    a second helper with a queued Id for this reason."""
     require_qemu()
     with EventLoopThread() as loop:
         twins = [VMStateHelper("twin", b"first"), VMStateHelper("twin", b"second")]
@@ -228,7 +229,7 @@ def test_two_helpers_with_one_id(bus: PrivateBus, tmp_path: Path) -> None:
                     pass
                 assert src.process is not None
                 status = src.process.wait(timeout=15)
-                assert status == -signal.SIGABRT, src.describe()
+                assert status in (-signal.SIGABRT, -signal.SIGSEGV), src.describe()
         finally:
             for conn in conns:
                 loop.run(stop_helper(conn))

@@ -146,8 +146,8 @@ class VMState1Proxy(_rt.ProxyBase):
         Two helpers with the same Id are worse than a failed migration.
         Measured with QEMU 7.2: with ``id-list`` naming that Id, QEMU keeps
         one of the two without a word and the migration completes; without
-        ``id-list``, QEMU itself aborts (SIGABRT after corrupting its heap)
-        and the VM is lost. A helper should therefore check, before it
+        ``id-list``, QEMU itself crashes (it corrupts its heap: SIGABRT, in
+        some runs SIGSEGV) and the VM is lost. A helper should therefore check, before it
         queues for the name, that no queued owner (ListQueuedOwners) reports
         its Id, and refuse to start if one does.
 
@@ -270,8 +270,8 @@ class VMState1Server(_rt.ServerBase):
         Two helpers with the same Id are worse than a failed migration.
         Measured with QEMU 7.2: with ``id-list`` naming that Id, QEMU keeps
         one of the two without a word and the migration completes; without
-        ``id-list``, QEMU itself aborts (SIGABRT after corrupting its heap)
-        and the VM is lost. A helper should therefore check, before it
+        ``id-list``, QEMU itself crashes (it corrupts its heap: SIGABRT, in
+        some runs SIGSEGV) and the VM is lost. A helper should therefore check, before it
         queues for the name, that no queued owner (ListQueuedOwners) reports
         its Id, and refuse to start if one does.
 
