@@ -13,16 +13,13 @@ from typing import NoReturn
 import click
 
 from . import api
-from .cli_lint import SEVERITIES, _split, _use_color
+from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, exit_status_help
+from .cli_lint import _split, _use_color, report_options
 from .compat import GitError, check_diff_selectors, diff_against, diff_paths, load_diff_config
 from .compat import positioned_in_new, summary_line
 from .lint import ConfigError, LintConfig
 from .lint.output import FORMATS, explain, render
 from .lint.rules import RULES, UNUSED_SUPPRESSION
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_UNUSABLE = 2
 
 
 def _usage(message: str) -> NoReturn:
@@ -35,7 +32,9 @@ def _diff_rules() -> list[str]:
 
 
 @click.command(
-    "diff", context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    "diff",
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=exit_status_help("a finding at or above --fail-on (default: a COMPAT-B break)"),
 )
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option(
@@ -60,50 +59,7 @@ def _diff_rules() -> list[str]:
     help="TOML file with [tool.qdbusgen.diff] "
     "(default: the nearest pyproject.toml with that table, from the current directory up).",
 )
-@click.option(
-    "--select",
-    multiple=True,
-    metavar="RULES",
-    help="Only these rule ids/prefixes (replaces the file's select and ignore).",
-)
-@click.option(
-    "--ignore", multiple=True, metavar="RULES", help="Also ignore these rule ids/prefixes."
-)
-@click.option(
-    "--severity",
-    "severities",
-    multiple=True,
-    metavar="RULE=LEVEL",
-    help="Override a rule's severity (error, warning, info).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES),
-    default=None,
-    help="Lowest severity that makes the exit status 1 [default: error].",
-)
-@click.option(
-    "--color/--no-color",
-    "color",
-    default=None,
-    help="Colour the text output (default: when stdout is a terminal).",
-)
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write the report to this file instead of stdout.",
-)
-@click.option(
-    "--explain",
-    "explain_rule",
-    metavar="RULE",
-    help="Explain a COMPAT rule (rationale, detection, examples) and exit.",
-)
-@click.option(
-    "--list-rules", is_flag=True, help="List every COMPAT rule with its severity and exit."
-)
+@report_options("COMPAT ")
 @click.option(
     "--define",
     "-D",

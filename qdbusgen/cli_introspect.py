@@ -8,14 +8,20 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, EXIT_UNUSABLE, annotate_option, fail_usage, overrides_from
+from .cli import EXIT_OK, EXIT_UNUSABLE, annotate_option, exit_status_help, fail_usage
+from .cli import overrides_from
 from .model import IFACE_OBJECT_MANAGER
 from .overrides import Override
 from .introspect import IntrospectError, Target, declares, interface_files, introspect_service
 from .writer import OutputError, write_tree
 
 
-@click.command(name="introspect")
+@click.command(
+    name="introspect",
+    epilog=exit_status_help(
+        "with --generate: the service's interfaces have errors (nothing written)"
+    ),
+)
 @click.argument("path", default="/", required=False)
 @click.option("--address", metavar="ADDRESS", help="D-Bus address of the bus (or of the peer).")
 @click.option("--session", is_flag=True, help="Use the session bus.")

@@ -8,26 +8,88 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from . import api
-from .cli import annotate_option, exit_status_help, overrides_from
+from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, annotate_option, exit_status_help
+from .cli import overrides_from
 from .config import Projects
 from .lint import ConfigError, LintConfig, lint
 from .lint.output import FORMATS, explain, render, summary_line
 from .lint.rules import RULES
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_UNUSABLE = 2
 SEVERITIES = ("error", "warning", "info")
 
 
 def _usage(message: str) -> NoReturn:
     click.echo(f"qdbusgen lint: error: {message}", err=True)
     sys.exit(EXIT_UNUSABLE)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def report_options(rules: str) -> Callable[[_F], _F]:
+    """The options ``lint`` and ``diff`` share: which rules, their severities, what fails
+    the run, and where the report goes (``rules``: "" or e.g. "COMPAT ")."""
+    options = [
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="RULES",
+            help="Only these rule ids/prefixes (replaces the file's select and ignore).",
+        ),
+        click.option(
+            "--ignore", multiple=True, metavar="RULES", help="Also ignore these rule ids/prefixes."
+        ),
+        click.option(
+            "--severity",
+            "severities",
+            multiple=True,
+            metavar="RULE=LEVEL",
+            help="Override a rule's severity (error, warning, info).",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(SEVERITIES),
+            default=None,
+            help="Lowest severity that makes the exit status 1 [default: error].",
+        ),
+        click.option(
+            "--color/--no-color",
+            "color",
+            default=None,
+            help="Colour the text output (default: when stdout is a terminal).",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            "output",
+            type=click.Path(dir_okay=False, path_type=str),
+            help="Write the report to this file instead of stdout.",
+        ),
+        click.option(
+            "--explain",
+            "explain_rule",
+            metavar="RULE",
+            help=f"Explain a {rules}rule (rationale, detection, examples) and exit.",
+        ),
+        click.option(
+            "--list-rules",
+            is_flag=True,
+            help=f"List every {rules}rule with its default severity and exit.",
+        ),
+    ]
+
+    def apply(f: _F) -> _F:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -64,22 +126,7 @@ def _use_color(flag: bool | None) -> bool:
     help="TOML file with [tool.qdbusgen.lint] for every input (default: each file's "
     "project: the nearest pyproject.toml with a [tool.qdbusgen] table above the file).",
 )
-@click.option(
-    "--select",
-    multiple=True,
-    metavar="RULES",
-    help="Only these rule ids/prefixes (replaces the file's select and ignore).",
-)
-@click.option(
-    "--ignore", multiple=True, metavar="RULES", help="Also ignore these rule ids/prefixes."
-)
-@click.option(
-    "--severity",
-    "severities",
-    multiple=True,
-    metavar="RULE=LEVEL",
-    help="Override a rule's severity (error, warning, info).",
-)
+@report_options("")
 @click.option(
     "--owned-prefix",
     "owned",
@@ -92,34 +139,6 @@ def _use_color(flag: bool | None) -> bool:
     "file_rules",
     default=None,
     help="Check (or not) the interface-file rules GUIDE-I101/I102; switch off for live introspection dumps.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES),
-    default=None,
-    help="Lowest severity that makes the exit status 1 [default: error].",
-)
-@click.option(
-    "--color/--no-color",
-    "color",
-    default=None,
-    help="Colour the text output (default: when stdout is a terminal).",
-)
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="Write the report to this file instead of stdout.",
-)
-@click.option(
-    "--explain",
-    "explain_rule",
-    metavar="RULE",
-    help="Explain a rule (rationale, detection, examples) and exit.",
-)
-@click.option(
-    "--list-rules", is_flag=True, help="List every rule with its default severity and exit."
 )
 @click.option(
     "--define",

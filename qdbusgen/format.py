@@ -32,7 +32,6 @@ from .layout import LINE_LENGTH, Layout
 from .resources import cache_file, write_cache_file
 
 
-
 class TemplateBug(RuntimeError):
     """The templates produced code black cannot parse: a qdbusgen bug, never the input's fault."""
 
