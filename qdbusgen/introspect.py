@@ -22,9 +22,7 @@ time, the reply is not XML. Nothing is returned half: one failing object fails t
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import socket
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -34,7 +32,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from .diagnostics import InputError
 from .model import IFACE_BUS, IFACE_INTROSPECTABLE, is_standard_interface
 from .parser import parse_bytes
-from .resources import runtime_path
+from .resources import load_runtime
 
 INTROSPECTABLE = IFACE_INTROSPECTABLE
 #: More objects than any real service exports under one root; a guard against endless trees.
@@ -86,17 +84,8 @@ class IntrospectedObject:
 
 
 def _load_runtime() -> ModuleType:
-    """The generated packages' runtime (for its p2p client), imported from its file once."""
-    name = "qdbusgen._introspect_runtime"
-    module = sys.modules.get(name)
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location(name, runtime_path())
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The generated packages' runtime (for its p2p client)."""
+    return load_runtime("qdbusgen._introspect_runtime")
 
 
 def _unix_path(address: str) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 RUNTIME_FILE = "_runtime.py"
 _PACKAGE = Path(__file__).resolve().parent
@@ -32,6 +35,20 @@ def own_files() -> list[Path]:
 
 def runtime_path() -> Path:
     return templates_dir() / RUNTIME_FILE
+
+
+def load_runtime(name: str) -> ModuleType:
+    """The runtime module imported straight from its file as ``name`` (each name is an
+    independent copy, as in two generated packages); imported once per name."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(name, runtime_path())
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def runtime_source() -> str:
