@@ -66,15 +66,29 @@ annotate_option = click.option(
 
 
 def overrides_from(
-    annotate: Sequence[tuple[str, str, str]], config: str | Path | None
+    annotate: Sequence[tuple[str, str, str]],
+    config: str | Path | None,
+    inputs: Sequence[str] = (),
 ) -> list[Override]:
-    """``[tool.qdbusgen.overrides]`` (of --config, or the nearest pyproject.toml), then the
-    ``--annotate`` options; a table that cannot be read is a usage error."""
+    """``[tool.qdbusgen.overrides]``, then the ``--annotate`` options; a table that cannot be
+    read is a usage error. The table is --config's; else that of each input's own project
+    (the nearest pyproject.toml with a ``[tool.qdbusgen]`` table above the file, as for the
+    lint settings); without inputs, the nearest one from the current directory up."""
+    from .config import find_pyproject
+    from .lint.config import ConfigError
     from .overrides import OverrideError, from_command_line, load_file_overrides
 
     try:
-        found = load_file_overrides(config)
-    except OverrideError as exc:
+        if config is not None or not inputs:
+            found = load_file_overrides(config)
+        else:
+            projects = {find_pyproject(path) for path in inputs}
+            found = [
+                o
+                for project in sorted(p for p in projects if p is not None)
+                for o in load_file_overrides(project)
+            ]
+    except (OverrideError, ConfigError) as exc:
         fail_usage(str(exc))
     return found + from_command_line(annotate)
 

@@ -153,9 +153,6 @@ def _jobs(
         changes["all_findings"] = True
     if object_manager is not None:
         changes["object_manager"] = object_manager
-    given_overrides = tuple(overrides_from(annotate, config_path))
-    if given_overrides:
-        changes["overrides"] = given_overrides
     try:
         if files:
             if output is None:
@@ -163,12 +160,18 @@ def _jobs(
             projects = Projects(config_path)
             inputs = tuple(api.expand_inputs(files))
             projects.check(inputs)
+            given_overrides = tuple(overrides_from(annotate, config_path, inputs))
+            if given_overrides:
+                changes["overrides"] = given_overrides
             options = dataclasses.replace(
                 GenerateOptions(), defines=tuple(sorted(given_defines.items())), **changes
             )
             return [_Job(Target(inputs=tuple(files), output=output, options=options), projects)]
         pyproject = config_path or find_pyproject()
         project = load_project(pyproject)
+        given_overrides = tuple(overrides_from(annotate, pyproject))
+        if given_overrides:
+            changes["overrides"] = given_overrides
         if not project.targets:
             where = str(pyproject) if pyproject else f"pyproject.toml from {os.getcwd()} up"
             _fail(

@@ -220,7 +220,7 @@ def command(
         projects.default,
         defines=define_map,
         config_for=projects.lint_for,
-        overrides=overrides_from(annotate, config_file),
+        overrides=overrides_from(annotate, config_file, inputs),
     )
     use_color = fmt == "text" and output is None and _use_color(color)
     report = render(result, fmt, color=use_color, groups=("A", "B", "input", "lint"))

@@ -475,6 +475,31 @@ def test_overrides_table_in_pyproject(tmp_path: Path) -> None:
     assert "property ``Count`` of type ``u``" in text  # the corrected type
 
 
+def test_overrides_table_is_found_from_the_inputs(tmp_path: Path) -> None:
+    """Run from this repository's root (whose pyproject.toml has no overrides), a file in
+    another project still gets that project's [tool.qdbusgen.overrides], as it gets its
+    lint settings."""
+    project = tmp_path / "consumer"
+    project.mkdir()
+    xml = project / "org.example.Registry1.xml"
+    xml.write_text(REGISTRY_XML, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        "[tool.qdbusgen.overrides]\n"
+        '"org.example.Registry1.RegisterEvent()[event]" = '
+        '{ "org.qdbusgen.Python.Name" = "event_name" }\n',
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parent.parent
+    gen = qdbusgen("generate", str(xml), "-o", str(tmp_path / "pkg"), cwd=root)
+    assert gen.returncode == 0, gen.stderr
+    text = (tmp_path / "pkg" / "registry1.py").read_text(encoding="utf-8")
+    assert "async def register_event(self, event_name: str) -> None:" in text
+    linted = qdbusgen(
+        "lint", str(xml), "--annotate", "org.example.Registry1::Nope", "k.k", "v", cwd=root
+    )
+    assert linted.returncode == 2 and "OVR-E001" in linted.stderr + linted.stdout
+
+
 def test_override_of_a_missing_element_is_a_positioned_error(tmp_path: Path) -> None:
     xml = tmp_path / "org.example.Registry1.xml"
     xml.write_text(REGISTRY_XML, encoding="utf-8")
