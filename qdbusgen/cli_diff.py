@@ -56,8 +56,8 @@ def _diff_rules() -> list[str]:
     "--config",
     "config_file",
     type=click.Path(path_type=str),
-    help="TOML file with [tool.qdbusgen.diff] "
-    "(default: the nearest pyproject.toml with that table, from the current directory up).",
+    help="TOML file with [tool.qdbusgen.diff] (default: the NEW side's project: the nearest "
+    "pyproject.toml with a [tool.qdbusgen] table above it).",
 )
 @report_options("COMPAT ")
 @click.option(
@@ -123,7 +123,8 @@ def command(
             _usage(f"--severity takes RULE=LEVEL, not {item!r}")
         severity_map[rule_id.strip()] = level.strip()
     try:
-        config: LintConfig = load_diff_config(config_file)
+        new_side = (paths[0] if rev else paths[-1]) if paths else None
+        config: LintConfig = load_diff_config(config_file, start=new_side)
         config = config.with_overrides(
             select=_split(select) if select else None,
             ignore=_split(ignore),

@@ -425,10 +425,14 @@ def _old_from_git(
 # ---------------------------------------------------------------------- configuration
 
 
-def load_diff_config(path: str | Path | None = None) -> LintConfig:
-    """``[tool.qdbusgen.diff]`` (ignore, select, severity, fail_on, per_file), found and read by
-    the lint configuration loader; only group C rules (and LINT-W001) may be named."""
-    cfg = load_config(path, section="diff")
+def load_diff_config(
+    path: str | Path | None = None, *, start: str | Path | None = None
+) -> LintConfig:
+    """``[tool.qdbusgen.diff]`` (ignore, select, severity, fail_on, per_file) of ``path``,
+    else of the project of ``start`` (the NEW side: the nearest pyproject.toml with a
+    ``[tool.qdbusgen]`` table above it, as for lint); only group C rules (and LINT-W001)
+    may be named."""
+    cfg = load_config(path, start=start, section="diff")
     where = f"{cfg.source}: [tool.qdbusgen.diff]" if cfg.source else "[tool.qdbusgen.diff]"
     check_diff_selectors(cfg, where)
     return cfg

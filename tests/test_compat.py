@@ -382,6 +382,19 @@ def test_pyproject_diff_table(tmp_path: Path) -> None:
     assert run(f_old, f_new).exit_code == 1
 
 
+def test_diff_table_is_found_from_the_new_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from this repository's root, the NEW file's own project configures the diff."""
+    old, new = (str(tmp_path / p) for p in _copy("COMPAT-B002", "bad", tmp_path))
+    (tmp_path / "pyproject.toml").write_text('[tool.qdbusgen.diff]\nignore = ["COMPAT-B002"]\n')
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = run(old, new)
+    assert result.exit_code == 0 and "[COMPAT-B002]" not in result.stdout
+    (tmp_path / "pyproject.toml").unlink()
+    assert run(old, new).exit_code == 1  # the repository's own settings: a break
+
+
 @pytest.mark.parametrize(
     "toml",
     [
