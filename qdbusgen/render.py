@@ -306,8 +306,9 @@ class InterfaceView(NamedTuple):
     properties_mapping: str
     signals_mapping: str
     introspection_line: str
-    #: Signals annotated org.qdbusgen.Signal.Tolerant=true (the proxy's _TOLERANT_SIGNALS).
-    tolerant_signals: tuple[str, ...] = ()
+    #: The proxy's ``_TOLERANT_SIGNALS`` line (signals annotated
+    #: org.qdbusgen.Signal.Tolerant=true), or None.
+    tolerant_line: str | None = None
 
 
 class ModuleExports(NamedTuple):
@@ -772,6 +773,17 @@ class _Builder:
             )
         )
         lay = self.layout
+        tolerant_line = (
+            statement(
+                1,
+                "_TOLERANT_SIGNALS: _t.ClassVar[frozenset[str]] = frozenset({"
+                + ", ".join(pystr(t) for t in tolerant)
+                + "})",
+                lay,
+            )
+            if tolerant
+            else None
+        )
         xml = interface_xml(iface)
         watch_call = Call(
             "return await self._watch_properties",
@@ -783,7 +795,7 @@ class _Builder:
             ),
         )
         return InterfaceView(
-            tolerant_signals=tolerant,
+            tolerant_line=tolerant_line,
             name=iface.name,
             module=inames.module,
             source_file=self.source_file,

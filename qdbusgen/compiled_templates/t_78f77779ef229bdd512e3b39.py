@@ -115,16 +115,11 @@ def root(context, missing=missing):
         yield '\n\n    INTERFACE: _t.ClassVar[str] = '
         yield str(t_3(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'name')))
         yield '\n'
-        if environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'tolerant_signals'):
+        if (not t_4(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'tolerant_line'))):
             pass
-            yield '    _TOLERANT_SIGNALS: _t.ClassVar[frozenset[str]] = frozenset({ '
-            for l_1_t in environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'tolerant_signals'):
-                _loop_vars = {}
-                pass
-                yield str(t_3(l_1_t))
-                yield ', '
-            l_1_t = missing
-            yield '})\n'
+            yield '    '
+            yield str(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'tolerant_line'))
+            yield '\n'
         for l_1_meth in environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'methods'):
             _loop_vars = {}
             pass
@@ -291,4 +286,4 @@ def root(context, missing=missing):
         l_1_s = missing
 
 blocks = {}
-debug_info = '1=40&5=43&7=45&12=47&17=51&20=53&21=57&25=61&26=63&29=67&30=69&32=71&33=75&35=80&39=84&42=87&43=89&45=91&46=95&51=101&53=103&56=106&57=108&59=111&60=113&62=115&63=117&64=120&66=127&68=131&69=134&71=137&72=139&73=141&75=144&76=147&78=150&79=153&81=156&82=158&83=160&85=162&87=165&88=168&90=171&91=173&92=175&95=178&97=182&98=185&100=188&101=190&102=192&104=194&105=197&107=200&108=202&109=204&111=207&113=210&114=212&115=214&118=216&121=219&122=221&124=224&125=226&127=228&128=230&129=232&130=234&131=236&132=238&134=242&135=244&136=246&138=249&139=252&141=255&142=257&143=259&145=261&147=264&148=266&149=268&151=270&153=273&154=275&155=277&158=280&160=284&161=286&162=288'
+debug_info = '1=40&5=43&7=45&12=47&17=51&20=53&21=57&25=61&26=63&29=67&30=69&32=71&33=75&35=80&39=84&42=87&43=89&45=91&46=95&51=101&53=103&56=106&57=108&59=111&60=113&62=115&63=117&64=120&66=122&68=126&69=129&71=132&72=134&73=136&75=139&76=142&78=145&79=148&81=151&82=153&83=155&85=157&87=160&88=163&90=166&91=168&92=170&95=173&97=177&98=180&100=183&101=185&102=187&104=189&105=192&107=195&108=197&109=199&111=202&113=205&114=207&115=209&118=211&121=214&122=216&124=219&125=221&127=223&128=225&129=227&130=229&131=231&132=233&134=237&135=239&136=241&138=244&139=247&141=250&142=252&143=254&145=256&147=259&148=261&149=263&151=265&153=268&154=270&155=272&158=275&160=279&161=281&162=283'
