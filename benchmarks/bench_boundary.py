@@ -23,32 +23,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import itertools
 import socket
 import statistics
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
 BIG = 64 << 20
 
 
-def load_runtime() -> ModuleType:
-    path = ROOT / "templates" / "_runtime.py"
-    spec = importlib.util.spec_from_file_location("bench_boundary_runtime", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+import qdbusgen_runtime as rt  # noqa: E402
+from qdbusgen_runtime import _adapter  # noqa: E402
 
-
-rt = load_runtime()
 IFACE = "com.example.Bench1"
 PATH = "/com/example/Bench1"
 XML = f'<interface name="{IFACE}"/>'
@@ -98,7 +85,7 @@ class Proxy(rt.ProxyBase):  # type: ignore[misc, name-defined]
 
 
 async def pair(boundary: bool, blob: bytes) -> tuple[Any, Any, Any]:
-    rt._INBOUND_BOUNDARY = boundary
+    _adapter._INBOUND_BOUNDARY = boundary
     a, b = socket.socketpair()
     server, client = await asyncio.gather(rt.accept_p2p(a), rt.connect_p2p(b))
     Server(blob).export(server, PATH)

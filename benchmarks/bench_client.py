@@ -87,7 +87,7 @@ def payload(size: int) -> bytes:
 async def serve_generated(address: str, stubs: Path) -> None:
     sys.path.insert(0, str(stubs))
     from bench_ping import Bench1Server
-    from bench_vmstate import VMState1Server, _runtime
+    from bench_vmstate import VMState1Server, connect
 
     class Helper(VMState1Server):
         def __init__(self, data: bytes) -> None:
@@ -107,7 +107,7 @@ async def serve_generated(address: str, stubs: Path) -> None:
         async def ping(self, text: str) -> str:
             return text
 
-    bus = await _runtime.connect(address)
+    bus = await connect(address)
     Helper(payload(SMALL)).export(bus, PATH)
     Pinger().export(bus, PATH)
     Helper(payload(BIG)).export(bus, PATH_BIG)
@@ -408,9 +408,9 @@ async def client(
     address: str, stubs: Path, repeat: int, quick: bool, gen_pid: int, fast_pid: int
 ) -> list[Row]:
     sys.path.insert(0, str(stubs))
-    from bench_vmstate import _runtime
+    from bench_vmstate import connect
 
-    bus = await _runtime.connect(address)  # one connection for every variant
+    bus = await connect(address)  # one connection for every variant
     small, big = payload(SMALL), payload(BIG)
     variants: dict[str, dict[str, Op]] = {
         "gen": generated_ops(bus, stubs, small, big),

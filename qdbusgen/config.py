@@ -20,7 +20,7 @@ This module is the one place that finds and reads pyproject.toml files. Two ques
       server = true                       # generate server base classes
       defines = { HOST_OS = "linux" }     # for <?if $(env.NAME) == value?>
       interface_prefix = "org.example."   # stripped from class names
-      runtime_package = "shared_rt"       # import PACKAGE._runtime instead of copying it
+      vendor_runtime = false              # true: copy the runtime into the package
 
   or several ``[[tool.qdbusgen.target]]`` tables with the same keys. The inputs of a
   target are linted with the ``[tool.qdbusgen.lint]`` of the file that declares it.
@@ -57,7 +57,7 @@ TARGET_KEYS = frozenset(
         "server",
         "defines",
         "interface_prefix",
-        "runtime_package",
+        "vendor_runtime",
     }
 )
 #: Subtables of ``[tool.qdbusgen]``. Add a new one here (and validate its content where it
@@ -80,7 +80,9 @@ class GenerateOptions:
     #: Values for conditional processing instructions, on top of the platform defaults.
     defines: tuple[tuple[str, str], ...] = ()
     interface_prefix: str | None = None
-    runtime_package: str | None = None
+    #: Copy the runtime into the package (``_runtime/``) instead of importing
+    #: ``qdbusgen_runtime``.
+    vendor_runtime: bool = False
     #: Generate despite validity/lint errors.
     force: bool = False
     #: Show guideline findings on third-party interfaces too (no consumer mode).
@@ -285,7 +287,7 @@ def _target(
         server=_flag(table, "server", here),
         defines=tuple(sorted(defines.items())),
         interface_prefix=_string(table, "interface_prefix", here),
-        runtime_package=_string(table, "runtime_package", here),
+        vendor_runtime=_flag(table, "vendor_runtime", here, default=False),
     )
     out = Path(output)
     return Target(
@@ -306,8 +308,8 @@ def _string(table: Mapping[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-def _flag(table: Mapping[str, Any], key: str, where: str) -> bool:
-    value = table.get(key, True)
+def _flag(table: Mapping[str, Any], key: str, where: str, default: bool = True) -> bool:
+    value = table.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: {key} must be true or false")
     return value

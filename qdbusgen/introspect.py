@@ -32,7 +32,6 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from .diagnostics import InputError
 from .model import IFACE_BUS, IFACE_INTROSPECTABLE, is_standard_interface
 from .parser import parse_bytes
-from .resources import load_runtime
 
 INTROSPECTABLE = IFACE_INTROSPECTABLE
 #: More objects than any real service exports under one root; a guard against endless trees.
@@ -84,8 +83,10 @@ class IntrospectedObject:
 
 
 def _load_runtime() -> ModuleType:
-    """The generated packages' runtime (for its p2p client)."""
-    return load_runtime("qdbusgen._introspect_runtime")
+    """The generated packages' runtime (for its p2p client), imported when needed."""
+    import qdbusgen_runtime
+
+    return qdbusgen_runtime
 
 
 def _unix_path(address: str) -> str:

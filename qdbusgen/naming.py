@@ -25,7 +25,7 @@ Safety
     A name that is a keyword, a soft keyword, a builtin (:data:`BUILTINS`, a fixed
     list: the output never depends on the running interpreter), an attribute of
     ``object`` or of the runtime base classes (:data:`RUNTIME_MEMBERS`, read with
-    :mod:`ast` from ``templates/_runtime.py``) gets a trailing ``_`` (``class`` →
+    :mod:`ast` from the ``qdbusgen_runtime`` modules) gets a trailing ``_`` (``class`` →
     ``class_``, ``type`` → ``type_``, ``match`` → ``match_``, ``export`` →
     ``export_``).  Parameters and NamedTuple fields also avoid ``self``, ``cls``,
     ``count`` and ``index``.  Generated public names never start with ``_``
@@ -101,7 +101,7 @@ Collisions
 
 Types
     :func:`python_type` renders a :class:`~qdbusgen.signature.DBusType` for a
-    module that does ``import typing as _t`` and ``from . import _runtime as _rt``.
+    module that does ``import typing as _t`` and imports the runtime as ``_rt``.
     Received values are concrete (``list``, ``dict``, ``tuple``, ``bytes``); sent
     values accept the abstract forms (``_t.Sequence``, ``_t.Mapping``,
     ``bytes | bytearray``), which dbus-fast 5.2's marshaller takes as they are.
@@ -120,7 +120,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity, where_related
-from .resources import cache_file, runtime_path, write_cache_file
+from .resources import cache_file, runtime_dir, runtime_source, write_cache_file
 from .model import (
     ANN_GDBUS_C_NAME,
     ANN_PYTHON_NAME,
@@ -154,7 +154,6 @@ __all__ = [
     "RULE_PARAM_COLLISION",
     "RUNTIME_EXPORTS",
     "RUNTIME_MEMBERS",
-    "RUNTIME_PATH",
     "SOFT_KEYWORDS",
     "WATCH_PROPERTIES",
     "ArgNames",
@@ -257,7 +256,7 @@ _RUNTIME_ROOTS = ("ProxyBase", "ServerBase")
 class RuntimeNames:
     #: Every name defined in the class bodies of the roots and of their in-file bases
     #: (methods, class attributes, ``__slots__``, ``self.x = ...`` in methods), known
-    #: external bases' attributes, plus the module's ``RESERVED_NAMES`` literal.
+    #: external bases' attributes.
     members: frozenset[str]
     #: The module's ``__all__``.
     exports: frozenset[str]
@@ -370,8 +369,6 @@ def runtime_names_from_source(source: str) -> RuntimeNames:
             if literal is not None:
                 exports.update(literal)
                 found_all = True
-        elif target.id == "RESERVED_NAMES":
-            members.update(_str_literals(value) or ())
     if not found_all:
         complete = False
     seen: set[str] = set()
@@ -396,10 +393,6 @@ def runtime_names_from_source(source: str) -> RuntimeNames:
             else:
                 todo.append(base_name)
     return RuntimeNames(frozenset(members), frozenset(exports), complete)
-
-
-#: The runtime module the reserved names are read from.
-RUNTIME_PATH: Path = runtime_path()
 
 
 #: The reserved-name table computed from the runtime ahead of time and shipped with
@@ -436,9 +429,9 @@ def _read_names(path: Path | None, key: str | None = None) -> RuntimeNames | Non
 
 def _load_runtime() -> RuntimeNames:
     """The runtime's names: from the shipped table when it is fresh, else from the source
-    (parsing 2300 lines costs ~35 ms, so the result is then kept in qdbusgen's cache
+    (parsing the runtime costs ~35 ms, so the result is then kept in qdbusgen's cache
     directory, keyed by the source's hash)."""
-    source = RUNTIME_PATH.read_text(encoding="utf-8")
+    source = runtime_source()
     key = _runtime_key(source)
     shipped = _read_names(SHIPPED_RUNTIME_NAMES, hashlib.sha256(key.encode("utf-8")).hexdigest())
     if shipped is not None:
@@ -450,7 +443,7 @@ def _load_runtime() -> RuntimeNames:
     names = runtime_names_from_source(source)
     if not names.complete:
         raise RuntimeError(
-            f"{RUNTIME_PATH}: cannot read every base-class member of the runtime; "
+            f"{runtime_dir()}: cannot read every base-class member of the runtime; "
             "the reserved-name table would be incomplete (a qdbusgen bug)"
         )
     if cache is not None:

@@ -29,7 +29,14 @@ from .layout import (
 )
 from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral, pystr
-from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
+from .resources import (
+    RUNTIME_PACKAGE,
+    VENDORED_RUNTIME,
+    cache_dir,
+    runtime_api,
+    runtime_files,
+    templates_dir,
+)
 
 #: Names the package re-exports from its runtime module: the runtime's ``__all__``.
 RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
@@ -321,7 +328,7 @@ class PackageView(NamedTuple):
     sources: str
     docstring: str
     modules: tuple[ModuleExports, ...]
-    runtime_module: str = "._runtime"
+    runtime_module: str = RUNTIME_PACKAGE
     runtime_exports: tuple[str, ...] = RUNTIME_EXPORTS
     exports: tuple[str, ...] = ()
 
@@ -894,7 +901,7 @@ class ObjectManagerInterface(NamedTuple):
 class ObjectManagerView(NamedTuple):
     sources: str
     docstring: str
-    runtime_from: str
+    runtime_import: str
     client: bool
     interfaces: tuple[ObjectManagerInterface, ...]
     exports: tuple[str, ...]
@@ -907,7 +914,7 @@ def _render_object_manager(
     names: naming.Names,
     sources: list[str],
     client: bool,
-    runtime_from: str,
+    runtime_import: str,
 ) -> tuple[str, ...]:
     """Render ``object_manager.py``; returns its exports."""
     items: list[ObjectManagerInterface] = []
@@ -941,7 +948,7 @@ def _render_object_manager(
                 "of your tree and ``await manager.add(path, server...)``.",
             ]
         ),
-        runtime_from=runtime_from,
+        runtime_import=runtime_import,
         client=client,
         interfaces=tuple(items),
         exports=tuple(exports),
@@ -956,6 +963,15 @@ class RenderedPackage(NamedTuple):
     files: dict[str, str]
 
 
+def runtime_import(vendor_runtime: bool) -> str:
+    """How a generated module imports the runtime (as ``_rt``): the installed
+    ``qdbusgen_runtime``, checked at import against the version this qdbusgen targets, or
+    the package's own copy."""
+    if vendor_runtime:
+        return f"from . import {VENDORED_RUNTIME} as _rt"
+    return f'import {RUNTIME_PACKAGE} as _rt\n\n_rt.require_version("{runtime_api()}", __name__)'
+
+
 def render_package(
     interfaces: Sequence[tuple[Interface, str]],
     names: naming.Names,
@@ -963,17 +979,17 @@ def render_package(
     package: str,
     client: bool = True,
     server: bool = True,
-    runtime_package: str | None = None,
+    vendor_runtime: bool = False,
     object_manager: bool = False,
 ) -> RenderedPackage:
     """Render every file of the package. ``interfaces`` pairs each interface with the
     basename of the file it came from.
 
-    The runtime support module is copied into the package as ``_runtime.py``, unless
-    ``runtime_package`` names an importable package that already holds one (several
-    generated packages can then share it).
+    The modules import the installed runtime distribution (``qdbusgen_runtime``), unless
+    ``vendor_runtime``: then a copy of it goes into the package as ``_runtime/`` and the
+    package imports nothing of qdbusgen's (a drop-in directory for hosts without pip).
     """
-    runtime_from = "." if runtime_package is None else runtime_package
+    rt_import = runtime_import(vendor_runtime)
     env = environment()
     module_template = env.get_template("module.py.jinja")
     files: dict[str, str] = {}
@@ -987,7 +1003,11 @@ def render_package(
         )
         view = view._replace(exports=exports)
         text = module_template.render(
-            iface=view, client=client, server=server, runtime_from=runtime_from, layout=view.layout
+            iface=view,
+            client=client,
+            server=server,
+            runtime_import=rt_import,
+            layout=view.layout,
         )
         files[f"{view.module}.py"] = format_python(text, f"{view.module}.py", view.layout)
         modules.append(ModuleExports(view.module, exports))
@@ -1004,12 +1024,12 @@ def render_package(
             ]
         ),
         modules=tuple(modules),
-        runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
+        runtime_module=f".{VENDORED_RUNTIME}" if vendor_runtime else RUNTIME_PACKAGE,
         exports=tuple(all_exports),
     )
     if object_manager:
         om_exports = _render_object_manager(
-            env, files, interfaces, names, sources, client, runtime_from
+            env, files, interfaces, names, sources, client, rt_import
         )
         pkg = pkg._replace(
             modules=tuple(
@@ -1023,7 +1043,8 @@ def render_package(
     init_layout = Layout()
     init = env.get_template("package_init.py.jinja").render(package=pkg, layout=init_layout)
     files["__init__.py"] = format_python(init, "__init__.py", init_layout)
-    if runtime_package is None:
-        files[RUNTIME_FILE] = runtime_source()
+    if vendor_runtime:
+        for name, text in runtime_files().items():
+            files[f"{VENDORED_RUNTIME}/{name}"] = text
     files["py.typed"] = ""
     return RenderedPackage(files)

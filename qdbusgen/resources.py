@@ -1,16 +1,18 @@
-"""Where the templates and the runtime support module live (source tree or installed wheel)."""
+"""Where the templates (source tree or installed wheel) and the runtime distribution live."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
-import sys
+import re
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
-RUNTIME_FILE = "_runtime.py"
+#: The runtime distribution's import name (``runtime/`` in the source tree).
+RUNTIME_PACKAGE = "qdbusgen_runtime"
+#: Where ``--vendor-runtime`` puts a copy of it inside a generated package.
+VENDORED_RUNTIME = "_runtime"
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -26,34 +28,53 @@ def templates_dir() -> Path:
 
 
 def own_files() -> list[Path]:
-    """qdbusgen's own modules and templates: what generated output depends on besides the
-    XML (a build system's dependency list, e.g. ``qdbusgen generate --depfile``)."""
+    """qdbusgen's own modules and templates, and the runtime's modules: what generated output
+    depends on besides the XML (a build system's dependency list, e.g. ``qdbusgen generate
+    --depfile``)."""
     found = {p for p in _PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
     found.update(p for p in templates_dir().iterdir() if p.is_file() and p.suffix != ".pyc")
+    found.update(runtime_dir() / name for name in runtime_files())
     return sorted(found)
 
 
-def runtime_path() -> Path:
-    return templates_dir() / RUNTIME_FILE
+def runtime_dir() -> Path:
+    """The directory of the installed ``qdbusgen_runtime`` package, found without importing it
+    (importing it would import dbus-fast, which generating code does not need)."""
+    spec = importlib.util.find_spec(RUNTIME_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "qdbusgen-runtime is not installed (pip install qdbusgen-runtime; in a source "
+            "checkout: pip install -e ./runtime)"
+        )
+    return Path(spec.origin).parent
 
 
-def load_runtime(name: str) -> ModuleType:
-    """The runtime module imported straight from its file as ``name`` (each name is an
-    independent copy, as in two generated packages); imported once per name."""
-    module = sys.modules.get(name)
-    if module is not None:
-        return module
-    spec = importlib.util.spec_from_file_location(name, runtime_path())
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+def runtime_files() -> dict[str, str]:
+    """The runtime package's files (name -> text), in name order: what ``--vendor-runtime``
+    copies into a generated package."""
+    directory = runtime_dir()
+    names = sorted(p.name for p in directory.iterdir() if p.suffix == ".py" or p.name == "py.typed")
+    return {name: (directory / name).read_text(encoding="utf-8") for name in names}
 
 
 def runtime_source() -> str:
-    """The runtime support module every generated package relies on."""
-    return runtime_path().read_text(encoding="utf-8")
+    """Every runtime module's text, in name order, as one string (the naming stage reads the
+    runtime's class members and ``__all__`` from it, and keys its shipped table by it)."""
+    return "".join(text for name, text in runtime_files().items() if name.endswith(".py"))
+
+
+def runtime_version() -> str:
+    """The installed runtime's version (``_version.py``), read without importing it."""
+    text = (runtime_dir() / "_version.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"', text, re.M)
+    if found is None:  # pragma: no cover - the runtime's own file
+        raise RuntimeError(f"{runtime_dir()}/_version.py: no __version__")
+    return found.group(1)
+
+
+def runtime_api() -> str:
+    """``MAJOR.MINOR`` of the installed runtime: what generated code requires at import."""
+    return ".".join(runtime_version().split(".")[:2])
 
 
 def cache_dir() -> Path | None:

@@ -216,12 +216,17 @@ def async_test(
     return deco
 
 
+def runtime_of(pkg: ModuleType) -> ModuleType:
+    """The runtime a generated package imports: ``qdbusgen_runtime``, or its vendored copy."""
+    return sys.modules[pkg.ProxyBase.__module__.rpartition(".")[0]]
+
+
 def types1_server_class(pkg: ModuleType) -> type[Any]:
     """A subclass of the generated ``Types1Server`` of package ``pkg`` implementing the test interface.
 
     ``Unimplemented`` is deliberately left to the generated default.
     """
-    rt = pkg._runtime
+    rt = runtime_of(pkg)
 
     class Types1Impl(pkg.Types1Server):
         def __init__(self) -> None:

@@ -76,7 +76,6 @@ def test_isolated_pip_wheel_carries_the_generated_package(
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {
         "frob_bus/__init__.py",
-        "frob_bus/_runtime.py",
         "frob_bus/frobnicator1.py",
         "frob_bus/py.typed",
         "frob_app/__init__.py",
@@ -88,6 +87,7 @@ def test_isolated_pip_wheel_carries_the_generated_package(
     python = venv / "bin" / "python"
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "-q", str(wheel)],
+        env=pip_env(qdbusgen_wheel),
         capture_output=True,
         text=True,
         check=False,

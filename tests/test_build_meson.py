@@ -32,12 +32,17 @@ def test_meson_recipe_builds_and_rebuilds_only_on_change(tmp_path: Path) -> None
     first = run("ninja", "-C", str(build), cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     package = build / "qemu_vmstate"
-    assert (package / "vm_state1.py").is_file() and (package / "_runtime.py").is_file()
+    assert (package / "vm_state1.py").is_file() and (package / "__init__.py").is_file()
     mtimes = {p.name: p.stat().st_mtime_ns for p in package.iterdir()}
     again = run("ninja", "-C", str(build), cwd=tmp_path)
     assert again.returncode == 0 and "no work to do" in again.stdout, again.stdout
     deps = run("ninja", "-C", str(build), "-t", "deps", "qemu_vmstate.stamp", cwd=tmp_path)
-    for needed in (XML, "qdbusgen/render.py", "templates/_runtime.py", "templates/module.py.jinja"):
+    for needed in (
+        XML,
+        "qdbusgen/render.py",
+        "qdbusgen_runtime/_bus.py",
+        "templates/module.py.jinja",
+    ):
         assert needed in deps.stdout, deps.stdout
     xml = source / XML
     xml.write_text(xml.read_text().replace('name="Load"', 'name="Restore"'))
@@ -45,5 +50,5 @@ def test_meson_recipe_builds_and_rebuilds_only_on_change(tmp_path: Path) -> None
     assert rebuilt.returncode == 0 and "no work to do" not in rebuilt.stdout, rebuilt.stdout
     assert "async def restore" in (package / "vm_state1.py").read_text()
     after = {p.name: p.stat().st_mtime_ns for p in package.iterdir()}
-    assert after["_runtime.py"] == mtimes["_runtime.py"], "unchanged files keep their mtime"
+    assert after["__init__.py"] == mtimes["__init__.py"], "unchanged files keep their mtime"
     assert after["vm_state1.py"] != mtimes["vm_state1.py"]

@@ -1,7 +1,7 @@
 """Every corpus file the generator accepts yields a package that passes mypy --strict and pyright.
 
-All packages share one runtime package (``--runtime-package``), so the type checkers read
-the runtime once; the runtime itself is checked in tests/test_generated_examples.py.
+All packages import the installed runtime (qdbusgen_runtime), which the type checkers read
+once; the runtime itself is checked in tests/test_project_typing.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pytest
 
 from qdbusgen.diagnostics import Severity
 from qdbusgen.generate import render_files
-from qdbusgen.resources import runtime_source
 from qdbusgen.writer import write_tree
 
 from conftest import CORPUS, require_shared
@@ -34,16 +33,11 @@ def corpus_packages(
 ) -> tuple[Path, list[str], dict[str, list[str]]]:
     corpus = require_shared(CORPUS)
     root = tmp_path_factory.mktemp("corpus_gen")
-    shared = root / "corpus_rt"
-    shared.mkdir()
-    (shared / "__init__.py").write_text("")
-    (shared / "_runtime.py").write_text(runtime_source())
-    (shared / "py.typed").write_text("")
     accepted: list[str] = []
     refused: dict[str, list[str]] = {}
     for xml in sorted(corpus.rglob("*.xml")):
         name = _package_name(xml)
-        result = render_files([str(xml)], package=name, runtime_package="corpus_rt")
+        result = render_files([str(xml)], package=name)
         if result.ok:
             write_tree(root / name, result.files)
             accepted.append(name)
@@ -76,7 +70,7 @@ def test_generated_corpus_passes_mypy_strict(
 ) -> None:
     root, accepted, _ = corpus_packages
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "corpus_rt", *accepted],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *accepted],
         cwd=root,
         capture_output=True,
         text=True,

@@ -46,6 +46,7 @@ from e2e_support import (
     TYPES1_XML,
     async_test,
     generate_package,
+    runtime_of,
     types1_server_class,
 )
 from qdbusgen.diagnostics import Severity
@@ -663,9 +664,11 @@ async def test_vmstate_helper_round_trips_one_mib(bus: Any, pkgs: SimpleNamespac
 
 @async_test()
 async def test_two_generated_packages_share_a_connection(bus: Any, pkgs: SimpleNamespace) -> None:
-    """Each package has its own _runtime copy; on one connection they must cooperate."""
+    """Two generated packages in one process share the runtime's classes and, on one
+    connection, one registry (both interfaces on one path, one Introspect)."""
     types, vmstate = pkgs.types, pkgs.vmstate
-    assert types._runtime is not vmstate._runtime
+    for shared in ("DBusError", "ProxyBase", "ServerBase", "DisconnectedError", "connect"):
+        assert getattr(types, shared) is getattr(vmstate, shared), shared
 
     class Helper(vmstate.VMState1Server):
         async def get_id(self) -> str:
@@ -686,7 +689,7 @@ async def test_two_generated_packages_share_a_connection(bus: Any, pkgs: SimpleN
         with pytest.raises(vmstate.DBusError) as info:
             await v.save()  # not overridden
         assert info.value.name == NOT_SUPPORTED
-        with pytest.raises(types.DBusError):  # each package raises its own class
+        with pytest.raises(vmstate.DBusError):  # one class for every package's errors
             await t.unimplemented()
         got = parse_interfaces(await introspect(client_bus, name, TYPES1_PATH), "shared.xml")
         assert {TYPES1_NAME, "org.qemu.VMState1"} <= set(got)
@@ -740,7 +743,7 @@ def expected_after_update() -> bytes:
 
 def fake_qemu(pkg: ModuleType) -> SimpleNamespace:
     """Generated Console/Keyboard/Mouse servers behaving like QEMU's -display dbus."""
-    rt = pkg._runtime
+    rt = runtime_of(pkg)
     state = SimpleNamespace(
         ui_info=[], keys=[], buttons=[], positions=[], listener_task=None, listener_log=[]
     )

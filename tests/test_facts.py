@@ -11,6 +11,7 @@ from qdbusgen.lint import guide, lint, rules
 from qdbusgen.lint.rules import RULES
 from qdbusgen.naming import snake_case
 from qdbusgen.parser import parse_bytes
+from qdbusgen.resources import runtime_source
 from build_support import qdbusgen_wheel
 
 __all__ = ["qdbusgen_wheel"]  # the session fixture (one wheel for every build test)
@@ -20,8 +21,8 @@ SOURCES = sorted((ROOT / "qdbusgen").rglob("*.py"))
 
 
 def _runtime_interfaces() -> set[str]:
-    """The standard interfaces templates/_runtime.py names in its ``*_IFACE`` constants."""
-    tree = ast.parse((ROOT / "templates" / "_runtime.py").read_text(encoding="utf-8"))
+    """The standard interfaces the runtime names in its ``*_IFACE`` constants."""
+    tree = ast.parse(runtime_source())
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from dbus_fast import Message, MessageFlag, MessageType, Variant
 
-from runtime_loader import load_runtime
 from wire import (
     IFACE,
     PATH,
@@ -40,7 +39,8 @@ from wire import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-rt = load_runtime("qdbusgen_hostile_runtime")
+import qdbusgen_runtime as rt  # noqa: E402
+
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
 LIMITS = "org.freedesktop.DBus.Error.LimitsExceeded"
 

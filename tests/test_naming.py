@@ -17,6 +17,7 @@ import pytest
 from qdbusgen import naming
 from qdbusgen.diagnostics import Diagnostic, Severity
 from qdbusgen.model import Interface
+from qdbusgen.resources import runtime_source
 from qdbusgen.naming import (
     OVERRIDE_HINT,
     ARG_RESERVED,
@@ -26,7 +27,6 @@ from qdbusgen.naming import (
     OBJECT_ATTRIBUTES,
     RUNTIME_EXPORTS,
     RUNTIME_MEMBERS,
-    RUNTIME_PATH,
     SOFT_KEYWORDS,
     InterfaceNames,
     Names,
@@ -204,7 +204,6 @@ def test_reserved_lists_are_literals_in_source() -> None:
 def test_runtime_names_from_synthetic_source() -> None:
     source = """
 __all__ = ["ProxyBase", "ServerBase", "connect"]
-RESERVED_NAMES = frozenset({"bus", "path"})
 
 class _Common:
     shared: int = 0
@@ -234,8 +233,6 @@ class Unrelated:
     assert names.exports == {"ProxyBase", "ServerBase", "connect"}
     public = {n for n in names.members if not n.startswith("_")}
     assert public == {
-        "bus",
-        "path",
         "shared",
         "helper",
         "cached",
@@ -267,42 +264,23 @@ def test_runtime_names_incomplete_source() -> None:
     ).complete  # no __all__
 
 
-def test_runtime_reserved_names_match_runtime_file() -> None:
-    if RUNTIME_PATH is None:
-        # No runtime yet: the conservative fallback is in force.
-        assert {
-            "INTERFACE",
-            "new",
-            "export",
-            "unexport",
-            "bus",
-            "path",
-            "service",
-        } <= RUNTIME_MEMBERS
-        return
-    parsed = runtime_names_from_source(RUNTIME_PATH.read_text(encoding="utf-8"))
+def test_runtime_reserved_names_match_runtime_package() -> None:
+    parsed = runtime_names_from_source(runtime_source())
     assert (
         parsed.complete
-    ), "templates/_runtime.py: a base class or __all__ could not be read; fix naming.py"
+    ), "qdbusgen_runtime: a base class or __all__ could not be read; fix naming.py"
     assert RUNTIME_MEMBERS == parsed.members
     assert RUNTIME_EXPORTS == parsed.exports
-    # Against the real classes: every public attribute (inherited ones included) is reserved.
-    spec = importlib.util.spec_from_file_location("_qdbusgen_runtime_probe", RUNTIME_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except ImportError as exc:  # pragma: no cover - depends on dbus-fast being installed
-        pytest.skip(f"runtime not importable: {exc}")
-    finally:
-        sys.modules.pop(spec.name, None)
-    for cls_name in ("ProxyBase", "ServerBase"):
-        cls = getattr(module, cls_name)
-        public = {n for n in dir(cls) if not n.startswith("_")}
-        assert public <= RUNTIME_MEMBERS, (cls_name, sorted(public - RUNTIME_MEMBERS))
-    assert RUNTIME_EXPORTS == set(module.__all__)
-    assert set(getattr(module, "RESERVED_NAMES", ())) <= RUNTIME_MEMBERS
+    # Against the real classes: every attribute (inherited ones included, instance attributes
+    # of a constructed object too) is reserved.
+    import qdbusgen_runtime
+
+    for cls in (qdbusgen_runtime.ProxyBase, qdbusgen_runtime.ServerBase):
+        found = {n for n in dir(cls) if not n.startswith("__")}
+        assert found <= RUNTIME_MEMBERS | OBJECT_ATTRIBUTES, (cls, sorted(found - RUNTIME_MEMBERS))
+    server = qdbusgen_runtime.ServerBase()
+    assert set(vars(server)) <= RUNTIME_MEMBERS
+    assert RUNTIME_EXPORTS == set(qdbusgen_runtime.__all__)
 
 
 def test_runtime_members_get_suffix(tmp_path: Path) -> None:

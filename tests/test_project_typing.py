@@ -18,7 +18,7 @@ def test_qdbusgen_passes_mypy_strict() -> None:
             "--strict",
             "--no-incremental",
             "qdbusgen",
-            "templates/_runtime.py",
+            "runtime/src/qdbusgen_runtime",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -37,7 +37,7 @@ def test_project_code_is_black_formatted() -> None:
             "--check",
             "--quiet",
             "qdbusgen",
-            "templates/_runtime.py",
+            "runtime",
             "tests",
             "scripts",
             "benchmarks",
@@ -49,6 +49,5 @@ def test_project_code_is_black_formatted() -> None:
         timeout=300,
     )
     assert proc.returncode == 0, (
-        "run `black qdbusgen templates/_runtime.py tests scripts benchmarks examples`:\n"
-        + proc.stderr
+        "run `black qdbusgen runtime tests scripts benchmarks examples`:\n" + proc.stderr
     )

@@ -7,8 +7,9 @@ that the module fixture generates afresh with the ``qdbusgen`` CLI.
 The policy test runs the helper under a throwaway UID. That UID cannot enter /root (where
 the project's Python and its dbus-fast live), so it runs ``/usr/bin/python3``, which has
 no dbus-fast either: the fixture copies the *pure-Python* sources of the installed
-dbus-fast (no compiled modules, so any CPython 3 can import them, whatever its ABI) and
-the generated packages into a world-readable temp dir on PYTHONPATH. That needs neither
+dbus-fast (no compiled modules, so any CPython 3 can import them, whatever its ABI), the
+installed qdbusgen-runtime and the generated packages into a world-readable temp dir on
+PYTHONPATH. That needs neither
 the network nor a venv, and it is the very dbus-fast version the project pins.
 """
 
@@ -110,6 +111,7 @@ def qdbusgen(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def copy_pure_python_dbus_fast(target: Path) -> Path:
+    """dbus-fast without its compiled modules, and the runtime, into ``target``."""
     import dbus_fast
 
     source = Path(dbus_fast.__file__).parent
@@ -119,6 +121,10 @@ def copy_pure_python_dbus_fast(target: Path) -> Path:
         destination,
         ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.pxd", "*.c"),
     )
+    import qdbusgen_runtime
+
+    runtime = Path(qdbusgen_runtime.__file__).parent
+    shutil.copytree(runtime, target / runtime.name, ignore=shutil.ignore_patterns("__pycache__"))
     return destination
 
 

@@ -1,4 +1,4 @@
-"""Tests of templates/_runtime.py, the support module every generated package ships.
+"""Tests of qdbusgen_runtime (runtime/), the support package every generated package imports.
 
 Everything runs on real connections: a private dbus-daemon (the ``bus``
 fixture) or real socketpairs for peer-to-peer; foreign peers are GDBus
@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import importlib.util
 import json
 import logging
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
@@ -32,9 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-from runtime_loader import load_runtime  # noqa: E402
-
-rt = load_runtime("qdbusgen_test_runtime")
+import qdbusgen_runtime as rt  # noqa: E402
 
 
 def async_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -1034,36 +1034,34 @@ async def test_gdbus_cli_introspects_the_tree(bus: Any) -> None:
         assert "EchoBasic(" in text
 
 
-@async_test
-async def test_two_runtime_copies_share_one_bus(bus: Any) -> None:
-    """Each generated package has its own _runtime.py; they must cooperate on one bus."""
-    rt2 = load_runtime("qdbusgen_test_runtime_copy")
+def load_runtime_copy(name: str) -> Any:
+    """A second, independent copy of the runtime package (as ``--vendor-runtime`` makes)."""
+    init = Path(rt.__file__)
+    spec = importlib.util.spec_from_file_location(
+        name, init, submodule_search_locations=[str(init.parent)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
-    class Second(rt2.ServerBase):
+
+@async_test
+async def test_a_second_runtime_copy_is_refused_on_a_served_connection(bus: Any) -> None:
+    """A vendored runtime cannot share a connection with the installed one: it says so."""
+    rt2 = load_runtime_copy("qdbusgen_test_runtime_copy")
+
+    class Second(rt2.ServerBase):  # type: ignore[name-defined,misc]
         INTERFACE = "org.qdbusgen.Second1"
-        _METHODS = {
-            "Boom": rt2.MethodSpec("Boom", "", "s", "boom", no_reply=False, multiple_out=False)
-        }
+        _METHODS: dict[str, Any] = {}
         _PROPERTIES: dict[str, Any] = {}
         _SIGNALS: dict[str, Any] = {}
-        _INTROSPECTION_XML = (
-            '<interface name="org.qdbusgen.Second1"><method name="Boom"/></interface>'
-        )
+        _INTROSPECTION_XML = '<interface name="org.qdbusgen.Second1"/>'
 
-        async def boom(self) -> str:
-            raise rt2.DBusError("org.qdbusgen.Second1.Error.Boom", "from copy two")
-
-    async with service(bus.address) as (server_bus, client_bus, _, proxy):
-        Second().export(server_bus, PATH)
-        assert interface_names(await IntrospectableProxy(client_bus, NAME, PATH).introspect())[
-            3:
-        ] == [
-            IFACE,
-            "org.qdbusgen.Second1",
-        ]
-        with pytest.raises(rt.DBusError) as info:
-            await proxy._call_iface("org.qdbusgen.Second1", "Boom", "", [], "s")
-        assert info.value.name == "org.qdbusgen.Second1.Error.Boom"
+    async with service(bus.address) as (server_bus, _client_bus, _, proxy):
+        with pytest.raises(RuntimeError, match="another copy of qdbusgen's runtime"):
+            Second().export(server_bus, "/org/qdbusgen/Second")
         assert await proxy.save() == b"\x00\x01saved\xff"
 
 
@@ -1562,7 +1560,8 @@ def test_api_surface() -> None:
         rt.PropertySpec("P", "s", "read", "sometimes", getter="p", setter=None)
     with pytest.raises(TypeError):
         Test1Proxy.__new__(Test1Proxy).__init__(None, "org.ok.Name", "not/a/path")
-    # RESERVED_NAMES (a literal, read by the naming stage) covers every attribute of the bases
+    # the naming stage's reserved names (read from the runtime's code) cover every attribute
+    # of the bases, but for the runtime's own markers, which no generated name can take
     attrs = {n for cls in (rt.ProxyBase, rt.ServerBase) for n in dir(cls) if not n.startswith("__")}
     proxy = Test1Proxy.__new__(Test1Proxy)
     rt.ProxyBase.__init__(proxy, None, "org.ok.Name", "/ok")
@@ -1570,5 +1569,8 @@ def test_api_surface() -> None:
     server = TestImpl()
     server._qdbusgen_exports()
     attrs |= set(vars(server)) - set(vars(TestImpl()))  # what the runtime adds to an instance
-    assert attrs <= rt.RESERVED_NAMES
-    assert {"new", "export", "unexport", "INTERFACE"} <= rt.RESERVED_NAMES
+    from qdbusgen.naming import OBJECT_ATTRIBUTES, RUNTIME_MEMBERS
+
+    attrs = {a for a in attrs if not a.startswith("_qdbusgen_")}
+    assert attrs <= RUNTIME_MEMBERS | OBJECT_ATTRIBUTES, sorted(attrs - RUNTIME_MEMBERS)
+    assert {"new", "export", "unexport", "INTERFACE"} <= RUNTIME_MEMBERS

@@ -1,4 +1,4 @@
-"""Robustness of templates/_runtime.py against hostile or broken peers.
+"""Robustness of qdbusgen_runtime against hostile or broken peers.
 
 QEMU's D-Bus documentation asks helpers to validate everything a peer of
 another trust level sends; these tests feed the runtime's SASL server and
@@ -26,9 +26,7 @@ from dbus_fast.errors import AuthError, AuthTimeoutError
 ROOT = Path(__file__).resolve().parent.parent
 
 
-from runtime_loader import load_runtime  # noqa: E402
-
-rt = load_runtime("qdbusgen_robustness_runtime")
+import qdbusgen_runtime as rt  # noqa: E402
 
 
 def async_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:

@@ -24,10 +24,10 @@ from dbus_fast._private.unmarshaller import Unmarshaller
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime_loader import load_runtime
 from wire import IFACE, PATH, Harness, LogWatch, Peer, proxy_class, raw_message, server_class
 
-rt = load_runtime("qdbusgen_fuzz_runtime")
+import qdbusgen_runtime as rt  # noqa: E402
+from qdbusgen_runtime import _wire  # noqa: E402
 
 FUZZ = settings(
     derandomize=True,
@@ -100,11 +100,11 @@ def frame_of(
 
 
 def check(frame: bytes) -> None:
-    """The runtime's validator on one frame (raises rt._BadMessage)."""
-    head = rt._Head()
-    total = rt._frame_length(frame, head)
+    """The runtime's validator on one frame (raises _wire._BadMessage)."""
+    head = _wire._Head()
+    total = _wire._frame_length(frame, head)
     assert total == len(frame)
-    rt._check_frame(frame, head, 0, 16)
+    _wire._check_frame(frame, head, 0, 16)
 
 
 def decodes(frame: bytes) -> Message:
@@ -133,16 +133,16 @@ def mutated(draw: st.DrawFn) -> bytes:
 @settings(FUZZ, max_examples=400)
 @given(mutated())
 def test_what_the_validator_accepts_the_compiled_reader_decodes(frame: bytes) -> None:
-    head = rt._Head()
+    head = _wire._Head()
     try:
-        total = rt._frame_length(frame, head)
-    except rt._BadMessage:
+        total = _wire._frame_length(frame, head)
+    except _wire._BadMessage:
         return
     if total != len(frame):
         return  # the header now frames other bytes: not this frame any more
     try:
-        rt._check_frame(frame, head, 0, 16)
-    except rt._BadMessage:
+        _wire._check_frame(frame, head, 0, 16)
+    except _wire._BadMessage:
         return
     msg = decodes(frame)  # a segfault here would end the test run
     assert msg.serial != 0
@@ -152,13 +152,13 @@ def test_what_the_validator_accepts_the_compiled_reader_decodes(frame: bytes) ->
 @given(st.binary(min_size=16, max_size=200))
 def test_random_bytes_are_refused_or_decoded(data: bytes) -> None:
     frame = b"l\x01\x00\x01" + data[4:]
-    head = rt._Head()
+    head = _wire._Head()
     try:
-        total = rt._frame_length(frame, head)
+        total = _wire._frame_length(frame, head)
         if total != len(frame):
             return
-        rt._check_frame(frame, head, 0, 16)
-    except rt._BadMessage:
+        _wire._check_frame(frame, head, 0, 16)
+    except _wire._BadMessage:
         return
     decodes(frame)
 
@@ -169,12 +169,12 @@ def test_random_bytes_are_refused_or_decoded(data: bytes) -> None:
 def gate_accepts(frame: bytes, nfds: int = 0) -> bool:
     """The gate's decision on a frame (_InboundGate._admit): the quick path, then in full."""
     try:
-        if rt._quick(frame, nfds, 16):
+        if _wire._quick(frame, nfds, 16):
             return True
-        head = rt._Head()
-        rt._frame_length(frame, head)
-        rt._check_frame(frame, head, nfds, 16)
-    except rt._BadMessage:
+        head = _wire._Head()
+        _wire._frame_length(frame, head)
+        _wire._check_frame(frame, head, nfds, 16)
+    except _wire._BadMessage:
         return False
     return True
 
@@ -182,7 +182,7 @@ def gate_accepts(frame: bytes, nfds: int = 0) -> bool:
 def full_accepts(frame: bytes) -> bool:
     try:
         check(frame)
-    except rt._BadMessage:
+    except _wire._BadMessage:
         return False
     return True
 
@@ -205,11 +205,11 @@ def remembered_then_mutated(draw: st.DrawFn) -> tuple[bytes, bytes]:
 def test_a_remembered_frame_never_lets_another_frame_pass(pair: tuple[bytes, bytes]) -> None:
     frame, mutant = pair
     assert gate_accepts(frame) and gate_accepts(frame) and gate_accepts(frame)
-    head = rt._Head()
+    head = _wire._Head()
     try:
-        if rt._frame_length(mutant, head) != len(mutant):
+        if _wire._frame_length(mutant, head) != len(mutant):
             return
-    except rt._BadMessage:
+    except _wire._BadMessage:
         return
     assert gate_accepts(mutant) == full_accepts(mutant)
 
@@ -219,9 +219,9 @@ def test_valid_frames_with_variants_are_remembered_without_their_serials() -> No
     first = frame_of([("a{sv}", props)], serial=7)
     again = frame_of([("a{sv}", props)], serial=8)
     assert gate_accepts(first) and gate_accepts(again)  # the header, then the body
-    before = len(rt._valid_bodies)
+    before = len(_wire._valid_bodies)
     assert gate_accepts(frame_of([("a{sv}", props)], serial=9))
-    assert len(rt._valid_bodies) == before  # found there: not walked, not added again
+    assert len(_wire._valid_bodies) == before  # found there: not walked, not added again
     # one byte more in a value: a frame never seen, walked in full (and refused)
     bad = frame_of([("a{sv}", props | {"n": Variant("b", True)})], serial=10)
     assert gate_accepts(bad)
@@ -241,9 +241,9 @@ def test_frames_with_fds_are_never_remembered() -> None:
         unix_fds=[0],
     )
     frame = bytes(msg._marshall(True))  # True: with its UNIX_FDS header field
-    before = set(rt._valid_bodies)
+    before = set(_wire._valid_bodies)
     assert gate_accepts(frame, 1) and gate_accepts(frame, 1) and gate_accepts(frame, 1)
-    assert set(rt._valid_bodies) == before
+    assert set(_wire._valid_bodies) == before
     assert not gate_accepts(frame, 0)  # the same bytes without their fd: refused
 
 

@@ -9,7 +9,7 @@ def root(context, missing=missing):
     cond_expr_undefined = Undefined
     if 0: yield None
     l_0_iface = resolve('iface')
-    l_0_runtime_from = resolve('runtime_from')
+    l_0_runtime_import = resolve('runtime_import')
     l_0_client = resolve('client')
     l_0_server = resolve('server')
     l_0_m = missing
@@ -48,9 +48,9 @@ def root(context, missing=missing):
     if environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'uses_deprecated'):
         pass
         yield '\nimport typing_extensions as _te\n'
-    yield '\nfrom '
-    yield str((undefined(name='runtime_from') if l_0_runtime_from is missing else l_0_runtime_from))
-    yield ' import _runtime as _rt\n\n__all__ = [\n'
+    yield '\n'
+    yield str((undefined(name='runtime_import') if l_0_runtime_import is missing else l_0_runtime_import))
+    yield '\n\n__all__ = [\n'
     for l_1_name in environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'exports'):
         _loop_vars = {}
         pass

@@ -1,0 +1,856 @@
+from __future__ import annotations
+
+import array
+import bisect
+import struct
+from collections.abc import Callable
+from typing import Any, Final, cast
+
+from dbus_fast.aio.message_bus import MessageBus
+from dbus_fast.validators import (
+    is_bus_name_valid,
+    is_interface_name_valid,
+    is_member_name_valid,
+    is_object_path_valid,
+)
+
+# ---------------------------------------------------------------------------
+
+ERROR_LIMITS_EXCEEDED: Final = "org.freedesktop.DBus.Error.LimitsExceeded"
+
+_MAX_MESSAGE_SIZE: Final = 1 << 27  # the specification's maximum message length
+_MAX_ARRAY_LENGTH: Final = 1 << 26  # the specification's maximum array length
+_MAX_DEPTH: Final = 64  # containers (a ( { v) in one message, as dbus-fast counts them
+_MAX_QUOTE: Final = 64  # characters of peer input quoted in an error text
+_CHUNK: Final = 64 * 1024  # bytes read from a socket per event-loop turn (then others get a turn)
+
+
+class Limits:
+    """Per-connection limits of the runtime; pass one to :func:`connect` & co.
+
+    ``max_message_fds``
+        fds one message may carry, received or sent (dbus-daemon's default
+        ``max_message_unix_fds``, 16).  A received message may also hold at
+        most this many ``h`` values (an index may repeat; every occurrence is
+        its own fd).
+    ``max_outgoing_bytes`` / ``max_outgoing_messages``
+        what may wait in the connection's write queue (bytes default to
+        dbus-daemon's ``max_outgoing_bytes``, 127 MiB).  On a peer-to-peer
+        connection a peer that lets the queue overflow (it stops reading) is
+        disconnected.  On a bus the message that would overflow it is dropped
+        (its sender's future fails with LimitsExceeded) and the connection lives.
+    ``max_outgoing_bytes_per_peer``
+        on a bus: replies and errors that may wait in the write queue for one
+        destination (one message always may, however large).  Replies to a caller over it are
+        dropped and its new calls are refused with LimitsExceeded, so a caller
+        that does not read delays others by at most this many bytes.
+    ``max_inflight_per_peer`` / ``max_queued_per_peer``
+        method calls of one peer (one sender on a bus, the connection on p2p)
+        whose handlers run at once; later calls wait in that peer's queue, in
+        order, and beyond ``max_queued_per_peer`` waiting calls get
+        LimitsExceeded (no-reply calls are dropped).  One peer's flood thus
+        holds at most that many handlers while every other peer keeps its own.
+    """
+
+    __slots__ = (
+        "max_inflight_per_peer",
+        "max_message_fds",
+        "max_outgoing_bytes",
+        "max_outgoing_bytes_per_peer",
+        "max_outgoing_messages",
+        "max_queued_per_peer",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_message_fds: int = 16,
+        max_outgoing_bytes: int = 127 << 20,
+        max_outgoing_messages: int = 16384,
+        max_outgoing_bytes_per_peer: int = 8 << 20,
+        max_inflight_per_peer: int = 64,
+        max_queued_per_peer: int = 4096,
+    ) -> None:
+        self.max_queued_per_peer = max_queued_per_peer
+        self.max_message_fds = max_message_fds
+        self.max_outgoing_bytes = max_outgoing_bytes
+        self.max_outgoing_messages = max_outgoing_messages
+        self.max_outgoing_bytes_per_peer = max_outgoing_bytes_per_peer
+        self.max_inflight_per_peer = max_inflight_per_peer
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+
+_DEFAULT_LIMITS: Final = Limits()
+
+
+def _limits(bus: MessageBus) -> Limits:
+    limits = getattr(bus, "_qdbusgen_limits", None)
+    return limits if isinstance(limits, Limits) else _DEFAULT_LIMITS
+
+
+def _cut(text: object) -> str:
+    """Peer input for an error text, as it is but cut to a bounded length."""
+    s = str(text)
+    return s if len(s) <= _MAX_QUOTE else s[:_MAX_QUOTE] + f"... ({len(s)} characters)"
+
+
+def _quote(text: object) -> str:
+    """``repr`` of peer input for an error text or a log line, cut to a bounded length."""
+    s = str(text)
+    if len(s) > _MAX_QUOTE:
+        return repr(s[:_MAX_QUOTE]) + f"... ({len(s)} characters)"
+    return repr(s)
+
+
+# -- the validator: one frame, per the D-Bus specification -------------------
+
+
+class _BadMessage(Exception):
+    """A frame that breaks the specification (the text says how)."""
+
+
+class _BadFds(_BadMessage):
+    """A well-formed frame whose fds do not match its body (refused, never disconnects)."""
+
+
+_Check = Callable[[bytes, int, int, "_Walk"], int]
+_Unpack = Callable[[Any, int], tuple[int, ...]]
+_UNPACK_U32: Final[dict[int, _Unpack]] = {
+    ord("l"): struct.Struct("<I").unpack_from,
+    ord("B"): struct.Struct(">I").unpack_from,
+}
+_UNPACK_HEAD: Final = {
+    ord("l"): struct.Struct("<III").unpack_from,
+    ord("B"): struct.Struct(">III").unpack_from,
+}
+_FIXED_SIZE: Final = {"y": 1, "n": 2, "q": 2, "i": 4, "u": 4, "x": 8, "t": 8, "d": 8}
+_BASIC: Final = frozenset("ybnqiuxtdhsog")
+_ALIGN: Final = {**_FIXED_SIZE, "b": 4, "h": 4, "s": 4, "o": 4, "g": 1, "a": 4, "(": 8, "{": 8}
+_PLAN_CACHE_MAX: Final = 4096
+
+
+class _Walk:
+    """State of one body walk: fds attached, ``h`` values seen, container depth.
+
+    ``utf8``: strings must be decoded to be known valid UTF-8; False when the
+    whole body was found ASCII (then every string in it is valid UTF-8).
+    """
+
+    __slots__ = ("depth", "max_h", "n_h", "nfds", "utf8")
+
+    def __init__(self, nfds: int, max_h: int) -> None:
+        self.nfds = nfds
+        self.max_h = max_h
+        self.n_h = 0
+        self.depth = 0
+        self.utf8 = True
+
+
+def _body_walk(buf: bytes, pos: int, end: int, nfds: int, max_h: int) -> _Walk:
+    """A walk over the body ``buf[pos:end]``: one C scan settles UTF-8 for an ASCII body."""
+    w = _Walk(nfds, max_h)
+    if end - pos <= _CHUNK and buf[pos:end].isascii():
+        w.utf8 = False
+    return w
+
+
+def _truncated() -> _BadMessage:
+    return _BadMessage("value runs past the end of its container")
+
+
+def _bad_nul(found: int) -> _BadMessage:
+    """The error for a string at whose end ``bytes.find(0, start, end + 1)`` found ``found``."""
+    if found == -1:
+        return _BadMessage("string is not followed by its NUL byte")
+    return _BadMessage("string contains a NUL byte")
+
+
+def _bad_utf8() -> _BadMessage:
+    return _BadMessage("string is not valid UTF-8")
+
+
+def _read_text(buf: bytes, pos: int, end: int, un: _Unpack) -> tuple[str, int]:
+    """A STRING / OBJECT_PATH at ``pos`` (aligned): its text and the position after it."""
+    pos += -pos & 3
+    if pos + 4 > end:
+        raise _truncated()
+    s = pos + 4
+    e = s + un(buf, pos)[0]
+    if e >= end:
+        raise _truncated()
+    found = buf.find(0, s, e + 1)  # the NUL after the string, and none before it
+    if found != e:
+        raise _bad_nul(found)
+    try:
+        return buf[s:e].decode(), e + 1
+    except UnicodeDecodeError:
+        raise _bad_utf8() from None
+
+
+def _read_sig(buf: bytes, pos: int, end: int) -> tuple[str, int]:
+    """A SIGNATURE value at ``pos``: its text (not yet checked) and the position after it."""
+    if pos >= end:
+        raise _truncated()
+    n = buf[pos]
+    e = pos + 1 + n
+    if e >= end:
+        raise _truncated()
+    if buf[e] != 0:
+        raise _BadMessage("signature is not followed by its NUL byte")
+    try:
+        return buf[pos + 1 : e].decode("ascii"), e + 1
+    except UnicodeDecodeError:
+        raise _BadMessage("signature is not ASCII") from None
+
+
+def _compile(sig: str, i: int, arrays: int, structs: int, un: _Unpack) -> tuple[_Check, int, int]:
+    """The checker of the complete type at ``sig[i]``: (check, its alignment, end index)."""
+    if i >= len(sig):
+        raise _BadMessage(f"signature {_quote(sig)} ends inside a type")
+    c = sig[i]
+    size = _FIXED_SIZE.get(c)
+    if size is not None:
+        mask = size - 1
+
+        def fixed(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += (-pos & mask) + size
+            if pos > end:
+                raise _truncated()
+            return pos
+
+        return fixed, size, i + 1
+    if c == "b":
+
+        def boolean(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            if un(buf, pos)[0] > 1:
+                raise _BadMessage("boolean is neither 0 nor 1")
+            return pos + 4
+
+        return boolean, 4, i + 1
+    if c == "h":
+
+        def unix_fd(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            if un(buf, pos)[0] >= w.nfds:
+                raise _BadFds(f"fd index {un(buf, pos)[0]} but the message carries {w.nfds} fds")
+            w.n_h += 1
+            if w.n_h > w.max_h:
+                raise _BadFds(f"more than {w.max_h} fd values in one message")
+            return pos + 4
+
+        return unix_fd, 4, i + 1
+    if c == "s":
+
+        def string(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            s = pos + 4
+            e = s + un(buf, pos)[0]
+            if e >= end:
+                raise _truncated()
+            found = buf.find(0, s, e + 1)  # the NUL after the string, and none before it
+            if found != e:
+                raise _bad_nul(found)
+            if w.utf8 and e > s:
+                try:
+                    buf[s:e].decode()
+                except UnicodeDecodeError:
+                    raise _bad_utf8() from None
+            return e + 1
+
+        return string, 4, i + 1
+    if c == "o":
+
+        def object_path(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_text(buf, pos, end, un)
+            if not is_object_path_valid(text):
+                raise _BadMessage(f"invalid object path {_quote(text)}")
+            return pos
+
+        return object_path, 4, i + 1
+    if c == "g":
+
+        def signature(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            text, pos = _read_sig(buf, pos, end)
+            _body_check(text, un)  # raises unless valid
+            return pos
+
+        return signature, 1, i + 1
+    if c == "v":
+
+        basic = _basic_checks(un)
+
+        def variant(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            if pos + 2 < end and buf[pos] == 1 and buf[pos + 2] == 0:
+                check = basic.get(buf[pos + 1])  # the common case: one basic type
+                if check is not None:
+                    if w.depth >= _MAX_DEPTH:
+                        raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                    return check(buf, pos + 3, end, w)
+            text, pos = _read_sig(buf, pos, end)
+            check = _variant_check(text, un)
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            pos = check(buf, pos, end, w)
+            w.depth -= 1
+            return pos
+
+        return variant, 1, i + 1
+    if c == "a":
+        if arrays >= 32:
+            raise _BadMessage(f"signature {_quote(sig)} nests arrays deeper than 32")
+        if sig.startswith("{sv}", i + 1) and structs < 32:
+            return _asv_check(un), 4, i + 5
+        if i + 1 < len(sig) and sig[i + 1] == "{":
+            if structs >= 32:
+                raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
+            if i + 2 >= len(sig) or sig[i + 2] not in _BASIC:
+                raise _BadMessage(f"signature {_quote(sig)}: a dict key must be a basic type")
+            kcheck, _ka, j = _compile(sig, i + 2, arrays + 1, structs + 1, un)
+            vcheck, _va, j = _compile(sig, j, arrays + 1, structs + 1, un)
+            if j >= len(sig) or sig[j] != "}":
+                raise _BadMessage(f"signature {_quote(sig)}: a dict entry has two types")
+
+            def entry(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+                pos += -pos & 7
+                w.depth += 1
+                if w.depth > _MAX_DEPTH:
+                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                pos = vcheck(buf, kcheck(buf, pos, end, w), end, w)
+                w.depth -= 1
+                return pos
+
+            child: _Check = entry
+            calign, after = 8, j + 1
+            csize = 0
+        else:
+            child, calign, after = _compile(sig, i + 1, arrays + 1, structs, un)
+            csize = _FIXED_SIZE.get(sig[i + 1], 0)
+        cmask = calign - 1
+
+        def array(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            n = un(buf, pos)[0]
+            if n > _MAX_ARRAY_LENGTH:
+                raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+            pos += 4
+            pos += -pos & cmask
+            e = pos + n
+            if e > end:
+                raise _truncated()
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            if csize:
+                if n % csize:
+                    raise _BadMessage("array length is not a multiple of its element size")
+            else:
+                while pos < e:
+                    pos = int(child(buf, pos, e, w))
+            w.depth -= 1
+            return e
+
+        return array, 4, after
+    if c == "(":
+        if structs >= 32:
+            raise _BadMessage(f"signature {_quote(sig)} nests structs deeper than 32")
+        fields: list[_Check] = []
+        j = i + 1
+        while j < len(sig) and sig[j] != ")":
+            check, _a, j = _compile(sig, j, arrays, structs + 1, un)
+            fields.append(check)
+        if j >= len(sig) or not fields:
+            raise _BadMessage(f"signature {_quote(sig)} has an empty or unclosed struct")
+        members = tuple(fields)
+
+        def struct_(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+            pos += -pos & 7
+            w.depth += 1
+            if w.depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            for check in members:
+                pos = check(buf, pos, end, w)
+            w.depth -= 1
+            return pos
+
+        return struct_, 8, j + 1
+    raise _BadMessage(f"signature {_quote(sig)} has an invalid type code {c!r}")
+
+
+def _asv_check(un: _Unpack) -> _Check:
+    """The checker of ``a{sv}`` (the most common container), with its entries inlined.
+
+    The key, and a variant holding a string (the most common value), are
+    checked in the loop itself; a variant of another basic type by its
+    checker, any other variant by the generic one.
+    """
+    basic = _basic_checks(un)
+    vcheck = _compile("v", 0, 0, 0, un)[0]
+
+    def asv(buf: bytes, pos: int, end: int, w: _Walk) -> int:
+        pos += -pos & 3
+        if pos + 4 > end:
+            raise _truncated()
+        n = un(buf, pos)[0]
+        if n > _MAX_ARRAY_LENGTH:
+            raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+        pos += 4
+        pos += -pos & 7
+        e = pos + n
+        if e > end:
+            raise _truncated()
+        depth = w.depth + 2  # the array and its dict entries
+        if depth > _MAX_DEPTH:
+            raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+        w.depth = depth
+        inline = depth < _MAX_DEPTH  # room for a variant of a basic type
+        utf8 = w.utf8
+        find = buf.find
+        while pos < e:
+            # the key: STRING
+            pos += -pos & 7
+            if pos + 4 > e:
+                raise _truncated()
+            s = pos + 4
+            k = s + un(buf, pos)[0]
+            if k >= e:
+                raise _truncated()
+            found = find(0, s, k + 1)
+            if found != k:
+                raise _bad_nul(found)
+            if utf8 and k > s:
+                try:
+                    buf[s:k].decode()
+                except UnicodeDecodeError:
+                    raise _bad_utf8() from None
+            pos = k + 1
+            # the value: VARIANT
+            if inline and pos + 2 < e and buf[pos] == 1 and buf[pos + 2] == 0:
+                t = buf[pos + 1]
+                if t == 115:  # "s"
+                    pos += 3
+                    pos += -pos & 3
+                    if pos + 4 > e:
+                        raise _truncated()
+                    s = pos + 4
+                    k = s + un(buf, pos)[0]
+                    if k >= e:
+                        raise _truncated()
+                    found = find(0, s, k + 1)
+                    if found != k:
+                        raise _bad_nul(found)
+                    if utf8 and k > s:
+                        try:
+                            buf[s:k].decode()
+                        except UnicodeDecodeError:
+                            raise _bad_utf8() from None
+                    pos = k + 1
+                    continue
+                check = basic.get(t)
+                if check is not None:
+                    pos = check(buf, pos + 3, e, w)
+                    continue
+            pos = vcheck(buf, pos, e, w)
+        w.depth = depth - 2
+        return e
+
+    return asv
+
+
+_basic_by_unpack: dict[Any, dict[int, _Check]] = {}
+
+
+def _basic_checks(un: _Unpack) -> dict[int, _Check]:
+    """Checkers of the basic types by type code (for variants of one basic type)."""
+    found = _basic_by_unpack.get(un)
+    if found is None:
+        found = {ord(c): _compile(c, 0, 0, 0, un)[0] for c in "ybnqiuxtdhsog"}
+        _basic_by_unpack[un] = found
+    return found
+
+
+_body_checks: dict[tuple[str, Any], tuple[_Check, ...]] = {}
+_variant_checks: dict[tuple[str, Any], _Check] = {}
+
+
+def _body_check(sig: str, un: _Unpack) -> tuple[_Check, ...]:
+    """Checkers of the complete types of a signature (cached); raises _BadMessage if invalid."""
+    key = (sig, un)
+    checks = _body_checks.get(key)
+    if checks is None:
+        if len(sig) > 255:
+            raise _BadMessage("signature longer than 255 bytes")
+        found: list[_Check] = []
+        i = 0
+        while i < len(sig):
+            check, _a, i = _compile(sig, i, 0, 0, un)
+            found.append(check)
+        checks = tuple(found)
+        if len(_body_checks) >= _PLAN_CACHE_MAX:
+            _body_checks.clear()
+        _body_checks[key] = checks
+    return checks
+
+
+def _variant_check(sig: str, un: _Unpack) -> _Check:
+    key = (sig, un)
+    check = _variant_checks.get(key)
+    if check is None:
+        checks = _body_check(sig, un)
+        if len(checks) != 1:
+            raise _BadMessage(f"variant signature {_quote(sig)} is not one complete type")
+        check = checks[0]
+        if len(_variant_checks) >= _PLAN_CACHE_MAX:
+            _variant_checks.clear()
+        _variant_checks[key] = check
+    return check
+
+
+# header field code -> (type code, name)
+_HEADER_FIELDS: Final = {
+    1: (ord("o"), "PATH"),
+    2: (ord("s"), "INTERFACE"),
+    3: (ord("s"), "MEMBER"),
+    4: (ord("s"), "ERROR_NAME"),
+    5: (ord("u"), "REPLY_SERIAL"),
+    6: (ord("s"), "DESTINATION"),
+    7: (ord("s"), "SENDER"),
+    8: (ord("g"), "SIGNATURE"),
+    9: (ord("u"), "UNIX_FDS"),
+}
+_REQUIRED: Final = {1: (1, 3), 2: (5,), 3: (4, 5), 4: (1, 2, 3)}
+_LOCAL_PATH: Final = "/org/freedesktop/DBus/Local"
+_LOCAL_IFACE: Final = "org.freedesktop.DBus.Local"
+
+
+class _Head:
+    """What the fixed header and the header fields of a frame say (filled while checking)."""
+
+    __slots__ = ("body_len", "endian", "fields", "flags", "head_len", "mtype", "serial")
+
+    def __init__(self) -> None:
+        self.endian = 0
+        self.mtype = 0
+        self.flags = 0
+        self.serial = 0
+        self.body_len = 0
+        self.head_len = 0
+        self.fields: dict[int, Any] = {}
+
+
+def _frame_length(head: bytes | bytearray, h: _Head) -> int:
+    """Check the 16 fixed bytes of a frame; return the frame's whole length.
+
+    Errors here leave the stream unframed: the connection cannot go on.
+    """
+    endian = head[0]
+    unpack = _UNPACK_HEAD.get(endian)
+    if unpack is None:
+        raise _BadMessage(f"invalid endianness byte {endian}")
+    if head[3] != 1:
+        raise _BadMessage(f"unknown protocol version {head[3]}")
+    body_len, serial, head_len = cast(tuple[int, int, int], unpack(head, 4))
+    total = 16 + head_len + (-head_len & 7) + body_len
+    if head_len > _MAX_ARRAY_LENGTH or total > _MAX_MESSAGE_SIZE:
+        raise _BadMessage(f"message of {total} bytes is longer than {_MAX_MESSAGE_SIZE}")
+    h.endian = endian
+    h.mtype = head[1]
+    h.flags = head[2]
+    h.serial = serial
+    h.body_len = body_len
+    h.head_len = head_len
+    return total
+
+
+_header_cache: dict[bytes, tuple[int, int, dict[int, Any]]] = {}
+
+
+def _check_fields(buf: bytes, h: _Head, un: _Unpack) -> None:
+    """Check the header fields (a(yv)) of a frame into ``h.fields``."""
+    end = 16 + h.head_len
+    key = buf[16:end]
+    cached = _header_cache.get(key)
+    if cached is not None and cached[0] == h.endian and cached[1] == h.mtype:
+        h.fields = cached[2]
+        return
+    fields = h.fields
+    pos = 16
+    while pos < end:
+        pos += -pos & 7
+        if pos + 4 > end:
+            raise _truncated()
+        code = buf[pos]
+        spec = _HEADER_FIELDS.get(code)
+        if spec is None:
+            if code == 0:
+                raise _BadMessage("header field code 0 (INVALID)")
+            # unknown field: the specification says to ignore it, once it is well-formed
+            pos = _compile("v", 0, 0, 0, un)[0](buf, pos + 1, end, _Walk(0, 0))
+            continue
+        if code in fields:
+            raise _BadMessage(f"header field {spec[1]} given twice")
+        if buf[pos + 1] != 1 or buf[pos + 2] != spec[0] or buf[pos + 3] != 0:
+            raise _BadMessage(f"header field {spec[1]} has the wrong type")
+        pos += 4
+        t = spec[0]
+        if t == 117:  # "u"
+            pos += -pos & 3
+            if pos + 4 > end:
+                raise _truncated()
+            value: Any = un(buf, pos)[0]
+            pos += 4
+        elif t == 103:  # "g"
+            value, pos = _read_sig(buf, pos, end)
+        else:
+            value, pos = _read_text(buf, pos, end, un)
+        fields[code] = value
+    if pos != end:
+        raise _truncated()
+    for code, value in fields.items():
+        if code == 1:
+            ok = is_object_path_valid(value)
+        elif code == 2 or code == 4:
+            ok = is_interface_name_valid(value)
+        elif code == 3:
+            ok = is_member_name_valid(value)
+        elif code == 5:
+            ok = value != 0
+        elif code == 6 or code == 7:
+            ok = is_bus_name_valid(value)
+        elif code == 8:
+            _body_check(value, un)
+            ok = True
+        else:
+            ok = True
+        if not ok:
+            raise _BadMessage(f"invalid {_HEADER_FIELDS[code][1]} {_quote(value)}")
+    required = _REQUIRED.get(h.mtype)
+    if required is None:
+        raise _BadMessage(f"unknown message type {h.mtype}")
+    for code in required:
+        if code not in fields:
+            raise _BadMessage(f"message of type {h.mtype} without {_HEADER_FIELDS[code][1]}")
+    if h.mtype == 4 and (fields[1] == _LOCAL_PATH or fields[2] == _LOCAL_IFACE):
+        raise _BadMessage("signal from the reserved Local path or interface")
+    if 5 not in fields:  # replies differ in every frame: not worth caching
+        if len(_header_cache) >= _PLAN_CACHE_MAX:
+            _header_cache.clear()
+        _header_cache[key] = (h.endian, h.mtype, fields)
+
+
+_NO_FDS: Final[list[int]] = []  # shared, never mutated: frames without fds
+# what the header of a valid frame settles, by the frame's header bytes (serials left out):
+# the body's checkers, the fds it declares, and whether its bodies go into _valid_bodies
+_verdicts: dict[bytes, tuple[tuple[_Check, ...], int, bool]] = {}
+# whole frames (serials left out) found valid, for bodies with variants: the same
+# properties come again and again (GetAll, PropertiesChanged, a{sv} options), and their
+# walk is the validator's one costly case.  Exact bytes: a frame that differs in one byte
+# is walked.  Only frames without fds (then any ``h`` is invalid, whatever the limits).
+_valid_bodies: set[bytes] = set()
+_BODY_CACHE_BYTES: Final = 2048  # largest body remembered
+_BODY_CACHE_MAX: Final = 1024  # frames remembered (then the set starts afresh)
+
+
+def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
+    """The header bytes that decide a frame's validity, but its serials; None if unusable."""
+    hend = 16 + un(frame, 12)[0]
+    if hend > len(frame) or hend < 24:
+        return None
+    if frame[16] == 5 and frame[17:20] == b"\x01u\x00":  # REPLY_SERIAL first: left out
+        if un(frame, 20)[0] == 0:
+            return None
+        return frame[:4] + frame[12:20] + frame[24:hend]
+    return frame[:4] + frame[12:hend]
+
+
+def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
+    """_quick_check, with False instead of an exception (the full check then says why)."""
+    try:
+        return _quick_check(frame, nfds, max_fds)
+    except _BadMessage:
+        return False
+
+
+def _quick_check(frame: bytes, nfds: int, max_fds: int) -> bool:
+    """True if the frame is valid, decided by a header seen before; False = check it in full.
+
+    The header fields of a frame (but its serials) are the same from one call
+    to the next of a method; a header once found valid is not walked again.
+    The body is checked, unless it holds variants and this very frame (but its
+    serials) was found valid before.  Raises _BadMessage for an invalid body.
+    """
+    un = _UNPACK_U32.get(frame[0])
+    if un is None:
+        return False
+    key = _verdict_key(frame, un)
+    if key is None:
+        return False
+    verdict = _verdicts.get(key)
+    if verdict is None or verdict[1] != nfds or nfds > max_fds or un(frame, 8)[0] == 0:
+        return False
+    hend = 16 + un(frame, 12)[0]
+    pos = hend + (-hend & 7)
+    end = pos + un(frame, 4)[0]
+    checks = verdict[0]
+    if not checks:
+        if pos != end:
+            raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+        return True
+    whole = None
+    if verdict[2] and not nfds and end - pos <= _BODY_CACHE_BYTES:
+        whole = key + frame[pos:end]  # the header part's length is in it (frame[12:16])
+        if whole in _valid_bodies:
+            return True
+    w = _body_walk(frame, pos, end, nfds, max_fds)
+    for check in checks:
+        pos = check(frame, pos, end, w)
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    if whole is not None:
+        if len(_valid_bodies) >= _BODY_CACHE_MAX:
+            _valid_bodies.clear()
+        _valid_bodies.add(whole)
+    return True
+
+
+def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
+    """Check a whole frame (``_frame_length`` was called); raise _BadMessage if invalid."""
+    if h.serial == 0:
+        raise _BadMessage("serial 0")
+    un = _UNPACK_U32[h.endian]
+    _check_fields(buf, h, un)
+    fields = h.fields
+    declared = fields.get(9, 0)
+    if declared != nfds:
+        raise _BadFds(f"UNIX_FDS says {declared} fds, {nfds} attached")
+    if nfds > max_fds:
+        raise _BadFds(f"{nfds} fds attached, more than {max_fds}")
+    sig = fields.get(8, "")
+    pos = 16 + h.head_len
+    pos += -pos & 7
+    end = pos + h.body_len
+    if not sig:
+        if h.body_len:
+            raise _BadMessage("message has a body but no SIGNATURE")
+        _remember(buf, un, (), declared, False)
+        return
+    w = _body_walk(buf, pos, end, nfds, max_fds)
+    checks = _body_check(sig, un)
+    for check in checks:
+        pos = check(buf, pos, end, w)
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    _remember(buf, un, checks, declared, "v" in sig)
+
+
+def _remember(
+    buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int, variants: bool
+) -> None:
+    key = _verdict_key(buf, un)
+    if key is not None and len(key) < 1024:
+        if len(_verdicts) >= _PLAN_CACHE_MAX:
+            _verdicts.clear()
+        _verdicts[key] = (checks, declared, variants)
+
+
+def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:
+    """A body of fixed-size values and arrays of them, as (alignment, size or 0 for an
+    array with elements of ``alignment`` bytes); None for any other signature."""
+    layout: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sig):
+        c = sig[i]
+        size = _FIXED_SIZE.get(c)
+        if size is not None:
+            layout.append((size, size))
+            i += 1
+        elif c == "a" and i + 1 < len(sig) and sig[i + 1] in _FIXED_SIZE:
+            layout.append((_FIXED_SIZE[sig[i + 1]], 0))
+            i += 2
+        else:
+            return None
+    return layout
+
+
+def _check_large_frame(chunks: list[bytes], h: _Head, nfds: int, max_fds: int) -> bool:
+    """Check a frame given as the chunks it was read in, without joining them.
+
+    Only for a body of fixed-size data (``ay`` and the like, where only the
+    array lengths need reading); returns False, having checked nothing of the
+    body, for any other body signature.
+    """
+    first = chunks[0]
+    body_at = 16 + h.head_len
+    body_at += -body_at & 7
+    if len(first) < body_at:
+        return False
+    if h.serial == 0:
+        raise _BadMessage("serial 0")
+    un = _UNPACK_U32[h.endian]
+    _check_fields(first, h, un)
+    layout = _fixed_layout(h.fields.get(8, ""))
+    if layout is None:
+        return False
+    fields = h.fields
+    if fields.get(9, 0) != nfds:
+        raise _BadFds(f"UNIX_FDS says {fields.get(9, 0)} fds, {nfds} attached")
+    if nfds > max_fds:
+        raise _BadFds(f"{nfds} fds attached, more than {max_fds}")
+    if not layout and h.body_len:
+        raise _BadMessage("message has a body but no SIGNATURE")
+    starts: list[int] = []
+    at = 0
+    for c in chunks:
+        starts.append(at)
+        at += len(c)
+
+    def u32_at(pos: int) -> int:
+        k = bisect.bisect_right(starts, pos) - 1
+        c = chunks[k]
+        rel = pos - starts[k]
+        raw = c[rel : rel + 4]
+        while len(raw) < 4:
+            k += 1
+            raw += chunks[k][: 4 - len(raw)]
+        return int(un(raw, 0)[0])
+
+    pos = body_at
+    end = body_at + h.body_len
+    for align, size in layout:
+        pos += -pos & (max(align, 4) - 1 if size == 0 else align - 1)
+        if size:
+            pos += size
+        else:
+            if pos + 4 > end:
+                raise _truncated()
+            n = u32_at(pos)
+            if n > _MAX_ARRAY_LENGTH:
+                raise _BadMessage(f"array of {n} bytes is longer than {_MAX_ARRAY_LENGTH}")
+            if n % align:
+                raise _BadMessage("array length is not a multiple of its element size")
+            pos += 4
+            pos += -pos & (align - 1)
+            pos += n
+        if pos > end:
+            raise _truncated()
+    if pos != end:
+        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+    return True
+
+
+# -- the gate: reads frames, checks them, feeds the compiled reader ----------
+
+
+class _InvalidMessageError(ConnectionError):
+    """The peer sent a message that breaks the D-Bus specification (and was disconnected)."""

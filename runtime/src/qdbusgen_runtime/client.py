@@ -1,0 +1,677 @@
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable, Collection, Generator
+from types import TracebackType
+from typing import Any, ClassVar, Final, Generic, Literal, cast, overload
+from typing import Self
+
+from dbus_fast.aio.message_bus import MessageBus
+from dbus_fast.message import Message
+from dbus_fast.signature import Variant, get_signature_tree
+from dbus_fast.validators import (
+    assert_bus_name_valid,
+    assert_interface_name_valid,
+    assert_member_name_valid,
+    assert_object_path_valid,
+)
+
+from ._base import (
+    DBUS_NAME,
+    DBUS_PATH,
+    ERROR_INVALID_ARGS,
+    ERROR_INVALID_SIGNATURE,
+    ERROR_NOT_SUPPORTED,
+    ERROR_NO_REPLY,
+    PROPERTIES_IFACE,
+    _ERROR,
+    _FLAG_NONE,
+    _FLAG_NO_REPLY,
+    _LOG,
+    _T,
+)
+from .errors import DBusError, DisconnectedError, _error_from_reply
+from ._fds import _FdIndexError, _close_fds, _fds_in, _fds_out, _map_fds, _send
+from ._adapter import (
+    _check_fd_count,
+    _is_p2p,
+    drop_reply_handler,
+    fds_negotiated,
+    set_reply_handler,
+)
+from ._bus import _BusRegistry, _SignalHandler, _daemon_call, _match_rule, _registry_for, connect
+
+# ---------------------------------------------------------------------------
+# client side
+# ---------------------------------------------------------------------------
+
+
+class Subscription:
+    """A live signal subscription; ``await sub.cancel()`` ends it.
+
+    Also an async context manager: ``async with await proxy.on_x(cb): ...``.
+    """
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        registry: _BusRegistry,
+        handler: _SignalHandler,
+        rule: str | None,
+        owner_name: str | None,
+    ) -> None:
+        self._bus = bus
+        self._registry = registry
+        self._handler = handler
+        self._rule = rule
+        self._owner_name = owner_name
+        self._cancelled = False
+
+    @property
+    def active(self) -> bool:
+        """False once cancelled or once the connection is closed."""
+        return not self._cancelled and self._handler.active
+
+    async def cancel(self) -> None:
+        """Stop delivery and remove the match rule(s) from the bus (idempotent)."""
+        if self._cancelled:
+            return
+        self._cancelled = True
+        self._registry.remove_signal(self._handler)
+        rules = [self._rule] if self._rule else []
+        if self._owner_name is not None:
+            owner_rule = self._registry.release_owner(self._owner_name)
+            if owner_rule:
+                rules.append(owner_rule)
+        for rule in rules:
+            if not self._bus.connected:
+                break
+            try:
+                await _daemon_call(self._bus, "RemoveMatch", "s", [rule])
+            except DBusError as e:
+                _LOG.debug("RemoveMatch %s failed: %s", rule, e)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.cancel()
+
+
+Overflow = Literal["drop_oldest", "raise"]
+"""What a full :class:`SignalStream` does with a new signal."""
+
+DEFAULT_STREAM_MAXSIZE: Final = 1024
+"""Signals a :class:`SignalStream` queues unless told otherwise."""
+
+
+class SignalOverflowError(Exception):
+    """Raised by reading a ``overflow="raise"`` stream after signals were dropped."""
+
+    def __init__(self, member: str, dropped: int) -> None:
+        super().__init__(f"signal queue for {member} was full: {dropped} signals dropped")
+        self.member = member
+        self.dropped = dropped
+
+
+class SignalStream(Generic[_T]):
+    """Signals as an async iterator, backed by a queue.
+
+    Each item is the signal body list, or ``convert(body)`` when the stream
+    was made with a converter (generated code passes ``NamedTuple._make``).
+    Use it as an async context manager so that the subscription is removed
+    at the end::
+
+        async with proxy._signals("Changed") as stream:
+            async for body in stream:
+                ...
+
+    The subscription is made by ``await stream`` (which returns the stream
+    itself), ``async with``, :meth:`start` or the first ``__anext__``,
+    whichever comes first.  Iteration ends after :meth:`aclose` (once the
+    queued signals are consumed) or when the connection closes.
+
+    The queue is bounded: at most ``maxsize`` signals wait (0 = unbounded,
+    which a peer that emits faster than you read can turn into unbounded
+    memory).  When it is full, ``overflow`` says what happens to a new
+    signal: ``"drop_oldest"`` (the default) drops the oldest queued one and
+    counts it in :attr:`dropped`; ``"raise"`` drops the new one and the next
+    read raises :class:`SignalOverflowError` (once, with the count), after
+    which the queued signals are read as usual.
+    """
+
+    def __init__(
+        self,
+        proxy: ProxyBase,
+        member: str,
+        convert: Callable[[list[Any]], _T] | None = None,
+        *,
+        signature: str | None = None,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
+    ) -> None:
+        if maxsize < 0:
+            raise ValueError("maxsize must be >= 0")
+        if overflow not in ("drop_oldest", "raise"):
+            raise ValueError(f"overflow must be 'drop_oldest' or 'raise', not {overflow!r}")
+        self._proxy = proxy
+        self._member = member
+        self._convert = convert
+        self._signature = signature
+        self._maxsize = maxsize
+        self._overflow = overflow
+        self._queue: asyncio.Queue[list[Any] | None] = asyncio.Queue()
+        self._sub: Subscription | None = None
+        self._closed = False
+        self._dropped = 0
+        self._unreported = 0
+
+    @property
+    def dropped(self) -> int:
+        """Signals dropped so far because the queue was full."""
+        return self._dropped
+
+    def _push(self, body: list[Any]) -> None:
+        if self._closed:
+            return
+        if self._maxsize and self._queue.qsize() >= self._maxsize:
+            self._dropped += 1
+            if self._overflow == "raise":
+                self._unreported += 1
+                return
+            self._queue.get_nowait()
+            if self._dropped == 1 or self._dropped % 1000 == 0:
+                _LOG.warning(
+                    "signal queue for %s full: dropped %d signals", self._member, self._dropped
+                )
+        self._queue.put_nowait(body)
+
+    def _on_close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put_nowait(None)
+
+    @property
+    def active(self) -> bool:
+        """True while subscribed."""
+        return self._sub is not None and self._sub.active and not self._closed
+
+    async def start(self) -> Self:
+        """Subscribe now (idempotent); returns the stream."""
+        if self._sub is None and not self._closed:
+            self._sub = await self._proxy._subscribe_full(
+                self._proxy.INTERFACE,
+                self._member,
+                self._push,
+                None,
+                self._on_close,
+                self._signature,
+            )
+        return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self.start().__await__()
+
+    async def aclose(self) -> None:
+        """Unsubscribe; iteration ends once queued signals are consumed."""
+        if self._sub is not None:
+            await self._sub.cancel()
+        self._on_close()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> _T:
+        if self._sub is None and not self._closed:
+            await self.start()
+        if self._unreported:
+            n, self._unreported = self._unreported, 0
+            raise SignalOverflowError(self._member, n)
+        if self._closed and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is None:
+            self._queue.put_nowait(None)  # keep ending for further calls
+            raise StopAsyncIteration
+        if self._convert is None:
+            return cast(_T, item)
+        return self._convert(item)
+
+
+class ProxyBase:
+    """Base class of generated client proxies for one interface of one object.
+
+    ``service`` is the bus name of the peer (a well-known or unique name), or
+    None on a peer-to-peer connection.  ``timeout`` (seconds) bounds every
+    call made through this proxy; None waits forever.
+    """
+
+    INTERFACE: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        service: str | None,
+        path: str,
+        *,
+        timeout: float | None = None,
+        tolerant_signals: bool | Collection[str] = False,
+    ) -> None:
+        if service is not None:
+            assert_bus_name_valid(service)
+        assert_object_path_valid(path)
+        if self.INTERFACE:
+            assert_interface_name_valid(self.INTERFACE)
+        self._bus = bus
+        self._service = service
+        self._path = path
+        self._timeout = timeout
+        self._owns_bus = False
+        self._tolerant_signals = (
+            tolerant_signals if isinstance(tolerant_signals, bool) else frozenset(tolerant_signals)
+        )
+        #: Tolerant signals: how many signals of each member came with args beyond the
+        #: declared ones (delivered without them).
+        self.tolerated_signals: collections.Counter[str] = collections.Counter()
+
+    @classmethod
+    async def new(
+        cls,
+        bus_or_address: MessageBus | str | None,
+        service: str | None,
+        path: str,
+        *,
+        timeout: float | None = None,
+        tolerant_signals: bool | Collection[str] = False,
+    ) -> Self:
+        """One-liner constructor: connect first if given an address (None = session bus).
+
+        A connection opened here belongs to the proxy: ``async with proxy``
+        or ``await proxy._close()`` disconnects it.
+        """
+        if isinstance(bus_or_address, MessageBus):
+            return cls(
+                bus_or_address, service, path, timeout=timeout, tolerant_signals=tolerant_signals
+            )
+        bus = await connect(bus_or_address)
+        try:
+            proxy = cls(bus, service, path, timeout=timeout, tolerant_signals=tolerant_signals)
+        except BaseException:
+            bus.disconnect()
+            raise
+        proxy._owns_bus = True
+        return proxy
+
+    async def _close(self) -> None:
+        """Disconnect the connection if :meth:`new` opened it."""
+        if self._owns_bus:
+            self._owns_bus = False
+            self._bus.disconnect()
+            try:
+                await self._bus.wait_for_disconnect()  # type: ignore[no-untyped-call]
+            except Exception:
+                pass
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._service or '(p2p)'} {self._path} {self.INTERFACE}>"
+
+    # -- calls ---------------------------------------------------------
+
+    async def _call(
+        self,
+        member: str,
+        signature: str,
+        body: list[Any],
+        reply_signature: str,
+        *,
+        no_reply: bool = False,
+    ) -> list[Any]:
+        """Call ``member`` of this proxy's interface; return the reply body list.
+
+        Raises DBusError for an ERROR reply, or when the reply's signature is
+        not ``reply_signature``.  With ``no_reply`` the call is sent with
+        NO_REPLY_EXPECTED and nothing is awaited (returns ``[]``).
+        """
+        return await self._call_iface(
+            self.INTERFACE, member, signature, body, reply_signature, no_reply=no_reply
+        )
+
+    async def _call_iface(
+        self,
+        interface: str,
+        member: str,
+        signature: str,
+        body: list[Any],
+        reply_signature: str,
+        *,
+        no_reply: bool = False,
+    ) -> list[Any]:
+        bus = self._bus
+        if not bus.connected:
+            raise DisconnectedError()
+        tree = get_signature_tree(signature)
+        fds: list[int] = []
+        if "h" in signature or "v" in signature:
+            body, fds = _fds_out(tree, body)
+            if fds and not fds_negotiated(bus):
+                _close_fds(fds)
+                raise DBusError(ERROR_NOT_SUPPORTED, "this connection cannot pass file descriptors")
+            try:
+                _check_fd_count(bus, fds)
+            except DBusError:
+                _close_fds(fds)
+                raise
+        try:
+            msg = Message(
+                destination=self._service,
+                path=self._path,
+                interface=interface,
+                member=member,
+                signature=tree,
+                body=body,
+                unix_fds=fds,
+                flags=_FLAG_NO_REPLY if no_reply else _FLAG_NONE,
+                validate=False,
+            )
+        except BaseException:
+            _close_fds(fds)
+            raise
+        if no_reply:
+            _send(bus, msg, fds)
+            return []
+        try:
+            if fds or "h" in reply_signature or "v" in reply_signature:
+                # also closes the fds of a reply that comes after a timeout
+                coro = _call_with_fds(bus, msg, fds)
+            else:
+                coro = bus.call(msg)
+            if self._timeout is None:
+                reply = await coro
+            else:
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        reply = await coro
+                except TimeoutError:
+                    raise DBusError(
+                        ERROR_NO_REPLY, f"{interface}.{member}: no reply within {self._timeout} s"
+                    ) from None
+        except (EOFError, OSError) as e:
+            raise DisconnectedError(str(e) or type(e).__name__) from e
+        if reply is None:  # pragma: no cover - only for flags we never set here
+            return []
+        if reply.message_type is _ERROR:
+            if reply.unix_fds:
+                _close_fds(reply.unix_fds)
+            raise _error_from_reply(reply)
+        if reply.signature != reply_signature:
+            if reply.unix_fds:
+                _close_fds(reply.unix_fds)
+            raise DBusError(
+                ERROR_INVALID_SIGNATURE,
+                f"{interface}.{member} replied with signature {reply.signature!r}, expected {reply_signature!r}",
+            )
+        if reply.unix_fds:
+            try:
+                return _fds_in(reply.signature_tree, reply.body, reply.unix_fds)
+            except _FdIndexError as e:
+                raise DBusError(ERROR_INVALID_ARGS, str(e)) from None
+        return reply.body
+
+    # -- properties ----------------------------------------------------
+
+    async def _get_property(self, name: str, signature: str) -> Any:
+        """``Properties.Get`` of this interface; returns the unwrapped value."""
+        (variant,) = await self._call_iface(
+            PROPERTIES_IFACE, "Get", "ss", [self.INTERFACE, name], "v"
+        )
+        if variant.signature != signature:
+            _close_received(variant)
+            raise DBusError(
+                ERROR_INVALID_SIGNATURE,
+                f"property {name} has type {variant.signature!r}, expected {signature!r}",
+            )
+        return variant.value
+
+    async def _set_property(self, name: str, signature: str, value: Any) -> None:
+        """``Properties.Set`` of this interface."""
+        await self._call_iface(
+            PROPERTIES_IFACE, "Set", "ssv", [self.INTERFACE, name, Variant(signature, value)], ""
+        )
+
+    async def _get_all(self) -> dict[str, Any]:
+        """``Properties.GetAll`` of this interface; values unwrapped."""
+        (props,) = await self._call_iface(
+            PROPERTIES_IFACE, "GetAll", "s", [self.INTERFACE], "a{sv}"
+        )
+        return {k: v.value for k, v in props.items()}
+
+    # -- signals -------------------------------------------------------
+
+    async def _subscribe(
+        self,
+        member: str,
+        callback: Callable[[list[Any]], object],
+        *,
+        signature: str | None = None,
+    ) -> Subscription:
+        """Call ``callback(body)`` for each signal ``member`` of this object and interface.
+
+        Only signals sent by the current owner of ``service`` are delivered
+        (ownership changes are followed; on p2p every signal of the peer).
+        With ``signature``, signals with another body signature are dropped
+        (and logged).  The match rule is active when this returns.  A
+        callback returning a coroutine has it scheduled as a task; exceptions
+        from callbacks are logged.
+        """
+        return await self._subscribe_full(self.INTERFACE, member, callback, None, None, signature)
+
+    @overload
+    def _signals(
+        self,
+        member: str,
+        *,
+        signature: str | None = None,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
+    ) -> SignalStream[list[Any]]: ...
+
+    @overload
+    def _signals(
+        self,
+        member: str,
+        convert: Callable[[list[Any]], _T],
+        *,
+        signature: str | None = None,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
+    ) -> SignalStream[_T]: ...
+
+    def _signals(
+        self,
+        member: str,
+        convert: Callable[[list[Any]], Any] | None = None,
+        *,
+        signature: str | None = None,
+        maxsize: int = DEFAULT_STREAM_MAXSIZE,
+        overflow: Overflow = "drop_oldest",
+    ) -> SignalStream[Any]:
+        """Signal ``member`` as a :class:`SignalStream` of bodies (or of ``convert(body)``).
+
+        ``await proxy._signals(...)`` subscribes at once and returns the
+        stream; ``async with proxy._signals(...) as stream`` also unsubscribes
+        at the end.
+        """
+        return SignalStream(
+            self, member, convert, signature=signature, maxsize=maxsize, overflow=overflow
+        )
+
+    async def _watch_properties(
+        self, callback: Callable[[dict[str, Any], list[str]], object]
+    ) -> Subscription:
+        """Call ``callback(changed, invalidated)`` on PropertiesChanged for this interface.
+
+        ``changed`` maps property names to unwrapped values; ``invalidated``
+        lists names whose new value was not sent.
+        """
+
+        def deliver(body: list[Any]) -> object:
+            return callback({k: v.value for k, v in body[1].items()}, list(body[2]))
+
+        return await self._subscribe_full(
+            PROPERTIES_IFACE, "PropertiesChanged", deliver, self.INTERFACE, None, "sa{sv}as"
+        )
+
+    #: Signals of this interface that are tolerant (org.qdbusgen.Signal.Tolerant); the
+    #: generated proxy sets it for annotated signals.
+    _TOLERANT_SIGNALS: ClassVar[frozenset[str]] = frozenset()
+
+    def _signal_tolerance(self, interface: str, member: str) -> collections.Counter[str] | None:
+        """The counter tolerant deliveries of ``member`` go to, or None (strict)."""
+        if interface != self.INTERFACE:
+            return None
+        opted = self._tolerant_signals
+        if (
+            member in self._TOLERANT_SIGNALS
+            or opted is True
+            or (not isinstance(opted, bool) and member in opted)
+        ):
+            return self.tolerated_signals
+        return None
+
+    async def _subscribe_full(
+        self,
+        interface: str,
+        member: str,
+        deliver: Callable[[list[Any]], object],
+        arg0: str | None,
+        on_close: Callable[[], None] | None,
+        signature: str | None = None,
+    ) -> Subscription:
+        bus = self._bus
+        assert_member_name_valid(member)
+        registry = _registry_for(bus)
+        assert registry is not None
+        p2p = _is_p2p(bus)
+        # p2p messages carry no sender; service None on a bus means "any sender"
+        service = None if p2p else self._service
+        handler = _SignalHandler(
+            self._path,
+            interface,
+            member,
+            service,
+            arg0,
+            deliver,
+            on_close,
+            signature,
+            self._signal_tolerance(interface, member),
+        )
+        rule = None
+        owner_name = None
+        registry.add_signal(handler)  # before AddMatch: no signal can slip through
+        try:
+            if not p2p:
+                if service is not None and service[0] != ":":
+                    await registry.acquire_owner(service)
+                    owner_name = service
+                rule = _match_rule(
+                    type="signal",
+                    sender=service,
+                    path=self._path,
+                    interface=interface,
+                    member=member,
+                    arg0=arg0,
+                )
+                await _daemon_call(bus, "AddMatch", "s", [rule])
+        except BaseException:
+            registry.remove_signal(handler)
+            if owner_name is not None:
+                owner_rule = registry.release_owner(owner_name)
+                if owner_rule and bus.connected:
+                    _send(
+                        bus,
+                        Message(
+                            destination=DBUS_NAME,
+                            path=DBUS_PATH,
+                            interface=DBUS_NAME,
+                            member="RemoveMatch",
+                            signature="s",
+                            body=[owner_rule],
+                            flags=_FLAG_NO_REPLY,
+                        ),
+                    )
+            raise
+        return Subscription(bus, registry, handler, rule, owner_name)
+
+
+def _close_received(value: Any) -> None:
+    """Close fds inside a received Variant that is being discarded."""
+    if isinstance(value, Variant) and "h" in value.signature:
+        found: list[int] = []
+
+        def collect(fd: Any) -> Any:
+            found.append(fd)
+            return fd
+
+        _map_fds(value.type, value.value, collect)
+        _close_fds(found)
+
+
+async def _call_with_fds(bus: MessageBus, msg: Message, fds: list[int]) -> Message:
+    """bus.call() for messages carrying fds (or replies that may).
+
+    Same as dbus-fast's call path, but it closes the runtime's dup'd fds once
+    the message is written (bus.call discards the write future) and closes
+    the fds of a reply that arrives after the caller gave up.
+    """
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Message] = loop.create_future()
+    serial = bus.next_serial()
+    msg.serial = serial
+
+    def on_reply(reply: Message | None, err: Exception | None) -> None:
+        if fut.done():
+            if reply is not None and reply.unix_fds:
+                _close_fds(reply.unix_fds)
+            return
+        if err is not None:
+            fut.set_exception(err)
+        elif reply is None:
+            fut.set_exception(DisconnectedError())
+        else:
+            fut.set_result(reply)
+
+    set_reply_handler(bus, serial, on_reply)
+    try:
+        _send(bus, msg, fds)
+    except BaseException:
+        drop_reply_handler(bus, serial)
+        raise
+    return await fut

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Final
+
+from dbus_fast.aio.message_bus import MessageBus
+from dbus_fast.message import Message
+from dbus_fast.signature import SignatureTree, Variant, get_signature_tree
+from dbus_fast.validators import assert_object_path_valid
+
+from ._base import PROPERTIES_IFACE, _LOG, _SIGNAL
+from ._specs import MethodSpec, PropertySpec, SignalSpec, _may_carry_fds
+from ._fds import _TransferFD, _close_fds, _fds_out, _iter_fd_values, _map_fds, _send
+from ._wire import _limits
+from ._bus import _SIG_PROPS_CHANGED, _registry_for
+
+# ---------------------------------------------------------------------------
+# server side
+# ---------------------------------------------------------------------------
+
+
+class ServerBase:
+    """Base class of generated server classes (one D-Bus interface each).
+
+    Subclass the generated class, override its ``async def`` handlers and
+    property accessors, then :meth:`export` it.  Handlers get the in args
+    positionally and return the out value (a tuple when there are several
+    out args).  Raise :class:`DBusError` to send a D-Bus error.  Several
+    objects with different interfaces may be exported on one path.  Property
+    setters are called for ``Properties.Set``; they should call
+    :meth:`_emit_properties_changed` themselves if the value changed.
+    ``Properties.GetAll`` leaves out properties whose getter raises
+    ``org.freedesktop.DBus.Error.NotSupported`` (i.e. is not implemented);
+    any other getter error fails the whole GetAll.  Signals and
+    PropertiesChanged are sent from every export; nothing is sent while the
+    object is not exported.
+    """
+
+    INTERFACE: ClassVar[str] = ""
+    _METHODS: ClassVar[Mapping[str, MethodSpec]] = {}
+    _PROPERTIES: ClassVar[Mapping[str, PropertySpec]] = {}
+    _SIGNALS: ClassVar[Mapping[str, SignalSpec]] = {}
+    _INTROSPECTION_XML: ClassVar[str] = ""
+
+    def _qdbusgen_exports(self) -> list[tuple[MessageBus, str]]:
+        exports: list[tuple[MessageBus, str]] | None = self.__dict__.get("_qdbusgen_exports_list")
+        if exports is None:
+            exports = []
+            self.__dict__["_qdbusgen_exports_list"] = exports
+        return exports
+
+    def export(self, bus: MessageBus, path: str) -> None:
+        """Serve this object at ``path`` on ``bus`` (may be called for several bus/path pairs)."""
+        assert_object_path_valid(path)
+        registry = _registry_for(bus)
+        assert registry is not None
+        registry.add_object(path, self)
+        self._qdbusgen_exports().append((bus, path))
+
+    def unexport(self) -> None:
+        """Stop serving this object everywhere it was exported."""
+        exports = self._qdbusgen_exports()
+        for bus, path in exports:
+            registry = _registry_for(bus, create=False)
+            if registry is not None:
+                registry.remove_object(path, self)
+        exports.clear()
+
+    def _emit_signal(self, member: str, signature: str, body: list[Any]) -> None:
+        """Emit signal ``member`` of this interface from every export (no-op if not exported)."""
+        self._emit(self.INTERFACE, member, get_signature_tree(signature), body)
+
+    def _emit_properties_changed(self, name: str, value: Any = None) -> None:
+        """Announce a new value of property ``name`` per its EmitsChangedSignal mode.
+
+        ``true``: PropertiesChanged carrying the value; ``invalidates``: the
+        name in the invalidated list (value unused); ``const`` / ``false``:
+        nothing is sent.
+        """
+        spec = self._PROPERTIES[name]
+        mode = spec.emits_changed
+        if mode == "true":
+            body: list[Any] = [self.INTERFACE, {name: Variant(spec.tree, value)}, []]
+        elif mode == "invalidates":
+            body = [self.INTERFACE, {}, [name]]
+        else:
+            return
+        self._emit(PROPERTIES_IFACE, "PropertiesChanged", _SIG_PROPS_CHANGED, body)
+
+    def _emit(self, interface: str, member: str, tree: SignatureTree, body: list[Any]) -> None:
+        exports = self._qdbusgen_exports()
+        live = [(bus, path) for bus, path in exports if bus.connected]
+        if len(live) != len(exports):
+            exports[:] = live
+        transfers: list[int] = []
+        if _may_carry_fds(tree.signature):
+            # transfer_fd values: every export sends its own dup, then the
+            # originals are closed here.
+            transfers = [int(v) for v in _iter_fd_values(tree, body) if isinstance(v, _TransferFD)]
+            if transfers:
+                body = _strip_transfers(tree, body)
+        try:
+            for bus, path in live:
+                fds: list[int] = []
+                out_body = body
+                if transfers or _may_carry_fds(tree.signature):
+                    out_body, fds = _fds_out(tree, body)
+                    if len(fds) > _limits(bus).max_message_fds:
+                        _close_fds(fds)
+                        _LOG.error(
+                            "not emitting %s.%s: %d fds, more than %d",
+                            interface,
+                            member,
+                            len(fds),
+                            _limits(bus).max_message_fds,
+                        )
+                        continue
+                msg = Message(
+                    message_type=_SIGNAL,
+                    path=path,
+                    interface=interface,
+                    member=member,
+                    signature=tree,
+                    body=out_body,
+                    unix_fds=fds,
+                    validate=False,
+                )
+                _send(bus, msg, fds)
+        finally:
+            _close_fds(set(transfers))
+
+
+def _strip_transfers(tree: SignatureTree, body: Sequence[Any]) -> list[Any]:
+    """The body with transfer_fd values turned into plain ints."""
+
+    def plain(v: Any) -> Any:
+        return int(v) if isinstance(v, _TransferFD) else v
+
+    return [_map_fds(st, v, plain) for st, v in zip(tree.types, body)]
