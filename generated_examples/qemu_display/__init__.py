@@ -87,7 +87,7 @@ from .vm import (
     VMProxy,
     VMServer,
 )
-from ._runtime import (
+from qdbusgen_runtime import (
     DBusError,
     DEFAULT_STREAM_MAXSIZE,
     DisconnectedError,
@@ -100,7 +100,6 @@ from ._runtime import (
     Overflow,
     PropertySpec,
     ProxyBase,
-    RESERVED_NAMES,
     ServerBase,
     SignalOverflowError,
     SignalSpec,
@@ -180,7 +179,6 @@ __all__ = [
     "Overflow",
     "PropertySpec",
     "ProxyBase",
-    "RESERVED_NAMES",
     "ServerBase",
     "SignalOverflowError",
     "SignalSpec",

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import typing as _t
 
-from . import _runtime as _rt
+import qdbusgen_runtime as _rt
+
+_rt.require_version("1.0", __name__)
 
 __all__ = [
     "CLIPBOARD_INTERFACE",

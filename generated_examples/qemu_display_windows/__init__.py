@@ -82,7 +82,7 @@ from .vm import (
     VMProxy,
     VMServer,
 )
-from ._runtime import (
+from qdbusgen_runtime import (
     DBusError,
     DEFAULT_STREAM_MAXSIZE,
     DisconnectedError,
@@ -95,7 +95,6 @@ from ._runtime import (
     Overflow,
     PropertySpec,
     ProxyBase,
-    RESERVED_NAMES,
     ServerBase,
     SignalOverflowError,
     SignalSpec,
@@ -172,7 +171,6 @@ __all__ = [
     "Overflow",
     "PropertySpec",
     "ProxyBase",
-    "RESERVED_NAMES",
     "ServerBase",
     "SignalOverflowError",
     "SignalSpec",

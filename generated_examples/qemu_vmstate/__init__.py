@@ -11,7 +11,7 @@ from .vm_state1 import (
     VMState1Proxy,
     VMState1Server,
 )
-from ._runtime import (
+from qdbusgen_runtime import (
     DBusError,
     DEFAULT_STREAM_MAXSIZE,
     DisconnectedError,
@@ -24,7 +24,6 @@ from ._runtime import (
     Overflow,
     PropertySpec,
     ProxyBase,
-    RESERVED_NAMES,
     ServerBase,
     SignalOverflowError,
     SignalSpec,
@@ -54,7 +53,6 @@ __all__ = [
     "Overflow",
     "PropertySpec",
     "ProxyBase",
-    "RESERVED_NAMES",
     "ServerBase",
     "SignalOverflowError",
     "SignalSpec",
