@@ -9,11 +9,12 @@ pyproject.toml with a ``[tool.qdbusgen]`` table from the current directory up (o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
@@ -22,7 +23,7 @@ from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, print_dia
 from .cli import annotate_option, exit_status_help, overrides_from, summary_line
 from .config import GenerateOptions, Projects, Target, display_path, find_pyproject, load_project
 from .diagnostics import Severity
-from .generate import GenerateResult, diff_tree, render_target, render_with
+from .generate import GenerateResult, diff_tree, render_files, render_target
 from .lint import ConfigError
 from .resources import own_files
 from .writer import OutputError, write_tree
@@ -33,10 +34,45 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_UNUSABLE)
 
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+#: Options of ``generate`` and ``check`` that set a :class:`GenerateOptions` field of the
+#: same name when given: a flag when set, any other when not None (unset: the target's).
+_OPTION_FIELDS = (
+    "package",
+    "client",
+    "server",
+    "interface_prefix",
+    "runtime_package",
+    "force",
+    "all_findings",
+    "object_manager",
+)
+_FLAGS = frozenset({"force", "all_findings"})
 
 
-def _common(f: _F) -> _F:
+@dataclasses.dataclass(frozen=True)
+class _Given:
+    """What the command line says about the package, collected once by :func:`_common`:
+    the :class:`GenerateOptions` fields it sets, ``--define`` and ``--annotate``."""
+
+    changes: Mapping[str, Any]
+    defines: tuple[str, ...] = ()
+    annotate: tuple[tuple[str, str, str], ...] = ()
+
+
+def _common(f: Callable[..., None]) -> Callable[..., None]:
+    """The options ``generate`` and ``check`` share; ``f`` gets them as one ``given``."""
+
+    @functools.wraps(f)
+    def collect(
+        *, defines: tuple[str, ...], annotate: tuple[tuple[str, str, str], ...], **params: Any
+    ) -> None:
+        changes: dict[str, Any] = {}
+        for key in _OPTION_FIELDS:
+            value = params.pop(key)
+            if value if key in _FLAGS else value is not None:
+                changes[key] = value
+        f(given=_Given(changes, defines, annotate), **params)
+
     options = [
         click.argument("files", nargs=-1, type=click.Path(path_type=str)),
         click.option(
@@ -92,8 +128,8 @@ def _common(f: _F) -> _F:
         ),
     ]
     for option in reversed(options):
-        f = option(f)
-    return f
+        collect = option(collect)
+    return collect
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,50 +145,22 @@ class _Job:
         options = dataclasses.replace(
             self.target.options, package=self.target.options.package_for(self.target.output)
         )
-        return render_with(self.target.inputs, options, config_for=self.projects.lint_for)
+        return render_files(self.target.inputs, options, config_for=self.projects.lint_for)
 
     def files(self) -> list[str]:
         return list(self.target.inputs) if self.projects is not None else self.target.files()
 
 
 def _jobs(
-    files: tuple[str, ...],
-    output: Path | None,
-    config_path: Path | None,
-    *,
-    package: str | None,
-    client: bool | None,
-    server: bool | None,
-    interface_prefix: str | None,
-    runtime_package: str | None,
-    force: bool,
-    defines: tuple[str, ...],
-    annotate: tuple[tuple[str, str, str], ...] = (),
-    all_findings: bool = False,
-    object_manager: bool | None = None,
+    files: tuple[str, ...], output: Path | None, config_path: Path | None, given: _Given
 ) -> list[_Job]:
     """What to generate, from FILES or from ``[tool.qdbusgen]``; exits 2 on a bad setup."""
     try:
-        given_defines = api.parse_define_items(defines)
+        given_defines = api.parse_define_items(given.defines)
     except ValueError as exc:
         _fail(str(exc))
-    changes: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "package": package,
-            "client": client,
-            "server": server,
-            "interface_prefix": interface_prefix,
-            "runtime_package": runtime_package,
-        }.items()
-        if value is not None
-    }
-    if force:
-        changes["force"] = True
-    if all_findings:
-        changes["all_findings"] = True
-    if object_manager is not None:
-        changes["object_manager"] = object_manager
+    changes = dict(given.changes)
+    annotate = given.annotate
     try:
         if files:
             if output is None:
@@ -261,17 +269,8 @@ all_findings_option = click.option(
 def command(
     files: tuple[str, ...],
     output: Path | None,
-    package: str | None,
-    client: bool | None,
-    server: bool | None,
-    interface_prefix: str | None,
-    runtime_package: str | None,
-    force: bool,
     config_path: Path | None,
-    defines: tuple[str, ...],
-    annotate: tuple[tuple[str, str, str], ...],
-    object_manager: bool | None,
-    all_findings: bool,
+    given: _Given,
     overwrite: bool,
     stamp: Path | None,
     depfile: Path | None,
@@ -285,21 +284,7 @@ def command(
     [tool.qdbusgen.lint]); an error stops generation unless --force. Nothing is written
     on any error; files whose content is unchanged are not rewritten.
     """
-    jobs = _jobs(
-        files,
-        output,
-        config_path,
-        package=package,
-        client=client,
-        server=server,
-        interface_prefix=interface_prefix,
-        runtime_package=runtime_package,
-        force=force,
-        defines=defines,
-        annotate=annotate,
-        all_findings=all_findings,
-        object_manager=object_manager,
-    )
+    jobs = _jobs(files, output, config_path, given)
     threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
     results: list[tuple[_Job, GenerateResult]] = []
     for job in jobs:  # render everything first: one failing target writes nothing at all
@@ -376,37 +361,11 @@ def report(
 @_common
 @all_findings_option
 def check_command(
-    files: tuple[str, ...],
-    output: Path | None,
-    package: str | None,
-    client: bool | None,
-    server: bool | None,
-    interface_prefix: str | None,
-    runtime_package: str | None,
-    force: bool,
-    config_path: Path | None,
-    defines: tuple[str, ...],
-    annotate: tuple[tuple[str, str, str], ...],
-    object_manager: bool | None,
-    all_findings: bool,
+    files: tuple[str, ...], output: Path | None, config_path: Path | None, given: _Given
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now (without
     FILES: every [tool.qdbusgen] target)."""
-    jobs = _jobs(
-        files,
-        output,
-        config_path,
-        package=package,
-        client=client,
-        server=server,
-        interface_prefix=interface_prefix,
-        runtime_package=runtime_package,
-        force=force,
-        defines=defines,
-        annotate=annotate,
-        all_findings=all_findings,
-        object_manager=object_manager,
-    )
+    jobs = _jobs(files, output, config_path, given)
     stale = False
     for job in jobs:
         result = job.render()

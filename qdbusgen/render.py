@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 import importlib
 from collections.abc import MutableMapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
 
@@ -30,6 +30,9 @@ from .layout import (
 from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral, pystr
 from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
+
+if TYPE_CHECKING:
+    from .config import GenerateOptions
 
 #: Names the package re-exports from its runtime module: the runtime's ``__all__``.
 RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
@@ -959,20 +962,20 @@ class RenderedPackage(NamedTuple):
 def render_package(
     interfaces: Sequence[tuple[Interface, str]],
     names: naming.Names,
-    *,
-    package: str,
-    client: bool = True,
-    server: bool = True,
-    runtime_package: str | None = None,
-    object_manager: bool = False,
+    options: GenerateOptions,
 ) -> RenderedPackage:
-    """Render every file of the package. ``interfaces`` pairs each interface with the
-    basename of the file it came from.
+    """Render every file of the package ``options.package``. ``interfaces`` pairs each
+    interface with the basename of the file it came from; ``options.object_manager`` is
+    as :func:`qdbusgen.generate.render_files` resolved it (None: no ObjectManager module).
 
     The runtime support module is copied into the package as ``_runtime.py``, unless
-    ``runtime_package`` names an importable package that already holds one (several
-    generated packages can then share it).
+    ``options.runtime_package`` names an importable package that already holds one
+    (several generated packages can then share it).
     """
+    package, client, server = options.package, options.client, options.server
+    if package is None:
+        raise ValueError("render_package needs options.package")
+    runtime_package = options.runtime_package
     runtime_from = "." if runtime_package is None else runtime_package
     env = environment()
     module_template = env.get_template("module.py.jinja")
@@ -1007,7 +1010,7 @@ def render_package(
         runtime_module="._runtime" if runtime_package is None else f"{runtime_package}._runtime",
         exports=tuple(all_exports),
     )
-    if object_manager:
+    if options.object_manager:
         om_exports = _render_object_manager(
             env, files, interfaces, names, sources, client, runtime_from
         )

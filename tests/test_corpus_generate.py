@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from qdbusgen.diagnostics import Severity
+from qdbusgen.config import GenerateOptions
 from qdbusgen.generate import render_files
 from qdbusgen.resources import runtime_source
 from qdbusgen.writer import write_tree
@@ -43,7 +44,9 @@ def corpus_packages(
     refused: dict[str, list[str]] = {}
     for xml in sorted(corpus.rglob("*.xml")):
         name = _package_name(xml)
-        result = render_files([str(xml)], package=name, runtime_package="corpus_rt")
+        result = render_files(
+            [str(xml)], GenerateOptions(package=name, runtime_package="corpus_rt")
+        )
         if result.ok:
             write_tree(root / name, result.files)
             accepted.append(name)
