@@ -186,6 +186,9 @@ class Signal:
     location: Location
     deprecated: bool = False
     since: str | None = None
+    #: ``org.qdbusgen.Signal.Tolerant`` is true: the proxy accepts a body that extends the
+    #: declared signature (the runtime's ``_TOLERANT_SIGNALS``).
+    tolerant: bool = False
 
     @property
     def signature(self) -> str:

@@ -46,6 +46,7 @@ from .model import (
     ANN_DEPRECATED,
     ANN_EMITS_CHANGED,
     ANN_NO_REPLY,
+    ANN_TOLERANT_SIGNAL,
     Annotation,
     Arg,
     Direction,
@@ -376,6 +377,7 @@ class _Applier:
             s,
             annotations=anns,
             deprecated=_bool_ann(anns, ANN_DEPRECATED) or s.doc.deprecated is not None,
+            tolerant=_bool_ann(anns, ANN_TOLERANT_SIGNAL),
         )
 
     def prop(self, p: Property, o: Override, iface_emits: EmitsChanged) -> Property:

@@ -31,6 +31,7 @@ from .model import (
     ANN_GDBUS_DOCSTRING_SHORT,
     ANN_GDBUS_SINCE,
     ANN_NO_REPLY,
+    ANN_TOLERANT_SIGNAL,
     Access,
     Annotation,
     Arg,
@@ -954,6 +955,7 @@ class _Builder:
             deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
             or doc.deprecated is not None,
             since=doc.since or iface_since,
+            tolerant=annotation_value(ann, ANN_TOLERANT_SIGNAL) == _BOOL_TRUE,
         )
 
     def property(

@@ -27,7 +27,7 @@ from .layout import (
     mapping,
     statement,
 )
-from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
+from .model import Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral, pystr
 from .resources import RUNTIME_FILE, cache_dir, runtime_source, templates_dir
 
@@ -768,13 +768,7 @@ class _Builder:
             or any(p.deprecation is not None for p in props)
             or any(s.deprecation is not None for s in signals)
         )
-        tolerant = tuple(
-            sorted(
-                sn.signal.name
-                for sn in inames.signals
-                if annotation_value(sn.signal.annotations, ANN_TOLERANT_SIGNAL) == "true"
-            )
-        )
+        tolerant = tuple(sorted(sn.signal.name for sn in inames.signals if sn.signal.tolerant))
         lay = self.layout
         tolerant_line = (
             statement(
