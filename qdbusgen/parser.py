@@ -543,7 +543,7 @@ def parse_bytes(
             )
     active = dict(default_defines() if defines is None else defines)
     builder = _Builder(display, positions, active)
-    document = builder.build(root, SourceIndex(root, positions, active))
+    document = builder.build(root, SourceIndex(root, positions, active, display))
     return ParseResult(document, tuple(builder.diagnostics))
 
 
