@@ -25,8 +25,6 @@ from . import docs
 from .conditionals import ConditionalError, active_children
 from .diagnostics import Diagnostic, InputError, diagnostic
 from .model import (
-    ANN_DEPRECATED,
-    ANN_EMITS_CHANGED,
     ANN_GDBUS_DOCSTRING,
     ANN_GDBUS_DOCSTRING_SHORT,
     ANN_GDBUS_SINCE,
@@ -45,7 +43,10 @@ from .model import (
     Node,
     Property,
     Signal,
+    annotation_true,
     annotation_value,
+    resolve_deprecated,
+    resolve_emits_changed,
 )
 from .signature import DBusType, SignatureError, parse_single
 from .source import Positions, SourceIndex
@@ -590,9 +591,6 @@ def _unknown_element_message(name: str) -> str:
     return f"unknown element <{name}> in the D-Bus namespace (known: {', '.join(sorted(KNOWN_ELEMENTS))})"
 
 
-_BOOL_TRUE = "true"
-
-
 class _Builder:
     def __init__(self, display: str, positions: Positions, defines: dict[str, str]) -> None:
         self.display = display
@@ -838,12 +836,10 @@ class _Builder:
         name = el.get("name")
         children, extra_docs, annotations = self.element_children(el, "interface")
         ann = tuple(annotations)
-        emits = _emits(ann, EmitsChanged.TRUE)
+        emits = resolve_emits_changed(ann, EmitsChanged.TRUE)
         doc = self.element_doc(comment, extra_docs, annotations)
         since = doc.since
-        deprecated = (
-            annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None
-        )
+        deprecated = resolve_deprecated(ann, doc)
         methods: list[Method] = []
         signals: list[Signal] = []
         properties: list[Property] = []
@@ -929,9 +925,8 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            no_reply=annotation_value(ann, ANN_NO_REPLY) == _BOOL_TRUE,
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
-            or doc.deprecated is not None,
+            no_reply=annotation_true(ann, ANN_NO_REPLY),
+            deprecated=resolve_deprecated(ann, doc),
             since=doc.since or iface_since,
         )
 
@@ -952,10 +947,9 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
-            or doc.deprecated is not None,
+            deprecated=resolve_deprecated(ann, doc),
             since=doc.since or iface_since,
-            tolerant=annotation_value(ann, ANN_TOLERANT_SIGNAL) == _BOOL_TRUE,
+            tolerant=annotation_true(ann, ANN_TOLERANT_SIGNAL),
         )
 
     def property(
@@ -984,18 +978,10 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            emits_changed=_emits(ann, iface_emits),
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
-            or doc.deprecated is not None,
+            emits_changed=resolve_emits_changed(ann, iface_emits),
+            deprecated=resolve_deprecated(ann, doc),
             since=doc.since or iface_since,
         )
-
-
-def _emits(annotations: tuple[Annotation, ...], default: EmitsChanged) -> EmitsChanged:
-    value = annotation_value(annotations, ANN_EMITS_CHANGED)
-    if value is None:
-        return default
-    return {e.value: e for e in EmitsChanged}.get(value, default)
 
 
 def _type_or_none(signature: str | None) -> DBusType | None:
