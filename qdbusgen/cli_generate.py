@@ -26,7 +26,7 @@ from .diagnostics import Severity
 from .generate import GenerateResult, diff_tree, render_files, render_target
 from .lint import ConfigError
 from .resources import own_files
-from .writer import OutputError, write_tree
+from .writer import OutputError, WriteReport, write_tree
 
 
 def _fail(message: str) -> NoReturn:
@@ -285,36 +285,19 @@ def command(
     on any error; files whose content is unchanged are not rewritten.
     """
     jobs = _jobs(files, output, config_path, given)
-    threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
     results: list[tuple[_Job, GenerateResult]] = []
     for job in jobs:  # render everything first: one failing target writes nothing at all
         result = job.render()
-        print_diagnostics([d for d in result.diagnostics if d.severity >= threshold], err=True)
-        note = hidden_note(result)
-        if note is not None and not quiet:
-            click.echo(note, err=True)
-        if result.unusable:
-            sys.exit(EXIT_UNUSABLE)
-        if not result.ok:
-            count = len(api.expand_inputs(job.files()))
-            click.echo(
-                f"qdbusgen: nothing written to {job.target.output}: "
-                f"{summary_line(result.diagnostics, count)}",
-                err=True,
-            )
-            sys.exit(EXIT_FINDINGS)
+        inputs = len(api.expand_inputs(job.files()))
+        _stop_unless_ok(result, job.target.output, inputs, quiet=quiet, verbose=verbose)
         results.append((job, result))
     for job, result in results:
         try:
-            report = write_tree(job.target.output, result.files, overwrite=overwrite)
+            written = write_tree(job.target.output, result.files, overwrite=overwrite)
         except OutputError as exc:
             _fail(str(exc))
         if not quiet:
-            click.echo(
-                f"wrote {len(report.written)} files to {display_path(str(job.target.output))} "
-                f"({len(report.unchanged)} unchanged, {len(report.removed)} removed)",
-                err=True,
-            )
+            _echo_written(written, job.target.output)
     try:
         if depfile is not None:
             _write_depfile(depfile, str(stamp or jobs[0].target.output), jobs)
@@ -326,13 +309,13 @@ def command(
     sys.exit(EXIT_OK)
 
 
-def report(
+def _stop_unless_ok(
     result: GenerateResult, output: Path, inputs: int, *, quiet: bool, verbose: bool
 ) -> None:
-    """Print what a generate run found and exit with its status."""
+    """Print what rendering found; exit 2 when an input was unusable, 1 when nothing was
+    generated (``inputs``: how many files the summary counts)."""
     threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
-    shown = [d for d in result.diagnostics if d.severity >= threshold]
-    print_diagnostics(shown, err=True)
+    print_diagnostics([d for d in result.diagnostics if d.severity >= threshold], err=True)
     note = hidden_note(result)
     if note is not None and not quiet:
         click.echo(note, err=True)
@@ -344,13 +327,23 @@ def report(
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
+
+
+def _echo_written(written: WriteReport, output: Path) -> None:
+    click.echo(
+        f"wrote {len(written.written)} files to {display_path(str(output))} "
+        f"({len(written.unchanged)} unchanged, {len(written.removed)} removed)",
+        err=True,
+    )
+
+
+def report(
+    result: GenerateResult, output: Path, inputs: int, *, quiet: bool, verbose: bool
+) -> None:
+    """Print what a generate run found and exit with its status."""
+    _stop_unless_ok(result, output, inputs, quiet=quiet, verbose=verbose)
     if not quiet:
-        written = result.report
-        click.echo(
-            f"wrote {len(written.written)} files to {display_path(str(output))} "
-            f"({len(written.unchanged)} unchanged, {len(written.removed)} removed)",
-            err=True,
-        )
+        _echo_written(result.report, output)
     sys.exit(EXIT_OK)
 
 
