@@ -59,11 +59,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qdbusgen import format as qdbusgen_format  # noqa: E402
+from qdbusgen.config import GenerateOptions  # noqa: E402
 from qdbusgen.generate import render_files  # noqa: E402
 from qdbusgen.parser import active_children  # noqa: E402
 
 DEFAULT_XML = ROOT.parent / "shared" / "upstream" / "qemu" / "ui" / "dbus-display1.xml"
 DEFINES = {"HOST_OS": "linux"}
+OPTIONS = GenerateOptions(package="qemu_display", defines=tuple(DEFINES.items()))
 GDBUS_CODEGEN = "/usr/bin/gdbus-codegen"
 
 
@@ -98,8 +100,8 @@ def preprocess(source: Path, target: Path) -> tuple[int, int]:
 
 def check_equivalent(original: Path, copy: Path) -> int:
     """qdbusgen must generate the same package from both inputs; returns the file count."""
-    a = render_files([original], package="qemu_display", defines=DEFINES)
-    b = render_files([copy], package="qemu_display", defines=DEFINES)
+    a = render_files([original], OPTIONS)
+    b = render_files([copy], OPTIONS)
     if not a.ok or not b.ok:
         raise SystemExit(
             "qdbusgen refused one of the inputs: "
@@ -296,7 +298,7 @@ def main() -> int:
 
                     def call() -> None:
                         nonlocal result
-                        result = render_files([source], package="qemu_display", defines=DEFINES)
+                        result = render_files([source], OPTIONS)
 
                     sample = in_process(call)
                 assert result is not None and result.ok

@@ -9,11 +9,12 @@ pyproject.toml with a ``[tool.qdbusgen]`` table from the current directory up (o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 
@@ -22,10 +23,10 @@ from .cli import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, define_option, print_dia
 from .cli import annotate_option, exit_status_help, overrides_from, summary_line
 from .config import GenerateOptions, Projects, Target, display_path, find_pyproject, load_project
 from .diagnostics import Severity
-from .generate import GenerateResult, diff_tree, render_target, render_with
+from .generate import GenerateResult, diff_tree, render_files, render_target
 from .lint import ConfigError
 from .resources import own_files
-from .writer import OutputError, write_tree
+from .writer import OutputError, WriteReport, write_tree
 
 
 def _fail(message: str) -> NoReturn:
@@ -33,10 +34,45 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_UNUSABLE)
 
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+#: Options of ``generate`` and ``check`` that set a :class:`GenerateOptions` field of the
+#: same name when given: a flag when set, any other when not None (unset: the target's).
+_OPTION_FIELDS = (
+    "package",
+    "client",
+    "server",
+    "interface_prefix",
+    "vendor_runtime",
+    "force",
+    "all_findings",
+    "object_manager",
+)
+_FLAGS = frozenset({"force", "all_findings"})
 
 
-def _common(f: _F) -> _F:
+@dataclasses.dataclass(frozen=True)
+class _Given:
+    """What the command line says about the package, collected once by :func:`_common`:
+    the :class:`GenerateOptions` fields it sets, ``--define`` and ``--annotate``."""
+
+    changes: Mapping[str, Any]
+    defines: tuple[str, ...] = ()
+    annotate: tuple[tuple[str, str, str], ...] = ()
+
+
+def _common(f: Callable[..., None]) -> Callable[..., None]:
+    """The options ``generate`` and ``check`` share; ``f`` gets them as one ``given``."""
+
+    @functools.wraps(f)
+    def collect(
+        *, defines: tuple[str, ...], annotate: tuple[tuple[str, str, str], ...], **params: Any
+    ) -> None:
+        changes: dict[str, Any] = {}
+        for key in _OPTION_FIELDS:
+            value = params.pop(key)
+            if value if key in _FLAGS else value is not None:
+                changes[key] = value
+        f(given=_Given(changes, defines, annotate), **params)
+
     options = [
         click.argument("files", nargs=-1, type=click.Path(path_type=str)),
         click.option(
@@ -67,7 +103,7 @@ def _common(f: _F) -> _F:
         click.option(
             "--vendor-runtime/--no-vendor-runtime",
             default=None,
-            help="Copy the runtime into the package (PACKAGE._runtime) instead of importing the installed qdbusgen-runtime: a drop-in directory for hosts without pip.",
+            help="Copy the runtime into the package (PACKAGE._runtime) instead of importing the installed qdbusgen-runtime: a drop-in directory for hosts without pip [default: no, or the target's vendor_runtime].",
         ),
         click.option(
             "--force",
@@ -92,8 +128,8 @@ def _common(f: _F) -> _F:
         ),
     ]
     for option in reversed(options):
-        f = option(f)
-    return f
+        collect = option(collect)
+    return collect
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,50 +145,22 @@ class _Job:
         options = dataclasses.replace(
             self.target.options, package=self.target.options.package_for(self.target.output)
         )
-        return render_with(self.target.inputs, options, config_for=self.projects.lint_for)
+        return render_files(self.target.inputs, options, config_for=self.projects.lint_for)
 
     def files(self) -> list[str]:
         return list(self.target.inputs) if self.projects is not None else self.target.files()
 
 
 def _jobs(
-    files: tuple[str, ...],
-    output: Path | None,
-    config_path: Path | None,
-    *,
-    package: str | None,
-    client: bool | None,
-    server: bool | None,
-    interface_prefix: str | None,
-    vendor_runtime: bool | None,
-    force: bool,
-    defines: tuple[str, ...],
-    annotate: tuple[tuple[str, str, str], ...] = (),
-    all_findings: bool = False,
-    object_manager: bool | None = None,
+    files: tuple[str, ...], output: Path | None, config_path: Path | None, given: _Given
 ) -> list[_Job]:
     """What to generate, from FILES or from ``[tool.qdbusgen]``; exits 2 on a bad setup."""
     try:
-        given_defines = api.parse_define_items(defines)
+        given_defines = api.parse_define_items(given.defines)
     except ValueError as exc:
         _fail(str(exc))
-    changes: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "package": package,
-            "client": client,
-            "server": server,
-            "interface_prefix": interface_prefix,
-            "vendor_runtime": vendor_runtime,
-        }.items()
-        if value is not None
-    }
-    if force:
-        changes["force"] = True
-    if all_findings:
-        changes["all_findings"] = True
-    if object_manager is not None:
-        changes["object_manager"] = object_manager
+    changes = dict(given.changes)
+    annotate = given.annotate
     try:
         if files:
             if output is None:
@@ -261,17 +269,8 @@ all_findings_option = click.option(
 def command(
     files: tuple[str, ...],
     output: Path | None,
-    package: str | None,
-    client: bool | None,
-    server: bool | None,
-    interface_prefix: str | None,
-    vendor_runtime: bool | None,
-    force: bool,
     config_path: Path | None,
-    defines: tuple[str, ...],
-    annotate: tuple[tuple[str, str, str], ...],
-    object_manager: bool | None,
-    all_findings: bool,
+    given: _Given,
     overwrite: bool,
     stamp: Path | None,
     depfile: Path | None,
@@ -285,51 +284,20 @@ def command(
     [tool.qdbusgen.lint]); an error stops generation unless --force. Nothing is written
     on any error; files whose content is unchanged are not rewritten.
     """
-    jobs = _jobs(
-        files,
-        output,
-        config_path,
-        package=package,
-        client=client,
-        server=server,
-        interface_prefix=interface_prefix,
-        vendor_runtime=vendor_runtime,
-        force=force,
-        defines=defines,
-        annotate=annotate,
-        all_findings=all_findings,
-        object_manager=object_manager,
-    )
-    threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
+    jobs = _jobs(files, output, config_path, given)
     results: list[tuple[_Job, GenerateResult]] = []
     for job in jobs:  # render everything first: one failing target writes nothing at all
         result = job.render()
-        print_diagnostics([d for d in result.diagnostics if d.severity >= threshold], err=True)
-        note = hidden_note(result)
-        if note is not None and not quiet:
-            click.echo(note, err=True)
-        if result.unusable:
-            sys.exit(EXIT_UNUSABLE)
-        if not result.ok:
-            count = len(api.expand_inputs(job.files()))
-            click.echo(
-                f"qdbusgen: nothing written to {job.target.output}: "
-                f"{summary_line(result.diagnostics, count)}",
-                err=True,
-            )
-            sys.exit(EXIT_FINDINGS)
+        inputs = len(api.expand_inputs(job.files()))
+        _stop_unless_ok(result, job.target.output, inputs, quiet=quiet, verbose=verbose)
         results.append((job, result))
     for job, result in results:
         try:
-            report = write_tree(job.target.output, result.files, overwrite=overwrite)
+            written = write_tree(job.target.output, result.files, overwrite=overwrite)
         except OutputError as exc:
             _fail(str(exc))
         if not quiet:
-            click.echo(
-                f"wrote {len(report.written)} files to {display_path(str(job.target.output))} "
-                f"({len(report.unchanged)} unchanged, {len(report.removed)} removed)",
-                err=True,
-            )
+            _echo_written(written, job.target.output)
     try:
         if depfile is not None:
             _write_depfile(depfile, str(stamp or jobs[0].target.output), jobs)
@@ -341,13 +309,13 @@ def command(
     sys.exit(EXIT_OK)
 
 
-def report(
+def _stop_unless_ok(
     result: GenerateResult, output: Path, inputs: int, *, quiet: bool, verbose: bool
 ) -> None:
-    """Print what a generate run found and exit with its status."""
+    """Print what rendering found; exit 2 when an input was unusable, 1 when nothing was
+    generated (``inputs``: how many files the summary counts)."""
     threshold = Severity.ERROR if quiet else Severity.INFO if verbose else Severity.WARNING
-    shown = [d for d in result.diagnostics if d.severity >= threshold]
-    print_diagnostics(shown, err=True)
+    print_diagnostics([d for d in result.diagnostics if d.severity >= threshold], err=True)
     note = hidden_note(result)
     if note is not None and not quiet:
         click.echo(note, err=True)
@@ -359,13 +327,23 @@ def report(
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
+
+
+def _echo_written(written: WriteReport, output: Path) -> None:
+    click.echo(
+        f"wrote {len(written.written)} files to {display_path(str(output))} "
+        f"({len(written.unchanged)} unchanged, {len(written.removed)} removed)",
+        err=True,
+    )
+
+
+def report(
+    result: GenerateResult, output: Path, inputs: int, *, quiet: bool, verbose: bool
+) -> None:
+    """Print what a generate run found and exit with its status."""
+    _stop_unless_ok(result, output, inputs, quiet=quiet, verbose=verbose)
     if not quiet:
-        written = result.report
-        click.echo(
-            f"wrote {len(written.written)} files to {display_path(str(output))} "
-            f"({len(written.unchanged)} unchanged, {len(written.removed)} removed)",
-            err=True,
-        )
+        _echo_written(result.report, output)
     sys.exit(EXIT_OK)
 
 
@@ -376,37 +354,11 @@ def report(
 @_common
 @all_findings_option
 def check_command(
-    files: tuple[str, ...],
-    output: Path | None,
-    package: str | None,
-    client: bool | None,
-    server: bool | None,
-    interface_prefix: str | None,
-    vendor_runtime: bool | None,
-    force: bool,
-    config_path: Path | None,
-    defines: tuple[str, ...],
-    annotate: tuple[tuple[str, str, str], ...],
-    object_manager: bool | None,
-    all_findings: bool,
+    files: tuple[str, ...], output: Path | None, config_path: Path | None, given: _Given
 ) -> None:
     """Exit 1 (with a diff) when OUTPUT is not what `generate` would write now (without
     FILES: every [tool.qdbusgen] target)."""
-    jobs = _jobs(
-        files,
-        output,
-        config_path,
-        package=package,
-        client=client,
-        server=server,
-        interface_prefix=interface_prefix,
-        vendor_runtime=vendor_runtime,
-        force=force,
-        defines=defines,
-        annotate=annotate,
-        all_findings=all_findings,
-        object_manager=object_manager,
-    )
+    jobs = _jobs(files, output, config_path, given)
     stale = False
     for job in jobs:
         result = job.render()

@@ -10,8 +10,8 @@ import click
 
 from .cli import EXIT_OK, EXIT_UNUSABLE, annotate_option, exit_status_help, fail_usage
 from .cli import overrides_from
+from .config import GenerateOptions
 from .model import IFACE_OBJECT_MANAGER
-from .overrides import Override
 from .introspect import IntrospectError, Target, declares, interface_files, introspect_service
 from .writer import OutputError, write_tree
 
@@ -119,16 +119,14 @@ def command(
         sys.exit(EXIT_UNUSABLE)
     if do_generate:
         assert output is not None
-        _generate(
-            files,
-            output,
-            package,
-            client,
-            server,
-            overwrite,
-            overrides_from(annotate, None),
-            declares(objects, IFACE_OBJECT_MANAGER),
+        options = GenerateOptions(
+            package=package,
+            client=client,
+            server=server,
+            overrides=tuple(overrides_from(annotate, None)),
+            object_manager=declares(objects, IFACE_OBJECT_MANAGER),
         )
+        _generate(files, output, options, overwrite)
     if output is None:
         for name in sorted(files):
             click.echo(files[name], nl=False)
@@ -143,14 +141,7 @@ def command(
 
 
 def _generate(
-    files: dict[str, str],
-    output: Path,
-    package: str | None,
-    client: bool,
-    server: bool,
-    overwrite: bool,
-    overrides: list[Override],
-    object_manager: bool,
+    files: dict[str, str], output: Path, options: GenerateOptions, overwrite: bool
 ) -> None:
     from .cli_generate import report
     from .generate import generate
@@ -164,17 +155,7 @@ def _generate(
             paths.append(str(p))
         try:
             # what a service returns is third-party XML: consumer mode, no owned prefixes
-            result = generate(
-                paths,
-                output,
-                package=package,
-                client=client,
-                server=server,
-                overwrite=overwrite,
-                lint_config=LintConfig(),
-                overrides=overrides,
-                object_manager=object_manager,
-            )
+            result = generate(paths, output, options, overwrite=overwrite, lint_config=LintConfig())
         except OutputError as exc:
             click.echo(f"qdbusgen: error: {exc}", err=True)
             sys.exit(EXIT_UNUSABLE)

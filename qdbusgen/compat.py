@@ -502,7 +502,7 @@ def _finish(
         if index is None:
             kept.extend(d for d, _ in pairs)
             continue
-        found = restrict(collect(index, path), COMPAT_RULES)
+        found = restrict(collect(index), COMPAT_RULES)
         proxies = {id(p): d for d, p in pairs}
         left, silenced = apply([p for _, p in pairs], found)
         kept.extend(proxies[id(p)] for p in left)

@@ -1,7 +1,8 @@
 """Generation API: inputs -> checks -> names -> rendered package -> atomic write.
 
 ``qdbusgen generate`` and ``qdbusgen check`` are thin layers over :func:`render_files`
-and :func:`generate`; build hooks call them directly.
+and :func:`generate`; build hooks call :func:`render_target`. What the package looks like
+is one :class:`~qdbusgen.config.GenerateOptions`, passed as it is down to rendering.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import dataclasses
 import difflib
 import keyword
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,6 @@ from .model import (
     Method,
     Signal,
 )
-from .overrides import Override
 from .render import render_package
 from .writer import MARKER, WriteReport, is_ours, owned_files, write_tree
 
@@ -149,58 +149,26 @@ def _blocking(iface: Interface) -> list[Diagnostic]:
 
 def render_files(
     paths: Iterable[str | Path],
-    *,
-    package: str,
-    client: bool = True,
-    server: bool = True,
-    defines: Mapping[str, str] | None = None,
-    interface_prefix: str | None = None,
-    force: bool = False,
-    vendor_runtime: bool = False,
-    lint_config: LintConfig | None = None,
-    config_for: Callable[[str], LintConfig] | None = None,
-    all_findings: bool = False,
-    overrides: Sequence[Override] = (),
-    object_manager: bool | None = None,
-) -> GenerateResult:
-    """Check the inputs and render the package in memory (nothing is written).
-
-    The inputs get the same checks as ``qdbusgen lint`` (groups A and B, suppressions,
-    ``lint_config``, or ``config_for(path)`` per file); an error-level finding stops
-    generation unless ``force``. The keywords make one :class:`GenerateOptions`
-    (:func:`render_with` takes it directly).
-    ``object_manager`` adds the typed ObjectManager client module (``object_manager.py``);
-    None (the default) adds it when an input declares org.freedesktop.DBus.ObjectManager.
-    Consumer mode (unless ``all_findings``): on interfaces outside the configuration's
-    ``owned_prefixes`` only the findings that stand between the XML and correct code
-    are kept (:func:`consumer_split`); the rest are in ``GenerateResult.hidden``.
-    """
-    options = GenerateOptions(
-        package=package,
-        client=client,
-        server=server,
-        defines=tuple(sorted((defines or {}).items())),
-        interface_prefix=interface_prefix,
-        vendor_runtime=vendor_runtime,
-        force=force,
-        all_findings=all_findings,
-        overrides=tuple(overrides),
-        object_manager=object_manager,
-    )
-    return render_with(paths, options, lint_config=lint_config, config_for=config_for)
-
-
-def render_with(
-    paths: Iterable[str | Path],
     options: GenerateOptions,
     *,
     lint_config: LintConfig | None = None,
     config_for: Callable[[str], LintConfig] | None = None,
 ) -> GenerateResult:
-    """:func:`render_files` with the options as one object (``options.package`` required)."""
+    """Check the inputs and render the package ``options.package`` in memory (nothing is
+    written).
+
+    The inputs get the same checks as ``qdbusgen lint`` (groups A and B, suppressions,
+    ``lint_config``, or ``config_for(path)`` per file); an error-level finding stops
+    generation unless ``options.force``. ``options.object_manager`` None adds the typed
+    ObjectManager client module (``object_manager.py``) when an input declares
+    org.freedesktop.DBus.ObjectManager. Consumer mode (unless ``options.all_findings``):
+    on interfaces outside the configuration's ``owned_prefixes`` only the findings that
+    stand between the XML and correct code are kept (:func:`consumer_split`); the rest
+    are in ``GenerateResult.hidden``.
+    """
     package = options.package
     if package is None:
-        raise ValueError("render_with needs options.package")
+        raise ValueError("render_files needs options.package")
     problem = check_package_name(package)
     if problem is not None:
         return GenerateResult((Diagnostic("GEN-E002", Severity.ERROR, problem),), unusable=True)
@@ -239,10 +207,12 @@ def render_with(
             message, location = "the inputs declare no interface to generate", None
         diagnostics.append(Diagnostic("GEN-E003", Severity.ERROR, message, location))
         return GenerateResult(tuple(diagnostics), hidden=tuple(hidden))
-    object_manager = options.object_manager
-    if object_manager is None:
-        object_manager = any(
-            i.name == IFACE_OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
+    if options.object_manager is None:
+        options = dataclasses.replace(
+            options,
+            object_manager=any(
+                i.name == IFACE_OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
+            ),
         )
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]
     names, name_diagnostics = naming.build_names(
@@ -250,7 +220,7 @@ def render_with(
         interface_prefix=options.interface_prefix,
         client=options.client,
         server=options.server,
-        object_manager=object_manager,
+        object_manager=bool(options.object_manager),
     )
     diagnostics.extend(name_diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
@@ -264,54 +234,24 @@ def render_with(
         if iface.name not in seen:
             seen.add(iface.name)
             unique.append((iface, source))
-    rendered = render_package(
-        unique,
-        names,
-        package=package,
-        client=options.client,
-        server=options.server,
-        vendor_runtime=options.vendor_runtime,
-        object_manager=object_manager,
-    )
+    rendered = render_package(unique, names, options)
     return GenerateResult(tuple(diagnostics), rendered.files, hidden=tuple(hidden))
 
 
 def generate(
     paths: Iterable[str | Path],
     out_dir: str | Path,
+    options: GenerateOptions = GenerateOptions(),
     *,
-    package: str | None = None,
-    client: bool = True,
-    server: bool = True,
-    defines: Mapping[str, str] | None = None,
-    interface_prefix: str | None = None,
-    force: bool = False,
     overwrite: bool = False,
-    vendor_runtime: bool = False,
     lint_config: LintConfig | None = None,
     config_for: Callable[[str], LintConfig] | None = None,
-    all_findings: bool = False,
-    overrides: Sequence[Override] = (),
-    object_manager: bool | None = None,
 ) -> GenerateResult:
     """Render and write the package into ``out_dir`` (unchanged on any error; files whose
-    content is the same are not rewritten)."""
+    content is the same are not rewritten). ``options.package`` None: the directory's name."""
     out = Path(out_dir)
-    result = render_files(
-        paths,
-        package=package or out.name,
-        client=client,
-        server=server,
-        defines=defines,
-        interface_prefix=interface_prefix,
-        force=force,
-        vendor_runtime=vendor_runtime,
-        lint_config=lint_config,
-        config_for=config_for,
-        all_findings=all_findings,
-        overrides=overrides,
-        object_manager=object_manager,
-    )
+    options = dataclasses.replace(options, package=options.package_for(out))
+    result = render_files(paths, options, lint_config=lint_config, config_for=config_for)
     return _write(result, out, overwrite)
 
 
@@ -324,7 +264,7 @@ def _write(result: GenerateResult, out: Path, overwrite: bool) -> GenerateResult
 def render_target(target: Target) -> GenerateResult:
     """Render one ``[tool.qdbusgen]`` target in memory. Raises ConfigError for bad inputs."""
     options = dataclasses.replace(target.options, package=target.options.package_for(target.output))
-    return render_with(target.files(), options, lint_config=target.lint)
+    return render_files(target.files(), options, lint_config=target.lint)
 
 
 def generate_target(target: Target, *, overwrite: bool = False) -> GenerateResult:

@@ -186,6 +186,9 @@ class Signal:
     location: Location
     deprecated: bool = False
     since: str | None = None
+    #: ``org.qdbusgen.Signal.Tolerant`` is true: the proxy accepts a body that extends the
+    #: declared signature (the runtime's ``_TOLERANT_SIGNALS``).
+    tolerant: bool = False
 
     @property
     def signature(self) -> str:
@@ -268,3 +271,26 @@ def annotation_value(annotations: tuple[Annotation, ...], name: str) -> str | No
         if ann.name == name:
             return ann.value
     return None
+
+
+# The effective values the parser resolves from annotations (and overrides resolve again
+# after changing them): one reading of each, for both.
+
+
+def annotation_true(annotations: tuple[Annotation, ...], name: str) -> bool:
+    """A boolean annotation is set: its value is exactly "true" (anything else is not)."""
+    return annotation_value(annotations, name) == "true"
+
+
+def resolve_deprecated(annotations: tuple[Annotation, ...], doc: Doc) -> bool:
+    """org.freedesktop.DBus.Deprecated is true, or the documentation says Deprecated."""
+    return annotation_true(annotations, ANN_DEPRECATED) or doc.deprecated is not None
+
+
+def resolve_emits_changed(
+    annotations: tuple[Annotation, ...], default: EmitsChanged
+) -> EmitsChanged:
+    """EmitsChangedSignal as written, else (absent or not a known value) ``default``, the
+    value inherited from the interface."""
+    value = annotation_value(annotations, ANN_EMITS_CHANGED)
+    return {e.value: e for e in EmitsChanged}.get(value or "", default)

@@ -1115,9 +1115,226 @@ def _member_pascal(element: Method | Signal, text: str, source: str | None) -> s
     return pascal_case(element.name)
 
 
+@dataclass(frozen=True, slots=True)
+class _MethodText:
+    """Pass 1 of a method: its name text, where it came from, its result class."""
+
+    method: Method
+    text: str
+    source: str | None
+    result_class: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _SignalText:
+    """Pass 1 of a signal: its stem, PascalCase stem and args class."""
+
+    signal: Signal
+    stem: str
+    pascal: str
+    tuple_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """What pass 2 (the class members) of one interface shares between member kinds."""
+
+    proxy_class: str
+    server_class: str
+    #: Every module-level name of the interface's module (args and members must not shadow them).
+    module_names: frozenset[str]
+    proxy_space: _Space
+    server_space: _Space
+    proxy_reserved: frozenset[str]
+    member_reasons: dict[str, str]
+
+
+def _method_texts(
+    b: _Builder, iface: Interface, base: str, owner: tuple[str, Location], package: _PackageSpaces
+) -> list[_MethodText]:
+    out: list[_MethodText] = []
+    for m in iface.methods:
+        text, source = b.override(
+            m.annotations, f"method {m.name!r}", m.location, snake_case(m.name), c_name="snake"
+        )
+        result_class = None
+        if len(m.out_args) >= 2:
+            result_class = f"{base}{_member_pascal(m, text, source)}Result"
+            claim = _Claim(
+                f"method '{iface.name}.{m.name}'", m.location, ("method", m.location), owner
+            )
+            package.classes.add(result_class, claim)
+        out.append(_MethodText(m, text, source, result_class))
+    return out
+
+
+def _signal_texts(
+    b: _Builder, iface: Interface, base: str, owner: tuple[str, Location], package: _PackageSpaces
+) -> list[_SignalText]:
+    out: list[_SignalText] = []
+    for s in iface.signals:
+        slabel = f"signal {s.name!r}"
+        text, source = b.override(
+            s.annotations, slabel, s.location, snake_case(s.name), c_name="snake"
+        )
+        pascal = _member_pascal(s, text, source)
+        if not text:
+            text = "signal"
+            b.no_name(slabel, s.location, text)
+        cls = f"{base}{pascal or 'Signal'}Signal"
+        package.classes.add(
+            cls,
+            _Claim(f"signal '{iface.name}.{s.name}'", s.location, ("signal", s.location), owner),
+        )
+        out.append(_SignalText(s, text, pascal, cls))
+    return out
+
+
+def _method_names(b: _Builder, c: _Members, texts: Sequence[_MethodText]) -> list[MethodNames]:
+    methods: list[MethodNames] = []
+    for t in texts:
+        m, text, source, result_class = t.method, t.text, t.source, t.result_class
+        mlabel = f"method {m.name!r}"
+        pascal = _member_pascal(m, text, source)
+        if source == ANN_PYTHON_NAME:
+            problem = _reserved_problem(text, c.proxy_reserved | c.module_names, c.member_reasons)
+            if problem is not None:
+                python = _find_annotation(m.annotations, ANN_PYTHON_NAME)
+                assert python is not None
+                gdbus = annotation_value(m.annotations, ANN_GDBUS_C_NAME)
+                text, source = snake_case(gdbus or ""), ANN_GDBUS_C_NAME
+                if not text:
+                    text, source = snake_case(m.name), None
+                b.bad_override(python, mlabel, m.location, problem, text)
+        if not text:
+            text = "method"
+            b.no_name(mlabel, m.location, text)
+        name = text if source == ANN_PYTHON_NAME else safe_name(text, c.proxy_reserved)
+        claim = _Claim(mlabel, m.location, ("method", m.location))
+        c.proxy_space.add(name, claim)
+        c.server_space.add(name, claim)
+        in_space = b.space(
+            RULE_PARAM_COLLISION,
+            "parameter '{name}'",
+            "of",
+            f"{c.proxy_class}.{name} and {c.server_class}.{name}",
+        )
+        in_args = _build_args(b, m.in_args, mlabel, c.module_names, [in_space])
+        out_spaces = (
+            [b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", result_class)]
+            if result_class
+            else []
+        )
+        out_args = _build_args(b, m.out_args, mlabel, c.module_names, out_spaces)
+        if not out_args:
+            client_return = server_return = "None"
+        elif result_class is None:
+            client_return, server_return = out_args[0].recv_type, out_args[0].send_type
+        else:
+            client_return = result_class
+            server_return = "tuple[" + ", ".join(a.send_type for a in out_args) + "]"
+        if m.no_reply:
+            # A NoReply call never waits for the reply, so the proxy returns nothing; the
+            # handler still returns the out args for callers that ignore the annotation.
+            client_return = "None"
+        methods.append(
+            MethodNames(
+                m,
+                m.name,
+                PyName(name),
+                pascal,
+                in_args,
+                out_args,
+                PyName(result_class) if result_class else None,
+                client_return,
+                server_return,
+            )
+        )
+    return methods
+
+
+def _property_names(b: _Builder, c: _Members, iface: Interface) -> list[PropertyNames]:
+    properties: list[PropertyNames] = []
+    for p in iface.properties:
+        plabel = f"property {p.name!r}"
+        stem, _ = b.override(p.annotations, plabel, p.location, snake_case(p.name), c_name="snake")
+        if not stem:
+            stem = "property"
+            b.no_name(plabel, p.location, stem)
+        claim = _Claim(plabel, p.location, ("property", p.location))
+        getter = setter = notifier = None
+        if p.access is None or p.access.readable:
+            getter = safe_name(f"get_{stem}", c.proxy_reserved)
+            c.proxy_space.add(getter, claim)
+            c.server_space.add(getter, claim)
+        if p.access is None or p.access.writable:
+            setter = safe_name(f"set_{stem}", c.proxy_reserved)
+            c.proxy_space.add(setter, claim)
+            c.server_space.add(setter, claim)
+        if _notifies(p):
+            notifier = safe_name(f"notify_{stem}", MEMBER_RESERVED)
+            c.server_space.add(notifier, claim)
+        properties.append(
+            PropertyNames(
+                p,
+                p.name,
+                stem,
+                PyName(getter) if getter else None,
+                PyName(setter) if setter else None,
+                PyName(notifier) if notifier else None,
+                _type_or_object(p.type, sending=False),
+                _type_or_object(p.type, sending=True),
+                describe(p.type),
+            )
+        )
+    return properties
+
+
+def _signal_names(
+    b: _Builder, c: _Members, texts: Sequence[_SignalText], method_names: set[str]
+) -> list[SignalNames]:
+    signals: list[SignalNames] = []
+    for t in texts:
+        s, stem = t.signal, t.stem
+        slabel = f"signal {s.name!r}"
+        claim = _Claim(slabel, s.location, ("signal", s.location))
+        on_name = safe_name(f"on_{stem}", c.proxy_reserved)
+        stream_name = safe_name(f"stream_{stem}", c.proxy_reserved)
+        emit_name = safe_name(f"emit_{stem}", MEMBER_RESERVED)
+        if emit_name in method_names:
+            emit_name = safe_name(f"emit_{stem}_signal", MEMBER_RESERVED)
+        c.proxy_space.add(on_name, claim)
+        c.proxy_space.add(stream_name, claim)
+        c.server_space.add(emit_name, claim)
+        arg_spaces = [
+            b.space(
+                RULE_PARAM_COLLISION, "parameter '{name}'", "of", f"{c.server_class}.{emit_name}"
+            ),
+            b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", t.tuple_class),
+        ]
+        args = _build_args(b, s.args, slabel, c.module_names, arg_spaces)
+        signals.append(
+            SignalNames(
+                s,
+                s.name,
+                stem,
+                t.pascal,
+                PyName(on_name),
+                PyName(stream_name),
+                PyName(emit_name),
+                PyName(t.tuple_class),
+                args,
+            )
+        )
+    return signals
+
+
 def _build_interface(
     b: _Builder, iface: Interface, prefix: str, package: _PackageSpaces
 ) -> InterfaceNames:
+    """The names of one interface: its module-level names first (pass 1: module,
+    classes, constant, result and signal classes, claimed in the package), then the
+    members of its proxy and server by kind (pass 2), which must not shadow them."""
     label = f"interface {iface.name!r}"
     base, _ = b.override(
         iface.annotations,
@@ -1147,185 +1364,35 @@ def _build_interface(
             package.classes.add(cls, iface_claim)
 
     # -- pass 1: member texts, and the module-level classes derived from them
-    method_texts: list[tuple[Method, str, str | None]] = []
-    result_classes: list[str | None] = []
-    for m in iface.methods:
-        text, source = b.override(
-            m.annotations, f"method {m.name!r}", m.location, snake_case(m.name), c_name="snake"
-        )
-        method_texts.append((m, text, source))
-        if len(m.out_args) >= 2:
-            cls = f"{base}{_member_pascal(m, text, source)}Result"
-            claim = _Claim(
-                f"method '{iface.name}.{m.name}'", m.location, ("method", m.location), owner
-            )
-            package.classes.add(cls, claim)
-            result_classes.append(cls)
-        else:
-            result_classes.append(None)
-
-    signal_texts: list[tuple[Signal, str, str, str]] = []
-    for s in iface.signals:
-        slabel = f"signal {s.name!r}"
-        text, source = b.override(
-            s.annotations, slabel, s.location, snake_case(s.name), c_name="snake"
-        )
-        pascal = _member_pascal(s, text, source)
-        if not text:
-            text = "signal"
-            b.no_name(slabel, s.location, text)
-        cls = f"{base}{pascal or 'Signal'}Signal"
-        package.classes.add(
-            cls,
-            _Claim(f"signal '{iface.name}.{s.name}'", s.location, ("signal", s.location), owner),
-        )
-        signal_texts.append((s, text, pascal, cls))
-
+    method_texts = _method_texts(b, iface, base, owner, package)
+    signal_texts = _signal_texts(b, iface, base, owner, package)
+    result_classes = [t.result_class for t in method_texts if t.result_class is not None]
+    signal_classes = [t.tuple_class for t in signal_texts]
     module_names = frozenset(
         [constant, proxy_class, server_class]
-        + [c for c in result_classes if c is not None]
-        + [t[3] for t in signal_texts]
+        + result_classes
+        + signal_classes
         + ([changed_class] if changed_class else [])
     )
 
     # -- pass 2: class members and their args
-    proxy_space = b.space(RULE_MEMBER_COLLISION, "'{name}'", "on", proxy_class)
-    server_space = b.space(RULE_MEMBER_COLLISION, "'{name}'", "on", server_class)
-    proxy_reserved = MEMBER_RESERVED | ({WATCH_PROPERTIES} if changed_class else frozenset())
     member_reasons = _module_level_reasons(module_names)
     if changed_class:
         member_reasons[WATCH_PROPERTIES] = "it is the proxy's properties watcher"
+    members = _Members(
+        proxy_class,
+        server_class,
+        module_names,
+        b.space(RULE_MEMBER_COLLISION, "'{name}'", "on", proxy_class),
+        b.space(RULE_MEMBER_COLLISION, "'{name}'", "on", server_class),
+        MEMBER_RESERVED | ({WATCH_PROPERTIES} if changed_class else frozenset()),
+        member_reasons,
+    )
+    methods = _method_names(b, members, method_texts)
+    properties = _property_names(b, members, iface)
+    signals = _signal_names(b, members, signal_texts, {str(m.name) for m in methods})
 
-    methods: list[MethodNames] = []
-    for (m, text, source), result_class in zip(method_texts, result_classes):
-        mlabel = f"method {m.name!r}"
-        pascal = _member_pascal(m, text, source)
-        if source == ANN_PYTHON_NAME:
-            problem = _reserved_problem(text, proxy_reserved | module_names, member_reasons)
-            if problem is not None:
-                python = _find_annotation(m.annotations, ANN_PYTHON_NAME)
-                assert python is not None
-                gdbus = annotation_value(m.annotations, ANN_GDBUS_C_NAME)
-                text, source = snake_case(gdbus or ""), ANN_GDBUS_C_NAME
-                if not text:
-                    text, source = snake_case(m.name), None
-                b.bad_override(python, mlabel, m.location, problem, text)
-        if not text:
-            text = "method"
-            b.no_name(mlabel, m.location, text)
-        name = text if source == ANN_PYTHON_NAME else safe_name(text, proxy_reserved)
-        claim = _Claim(mlabel, m.location, ("method", m.location))
-        proxy_space.add(name, claim)
-        server_space.add(name, claim)
-        in_space = b.space(
-            RULE_PARAM_COLLISION,
-            "parameter '{name}'",
-            "of",
-            f"{proxy_class}.{name} and {server_class}.{name}",
-        )
-        in_args = _build_args(b, m.in_args, mlabel, module_names, [in_space])
-        out_spaces = (
-            [b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", result_class)]
-            if result_class
-            else []
-        )
-        out_args = _build_args(b, m.out_args, mlabel, module_names, out_spaces)
-        if not out_args:
-            client_return = server_return = "None"
-        elif result_class is None:
-            client_return, server_return = out_args[0].recv_type, out_args[0].send_type
-        else:
-            client_return = result_class
-            server_return = "tuple[" + ", ".join(a.send_type for a in out_args) + "]"
-        if m.no_reply:
-            # A NoReply call never waits for the reply, so the proxy returns nothing; the
-            # handler still returns the out args for callers that ignore the annotation.
-            client_return = "None"
-        methods.append(
-            MethodNames(
-                m,
-                m.name,
-                PyName(name),
-                pascal,
-                in_args,
-                out_args,
-                PyName(result_class) if result_class else None,
-                client_return,
-                server_return,
-            )
-        )
-
-    properties: list[PropertyNames] = []
-    for p in iface.properties:
-        plabel = f"property {p.name!r}"
-        stem, _ = b.override(p.annotations, plabel, p.location, snake_case(p.name), c_name="snake")
-        if not stem:
-            stem = "property"
-            b.no_name(plabel, p.location, stem)
-        claim = _Claim(plabel, p.location, ("property", p.location))
-        getter = setter = notifier = None
-        if p.access is None or p.access.readable:
-            getter = safe_name(f"get_{stem}", proxy_reserved)
-            proxy_space.add(getter, claim)
-            server_space.add(getter, claim)
-        if p.access is None or p.access.writable:
-            setter = safe_name(f"set_{stem}", proxy_reserved)
-            proxy_space.add(setter, claim)
-            server_space.add(setter, claim)
-        if _notifies(p):
-            notifier = safe_name(f"notify_{stem}", MEMBER_RESERVED)
-            server_space.add(notifier, claim)
-        properties.append(
-            PropertyNames(
-                p,
-                p.name,
-                stem,
-                PyName(getter) if getter else None,
-                PyName(setter) if setter else None,
-                PyName(notifier) if notifier else None,
-                _type_or_object(p.type, sending=False),
-                _type_or_object(p.type, sending=True),
-                describe(p.type),
-            )
-        )
-
-    signals: list[SignalNames] = []
-    method_names = {str(m.name) for m in methods}
-    for s, stem, pascal, tuple_class in signal_texts:
-        slabel = f"signal {s.name!r}"
-        claim = _Claim(slabel, s.location, ("signal", s.location))
-        on_name = safe_name(f"on_{stem}", proxy_reserved)
-        stream_name = safe_name(f"stream_{stem}", proxy_reserved)
-        emit_name = safe_name(f"emit_{stem}", MEMBER_RESERVED)
-        if emit_name in method_names:
-            emit_name = safe_name(f"emit_{stem}_signal", MEMBER_RESERVED)
-        proxy_space.add(on_name, claim)
-        proxy_space.add(stream_name, claim)
-        server_space.add(emit_name, claim)
-        arg_spaces = [
-            b.space(
-                RULE_PARAM_COLLISION, "parameter '{name}'", "of", f"{server_class}.{emit_name}"
-            ),
-            b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", tuple_class),
-        ]
-        args = _build_args(b, s.args, slabel, module_names, arg_spaces)
-        signals.append(
-            SignalNames(
-                s,
-                s.name,
-                stem,
-                pascal,
-                PyName(on_name),
-                PyName(stream_name),
-                PyName(emit_name),
-                PyName(tuple_class),
-                args,
-            )
-        )
-
-    exports = [constant]
-    exports += [c for c in result_classes if c is not None]
-    exports += [t[3] for t in signal_texts]
+    exports = [constant, *result_classes, *signal_classes]
     if changed_class:
         exports.append(changed_class)
     exports += [proxy_class, server_class]

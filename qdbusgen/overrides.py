@@ -43,9 +43,8 @@ from typing import Any, Literal
 
 from .diagnostics import Diagnostic, Severity
 from .model import (
-    ANN_DEPRECATED,
-    ANN_EMITS_CHANGED,
     ANN_NO_REPLY,
+    ANN_TOLERANT_SIGNAL,
     Annotation,
     Arg,
     Direction,
@@ -58,7 +57,9 @@ from .model import (
     Node,
     Property,
     Signal,
-    annotation_value,
+    annotation_true,
+    resolve_deprecated,
+    resolve_emits_changed,
 )
 from .signature import SignatureError, parse_signature, parse_single
 
@@ -216,15 +217,6 @@ def _annotate(anns: tuple[Annotation, ...], o: Override) -> tuple[Annotation, ..
     return tuple(a for a in anns if a.name != o.key) + (Annotation(o.key, o.value, o.location),)
 
 
-def _bool_ann(anns: tuple[Annotation, ...], name: str) -> bool:
-    return annotation_value(anns, name) == "true"
-
-
-def _emits(anns: tuple[Annotation, ...], default: EmitsChanged) -> EmitsChanged:
-    value = annotation_value(anns, ANN_EMITS_CHANGED)
-    return {e.value: e for e in EmitsChanged}.get(value or "", default)
-
-
 def _find_arg(args: tuple[Arg, ...], ref: str) -> int | None:
     for i, a in enumerate(args):
         if a.name == ref:
@@ -291,16 +283,17 @@ class _Applier:
                 )
                 return iface
             anns = _annotate(iface.annotations, o)
-            emits = _emits(anns, EmitsChanged.TRUE)
+            emits = resolve_emits_changed(anns, EmitsChanged.TRUE)
             props = tuple(
-                replace(p, emits_changed=_emits(p.annotations, emits)) for p in iface.properties
+                replace(p, emits_changed=resolve_emits_changed(p.annotations, emits))
+                for p in iface.properties
             )
             return replace(
                 iface,
                 annotations=anns,
                 emits_changed=emits,
                 properties=props,
-                deprecated=_bool_ann(anns, ANN_DEPRECATED) or iface.doc.deprecated is not None,
+                deprecated=resolve_deprecated(anns, iface.doc),
             )
         if ref.kind == "method":
             for i, m in enumerate(iface.methods):
@@ -356,8 +349,8 @@ class _Applier:
         return replace(
             m,
             annotations=anns,
-            no_reply=_bool_ann(anns, ANN_NO_REPLY),
-            deprecated=_bool_ann(anns, ANN_DEPRECATED) or m.doc.deprecated is not None,
+            no_reply=annotation_true(anns, ANN_NO_REPLY),
+            deprecated=resolve_deprecated(anns, m.doc),
         )
 
     def signal(self, s: Signal, ref: ElementRef, o: Override, label: str) -> Signal | None:
@@ -375,7 +368,8 @@ class _Applier:
         return replace(
             s,
             annotations=anns,
-            deprecated=_bool_ann(anns, ANN_DEPRECATED) or s.doc.deprecated is not None,
+            deprecated=resolve_deprecated(anns, s.doc),
+            tolerant=annotation_true(anns, ANN_TOLERANT_SIGNAL),
         )
 
     def prop(self, p: Property, o: Override, iface_emits: EmitsChanged) -> Property:
@@ -395,8 +389,8 @@ class _Applier:
         return replace(
             p,
             annotations=anns,
-            emits_changed=_emits(anns, iface_emits),
-            deprecated=_bool_ann(anns, ANN_DEPRECATED) or p.doc.deprecated is not None,
+            emits_changed=resolve_emits_changed(anns, iface_emits),
+            deprecated=resolve_deprecated(anns, p.doc),
         )
 
 

@@ -25,12 +25,11 @@ from . import docs
 from .conditionals import ConditionalError, active_children
 from .diagnostics import Diagnostic, InputError, diagnostic
 from .model import (
-    ANN_DEPRECATED,
-    ANN_EMITS_CHANGED,
     ANN_GDBUS_DOCSTRING,
     ANN_GDBUS_DOCSTRING_SHORT,
     ANN_GDBUS_SINCE,
     ANN_NO_REPLY,
+    ANN_TOLERANT_SIGNAL,
     Access,
     Annotation,
     Arg,
@@ -44,7 +43,10 @@ from .model import (
     Node,
     Property,
     Signal,
+    annotation_true,
     annotation_value,
+    resolve_deprecated,
+    resolve_emits_changed,
 )
 from .signature import DBusType, SignatureError, parse_single
 from .source import Positions, SourceIndex
@@ -542,7 +544,7 @@ def parse_bytes(
             )
     active = dict(default_defines() if defines is None else defines)
     builder = _Builder(display, positions, active)
-    document = builder.build(root, SourceIndex(root, positions, active))
+    document = builder.build(root, SourceIndex(root, positions, active, display))
     return ParseResult(document, tuple(builder.diagnostics))
 
 
@@ -587,9 +589,6 @@ def _too_deep(root: etree._Element) -> etree._Element | None:
 
 def _unknown_element_message(name: str) -> str:
     return f"unknown element <{name}> in the D-Bus namespace (known: {', '.join(sorted(KNOWN_ELEMENTS))})"
-
-
-_BOOL_TRUE = "true"
 
 
 class _Builder:
@@ -837,12 +836,10 @@ class _Builder:
         name = el.get("name")
         children, extra_docs, annotations = self.element_children(el, "interface")
         ann = tuple(annotations)
-        emits = _emits(ann, EmitsChanged.TRUE)
+        emits = resolve_emits_changed(ann, EmitsChanged.TRUE)
         doc = self.element_doc(comment, extra_docs, annotations)
         since = doc.since
-        deprecated = (
-            annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE or doc.deprecated is not None
-        )
+        deprecated = resolve_deprecated(ann, doc)
         methods: list[Method] = []
         signals: list[Signal] = []
         properties: list[Property] = []
@@ -928,9 +925,8 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            no_reply=annotation_value(ann, ANN_NO_REPLY) == _BOOL_TRUE,
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
-            or doc.deprecated is not None,
+            no_reply=annotation_true(ann, ANN_NO_REPLY),
+            deprecated=resolve_deprecated(ann, doc),
             since=doc.since or iface_since,
         )
 
@@ -951,9 +947,9 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
-            or doc.deprecated is not None,
+            deprecated=resolve_deprecated(ann, doc),
             since=doc.since or iface_since,
+            tolerant=annotation_true(ann, ANN_TOLERANT_SIGNAL),
         )
 
     def property(
@@ -982,18 +978,10 @@ class _Builder:
             ann,
             doc,
             self.loc(el),
-            emits_changed=_emits(ann, iface_emits),
-            deprecated=annotation_value(ann, ANN_DEPRECATED) == _BOOL_TRUE
-            or doc.deprecated is not None,
+            emits_changed=resolve_emits_changed(ann, iface_emits),
+            deprecated=resolve_deprecated(ann, doc),
             since=doc.since or iface_since,
         )
-
-
-def _emits(annotations: tuple[Annotation, ...], default: EmitsChanged) -> EmitsChanged:
-    value = annotation_value(annotations, ANN_EMITS_CHANGED)
-    if value is None:
-        return default
-    return {e.value: e for e in EmitsChanged}.get(value, default)
 
 
 def _type_or_none(signature: str | None) -> DBusType | None:

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 import importlib
 from collections.abc import MutableMapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jinja2
 
@@ -27,7 +27,7 @@ from .layout import (
     mapping,
     statement,
 )
-from .model import ANN_TOLERANT_SIGNAL, Doc, EmitsChanged, Interface, annotation_value
+from .model import Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral, pystr
 from .resources import (
     RUNTIME_PACKAGE,
@@ -37,6 +37,9 @@ from .resources import (
     runtime_files,
     templates_dir,
 )
+
+if TYPE_CHECKING:
+    from .config import GenerateOptions
 
 #: Names the package re-exports from its runtime module: the runtime's ``__all__``.
 RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
@@ -772,13 +775,7 @@ class _Builder:
             or any(p.deprecation is not None for p in props)
             or any(s.deprecation is not None for s in signals)
         )
-        tolerant = tuple(
-            sorted(
-                sn.signal.name
-                for sn in inames.signals
-                if annotation_value(sn.signal.annotations, ANN_TOLERANT_SIGNAL) == "true"
-            )
-        )
+        tolerant = tuple(sorted(sn.signal.name for sn in inames.signals if sn.signal.tolerant))
         lay = self.layout
         tolerant_line = (
             statement(
@@ -975,20 +972,20 @@ def runtime_import(vendor_runtime: bool) -> str:
 def render_package(
     interfaces: Sequence[tuple[Interface, str]],
     names: naming.Names,
-    *,
-    package: str,
-    client: bool = True,
-    server: bool = True,
-    vendor_runtime: bool = False,
-    object_manager: bool = False,
+    options: GenerateOptions,
 ) -> RenderedPackage:
-    """Render every file of the package. ``interfaces`` pairs each interface with the
-    basename of the file it came from.
+    """Render every file of the package ``options.package``. ``interfaces`` pairs each
+    interface with the basename of the file it came from; ``options.object_manager`` is
+    as :func:`qdbusgen.generate.render_files` resolved it (None: no ObjectManager module).
 
     The modules import the installed runtime distribution (``qdbusgen_runtime``), unless
-    ``vendor_runtime``: then a copy of it goes into the package as ``_runtime/`` and the
-    package imports nothing of qdbusgen's (a drop-in directory for hosts without pip).
+    ``options.vendor_runtime``: then a copy of it goes into the package as ``_runtime/`` and
+    the package imports nothing of qdbusgen's (a drop-in directory for hosts without pip).
     """
+    package, client, server = options.package, options.client, options.server
+    if package is None:
+        raise ValueError("render_package needs options.package")
+    vendor_runtime = options.vendor_runtime
     rt_import = runtime_import(vendor_runtime)
     env = environment()
     module_template = env.get_template("module.py.jinja")
@@ -1027,7 +1024,7 @@ def render_package(
         runtime_module=f".{VENDORED_RUNTIME}" if vendor_runtime else RUNTIME_PACKAGE,
         exports=tuple(all_exports),
     )
-    if object_manager:
+    if options.object_manager:
         om_exports = _render_object_manager(
             env, files, interfaces, names, sources, client, rt_import
         )

@@ -4,8 +4,10 @@ Built once by the parser (:func:`qdbusgen.parser.parse_bytes`) from the tree it 
 and carried on the :class:`~qdbusgen.model.Document` (``document.source``); nothing reads
 or parses a file a second time. The model keeps documentation, not comments; the linter
 finds here suppression comments and annotations, the gtk-doc comment before an element,
-and documentation elements, by the ``line:col`` its model object (and every diagnostic
-about it) carries. Read-only once built.
+and documentation elements, by the :class:`~qdbusgen.model.Location` its model object
+(and every diagnostic about it) carries (:meth:`SourceIndex.element_of`): a location is
+the stable key of an element, kept when overrides replace a model object. Read-only once
+built.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
 from . import docs
 from .conditionals import ConditionalError, active_children
+from .model import Location
 
 DOC_ELEMENT_NAMESPACES = frozenset({*docs.DOC_NAMESPACES, docs.TP_NAMESPACE})
 
@@ -118,10 +121,16 @@ class SourceIndex:
     """Elements of one file by position, and the comments around them."""
 
     def __init__(
-        self, root: etree._Element, positions: Positions, defines: Mapping[str, str]
+        self,
+        root: etree._Element,
+        positions: Positions,
+        defines: Mapping[str, str],
+        path: str = "",
     ) -> None:
         self.root = root
         self.defines = defines
+        #: The file as the parser named it in every Location.
+        self.path = path
         self._positions = positions
         self._by_pos: dict[tuple[int, int], etree._Element] = {}
         self._parent: dict[int, etree._Element | None] = {id(root): None}
@@ -195,11 +204,17 @@ class SourceIndex:
 
     # -- queries
 
-    def element_at(self, line: int, column: int) -> etree._Element | None:
-        return self._by_pos.get((line, column))
+    def element_of(self, location: Location) -> etree._Element | None:
+        """The element a model object or a diagnostic at ``location`` stands for (None for
+        a place in another file, such as an override's, or not at an element)."""
+        if location.file != self.path:
+            return None
+        return self._by_pos.get((location.line, location.column))
 
-    def position(self, el: etree._Element) -> tuple[int, int]:
-        return self._pos_of.get(id(el), (el.sourceline or 1, 1))
+    def location(self, el: etree._Element) -> Location:
+        """Where ``el`` starts, as the parser's Locations say it."""
+        line, column = self._pos_of.get(id(el), (el.sourceline or 1, 1))
+        return Location(self.path, line, column)
 
     def parent(self, el: etree._Element) -> etree._Element | None:
         return self._parent.get(id(el))

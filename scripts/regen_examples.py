@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qdbusgen import naming, render  # noqa: E402
+from qdbusgen.config import GenerateOptions  # noqa: E402
 from qdbusgen.generate import GenerateResult, diff_tree, render_files  # noqa: E402
 from qdbusgen.resources import runtime_source  # noqa: E402
 from qdbusgen.writer import write_tree  # noqa: E402
@@ -43,7 +44,9 @@ def render_example(name: str) -> GenerateResult:
     cwd = os.getcwd()
     os.chdir(ROOT)  # inputs are named relative to the root, as a user would on the command line
     try:
-        return render_files(files, package=name, defines=defines)
+        return render_files(
+            files, GenerateOptions(package=name, defines=tuple(sorted(defines.items())))
+        )
     finally:
         os.chdir(cwd)
 

@@ -185,11 +185,12 @@ def generate_package(
 ) -> ModuleType:
     """Generate ``package`` into ``parent`` with qdbusgen's API and import it."""
     from qdbusgen.diagnostics import Severity
+    from qdbusgen.config import GenerateOptions
     from qdbusgen.generate import generate
 
-    result = generate(
-        list(sources), parent / package, package=package, defines=defines or {"HOST_OS": "linux"}
-    )
+    defined = defines or {"HOST_OS": "linux"}
+    options = GenerateOptions(package=package, defines=tuple(sorted(defined.items())))
+    result = generate(list(sources), parent / package, options)
     assert result.ok, [d.format() for d in result.diagnostics if d.severity is Severity.ERROR]
     return import_package(parent, package)
 

@@ -19,15 +19,15 @@ from click.testing import CliRunner, Result
 from qdbusgen.cli import cli
 from qdbusgen.compat import compare, diff_paths
 from qdbusgen.lint.config import ConfigError
-from qdbusgen.lint.rules import COMPAT_RULES, RULES, compat_base
+from qdbusgen.lint.rules import COMPAT_RULES, COMPAT_UNCHANGED, EXAMPLES_DIR, RULES
+from qdbusgen.lint.rules import compat_base, compat_document
 from qdbusgen.model import Document, Interface
 from qdbusgen.parser import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "compat"
 
-#: What each rule's ``_bad`` fixture must report: (rule, side, line, column) of the finding
+#: What each rule's bad example (qdbusgen/lint/examples/<RULE>_bad.xml) must report: (rule, side, line, column) of the finding
 #: itself; every other finding the fixture produces is listed too (nothing else may appear).
 EXPECTED: dict[str, list[tuple[str, str, int, int]]] = {
     "COMPAT-B001": [("COMPAT-B001", "old", 2, 3), ("COMPAT-F001", "new", 2, 3)],
@@ -52,7 +52,7 @@ EXPECTED: dict[str, list[tuple[str, str, int, int]]] = {
     "COMPAT-I002": [("COMPAT-I002", "new", 3, 5)],
     "COMPAT-I003": [("COMPAT-I003", "new", 3, 5)],
 }
-#: What a ``_good`` fixture may report (the catalog's passing B005 example adds a method).
+#: What a good example may report (the catalog's passing B005 example adds a method).
 GOOD_EXPECTED: dict[str, list[tuple[str, str, int, int]]] = {
     "COMPAT-B005": [("COMPAT-F002", "new", 7, 5)],
 }
@@ -70,12 +70,13 @@ def run(*args: str) -> Result:
 
 
 def _copy(rule_id: str, kind: str, tmp_path: Path) -> tuple[str, str]:
+    """The rule's old version and its ``kind`` example's new version, as files."""
     old = tmp_path / "old" / "sample.xml"
     new = tmp_path / "new" / "sample.xml"
     for p in (old, new):
         p.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / f"{rule_id}_base.xml", old)
-    shutil.copy(FIXTURES / f"{rule_id}_{kind}.xml", new)
+    old.write_text(compat_base(rule_id), encoding="utf-8")
+    new.write_text(compat_document(rule_id, kind), encoding="utf-8")
     return "old/sample.xml", "new/sample.xml"
 
 
@@ -85,13 +86,18 @@ def _found(result: Result, old: str, new: str) -> list[tuple[str, str, int, int]
     return sorted((f["rule"], side[f["file"]], f["line"], f["column"]) for f in payload["findings"])
 
 
-def test_every_catalog_rule_has_fixtures() -> None:
+def test_every_catalog_rule_has_examples() -> None:
+    """Each rule's examples are its new versions in qdbusgen/lint/examples/ (the catalog's
+    diffs are made from them); nothing in tests/fixtures/ repeats them or the old version."""
     assert sorted(EXPECTED) == sorted(COMPAT_RULES)
     assert len(COMPAT_RULES) == 21
     for rule_id in COMPAT_RULES:
-        assert (FIXTURES / f"{rule_id}_base.xml").read_text() == compat_base(rule_id)
-        assert (FIXTURES / f"{rule_id}_bad.xml").is_file()
-        assert (FIXTURES / f"{rule_id}_good.xml").is_file()
+        assert EXAMPLES_DIR.joinpath(f"{rule_id}_bad.xml").is_file()
+        bad = RULES[rule_id].bad
+        assert bad is not None and bad.text != COMPAT_UNCHANGED
+        good = EXAMPLES_DIR.joinpath(f"{rule_id}_good.xml")
+        assert not good.is_file() or good.read_text(encoding="utf-8") != compat_base(rule_id)
+    assert not (ROOT / "tests" / "fixtures" / "compat").exists()
 
 
 @pytest.mark.parametrize("rule_id", COMPAT_RULES)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from qdbusgen.diagnostics import Severity
+from qdbusgen.config import GenerateOptions
 from qdbusgen.generate import render_files
 from qdbusgen.writer import write_tree
 
@@ -37,7 +38,7 @@ def corpus_packages(
     refused: dict[str, list[str]] = {}
     for xml in sorted(corpus.rglob("*.xml")):
         name = _package_name(xml)
-        result = render_files([str(xml)], package=name)
+        result = render_files([str(xml)], GenerateOptions(package=name))
         if result.ok:
             write_tree(root / name, result.files)
             accepted.append(name)

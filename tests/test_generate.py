@@ -13,6 +13,7 @@ import pytest
 
 from qdbusgen.cli import main
 from qdbusgen.docs import clean_text
+from qdbusgen.config import GenerateOptions
 from qdbusgen.generate import generate, render_files
 from qdbusgen.writer import MARKER
 
@@ -72,7 +73,9 @@ def test_output_is_byte_identical_across_input_order_and_hash_seed(tmp_path: Pat
 def test_no_timestamps_or_absolute_paths(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     result = generate(
-        [str(INTERFACES / "org.qemu.VMState1.xml")], out, defines={"HOST_OS": "linux"}
+        [str(INTERFACES / "org.qemu.VMState1.xml")],
+        out,
+        GenerateOptions(defines=(("HOST_OS", "linux"),)),
     )
     assert result.ok
     for name, text in result.files.items():
@@ -115,7 +118,7 @@ def test_hostile_strings_stay_inside_their_literals(tmp_path: Path) -> None:
     xml = tmp_path / "com.example.Hostile1.xml"
     xml.write_text(hostile_xml(), encoding="utf-8")
     out = tmp_path / "hostile"
-    result = generate([str(xml)], out, force=True)
+    result = generate([str(xml)], out, GenerateOptions(force=True))
     assert result.ok, [d.format() for d in result.diagnostics]
     module = (out / "hostile1.py").read_text(encoding="utf-8")
     tree_ = ast.parse(module)
@@ -168,7 +171,7 @@ def test_noreply_method_with_out_args_returns_none_and_keeps_their_docs(tmp_path
     None, both docstrings still describe the out args, and the package passes mypy --strict."""
     xml = tmp_path / "com.example.Fire1.xml"
     xml.write_text(NOREPLY_XML, encoding="utf-8")
-    result = generate([str(xml)], tmp_path / "fire", force=True)
+    result = generate([str(xml)], tmp_path / "fire", GenerateOptions(force=True))
     assert result.ok, [d.format() for d in result.diagnostics]
     tree_ = ast.parse((tmp_path / "fire" / "fire1.py").read_text(encoding="utf-8"))
     classes = {n.name: n for n in tree_.body if isinstance(n, ast.ClassDef)}
@@ -306,8 +309,8 @@ def test_update_failing_midway_leaves_the_directory_as_it_was(
 
 def test_client_or_server_only(tmp_path: Path) -> None:
     files = [str(INTERFACES / "org.qemu.VMState1.xml")]
-    client = render_files(files, package="c", server=False)
-    server = render_files(files, package="s", client=False)
+    client = render_files(files, GenerateOptions(package="c", server=False))
+    server = render_files(files, GenerateOptions(package="s", client=False))
     assert (
         "VMState1Proxy" in client.files["vm_state1.py"]
         and "VMState1Server" not in client.files["vm_state1.py"]
@@ -320,8 +323,8 @@ def test_client_or_server_only(tmp_path: Path) -> None:
 
 
 def test_conditionals_select_the_platform_variant() -> None:
-    linux = render_files(DISPLAY, package="p", defines={"HOST_OS": "linux"})
-    windows = render_files(DISPLAY, package="p", defines={"HOST_OS": "windows"})
+    linux = render_files(DISPLAY, GenerateOptions(package="p", defines=(("HOST_OS", "linux"),)))
+    windows = render_files(DISPLAY, GenerateOptions(package="p", defines=(("HOST_OS", "windows"),)))
     assert "listener: _rt.UnixFD" in linux.files["console.py"]
     assert "listener: bytes | bytearray" in windows.files["console.py"]
     assert "listener_unix_map.py" in linux.files and "listener_unix_map.py" not in windows.files

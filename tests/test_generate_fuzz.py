@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from qdbusgen.diagnostics import Severity
+from qdbusgen.config import GenerateOptions
 from qdbusgen.generate import render_files
 
 from test_signature import type_trees
@@ -153,7 +154,7 @@ def test_any_valid_interface_generates_or_is_refused_cleanly(
     xml, docs = case
     path = tmp_path / "fuzz.xml"
     path.write_text(xml, encoding="utf-8")
-    result = render_files([str(path)], package="fuzzpkg", force=True)
+    result = render_files([str(path)], GenerateOptions(package="fuzzpkg", force=True))
     event("generated" if result.ok else "refused")
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from qdbusgen import format as fmt
 from qdbusgen import layout as L
 from qdbusgen import render
+from qdbusgen.config import GenerateOptions
 from qdbusgen.generate import render_files
 from qdbusgen.pysource import pystr
 
@@ -79,7 +80,7 @@ def test_every_golden_module_is_final_and_black_leaves_it(recorder: Recorder, ex
 def test_every_corpus_module_comes_out_of_black_unchanged(recorder: Recorder) -> None:
     corpus = require_shared(CORPUS)
     for xml in sorted(corpus.rglob("*.xml")):
-        result = render_files([str(xml)], package="c_pkg")
+        result = render_files([str(xml)], GenerateOptions(package="c_pkg"))
         if result.ok:
             # what generate returns is black's output, whichever path produced it
             for name, text in result.files.items():
@@ -136,7 +137,7 @@ def _generate_and_check(tmp_path: Path, recorder: Recorder, xml: str) -> None:
     recorder.modules.clear()  # (the fixture lives across the examples)
     path = tmp_path / "h.xml"
     path.write_text(xml, encoding="utf-8")
-    result = render_files([str(path)], package="hpkg", force=True)
+    result = render_files([str(path)], GenerateOptions(package="hpkg", force=True))
     event("final" if all(f for _, _, f in recorder.modules) else "black ran")
     if result.ok:
         for name, text in result.files.items():

@@ -412,6 +412,22 @@ def test_invalid_annotation_values_fall_back_to_the_inherited_value() -> None:
     assert not method(i, "M").no_reply
 
 
+def test_tolerant_signal_resolved_by_the_parser_and_by_overrides() -> None:
+    from qdbusgen.overrides import apply_overrides, from_command_line
+
+    text = """<node><interface name="a.B">
+  <signal name="T"><annotation name="org.qdbusgen.Signal.Tolerant" value="true"/></signal>
+  <signal name="F"><annotation name="org.qdbusgen.Signal.Tolerant" value="false"/></signal>
+  <signal name="N"/>
+</interface></node>"""
+    doc = parse(text)
+    i = iface(doc, "a.B")
+    assert [signal(i, n).tolerant for n in "TFN"] == [True, False, False]
+    fix = from_command_line([("a.B::N", "org.qdbusgen.Signal.Tolerant", "true")])
+    (changed,), problems = apply_overrides([doc], fix)
+    assert not problems and signal(iface(changed, "a.B"), "N").tolerant
+
+
 def test_arg_types_and_invalid_types() -> None:
     text = """<node><interface name="a.B">
   <method name="M"><arg name="ok" type="a{sv}" direction="in"/><arg name="bad" type="{sv}" direction="in"/></method>

@@ -21,6 +21,7 @@ from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 from qdbusgen import parser
 from qdbusgen.cli import cli
 from qdbusgen.diagnostics import Diagnostic
+from qdbusgen.config import GenerateOptions
 from qdbusgen.generate import render_files
 from qdbusgen.lint import lint
 
@@ -173,7 +174,7 @@ def _lint_command(files: list[str]) -> None:
 
 
 def _generate(files: list[str]) -> None:
-    assert render_files(files, package="demo").files
+    assert render_files(files, GenerateOptions(package="demo")).files
 
 
 def _diff_command(files: list[str]) -> None:

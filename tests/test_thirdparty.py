@@ -562,6 +562,7 @@ async def test_corrected_signal_signature_receives_what_the_service_sends(
     # The AT-SPI registry sends EventListenerRegistered as ssas while its XML says ss.
     from dbus_fast import Message, MessageType
 
+    from qdbusgen.config import GenerateOptions
     from qdbusgen.generate import generate
     from qdbusgen.overrides import from_command_line
 
@@ -570,7 +571,9 @@ async def test_corrected_signal_signature_receives_what_the_service_sends(
     fix = from_command_line(
         [("org.example.Registry1::EventListenerRegistered", "org.qdbusgen.Signature", "ssas")]
     )
-    assert generate([xml], tmp_path / "pkgs" / "tp_registry", overrides=fix).ok
+    assert generate(
+        [xml], tmp_path / "pkgs" / "tp_registry", GenerateOptions(overrides=tuple(fix))
+    ).ok
     pkg = import_package(tmp_path / "pkgs", "tp_registry")
     sender = await pkg.connect(bus.address)
     client = await pkg.connect(bus.address)
@@ -617,6 +620,7 @@ async def send_signal(bus: Any, signature: str, body: list[Any]) -> None:
 async def test_tolerant_signals(bus: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
+    from qdbusgen.config import GenerateOptions
     from qdbusgen.generate import generate
     from qdbusgen.overrides import from_command_line
 
@@ -626,7 +630,9 @@ async def test_tolerant_signals(bus: Any, tmp_path: Path, caplog: pytest.LogCapt
     tolerant_by_xml = from_command_line(
         [("org.example.Registry1::EventListenerRegistered", "org.qdbusgen.Signal.Tolerant", "true")]
     )
-    assert generate([xml], tmp_path / "pkgs" / "tp_tolerant", overrides=tolerant_by_xml).ok
+    assert generate(
+        [xml], tmp_path / "pkgs" / "tp_tolerant", GenerateOptions(overrides=tuple(tolerant_by_xml))
+    ).ok
     strict_pkg = import_package(tmp_path / "pkgs", "tp_strict")
     tolerant_pkg = import_package(tmp_path / "pkgs", "tp_tolerant")
     sender = await strict_pkg.connect(bus.address)

@@ -159,9 +159,9 @@ def lint_loaded(
         if names:
             raw += name_diagnostics(document)
         if index is not None:
-            raw = drop_own_annotation_findings(raw, index, document.path)
+            raw = drop_own_annotation_findings(raw, index)
             # COMPAT-* suppressions belong to ``qdbusgen diff`` (qdbusgen.compat).
-            found = restrict(collect(index, document.path), COMPAT_RULES, keep=False)
+            found = restrict(collect(index), COMPAT_RULES, keep=False)
             raw, silenced = apply(raw, found)
             raw += unused(found)
             suppressed.extend(silenced)

@@ -733,7 +733,7 @@ class _Checker:
     def _element(self, location: Location) -> etree._Element | None:
         if self.index is None:
             return None
-        return self.index.element_at(location.line, location.column)
+        return self.index.element_of(location)
 
     def documented(
         self, doc: Doc, location: Location, kind: str, name: str, full_name: str | None = None

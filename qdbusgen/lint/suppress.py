@@ -62,25 +62,23 @@ def _tokens(text: str) -> list[str]:
     return [t for t in _SPLIT_RE.split(text.strip()) if t]
 
 
-def collect(index: SourceIndex, path: str) -> FileSuppressions:
+def collect(index: SourceIndex) -> FileSuppressions:
     """Every suppression written in one file, and LINT-W001 for the malformed ones."""
-    found = FileSuppressions(index, path)
+    found = FileSuppressions(index, index.path)
     for el in index.elements():
         if not isinstance(el.tag, str) or etree.QName(el).namespace is not None:
             continue
         if etree.QName(el).localname != "annotation" or el.get("name") != SUPPRESS_ANNOTATION:
             continue
         scope = index.parent(el)
-        line, col = index.position(el)
-        loc = Location(path, line, col)
         if scope is None:
             continue
-        _add(found, _tokens(el.get("value") or ""), scope, loc, "annotation")
+        _add(found, _tokens(el.get("value") or ""), scope, index.location(el), "annotation")
     for comment in index.comments:
         m = COMMENT_RE.match(comment.text)
         if m is None:
             continue
-        loc = Location(path, comment.line, comment.column)
+        loc = Location(index.path, comment.line, comment.column)
         spec = m.group(1).split(";", 1)[0]
         if comment.target is None:
             found.problems.append(
@@ -137,13 +135,13 @@ def restrict(
 
 
 def drop_own_annotation_findings(
-    diagnostics: Iterable[Diagnostic], index: SourceIndex, path: str
+    diagnostics: Iterable[Diagnostic], index: SourceIndex
 ) -> list[Diagnostic]:
     """Remove what the suppression annotation itself would trigger (an annotation on <node>, repeats)."""
     out: list[Diagnostic] = []
     for d in diagnostics:
-        if d.rule in _OWN_ANNOTATION_RULES and d.location is not None and d.location.file == path:
-            el = index.element_at(d.location.line, d.location.column)
+        if d.rule in _OWN_ANNOTATION_RULES and d.location is not None:
+            el = index.element_of(d.location)
             if el is not None and el.get("name") == SUPPRESS_ANNOTATION:
                 continue
         out.append(d)
@@ -168,7 +166,7 @@ def apply(
         ):
             kept.append(d)
             continue
-        el = found.index.element_at(loc.line, loc.column)
+        el = found.index.element_of(loc)
         hit = False
         if el is not None:
             for entry in found.entries:
