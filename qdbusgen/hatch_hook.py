@@ -9,6 +9,10 @@ when the output directory is ignored by git (the sdist also keeps the directory'
 file, so that a wheel built from the sdist regenerates it in place). Any finding that stops ``qdbusgen generate`` fails the build,
 printed as ``file:line:col: severity: message [RULE]``.
 
+A generated package imports the qdbusgen-runtime distribution (unless its target sets
+``vendor_runtime = true``): the hook warns when the project's ``[project] dependencies``
+do not list it, since the wheel would then install without what its code imports.
+
 Registered through the ``hatch`` entry point group (see pyproject.toml); hatchling is
 only imported by hatchling itself, so qdbusgen does not depend on it.
 """
@@ -25,6 +29,7 @@ from hatchling.plugin import hookimpl
 from .config import PYPROJECT, ConfigError, load_project
 from .diagnostics import Severity
 from .generate import GenerateResult, render_target
+from .resources import RUNTIME_DISTRIBUTION, RUNTIME_PACKAGE, runtime_api
 from .writer import MARKER, OutputError, write_tree
 
 
@@ -60,6 +65,8 @@ class QdbusgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                         f"qdbusgen: nothing generated for {target.output}: {errors} error(s)"
                     )
                 rendered.append((target.output, result))
+                if not target.options.vendor_runtime:
+                    self._check_runtime_dependency(target.output, root)
             for output, result in rendered:
                 try:
                     relative = _relative(output, root)
@@ -75,6 +82,23 @@ class QdbusgenBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                 build_data.setdefault("artifacts", []).extend(f"/{relative}/{n}" for n in names)
         finally:
             os.chdir(cwd)
+
+    def _check_runtime_dependency(self, output: Path, root: Path) -> None:
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        names = set()
+        for text in self.metadata.core.dependencies:
+            try:
+                names.add(Requirement(text).name.lower().replace("_", "-"))
+            except InvalidRequirement:  # hatchling reports it itself
+                continue
+        if RUNTIME_DISTRIBUTION not in names:
+            self.app.display_warning(
+                f"qdbusgen: warning: {_relative(output, root)} imports {RUNTIME_PACKAGE}, but "
+                f"[project] dependencies does not list {RUNTIME_DISTRIBUTION}: add "
+                f'"{RUNTIME_DISTRIBUTION}>={runtime_api()},<{int(runtime_api().split(".")[0]) + 1}" '
+                "(or set vendor_runtime = true in the target to carry a copy)"
+            )
 
     def _abort(self, message: str) -> NoReturn:
         self.app.abort(message)

@@ -9,7 +9,8 @@ import re
 import tempfile
 from pathlib import Path
 
-#: The runtime distribution's import name (``runtime/`` in the source tree).
+#: The runtime distribution (``runtime/`` in the source tree) and its import name.
+RUNTIME_DISTRIBUTION = "qdbusgen-runtime"
 RUNTIME_PACKAGE = "qdbusgen_runtime"
 #: Where ``--vendor-runtime`` puts a copy of it inside a generated package.
 VENDORED_RUNTIME = "_runtime"

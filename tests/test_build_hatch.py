@@ -139,6 +139,7 @@ def test_sdist_and_errors_through_hatchling(tmp_path: Path) -> None:
     import tarfile
 
     names = set(tarfile.open(sdist).getnames())
+    assert "does not list qdbusgen-runtime" not in proc.stderr  # the example declares it
     assert {
         "frob_example-1.0/src/frob_bus/frobnicator1.py",
         "frob_example-1.0/src/frob_bus/.qdbusgen-generated",
@@ -153,6 +154,37 @@ def test_sdist_and_errors_through_hatchling(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert f"{XML}:18:" in output and "error:" in output and "DBUS-E" in output, output
     assert "Traceback" not in output, output
+
+
+def test_the_hook_warns_when_the_project_does_not_depend_on_the_runtime(tmp_path: Path) -> None:
+    project = copy_example(tmp_path)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert '"qdbusgen-runtime>=1.0,<2", ' in text
+    pyproject.write_text(text.replace('"qdbusgen-runtime>=1.0,<2", ', ""))
+    build = [
+        sys.executable,
+        "-m",
+        "hatchling",
+        "build",
+        "-d",
+        str(tmp_path / "dist"),
+        "-t",
+        "wheel",
+    ]
+    proc = subprocess.run(build, cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (
+        "qdbusgen: warning: src/frob_bus imports qdbusgen_runtime, but [project] dependencies "
+        "does not list qdbusgen-runtime"
+    ) in proc.stdout + proc.stderr
+    # a target carrying its own copy needs no such dependency
+    text = pyproject.read_text().replace(
+        'output = "src/frob_bus"\n', 'output = "src/frob_bus"\nvendor_runtime = true\n'
+    )
+    pyproject.write_text(text)
+    proc = subprocess.run(build, cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 0 and "does not list" not in proc.stdout + proc.stderr
 
 
 def test_generate_and_check_with_no_arguments_in_the_example(tmp_path: Path) -> None:
