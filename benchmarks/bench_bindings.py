@@ -16,8 +16,9 @@ qdbusgen's Python API.  Four client processes talk to it, one at a time:
 
 Each client measures itself: calls/s (``time.perf_counter``) and its own CPU time per
 call (``time.process_time``).  Rows: Ping sequential, Ping 64 in flight, Properties.Get,
-Save 1 MiB (``ay`` out), Load 1 MiB (``ay`` in).  The clients alternate (the order rotates
-every round); each figure is the median over the rounds and each ratio the median of the
+Save 1 MiB (``ay`` out), Load 1 MiB (``ay`` in).  A round runs each row in six short
+blocks per client, the clients alternating in a rotating order, so the clients compared
+are measured close together in time; each figure is the median over the rounds and each ratio the median of the
 per-round ratios against dbus-fast (min-max in brackets).  Then each client, in a fresh
 process, makes two 64 MiB Save calls and, in another, two 64 MiB Load calls, and reports
 its peak RSS (``ru_maxrss``) against the issue's bound of 2.5 x payload + 30 MiB.
@@ -53,9 +54,12 @@ from bench_support import (  # noqa: E402
     machine_line,
     median,
     payload,
+    profile_env,
+    profile_summary,
     ratio_cell,
     rotate,
     run_once,
+    start_profile,
 )
 
 CLIENTS = ("generated", "dbus-fast", "sdbus", "dbus-python")
@@ -70,8 +74,9 @@ ROWS = (
     ("load", "Load 1 MiB", "MB/s", "transfer", 30),
 )
 IN_FLIGHT = 64
+BLOCKS = 6  # blocks per client, row and round
 
-Op = Callable[[], Awaitable[Any]]
+Op = Callable[..., Awaitable[Any]]
 
 
 # --------------------------------------------------------------------------- the clients
@@ -84,8 +89,8 @@ def _check_save(data: bytes, size: int) -> None:
 
 async def generated_ops(address: str, stubs: Path) -> dict[str, Op]:
     sys.path.insert(0, str(stubs))
-    import bench_ping
-    import bench_vmstate
+    import bench_ping  # type: ignore[import-not-found]
+    import bench_vmstate  # type: ignore[import-not-found]
 
     bus = await bench_vmstate.connect(address)
     pinger = bench_ping.Bench1Proxy(bus, GEN_SERVICE, PATH)
@@ -160,28 +165,34 @@ async def dbus_fast_ops(address: str, stubs: Path) -> dict[str, Op]:
         )
         body(reply)
 
-    return {"ping": ping, "get": get, "save": save_at(PATH), "load": load, "save_big": save_at(PATH_BIG)}
+    return {
+        "ping": ping,
+        "get": get,
+        "save": save_at(PATH),
+        "load": load,
+        "save_big": save_at(PATH_BIG),
+    }
 
 
 async def sdbus_ops(address: str, stubs: Path) -> dict[str, Op]:
     import sdbus
     from sdbus import DbusInterfaceCommonAsync, dbus_method_async, dbus_property_async
 
-    class Bench1(DbusInterfaceCommonAsync, interface_name=BENCH_IFACE):  # type: ignore[misc, call-arg]
-        @dbus_method_async(input_signature="s", result_signature="s")  # type: ignore[misc]
+    class Bench1(DbusInterfaceCommonAsync, interface_name=BENCH_IFACE):
+        @dbus_method_async(input_signature="s", result_signature="s")
         async def ping(self, text: str) -> str:
             raise NotImplementedError
 
-    class VMState1(DbusInterfaceCommonAsync, interface_name=VMSTATE_IFACE):  # type: ignore[misc, call-arg]
-        @dbus_method_async(result_signature="ay")  # type: ignore[misc]
+    class VMState1(DbusInterfaceCommonAsync, interface_name=VMSTATE_IFACE):
+        @dbus_method_async(result_signature="ay")
         async def save(self) -> bytes:
             raise NotImplementedError
 
-        @dbus_method_async(input_signature="ay")  # type: ignore[misc]
+        @dbus_method_async(input_signature="ay")
         async def load(self, data: bytes) -> None:
             raise NotImplementedError
 
-        @dbus_property_async("s")  # type: ignore[misc]
+        @dbus_property_async("s")
         def id(self) -> str:
             raise NotImplementedError
 
@@ -192,7 +203,7 @@ async def sdbus_ops(address: str, stubs: Path) -> dict[str, Op]:
     big = VMState1.new_proxy(GEN_SERVICE, PATH_BIG, bus=bus)
 
     async def get() -> str:
-        return await helper.id.get_async()  # type: ignore[no-any-return]
+        return await helper.id.get_async()
 
     return {
         "ping": lambda: pinger.ping(PING_TEXT),
@@ -207,7 +218,7 @@ ASYNC_CLIENTS = {"generated": generated_ops, "dbus-fast": dbus_fast_ops, "sdbus"
 
 
 async def timed_async(ops: dict[str, Op], row: str, count: int, data: bytes) -> tuple[float, float]:
-    """(calls/s or MB/s, CPU us per call) of ``count`` calls of ``row``."""
+    """(wall seconds, CPU seconds of this process) of ``count`` calls of ``row``."""
     kind = {r[0]: r[3] for r in ROWS}[row]
     op = ops["ping" if row == "ping64" else row]
     cpu0, t0 = time.process_time(), time.perf_counter()
@@ -228,9 +239,7 @@ async def timed_async(ops: dict[str, Op], row: str, count: int, data: bytes) -> 
     else:
         for _ in range(count):
             await op()
-    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    rate = (SMALL * count / 1e6 if kind == "transfer" else count) / elapsed
-    return rate, cpu / count * 1e6
+    return time.perf_counter() - t0, time.process_time() - cpu0
 
 
 async def async_worker(name: str, address: str, stubs: Path) -> None:
@@ -240,6 +249,7 @@ async def async_worker(name: str, address: str, stubs: Path) -> None:
     assert await ops["get"]() == ID_VALUE
     _check_save(await ops["save"](), SMALL)
     await ops["load"](small)
+    start_profile()
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     while True:
@@ -247,8 +257,8 @@ async def async_worker(name: str, address: str, stubs: Path) -> None:
         if not line:
             return
         row, count = line.split()
-        rate, cpu_us = await timed_async(ops, row, int(count), small)
-        print(f"{rate:.3f} {cpu_us:.3f}", flush=True)
+        elapsed, cpu = await timed_async(ops, row, int(count), small)
+        print(f"{elapsed:.9f} {cpu:.9f}", flush=True)
 
 
 async def async_peak(name: str, address: str, stubs: Path, what: str) -> None:
@@ -272,9 +282,9 @@ async def async_peak(name: str, address: str, stubs: Path, what: str) -> None:
 
 
 def dbus_python_client(address: str) -> tuple[Any, dict[str, Any]]:
-    import dbus
-    import dbus.bus
-    import dbus.mainloop.glib
+    import dbus  # type: ignore[import-not-found]
+    import dbus.bus  # type: ignore[import-not-found]
+    import dbus.mainloop.glib  # type: ignore[import-not-found]
 
     dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
     bus = dbus.bus.BusConnection(address)
@@ -295,10 +305,10 @@ def dbus_python_client(address: str) -> tuple[Any, dict[str, Any]]:
 
 
 def dbus_python_in_flight(ops: dict[str, Any], count: int) -> None:
-    from gi.repository import GLib
+    from gi.repository import GLib  # type: ignore[import-not-found]
 
     loop = GLib.MainLoop()
-    state = {"sent": 0, "done": 0, "error": None}
+    state: dict[str, Any] = {"sent": 0, "done": 0, "error": None}
 
     def send() -> None:
         state["sent"] += 1
@@ -330,7 +340,6 @@ def dbus_python_worker(address: str) -> None:
     _check_save(ops["save"](), SMALL)
     ops["load"](small)
     print("ready", flush=True)
-    kinds = {r[0]: r[3] for r in ROWS}
     for line in sys.stdin:
         row, text = line.split()
         count = int(text)
@@ -347,9 +356,7 @@ def dbus_python_worker(address: str) -> None:
             op = ops[row]
             for _ in range(count):
                 op()
-        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        rate = (SMALL * count / 1e6 if kinds[row] == "transfer" else count) / elapsed
-        print(f"{rate:.3f} {cpu / count * 1e6:.3f}", flush=True)
+        print(f"{time.perf_counter() - t0:.9f} {time.process_time() - cpu0:.9f}", flush=True)
 
 
 def dbus_python_peak(address: str, what: str) -> None:
@@ -378,9 +385,9 @@ def client_argv(name: str, address: str, stubs: Path, peak: str | None = None) -
     return argv + ([peak] if peak else [])
 
 
-def client_env(name: str) -> dict[str, str] | None:
+def client_env(name: str, profile: Path | None = None) -> dict[str, str] | None:
     if name != "dbus-python":
-        return None
+        return profile_env(profile)
     # the system interpreter with its own dist-packages only (not this venv's)
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
@@ -415,9 +422,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--quick", action="store_true", help="smoke run: a tenth of the calls, 2 rounds")
+    ap.add_argument(
+        "--quick", action="store_true", help="smoke run: a tenth of the calls, 2 rounds"
+    )
     ap.add_argument("--repeat", type=int, help="rounds (default 5, or 2 with --quick)")
     ap.add_argument("--no-peak", action="store_true", help="skip the 64 MiB peak RSS rows")
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="profile the generated and dbus-fast clients (Ping only) with cProfile, keep the"
+        " profiles in this directory and print their top functions",
+    )
     ap.add_argument("--client", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.client:
@@ -438,13 +453,21 @@ def main() -> int:
     from tests.dbus_harness import dbus_daemon_available, private_bus
 
     if not dbus_daemon_available():
-        print("dbus-daemon not found; install it with: apt-get install dbus-daemon", file=sys.stderr)
+        print(
+            "dbus-daemon not found; install it with: apt-get install dbus-daemon", file=sys.stderr
+        )
         return 2
     repeat = args.repeat or (2 if args.quick else 5)
     scale = 10 if args.quick else 1
     started, load_before = time.monotonic(), os.getloadavg()[0]
     missing = missing_clients()
     clients = [c for c in CLIENTS if c not in missing]
+    rows: tuple[tuple[str, str, str, str, int], ...] = ROWS
+    profiles: dict[str, Path] = {}
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        clients, rows, args.no_peak = ["generated", BASELINE], ROWS[:1], True
+        profiles = {c: args.profile.resolve() / f"client-{c}.prof" for c in clients}
     rates: dict[tuple[str, str], list[float]] = {}
     cpus: dict[tuple[str, str], list[float]] = {}
     peaks: dict[tuple[str, str], tuple[float, float]] = {}
@@ -453,17 +476,29 @@ def main() -> int:
         generate_bench_stubs(stubs)
         with private_bus(Path(tmp) / "bus") as bus:
             server = Worker(server_argv("generated", bus.address, stubs))
-            workers = {c: Worker(client_argv(c, bus.address, stubs), client_env(c)) for c in clients}
+            workers = {
+                c: Worker(client_argv(c, bus.address, stubs), client_env(c, profiles.get(c)))
+                for c in clients
+            }
             try:
                 for worker in workers.values():  # warm-up
-                    for key, *_rest, count in ROWS:
+                    for key, *_rest, count in rows:
                         worker.ask(f"{key} {max(1, count // 50)}")
                 for r in range(repeat):
-                    for key, *_rest, count in ROWS:
-                        for c in rotate(clients, r):
-                            rate, cpu = workers[c].ask(f"{key} {max(2, count // scale)}")
-                            rates.setdefault((key, c), []).append(float(rate))
-                            cpus.setdefault((key, c), []).append(float(cpu))
+                    for key, _label, _unit, kind, count in rows:
+                        block = max(1, count // scale // BLOCKS)
+                        wall = dict.fromkeys(clients, 0.0)
+                        cpu = dict.fromkeys(clients, 0.0)
+                        for b in range(BLOCKS):  # short blocks, rotating: paired in time
+                            for c in rotate(clients, b + r):
+                                elapsed, used = workers[c].ask(f"{key} {block}")
+                                wall[c] += float(elapsed)
+                                cpu[c] += float(used)
+                        n = block * BLOCKS
+                        for c in clients:
+                            work = SMALL * n / 1e6 if kind == "transfer" else n
+                            rates.setdefault((key, c), []).append(work / wall[c])
+                            cpus.setdefault((key, c), []).append(cpu[c] / n * 1e6)
                     print(f"  round {r + 1}/{repeat} done", file=sys.stderr, flush=True)
                 for w in workers.values():
                     w.close()
@@ -477,8 +512,15 @@ def main() -> int:
                 for w in workers.values():
                     w.close()
                 server.close()
-    report(clients, missing, rates, cpus, peaks, repeat, scale)
+    report(clients, missing, rates, cpus, peaks, repeat, scale, rows)
     print(machine_line(started, load_before))
+    if profiles:
+        print("(under cProfile: the figures above include the profiler's own cost)")
+        for c, path in profiles.items():
+            ping_calls = (
+                max(1, ROWS[0][4] // 50) + repeat * max(1, ROWS[0][4] // scale // BLOCKS) * BLOCKS
+            )
+            profile_summary(path, "ping", f"client {c}", calls=ping_calls)
     return 0
 
 
@@ -490,6 +532,7 @@ def report(
     peaks: dict[tuple[str, str], tuple[float, float]],
     repeat: int,
     scale: int,
+    rows: tuple[tuple[str, str, str, str, int], ...] = ROWS,
 ) -> None:
     import importlib.metadata
 
@@ -503,8 +546,15 @@ def report(
         f"{repeat} rounds, clients alternating in rotating order, each its own process, one"
         " generated server; median per cell"
     )
-    print("per round: " + ", ".join(f"{label} x{max(2, n // scale)}" for _k, label, _u, _t, n in ROWS))
-    print(f"dbus-fast {version('dbus-fast')}, sdbus {version('sdbus')}, dbus-python: system python3-dbus")
+    print(
+        "per client and round, in 6 blocks: "
+        + ", ".join(
+            f"{label} x{max(1, n // scale // BLOCKS) * BLOCKS}" for _k, label, _u, _t, n in rows
+        )
+    )
+    print(
+        f"dbus-fast {version('dbus-fast')}, sdbus {version('sdbus')}, dbus-python: system python3-dbus"
+    )
     for name, why in missing.items():
         print(f"NOT MEASURED: {name}: {why}")
     print()
@@ -514,7 +564,7 @@ def report(
     head += "".join(f"  {c + '/dbus-fast':<22}" for c in others)
     print(head)
     print("-" * len(head))
-    for key, label, unit, _kind, _n in ROWS:
+    for key, label, unit, _kind, _n in rows:
         line = f"{label:<22}{unit:<8}" + "".join(f"{median(rates[key, c]):12.0f}" for c in clients)
         line += "".join(f"  {ratio_cell(rates[key, c], rates[key, BASELINE], 22)}" for c in others)
         print(line)
@@ -522,14 +572,14 @@ def report(
     print("CLIENT CPU per call (us, the client process) and ratio to dbus-fast (lower is cheaper)")
     print(head)
     print("-" * len(head))
-    for key, label, _unit, _kind, _n in ROWS:
+    for key, label, _unit, _kind, _n in rows:
         line = f"{label:<22}{'us':<8}" + "".join(f"{median(cpus[key, c]):12.1f}" for c in clients)
         line += "".join(f"  {ratio_cell(cpus[key, c], cpus[key, BASELINE], 22)}" for c in others)
         print(line)
     print()
     if "generated" in clients and "sdbus" in clients:
         print("generated vs python-sdbus, throughput (target: >= 1.00 on every row)")
-        for key, label, *_ in ROWS:
+        for key, label, *_ in rows:
             print(f"  {label:<22}{ratio_cell(rates[key, 'generated'], rates[key, 'sdbus'])}")
         print()
     if peaks:
@@ -538,11 +588,15 @@ def report(
             f"64 MiB client peak RSS (MiB, ru_maxrss of a fresh client process making two 64 MiB"
             f" calls; bound 2.5 x payload + 30 MiB = {bound:.0f} MiB)"
         )
-        print(f"{'client':<14}{'Save peak':>11}{'/bound':>8}{'Load peak':>11}{'/bound':>8}{'before':>9}")
+        print(
+            f"{'client':<14}{'Save peak':>11}{'/bound':>8}{'Load peak':>11}{'/bound':>8}{'before':>9}"
+        )
         for c in clients:
             save, base = peaks["save", c]
             load, _ = peaks["load", c]
-            print(f"{c:<14}{save:11.0f}{save / bound:8.2f}{load:11.0f}{load / bound:8.2f}{base:9.0f}")
+            print(
+                f"{c:<14}{save:11.0f}{save / bound:8.2f}{load:11.0f}{load / bound:8.2f}{base:9.0f}"
+            )
         print()
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -48,7 +49,14 @@ def payload(size: int) -> bytes:
 class Worker:
     """A child process that answers one line per command line (see ``serve_commands``)."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: dict[str, str] | None = None,
+        *,
+        pass_fds: Sequence[int] = (),
+        wait: bool = True,
+    ) -> None:
         self.argv = list(argv)
         self.proc = subprocess.Popen(
             self.argv,
@@ -57,7 +65,13 @@ class Worker:
             env=env,
             text=True,
             bufsize=1,
+            pass_fds=pass_fds,
         )
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait for the child's first line, ``ready``."""
         first = self._line()
         if first != "ready":
             self.close()
@@ -176,10 +190,10 @@ async def serve_generated(address: str, stubs: Path) -> None:
     """The generated servers: VMState1 (Save, Load, Id) and Bench1 (Ping) on PATH, and a
     VMState1 whose Save answers 64 MiB on PATH_BIG, as bench_client.py exports them."""
     sys.path.insert(0, str(stubs))
-    import bench_ping
-    import bench_vmstate
+    import bench_ping  # type: ignore[import-not-found]
+    import bench_vmstate  # type: ignore[import-not-found]
 
-    class Helper(bench_vmstate.VMState1Server):  # type: ignore[misc, name-defined]
+    class Helper(bench_vmstate.VMState1Server):  # type: ignore[misc]
         def __init__(self, data: bytes) -> None:
             self.data = data
             self.loaded = 0
@@ -193,7 +207,7 @@ async def serve_generated(address: str, stubs: Path) -> None:
         async def get_id(self) -> str:
             return ID_VALUE
 
-    class Pinger(bench_ping.Bench1Server):  # type: ignore[misc, name-defined]
+    class Pinger(bench_ping.Bench1Server):  # type: ignore[misc]
         async def ping(self, text: str) -> str:
             return text
 
@@ -202,6 +216,7 @@ async def serve_generated(address: str, stubs: Path) -> None:
     Pinger().export(bus, PATH)
     Helper(payload(BIG)).export(bus, PATH_BIG)
     await bus.request_name(GEN_SERVICE)
+    start_profile()
     await _answer_commands()
     bus.disconnect()
 
@@ -221,15 +236,45 @@ async def serve_fast(address: str) -> None:
     bus.export(FAST_ASYNC_PATH, AsyncVMState(payload(SMALL)))
     bus.export(FAST_ASYNC_PATH, AsyncBench())
     await bus.request_name(FAST_SERVICE)
+    start_profile()
     await _answer_commands()
     bus.disconnect()
 
 
-def server_argv(kind: str, address: str, stubs: Path, profile: Path | None = None) -> list[str]:
-    argv = [sys.executable]
-    if profile is not None:
-        argv += ["-m", "cProfile", "-o", str(profile)]
-    return argv + [str(Path(__file__).resolve()), "--serve", kind, address, str(stubs)]
+def server_argv(kind: str, address: str, stubs: Path) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "--serve", kind, address, str(stubs)]
+
+
+PROFILE_ENV = "QDBUSGEN_BENCH_PROFILE"
+
+
+def profile_env(path: Path | None) -> dict[str, str] | None:
+    """The environment of a child that profiles itself into ``path`` (None: no profile)."""
+    if path is None:
+        return None
+    return {**os.environ, PROFILE_ENV: str(path)}
+
+
+def start_profile() -> None:
+    """Profile this process from now on if the environment asks for it (``profile_env``);
+    the profile is written when the process exits.  Called by each benchmark process once
+    it is set up, so imports and set-up stay out of the profile.  The clock is cProfile's
+    default (wall time, cheap to read); a CPU clock (``time.thread_time``) costs a system
+    call per event and inflates code that makes many small calls, about threefold here."""
+    target = os.environ.get(PROFILE_ENV)
+    if not target:
+        return
+    import atexit
+    import cProfile
+
+    prof = cProfile.Profile()
+
+    def dump() -> None:
+        prof.disable()
+        prof.dump_stats(target)
+
+    atexit.register(dump)
+    prof.enable()
 
 
 def main() -> int:
@@ -250,3 +295,67 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def _area(filename: str, func: str) -> str:
+    if "_runtime" in filename:
+        return "qdbusgen runtime"
+    if "dbus_fast" in filename:
+        return "dbus-fast"
+    if "asyncio" in filename or "selectors" in filename:
+        return "asyncio"
+    if "sdbus" in filename:
+        return "sdbus"
+    if filename == "~":
+        return "C functions (socket, builtins)"
+    if "/stubs/" in filename:
+        return "generated stubs"
+    if "benchmarks" in filename:
+        return "benchmark code"
+    return "other"
+
+
+def profile_summary(
+    path: Path, per_call: str, title: str, top: int = 14, calls: int | None = None
+) -> None:
+    """Print where a profiled process spent its time, in us per call and share.
+
+    cProfile's clock is wall time; ``epoll.poll`` (waiting for the peers) is left out, so
+    what remains is the process's own work (the profiler's overhead, and time the process
+    was preempted inside a function, included).  ``calls/call`` is exact.  ``per_call`` names the function (the handler
+    or the client's per-call coroutine) whose call count the times are divided by, unless
+    ``calls`` gives the count (cProfile counts every resumption of a coroutine as a call).
+    """
+    import pstats
+
+    stats: dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    if calls is None:
+        calls = max(
+            (nc for (_f, _l, fn), (_cc, nc, *_r) in stats.items() if fn == per_call), default=0
+        )
+    if not calls:
+        print(f"--- {title}: no calls of {per_call!r} in {path}")
+        return
+    busy = {k: v for k, v in stats.items() if "poll' of 'select.epoll" not in k[2]}
+    total = sum(v[2] for v in busy.values())
+    print(
+        f"--- {title}: {calls} calls of {per_call}; {total / calls * 1e6:.1f} us of own work per"
+        f" call, {sum(v[1] for v in busy.values()) / calls:.0f} function calls per call"
+        f" (cProfile wall clock, epoll waits left out; {path.name})"
+    )
+    areas: dict[str, float] = {}
+    for (filename, _line, func), v in busy.items():
+        areas[_area(filename, func)] = areas.get(_area(filename, func), 0.0) + v[2]
+    for area, t in sorted(areas.items(), key=lambda a: -a[1]):
+        print(f"    {area:<32}{t / calls * 1e6:8.1f} us/call {t / total:6.1%}")
+    print(f"    {'function':<72}{'calls/call':>10}{'us/call':>9}{'share':>7}")
+    for (filename, line, func), v in sorted(busy.items(), key=lambda kv: -kv[1][2])[:top]:
+        where = func if filename == "~" else f"{Path(filename).name}:{line}({func})"
+        print(
+            f"    {where[:72]:<72}{v[1] / calls:10.2f}{v[2] / calls * 1e6:9.2f}{v[2] / total:7.1%}"
+        )
+    print()
