@@ -70,8 +70,8 @@ ROWS = (
     ("ping", "Ping, sequential", "calls/s", "seq", 3000),
     ("ping64", "Ping, 64 in flight", "calls/s", "inflight", 5000),
     ("get", "Properties.Get Id", "calls/s", "seq", 2000),
-    ("save", "Save 1 MiB", "MB/s", "transfer", 30),
-    ("load", "Load 1 MiB", "MB/s", "transfer", 30),
+    ("save", "Save 1 MiB", "MB/s", "transfer", 60),
+    ("load", "Load 1 MiB", "MB/s", "transfer", 60),
 )
 IN_FLIGHT = 64
 BLOCKS = 6  # blocks per client, row and round
