@@ -316,7 +316,7 @@ def report(
     if profiled:
         print("(under cProfile: the figures include the profiler's own cost)")
     print()
-    print(f"{'':<28}{'D-Bus':>10}{'socket':>10}  {'D-Bus/socket':<18}{'D-Bus/target':<14}")
+    print(f"{'':<28}{'D-Bus':>10}{'socket':>10}  {'D-Bus/socket':<22}{'D-Bus/target':<14}")
     print("-" * 80)
     mbs = {k: [f * FRAME / 1e6 for f in v] for k, v in fps.items()}
     rows: list[tuple[str, dict[str, list[float]], float | None, str]] = [
@@ -329,7 +329,7 @@ def report(
     for label, values, target, fmt in rows:
         d, s = median(values["dbus"]), median(values["socket"])
         line = f"{label:<28}" + fmt.format(d) + fmt.format(s)
-        line += f"  {ratio_cell(values['dbus'], values['socket'], 18)}"
+        line += f"  {ratio_cell(values['dbus'], values['socket'], 22)}"
         if target is not None:
             line += f"{d / target:5.2f} (target {'>=' if label == 'frames/s' else '<='} {target:g})"
         print(line)
