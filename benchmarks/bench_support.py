@@ -24,17 +24,17 @@ INTERFACES = ROOT / "interfaces"
 def generate_package(sources: Iterable[Path], out: Path, package: str) -> None:
     """Generate ``package`` into ``out/package`` through qdbusgen's Python API.
 
-    The package is whatever this tree's generator writes (its runtime included), so the
-    figures follow the generator and the runtime as they are, wherever the runtime lives.
+    The package is whatever this tree's generator writes, on the installed runtime, so the
+    figures follow the generator and the runtime as they are.
     """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    from qdbusgen.config import GenerateOptions
     from qdbusgen.diagnostics import Severity
     from qdbusgen.generate import generate
 
-    result = generate(
-        [str(s) for s in sources], out / package, package=package, defines={"HOST_OS": "linux"}
-    )
+    options = GenerateOptions(package=package, defines=(("HOST_OS", "linux"),))
+    result = generate([str(s) for s in sources], out / package, options)
     if not result.ok:
         errors = [d.format() for d in result.diagnostics if d.severity is Severity.ERROR]
         raise RuntimeError(f"qdbusgen could not generate {package}: {errors}")
