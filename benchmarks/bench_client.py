@@ -56,30 +56,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-VMSTATE_XML = ROOT / "interfaces" / "org.qemu.VMState1.xml"
-BENCH_XML = Path(__file__).resolve().parent / "com.example.Bench1.xml"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-GEN_SERVICE = "com.example.BenchGenerated"
-FAST_SERVICE = "com.example.BenchFast"
-VMSTATE_IFACE = "org.qemu.VMState1"
-BENCH_IFACE = "com.example.Bench1"
-PROPERTIES_IFACE = "org.freedesktop.DBus.Properties"
-PATH = "/org/qemu/VMState1"
-PATH_BIG = "/org/qemu/VMState1/big"
-FAST_ASYNC_PATH = "/bench/async"
-FAST_ASYNC_BIG = "/bench/async/big"
-FAST_SYNC_PATH = "/bench/sync"
-FAST_SYNC_BIG = "/bench/sync/big"
-
-SMALL = 1 << 20  # 1 MiB
-BIG = 64 << 20  # 64 MiB: the largest array D-Bus allows
-ID_VALUE = "bench-helper"
-PING_TEXT = "ping"
-
-
-def payload(size: int) -> bytes:
-    return (bytes(range(256)) * (size // 256 + 1))[:size]
-
+from bench_support import (  # noqa: E402  (the services, paths and payloads of every benchmark)
+    BENCH_IFACE,
+    BIG,
+    FAST_ASYNC_BIG,
+    FAST_ASYNC_PATH,
+    FAST_SERVICE,
+    FAST_SYNC_BIG,
+    FAST_SYNC_PATH,
+    GEN_SERVICE,
+    ID_VALUE,
+    PATH,
+    PATH_BIG,
+    PING_TEXT,
+    PROPERTIES_IFACE,
+    SMALL,
+    VMSTATE_IFACE,
+    VMSTATE_XML,
+    BENCH_XML,
+    payload,
+)
 
 # --------------------------------------------------------------------------- servers
 
