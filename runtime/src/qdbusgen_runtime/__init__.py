@@ -22,9 +22,14 @@ Inbound boundary
 
 Errors
     A D-Bus ERROR reply is raised as :class:`DBusError` carrying the D-Bus
-    error ``name`` and ``text``.  In a server, raising :class:`DBusError`
-    sends that error; any other exception is logged (with traceback) and
-    sends ``org.freedesktop.DBus.Error.Failed`` with a short text that has no
+    error ``name`` and ``text``; the standard ``org.freedesktop.DBus.Error.*``
+    names are raised as their subclasses (:class:`InvalidArgs`,
+    :class:`UnknownMethod`, :class:`UnknownObject`, :class:`NoReply`,
+    :class:`AccessDenied`, :class:`Disconnected`, ...), so ``except
+    InvalidArgs:`` works.  In a server, raising :class:`DBusError` (or a
+    subclass: ``raise InvalidArgs("size must be even")``) sends that error;
+    any other exception is logged (with traceback) and sends
+    ``org.freedesktop.DBus.Error.Failed`` with a short text that has no
     traceback.
 
 File descriptors (D-Bus type ``h``) -- the ownership contract
@@ -68,7 +73,28 @@ from dbus_fast.signature import Variant
 
 from ._version import DBUS_FAST_RANGE, __version__
 from ._base import ObjectPath, Signature, UnixFD
-from .errors import DBusError, DisconnectedError, not_implemented
+from .errors import (
+    AccessDenied,
+    DBusError,
+    Disconnected,
+    DisconnectedError,
+    Failed,
+    InvalidArgs,
+    InvalidSignature,
+    LimitsExceeded,
+    NameHasNoOwner,
+    NoReply,
+    NotSupported,
+    PropertyReadOnly,
+    ServiceUnknown,
+    TimedOut,
+    Timeout,
+    UnknownInterface,
+    UnknownMethod,
+    UnknownObject,
+    UnknownProperty,
+    not_implemented,
+)
 from ._specs import MethodSpec, PropertySpec, SignalSpec
 from ._fds import keep_fd, transfer_fd
 from ._wire import Limits
@@ -86,25 +112,42 @@ from .server import ServerBase
 from .object_manager import ObjectManagerProxyBase, ObjectManagerServer
 
 __all__ = [
+    "AccessDenied",
     "DBusError",
     "DEFAULT_STREAM_MAXSIZE",
+    "Disconnected",
     "DisconnectedError",
+    "Failed",
+    "InvalidArgs",
+    "InvalidSignature",
     "Limits",
+    "LimitsExceeded",
     "MessageBus",
     "MethodSpec",
+    "NameHasNoOwner",
+    "NoReply",
+    "NotSupported",
     "ObjectManagerProxyBase",
     "ObjectManagerServer",
     "ObjectPath",
     "Overflow",
+    "PropertyReadOnly",
     "PropertySpec",
     "ProxyBase",
     "ServerBase",
-    "Signature",
+    "ServiceUnknown",
     "SignalOverflowError",
     "SignalSpec",
     "SignalStream",
+    "Signature",
     "Subscription",
+    "TimedOut",
+    "Timeout",
     "UnixFD",
+    "UnknownInterface",
+    "UnknownMethod",
+    "UnknownObject",
+    "UnknownProperty",
     "Variant",
     "accept_p2p",
     "connect",
