@@ -14,6 +14,8 @@ Connections
     :func:`accept_p2p` turn one end of a socket pair into a peer-to-peer
     D-Bus connection (no daemon, no ``Hello``), as QEMU's ``-display dbus``
     listeners need.  All three negotiate Unix fd passing.
+    :func:`request_name` (with :class:`NameFlag`) and :func:`release_name`
+    own and give up well-known bus names.
 
 Inbound boundary
     Every message received crosses a pure-Python validator before dbus-fast
@@ -100,6 +102,7 @@ from ._fds import keep_fd, transfer_fd
 from ._wire import Limits
 from ._adapter import check_dbus_fast
 from ._bus import accept_p2p, connect, connect_p2p
+from ._names import NameFlag, ReleaseNameReply, RequestNameReply, release_name, request_name
 from .client import (
     DEFAULT_STREAM_MAXSIZE,
     Overflow,
@@ -124,6 +127,7 @@ __all__ = [
     "LimitsExceeded",
     "MessageBus",
     "MethodSpec",
+    "NameFlag",
     "NameHasNoOwner",
     "NoReply",
     "NotSupported",
@@ -134,6 +138,8 @@ __all__ = [
     "PropertyReadOnly",
     "PropertySpec",
     "ProxyBase",
+    "ReleaseNameReply",
+    "RequestNameReply",
     "ServerBase",
     "ServiceUnknown",
     "SignalOverflowError",
@@ -154,6 +160,8 @@ __all__ = [
     "connect_p2p",
     "keep_fd",
     "not_implemented",
+    "release_name",
+    "request_name",
     "transfer_fd",
 ]
 
