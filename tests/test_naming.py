@@ -332,6 +332,7 @@ def test_vmstate_alone(tmp_path: Path) -> None:
     assert prop.readable and not prop.writable
     assert i.exports == (
         "VM_STATE1_INTERFACE",
+        "VMState1Properties",
         "VMState1PropertiesChanged",
         "VMState1Proxy",
         "VMState1Server",
@@ -551,7 +552,13 @@ def test_results_and_unnamed_args(tmp_path: Path) -> None:
              </method>
            </interface>""",
     )
-    assert diags == []
+    # the renamed result fields are reported (an info), not renamed silently
+    assert [(d.rule, d.severity, d.location.line if d.location else 0) for d in diags] == [
+        ("NAME-I006", Severity.INFO, 5),
+        ("NAME-I006", Severity.INFO, 6),
+    ]
+    assert "ConsoleSetUIInfoResult.count_" in diags[0].message
+    assert "tuple.index" in diags[1].message
     (m,) = only(names).methods
     assert [a.name for a in m.in_args] == ["arg0", "height_mm"]
     assert [(a.name, a.position) for a in m.out_args] == [("arg0", 0), ("count_", 1), ("index_", 2)]
