@@ -158,6 +158,7 @@ __all__ = [
     "RULE_NO_NAME",
     "RULE_PARAM_COLLISION",
     "RULE_TUPLE_FIELD",
+    "RULE_RUNTIME_MEMBER",
     "RUNTIME_EXPORTS",
     "RUNTIME_MEMBERS",
     "SOFT_KEYWORDS",
@@ -188,6 +189,7 @@ RULE_CLASS_COLLISION = "NAME-E003"
 RULE_BAD_OVERRIDE = "NAME-E004"
 RULE_NO_NAME = "NAME-E005"
 RULE_TUPLE_FIELD = "NAME-I006"
+RULE_RUNTIME_MEMBER = "NAME-I007"
 
 #: How a name problem is fixed, named in every collision message.
 OVERRIDE_HINT = (
@@ -907,6 +909,18 @@ class _Builder:
             )
         )
 
+    def runtime_member(self, label: str, text: str, used: str, location: Location) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                RULE_RUNTIME_MEMBER,
+                Severity.INFO,
+                f"{label} is {used!r} in Python: {text!r} is a member every generated proxy or "
+                f"server has (the runtime base classes, or the generated {WATCH_PROPERTIES} / "
+                f"{GET_ALL}); an {ANN_PYTHON_NAME} annotation picks another name",
+                location,
+            )
+        )
+
     def no_name(self, label: str, location: Location, used: str) -> None:
         self.diagnostics.append(
             Diagnostic(
@@ -968,6 +982,10 @@ _ARG_EXTRA_REASONS: dict[str, str] = {
     "index": "a NamedTuple field would shadow tuple.index",
 }
 
+
+#: Reserved member names a user would not expect to be taken (not keywords, builtins or
+#: ``object``'s): renaming a member away from one is reported (NAME-I007).
+_SURPRISING = (RUNTIME_MEMBERS - OBJECT_ATTRIBUTES - _PYTHON_RESERVED) | {WATCH_PROPERTIES, GET_ALL}
 
 #: NamedTuple methods a field name would shadow (the field is renamed: ``count_``).
 _TUPLE_METHODS = frozenset({"count", "index"})
@@ -1253,6 +1271,8 @@ def _method_names(b: _Builder, c: _Members, texts: Sequence[_MethodText]) -> lis
             text = "method"
             b.no_name(mlabel, m.location, text)
         name = text if source == ANN_PYTHON_NAME else safe_name(text, c.proxy_reserved)
+        if name != text and text in _SURPRISING:
+            b.runtime_member(mlabel, text, name, m.location)
         claim = _Claim(mlabel, m.location, ("method", m.location))
         c.proxy_space.add(name, claim)
         c.server_space.add(name, claim)
@@ -1308,6 +1328,8 @@ def _property_names(b: _Builder, c: _Members, iface: Interface) -> list[Property
         getter = setter = notifier = None
         if p.access is None or p.access.readable:
             getter = safe_name(f"get_{stem}", c.proxy_reserved)
+            if getter != f"get_{stem}" and f"get_{stem}" in _SURPRISING:
+                b.runtime_member(plabel, f"get_{stem}", getter, p.location)
             c.proxy_space.add(getter, claim)
             c.server_space.add(getter, claim)
         if p.access is None or p.access.writable:

@@ -288,10 +288,12 @@ def test_runtime_members_get_suffix(tmp_path: Path) -> None:
         tmp_path,
         """<interface name="org.example.Thing">
              <method name="Export"/><method name="New"/><method name="Unexport"/>
+             <method name="Close"/>
            </interface>""",
     )
-    assert diags == []
-    assert [m.name for m in only(names).methods] == ["export_", "new_", "unexport_"]
+    # each renaming is reported (an info): a user would not guess it
+    assert [(d.rule, d.severity) for d in diags] == [("NAME-I007", Severity.INFO)] * 4
+    assert [m.name for m in only(names).methods] == ["export_", "new_", "unexport_", "close_"]
 
 
 # --------------------------------------------------------------------------- whole interfaces
@@ -501,7 +503,9 @@ def test_no_watcher_without_changing_properties(tmp_path: Path) -> None:
            <interface name="org.example.B"><method name="WatchProperties"/>
              <property name="P" type="s" access="read"/></interface>""",
     )
-    assert diags == []
+    # B's method steps aside for the watcher, and that is reported (an info)
+    assert [(d.rule, d.severity) for d in diags] == [("NAME-I007", Severity.INFO)]
+    assert "'watch_properties_'" in diags[0].message
     a, b = names.interfaces
     assert (a.changed_class, a.watch_name, a.methods[0].name) == (None, None, "watch_properties")
     assert (b.changed_class, b.watch_name, b.methods[0].name) == (

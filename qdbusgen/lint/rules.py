@@ -1174,6 +1174,17 @@ _NAME: list[tuple[str, str, str, str]] = [
         "or `index`. Name the field with an org.qdbusgen.Python.Name annotation (`n_items`) to "
         "use a name of your choice; the D-Bus name does not change.",
     ),
+    (
+        "NAME-I007",
+        "Member renamed to keep a method every proxy or server has",
+        "Every generated proxy and server has a few public members of its own (`close`, `new`, "
+        "`export`, `unexport`, `get_all`, `watch_properties`...): a D-Bus member that converts "
+        "to one of them gets a trailing `_` (`Close` → `close_`), which a user would not guess.",
+        "A method converts to a public member of the runtime's ProxyBase or ServerBase, or to "
+        "`get_all`/`watch_properties`, or a property's getter to `get_all`. Name it with an "
+        "org.qdbusgen.Python.Name annotation to pick the Python name; the D-Bus name does not "
+        "change.",
+    ),
 ]
 
 #: Overrides (qdbusgen/overrides.py): --annotate and [tool.qdbusgen.overrides].
