@@ -27,10 +27,12 @@ Safety
     ``object`` or of the runtime base classes (:data:`RUNTIME_MEMBERS`, read with
     :mod:`ast` from the ``qdbusgen_runtime`` modules) gets a trailing ``_`` (``class`` →
     ``class_``, ``type`` → ``type_``, ``match`` → ``match_``, ``export`` →
-    ``export_``).  Parameters and NamedTuple fields also avoid ``self``, ``cls``,
-    ``count`` and ``index`` (a result or signal field that becomes ``count_`` or
-    ``index_`` is reported as ``NAME-I006``, an info: ``res.count`` stays
-    ``tuple.count``).  Generated public names never start with ``_``
+    ``export_``; a member renamed away from a runtime member or the generated
+    ``get_all`` / ``watch_properties`` is reported as ``NAME-I007``, an info).
+    Parameters and NamedTuple fields also avoid ``self``, ``cls``, ``count`` and
+    ``index`` (a result or signal field that becomes ``count_`` or ``index_`` is
+    reported as ``NAME-I006``, an info: ``res.count`` stays ``tuple.count``).
+    Generated public names never start with ``_``
     (leading underscores are dropped: every ``_``-name belongs to the templates
     and the runtime, so template locals and private helpers can't clash); a
     name that would start with a digit gets an ``n`` prefix (``N`` for classes).
