@@ -887,7 +887,13 @@ class _Builder:
                     f"Client proxy for ``{iface.name}``.",
                     *body,
                     f"Obtain one with ``await {inames.proxy_class}.new(bus_or_address, service, path)``; "
-                    "on a peer-to-peer connection pass ``service=None``.",
+                    "on a peer-to-peer connection pass ``service=None``."
+                    + (
+                        " Signal subscriptions and streams open with ``async with`` (or ``await``) "
+                        "and end with ``close()``; ``await proxy.close()`` ends them all."
+                        if inames.signals or changed_class
+                        else ""
+                    ),
                 ]
             ),
             server_docstring=_join(

@@ -767,10 +767,11 @@ async def test_errors_carry_names_both_ways(bus: Any, caplog: pytest.LogCaptureF
         with pytest.raises(rt.DBusError) as info:
             await daemon.get_name_owner("org.qdbusgen.NobodyHasThis")
         assert info.value.name == "org.freedesktop.DBus.Error.NameHasNoOwner"
+        assert isinstance(info.value, rt.NameHasNoOwner)  # the daemon's error, by class
 
-        # per-proxy timeout
+        # per-proxy timeout: the runtime's own NoReply, by class too
         slow = Test1Proxy(client_bus, NAME, PATH, timeout=0.1)
-        with pytest.raises(rt.DBusError) as info:
+        with pytest.raises(rt.NoReply) as info:
             await slow.sleep(2)
         assert info.value.name == "org.freedesktop.DBus.Error.NoReply"
 
