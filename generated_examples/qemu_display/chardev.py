@@ -77,7 +77,7 @@ class ChardevProxy(_rt.ProxyBase):
     (human monitor, HMP), org.qemu.monitor.qmp.0 (QMP monitor) and
     org.qemu.usbredir (usbredir protocol).
 
-    Obtain one with ``await ChardevProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ChardevProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Chardev"

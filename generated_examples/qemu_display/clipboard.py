@@ -100,7 +100,7 @@ class ClipboardProxy(_rt.ProxyBase):
 
     QEMU currently exchanges text only, as ``text/plain;charset=utf-8``.
 
-    Obtain one with ``await ClipboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ClipboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Clipboard"

@@ -87,7 +87,7 @@ class ConsoleProxy(_rt.ProxyBase):
     guest switches video mode, arrive through the standard
     PropertiesChanged signal.
 
-    Obtain one with ``await ConsoleProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ConsoleProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Console"

@@ -77,7 +77,7 @@ class ListenerProxy(_rt.ProxyBase):
     org.qemu.Display1.Listener.Win32.D3d11, which QEMU only uses when the
     client names them in ``Interfaces``.
 
-    Obtain one with ``await ListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener"

@@ -81,7 +81,7 @@ class VMProxy(_rt.ProxyBase):
     None of the org.qemu.Display1 interfaces declares signals: changed
     property values arrive through the standard PropertiesChanged signal.
 
-    Obtain one with ``await VMProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await VMProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.VM"

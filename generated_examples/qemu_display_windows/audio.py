@@ -62,7 +62,7 @@ class AudioProxy(_rt.ProxyBase):
     org.qemu.Display1.AudioOutListener receives what the guest plays, and
     an org.qemu.Display1.AudioInListener supplies what the guest records.
 
-    Obtain one with ``await AudioProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await AudioProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Audio"

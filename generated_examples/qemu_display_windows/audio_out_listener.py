@@ -59,7 +59,7 @@ class AudioOutListenerProxy(_rt.ProxyBase):
     at once; each is named by the ``id`` that Init introduces and that every
     later call repeats.
 
-    Obtain one with ``await AudioOutListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await AudioOutListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.AudioOutListener"

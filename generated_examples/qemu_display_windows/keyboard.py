@@ -63,7 +63,7 @@ class KeyboardProxy(_rt.ProxyBase):
     the keypad, 0x1d is the left Ctrl key and 0x9d the right one. Send a
     Release for every Press.
 
-    Obtain one with ``await KeyboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await KeyboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Keyboard"

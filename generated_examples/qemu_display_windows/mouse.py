@@ -67,7 +67,7 @@ class MouseProxy(_rt.ProxyBase):
     depends on the pointing device the guest is using: read
     ``IsAbsolute`` before choosing between SetAbsPosition and RelMotion.
 
-    Obtain one with ``await MouseProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await MouseProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Mouse"

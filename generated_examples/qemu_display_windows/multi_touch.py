@@ -57,7 +57,7 @@ class MultiTouchProxy(_rt.ProxyBase):
     Event kinds for SendEvent: 0 begin (a finger touches), 1 update (it
     moves), 2 end (it is lifted), 3 cancel (the gesture is abandoned).
 
-    Obtain one with ``await MultiTouchProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await MultiTouchProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.MultiTouch"

@@ -95,7 +95,7 @@ class VMState1Proxy(_rt.ProxyBase):
     code, without auto-start and with the default D-Bus timeout of 25
     seconds, and waits for each answer.
 
-    Obtain one with ``await VMState1Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await VMState1Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.VMState1"
