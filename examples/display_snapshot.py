@@ -64,9 +64,6 @@ VM_PATH = "/org/qemu/Display1/VM"
 LISTENER_PATH = "/org/qemu/Display1/Listener"
 MAX_SIDE = 16384  # refuse pictures larger than this (per side)
 
-ERROR_NOT_SUPPORTED = "org.freedesktop.DBus.Error.NotSupported"
-ERROR_INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
-
 GENERATE_HINT = (
     "generate it first and put its parent directory on PYTHONPATH:\n"
     "    python3 -m qdbusgen generate interfaces/org.qemu.Display1.*.xml -D HOST_OS=linux -o GEN/qemu_display\n"
@@ -422,7 +419,7 @@ def make_listener(frame: Frame) -> qemu_display.ListenerServer:
             try:
                 self.frame.scanout(width, height, stride, pixman_format, data)
             except ValueError as exc:
-                raise gen.DBusError(ERROR_INVALID_ARGS, str(exc)) from None
+                raise gen.InvalidArgs(str(exc)) from None
 
         async def update(
             self,
@@ -437,7 +434,7 @@ def make_listener(frame: Frame) -> qemu_display.ListenerServer:
             try:
                 self.frame.update(x, y, width, height, stride, pixman_format, data)
             except ValueError as exc:
-                raise gen.DBusError(ERROR_INVALID_ARGS, str(exc)) from None
+                raise gen.InvalidArgs(str(exc)) from None
 
         async def scanout_dmabuf(
             self,
@@ -450,13 +447,12 @@ def make_listener(frame: Frame) -> qemu_display.ListenerServer:
             y0_top: bool,
         ) -> None:
             os.close(dmabuf)  # a received fd belongs to us; this client cannot map DMABUFs
-            raise gen.DBusError(
-                ERROR_NOT_SUPPORTED,
-                "this listener takes Scanout/Update only (run QEMU without gl=on)",
+            raise gen.NotSupported(
+                "this listener takes Scanout/Update only (run QEMU without gl=on)"
             )
 
         async def update_dmabuf(self, x: int, y: int, width: int, height: int) -> None:
-            raise gen.DBusError(ERROR_NOT_SUPPORTED, "no DMABUF scanout")
+            raise gen.NotSupported("no DMABUF scanout")
 
         async def disable(self) -> None:
             self.frame.disabled = True
@@ -501,11 +497,12 @@ async def read_vm(vm: qemu_display.VMProxy, connect_timeout: float) -> dict[str,
 
 
 async def read_console(console: qemu_display.ConsoleProxy) -> dict[str, Any]:
+    props = await console.get_all()  # one Properties.GetAll round trip, typed per property
     return {
-        "label": await console.get_label(),
-        "type": await console.get_type(),
-        "width": await console.get_width(),
-        "height": await console.get_height(),
+        "label": props.get("Label", ""),
+        "type": props.get("Type", ""),
+        "width": props.get("Width", 0),
+        "height": props.get("Height", 0),
     }
 
 
@@ -624,7 +621,7 @@ async def run(args: argparse.Namespace) -> int:
         modifiers = await gen.KeyboardProxy(
             bus, service, console_path, timeout=timeout
         ).get_modifiers()
-        await subscription.cancel()
+        await subscription.close()
         output = Path(args.output)
         try:
             write_png(output, frame.width, frame.height, frame.rgb())

@@ -345,8 +345,6 @@ def refuse_duplicate(exc: DuplicateIdError) -> int:
 async def serve(args: argparse.Namespace) -> int:
     require_generated()
     import qemu_vmstate as gen
-    from dbus_fast import NameFlag, RequestNameReply
-    from dbus_fast.errors import DBusError as FastDBusError
 
     state = HelperState(
         args.id,
@@ -370,20 +368,18 @@ async def serve(args: argparse.Namespace) -> int:
     helper.export(bus, OBJECT_PATH)
     try:
         await check_id_is_free(bus, args.id, queued=False)
-        reply = await bus.request_name(
-            BUS_NAME, NameFlag.NONE
-        )  # flags 0: queue behind other helpers
+        reply = await gen.request_name(bus, BUS_NAME)  # no flags: queue behind other helpers
         unchecked = await check_id_is_free(bus, args.id, queued=True)  # one started with us?
     except DuplicateIdError as exc:
         helper.unexport()
         try:
-            await asyncio.wait_for(bus.release_name(BUS_NAME), 2)
+            await asyncio.wait_for(gen.release_name(bus, BUS_NAME), 2)
         except Exception:  # noqa: BLE001 - not queued yet, or the bus is gone
             pass
         bus.disconnect()
         return refuse_duplicate(exc)
-    except FastDBusError as exc:
-        emit("error", stage="request_name", name=BUS_NAME, error=exc.type, reason=exc.text)
+    except gen.DBusError as exc:  # AccessDenied when the bus policy forbids the name
+        emit("error", stage="request_name", name=BUS_NAME, error=exc.name, reason=exc.text)
         bus.disconnect()
         return 2
     except StateError as exc:
@@ -391,9 +387,9 @@ async def serve(args: argparse.Namespace) -> int:
         bus.disconnect()
         return 2
     if reply not in (
-        RequestNameReply.PRIMARY_OWNER,
-        RequestNameReply.IN_QUEUE,
-        RequestNameReply.ALREADY_OWNER,
+        gen.RequestNameReply.PRIMARY_OWNER,
+        gen.RequestNameReply.IN_QUEUE,
+        gen.RequestNameReply.ALREADY_OWNER,
     ):
         emit("error", stage="request_name", name=BUS_NAME, reason=f"unexpected reply {reply.name}")
         bus.disconnect()
@@ -404,7 +400,7 @@ async def serve(args: argparse.Namespace) -> int:
         unique_name=bus.unique_name,
         name=BUS_NAME,
         path=OBJECT_PATH,
-        queued=reply is RequestNameReply.IN_QUEUE,
+        queued=reply is gen.RequestNameReply.IN_QUEUE,
         unchecked=unchecked,
         pid=os.getpid(),
         uid=os.getuid(),
@@ -427,7 +423,7 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     helper.unexport()
     try:
-        await asyncio.wait_for(bus.release_name(BUS_NAME), 2)
+        await asyncio.wait_for(gen.release_name(bus, BUS_NAME), 2)
     except Exception:  # noqa: BLE001 - the bus may already be gone; we are leaving anyway
         pass
     bus.disconnect()

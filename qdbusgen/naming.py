@@ -27,8 +27,12 @@ Safety
     ``object`` or of the runtime base classes (:data:`RUNTIME_MEMBERS`, read with
     :mod:`ast` from the ``qdbusgen_runtime`` modules) gets a trailing ``_`` (``class`` →
     ``class_``, ``type`` → ``type_``, ``match`` → ``match_``, ``export`` →
-    ``export_``).  Parameters and NamedTuple fields also avoid ``self``, ``cls``,
-    ``count`` and ``index``.  Generated public names never start with ``_``
+    ``export_``; a member renamed away from a runtime member or the generated
+    ``get_all`` / ``watch_properties`` is reported as ``NAME-I007``, an info).
+    Parameters and NamedTuple fields also avoid ``self``, ``cls``, ``count`` and
+    ``index`` (a result or signal field that becomes ``count_`` or ``index_`` is
+    reported as ``NAME-I006``, an info: ``res.count`` stays ``tuple.count``).
+    Generated public names never start with ``_``
     (leading underscores are dropped: every ``_``-name belongs to the templates
     and the runtime, so template locals and private helpers can't clash); a
     name that would start with a digit gets an ``n`` prefix (``N`` for classes).
@@ -78,6 +82,9 @@ pascal_case member)
     properties watcher     proxy ``watch_properties`` with the TypedDict
                            ``<Base>PropertiesChanged``, when some property emits
                            PropertiesChanged (true or invalidates)
+    all properties         proxy ``get_all`` returning the TypedDict
+                           ``<Base>Properties`` (every readable property), when
+                           some property is readable
     args                   ``snake_case(name)``; unnamed (or nothing usable left)
                            → ``arg<N>``, N = position among the method's in args,
                            its out args, or the signal's args
@@ -152,10 +159,13 @@ __all__ = [
     "RULE_MEMBER_COLLISION",
     "RULE_NO_NAME",
     "RULE_PARAM_COLLISION",
+    "RULE_TUPLE_FIELD",
+    "RULE_RUNTIME_MEMBER",
     "RUNTIME_EXPORTS",
     "RUNTIME_MEMBERS",
     "SOFT_KEYWORDS",
     "WATCH_PROPERTIES",
+    "GET_ALL",
     "ArgNames",
     "InterfaceNames",
     "MethodNames",
@@ -180,6 +190,8 @@ RULE_PARAM_COLLISION = "NAME-E002"
 RULE_CLASS_COLLISION = "NAME-E003"
 RULE_BAD_OVERRIDE = "NAME-E004"
 RULE_NO_NAME = "NAME-E005"
+RULE_TUPLE_FIELD = "NAME-I006"
+RULE_RUNTIME_MEMBER = "NAME-I007"
 
 #: How a name problem is fixed, named in every collision message.
 OVERRIDE_HINT = (
@@ -469,6 +481,8 @@ MODULE_RESERVED: frozenset[str] = _PYTHON_RESERVED | RUNTIME_EXPORTS
 
 #: The proxy's properties watcher; reserved on proxies that have it.
 WATCH_PROPERTIES = "watch_properties"
+#: The proxy's typed ``Properties.GetAll``; reserved on proxies with readable properties.
+GET_ALL = "get_all"
 
 # --------------------------------------------------------------------------- case conversion
 
@@ -708,9 +722,16 @@ class InterfaceNames:
     #: Every module-level public name: constant, result classes, signal classes,
     #: changed class, proxy, server (in that order).
     exports: tuple[PyName, ...]
-    #: TypedDict ``<Base>Properties`` of every readable property, in the package's
-    #: ``object_manager`` module; None unless that module is generated.
+    #: TypedDict ``<Base>Properties`` of every readable property (what the proxy's
+    #: ``get_all`` returns), in the interface's module; None when no property is
+    #: readable (then, with the ``object_manager`` module, that module defines an
+    #: empty one).
     properties_class: PyName | None = None
+    #: The proxy's typed ``Properties.GetAll`` (``get_all``), with ``properties_class``.
+    get_all_name: PyName | None = None
+    #: True when ``properties_class`` is defined in the ``object_manager`` module (the
+    #: interface has no readable property) rather than in the interface's module.
+    properties_in_object_manager: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -876,6 +897,32 @@ class _Builder:
             )
         )
 
+    def tuple_field(
+        self, label: str, owner: str, tuple_class: str, text: str, used: str, location: Location
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                RULE_TUPLE_FIELD,
+                Severity.INFO,
+                f"{label} of {owner} is the field {tuple_class}.{used} (not {text!r}: "
+                f"{tuple_class}.{text} stays tuple.{text}); an {ANN_PYTHON_NAME} annotation "
+                "picks another name",
+                location,
+            )
+        )
+
+    def runtime_member(self, label: str, text: str, used: str, location: Location) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                RULE_RUNTIME_MEMBER,
+                Severity.INFO,
+                f"{label} is {used!r} in Python: {text!r} is a member every generated proxy or "
+                f"server has (the runtime base classes, or the generated {WATCH_PROPERTIES} / "
+                f"{GET_ALL}); an {ANN_PYTHON_NAME} annotation picks another name",
+                location,
+            )
+        )
+
     def no_name(self, label: str, location: Location, used: str) -> None:
         self.diagnostics.append(
             Diagnostic(
@@ -938,6 +985,14 @@ _ARG_EXTRA_REASONS: dict[str, str] = {
 }
 
 
+#: Reserved member names a user would not expect to be taken (not keywords, builtins or
+#: ``object``'s): renaming a member away from one is reported (NAME-I007).
+_SURPRISING = (RUNTIME_MEMBERS - OBJECT_ATTRIBUTES - _PYTHON_RESERVED) | {WATCH_PROPERTIES, GET_ALL}
+
+#: NamedTuple methods a field name would shadow (the field is renamed: ``count_``).
+_TUPLE_METHODS = frozenset({"count", "index"})
+
+
 def _module_level_reasons(names: Iterable[str]) -> dict[str, str]:
     return {n: f"it would shadow the generated module-level name {n!r}" for n in names}
 
@@ -948,7 +1003,10 @@ def _build_args(
     owner: str,
     module_names: frozenset[str],
     spaces: Sequence[_Space],
+    field_of: str | None = None,
 ) -> tuple[ArgNames, ...]:
+    """The names of ``args``; ``field_of`` names the NamedTuple they are the fields of
+    (a field that would be ``count`` or ``index`` is reported as renamed)."""
     extra = _module_level_reasons(module_names) | _ARG_EXTRA_REASONS
     out: list[ArgNames] = []
     for position, arg in enumerate(args):
@@ -966,6 +1024,8 @@ def _build_args(
             name = text
         elif text:
             name = safe_name(text, ARG_RESERVED)
+            if field_of is not None and text in _TUPLE_METHODS:
+                b.tuple_field(label, owner, field_of, text, name, arg.location)
         else:
             name = f"arg{position}"
         claim = _Claim(label, arg.location, ("arg", arg.location))
@@ -1082,13 +1142,16 @@ def _object_manager_names(
             package.classes.add(name, claim)
     out: list[InterfaceNames] = []
     for names in result:
+        if names.properties_class is not None:
+            out.append(names)
+            continue
         iface = names.interface
         cls = f"{names.base}Properties"
         package.classes.add(
             cls,
             _Claim(f"interface {iface.name!r}", iface.location, ("interface", iface.location)),
         )
-        out.append(replace(names, properties_class=PyName(cls)))
+        out.append(replace(names, properties_class=PyName(cls), properties_in_object_manager=True))
     return out
 
 
@@ -1210,6 +1273,8 @@ def _method_names(b: _Builder, c: _Members, texts: Sequence[_MethodText]) -> lis
             text = "method"
             b.no_name(mlabel, m.location, text)
         name = text if source == ANN_PYTHON_NAME else safe_name(text, c.proxy_reserved)
+        if name != text and text in _SURPRISING:
+            b.runtime_member(mlabel, text, name, m.location)
         claim = _Claim(mlabel, m.location, ("method", m.location))
         c.proxy_space.add(name, claim)
         c.server_space.add(name, claim)
@@ -1225,7 +1290,7 @@ def _method_names(b: _Builder, c: _Members, texts: Sequence[_MethodText]) -> lis
             if result_class
             else []
         )
-        out_args = _build_args(b, m.out_args, mlabel, c.module_names, out_spaces)
+        out_args = _build_args(b, m.out_args, mlabel, c.module_names, out_spaces, result_class)
         if not out_args:
             client_return = server_return = "None"
         elif result_class is None:
@@ -1265,6 +1330,8 @@ def _property_names(b: _Builder, c: _Members, iface: Interface) -> list[Property
         getter = setter = notifier = None
         if p.access is None or p.access.readable:
             getter = safe_name(f"get_{stem}", c.proxy_reserved)
+            if getter != f"get_{stem}" and f"get_{stem}" in _SURPRISING:
+                b.runtime_member(plabel, f"get_{stem}", getter, p.location)
             c.proxy_space.add(getter, claim)
             c.server_space.add(getter, claim)
         if p.access is None or p.access.writable:
@@ -1312,7 +1379,7 @@ def _signal_names(
             ),
             b.space(RULE_PARAM_COLLISION, "field '{name}'", "of", t.tuple_class),
         ]
-        args = _build_args(b, s.args, slabel, c.module_names, arg_spaces)
+        args = _build_args(b, s.args, slabel, c.module_names, arg_spaces, t.tuple_class)
         signals.append(
             SignalNames(
                 s,
@@ -1354,12 +1421,14 @@ def _build_interface(
     constant = safe_name(snake_case(base).upper() + "_INTERFACE", frozenset(), digit_prefix="N")
     emits = any(_notifies(p) for p in iface.properties)
     changed_class = f"{base}PropertiesChanged" if emits else None
+    readable = any(p.access is None or p.access.readable for p in iface.properties)
+    properties_class = f"{base}Properties" if readable else None
 
     owner = ("interface", iface.location)
     iface_claim = _Claim(label, iface.location, owner)
     package.modules.add(module, iface_claim)
     package.constants.add(constant, iface_claim)
-    for cls in (proxy_class, server_class, changed_class):
+    for cls in (proxy_class, server_class, properties_class, changed_class):
         if cls is not None:
             package.classes.add(cls, iface_claim)
 
@@ -1372,6 +1441,7 @@ def _build_interface(
         [constant, proxy_class, server_class]
         + result_classes
         + signal_classes
+        + ([properties_class] if properties_class else [])
         + ([changed_class] if changed_class else [])
     )
 
@@ -1379,13 +1449,17 @@ def _build_interface(
     member_reasons = _module_level_reasons(module_names)
     if changed_class:
         member_reasons[WATCH_PROPERTIES] = "it is the proxy's properties watcher"
+    if properties_class:
+        member_reasons[GET_ALL] = "it is the proxy's typed Properties.GetAll"
     members = _Members(
         proxy_class,
         server_class,
         module_names,
         b.space(RULE_MEMBER_COLLISION, "'{name}'", "on", proxy_class),
         b.space(RULE_MEMBER_COLLISION, "'{name}'", "on", server_class),
-        MEMBER_RESERVED | ({WATCH_PROPERTIES} if changed_class else frozenset()),
+        MEMBER_RESERVED
+        | ({WATCH_PROPERTIES} if changed_class else frozenset())
+        | ({GET_ALL} if properties_class else frozenset()),
         member_reasons,
     )
     methods = _method_names(b, members, method_texts)
@@ -1393,6 +1467,8 @@ def _build_interface(
     signals = _signal_names(b, members, signal_texts, {str(m.name) for m in methods})
 
     exports = [constant, *result_classes, *signal_classes]
+    if properties_class:
+        exports.append(properties_class)
     if changed_class:
         exports.append(changed_class)
     exports += [proxy_class, server_class]
@@ -1410,4 +1486,6 @@ def _build_interface(
         tuple(properties),
         tuple(signals),
         tuple(PyName(e) for e in exports),
+        PyName(properties_class) if properties_class else None,
+        PyName(GET_ALL) if properties_class else None,
     )

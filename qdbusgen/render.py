@@ -319,6 +319,14 @@ class InterfaceView(NamedTuple):
     #: The proxy's ``_TOLERANT_SIGNALS`` line (signals annotated
     #: org.qdbusgen.Signal.Tolerant=true), or None.
     tolerant_line: str | None = None
+    #: TypedDict ``<Base>Properties`` (every readable property) and the proxy's typed
+    #: ``get_all``; None / "" when no property is readable.
+    properties_class: str | None = None
+    readable_properties: tuple[PropertyView, ...] = ()
+    properties_docstring: str = ""
+    get_all_def: str = ""
+    get_all_docstring: str = ""
+    get_all_body: str = ""
 
 
 class ModuleExports(NamedTuple):
@@ -584,15 +592,30 @@ class _Builder:
             set_docstring=_join([*body, "Write the property (a D-Bus Properties.Set call).", tail]),
             server_get_docstring=_join([*body, "Override to return the current value.", tail]),
             server_set_docstring=_join(
-                [*body, "Override to accept a new value; raise DBusError to refuse it.", tail]
+                [
+                    *body,
+                    "Override to accept a new value; raise DBusError to refuse it."
+                    + (
+                        " When it returns, the runtime sends PropertiesChanged (do not notify here)."
+                        if notifier
+                        else ""
+                    ),
+                    tail,
+                ]
             ),
             notify_docstring=_join(
                 [
-                    f"Tell clients ``{prop.name}`` changed: "
-                    + (
-                        "PropertiesChanged carries the new value."
+                    (
+                        f"Tell clients ``{prop.name}`` is now ``value``: PropertiesChanged carries it."
                         if prop.emits_changed is EmitsChanged.TRUE
-                        else "PropertiesChanged lists it as invalidated (EmitsChangedSignal=invalidates), without the value."
+                        else f"Tell clients ``{prop.name}`` changed: PropertiesChanged lists it as "
+                        "invalidated (EmitsChangedSignal=invalidates), without a value."
+                    ),
+                    (
+                        "A Properties.Set from a client notifies by itself: call this when the "
+                        "value changes otherwise."
+                        if prop.access.writable
+                        else ""
                     ),
                     tail,
                 ]
@@ -617,11 +640,28 @@ class _Builder:
             ),
             server_setter_body=_not_implemented(prop.name, lay),
             notifier_def=(
-                function(1, f"def {notifier}", ["self", f"value: {send}"], "None", lay)
+                function(
+                    1,
+                    f"def {notifier}",
+                    (
+                        ["self", f"value: {send}"]
+                        if prop.emits_changed is EmitsChanged.TRUE
+                        else ["self"]
+                    ),
+                    "None",
+                    lay,
+                )
                 if notifier
                 else ""
             ),
-            notifier_body=statement(2, Call("self._emit_properties_changed", (name, "value")), lay),
+            notifier_body=statement(
+                2,
+                Call(
+                    "self._emit_properties_changed",
+                    (name, "value") if prop.emits_changed is EmitsChanged.TRUE else (name,),
+                ),
+                lay,
+            ),
             spec=Call(
                 f"{name}: _rt.PropertySpec",
                 (
@@ -662,8 +702,10 @@ class _Builder:
             on_docstring=_join(
                 [
                     *body,
-                    f"Call ``callback`` with the args of every ``{signal.name}`` signal until the returned "
-                    "Subscription is cancelled (a coroutine callback runs as a task).",
+                    f"Call ``callback`` with a ``{sn.tuple_class}`` for every ``{signal.name}`` signal "
+                    "(a coroutine callback runs as a task): "
+                    f"``async with proxy.{sn.on_name}(callback): ...``, or "
+                    f"``sub = await proxy.{sn.on_name}(callback)`` and later ``await sub.close()``.",
                     *fd_note,
                     tail,
                 ]
@@ -673,7 +715,8 @@ class _Builder:
                     *body,
                     f"A stream of ``{sn.tuple_class}``, one per ``{signal.name}`` signal: "
                     f"``async with proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
-                    "(leaving the block unsubscribes).",
+                    f"(leaving the block unsubscribes), or ``stream = await proxy.{sn.stream_name}()`` "
+                    "and later ``await stream.close()``.",
                     "At most ``maxsize`` signals wait unread (0: no bound); when the queue is full, "
                     '``overflow="drop_oldest"`` drops the oldest and counts it in ``stream.dropped``, '
                     '``overflow="raise"`` drops the new one and the next read raises '
@@ -689,16 +732,16 @@ class _Builder:
             decorator=_decorator(1, deprecation, lay),
             on_def=function(
                 1,
-                f"async def {sn.on_name}",
-                ["self", f"callback: _t.Callable[[{callback_types}], object]"],
+                f"def {sn.on_name}",
+                ["self", f"callback: _t.Callable[[{sn.tuple_class}], object]"],
                 "_rt.Subscription",
                 lay,
             ),
             on_body=statement(
                 2,
                 Call(
-                    "return await self._subscribe",
-                    (name, "lambda _body: callback(*_body)", f"signature={sig}"),
+                    "return self._subscribe",
+                    (name, "callback", f"{sn.tuple_class}._make", f"signature={sig}"),
                 ),
                 lay,
             ),
@@ -790,7 +833,7 @@ class _Builder:
         )
         xml = interface_xml(iface)
         watch_call = Call(
-            "return await self._watch_properties",
+            "return self._watch_properties",
             (
                 Call(
                     "lambda _changed, _invalidated: callback",
@@ -798,7 +841,37 @@ class _Builder:
                 ),
             ),
         )
+        props_class = inames.properties_class
+        if inames.properties_in_object_manager:
+            props_class = None
+        readable_props = tuple(p for p in props if p.readable) if props_class else ()
         return InterfaceView(
+            properties_class=props_class,
+            readable_properties=readable_props,
+            properties_docstring=(
+                f"{props_class}: every readable property of {iface.name}, by D-Bus name, "
+                "as Properties.GetAll returns them (a server may leave some out)."
+                if props_class
+                else ""
+            ),
+            get_all_def=(
+                function(1, f"async def {inames.get_all_name}", ["self"], props_class, lay)
+                if props_class
+                else ""
+            ),
+            get_all_docstring=(
+                f"Read every property of ``{iface.name}`` at once (Properties.GetAll), "
+                "by D-Bus name; properties the server does not implement are left out."
+            ),
+            get_all_body=(
+                statement(
+                    2,
+                    Call("return _t.cast", (pystr(props_class), "await self._get_all()")),
+                    lay,
+                )
+                if props_class
+                else ""
+            ),
             tolerant_line=tolerant_line,
             name=iface.name,
             module=inames.module,
@@ -814,7 +887,13 @@ class _Builder:
                     f"Client proxy for ``{iface.name}``.",
                     *body,
                     f"Obtain one with ``await {inames.proxy_class}.new(bus_or_address, service, path)``; "
-                    "on a peer-to-peer connection pass ``service=None``.",
+                    "on a peer-to-peer connection pass ``service=None``."
+                    + (
+                        " Signal subscriptions and streams open with ``async with`` (or ``await``) "
+                        "and end with ``close()``; ``await proxy.close()`` ends them all."
+                        if inames.signals or changed_class
+                        else ""
+                    ),
                 ]
             ),
             server_docstring=_join(
@@ -837,7 +916,8 @@ class _Builder:
             watch_name=inames.watch_name or "",
             watch_docstring=_join(
                 [
-                    f"Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``{iface.name}``.",
+                    f"Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``{iface.name}`` "
+                    "(``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).",
                     "``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose "
                     "new value was not sent (read them again). Properties marked EmitsChangedSignal=const or "
                     "false never appear.",
@@ -853,7 +933,7 @@ class _Builder:
             watch_def=(
                 function(
                     1,
-                    f"async def {inames.watch_name}",
+                    f"def {inames.watch_name}",
                     ["self", f"callback: _t.Callable[[{changed_class}, list[str]], object]"],
                     "_rt.Subscription",
                     lay,
@@ -893,6 +973,9 @@ class ObjectManagerInterface(NamedTuple):
     properties_class: str
     properties: tuple[naming.PropertyNames, ...]
     properties_comment: str
+    #: The TypedDict is defined in the object_manager module (no readable property:
+    #: the interface's module has none); otherwise it is imported from the module.
+    defined_here: bool = True
 
 
 class ObjectManagerView(NamedTuple):
@@ -928,9 +1011,10 @@ def _render_object_manager(
                 readable,
                 f"The readable properties of ``{iface.name}``, as GetManagedObjects and "
                 "InterfacesAdded carry them.",
+                inames.properties_in_object_manager,
             )
         )
-    exports = [i.properties_class for i in items] + [
+    exports = [i.properties_class for i in items if i.defined_here] + [
         n for n in naming.OBJECT_MANAGER_NAMES if client or n != "ObjectManagerProxy"
     ]
     if client:

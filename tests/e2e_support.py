@@ -309,8 +309,7 @@ def types1_server_class(pkg: ModuleType) -> type[Any]:
             return self.name
 
         async def set_name(self, value: str) -> None:
-            self.name = value
-            self.notify_name(value)
+            self.name = value  # the runtime sends PropertiesChanged when this returns
 
         async def get_version(self) -> int:
             return 7
@@ -320,11 +319,8 @@ def types1_server_class(pkg: ModuleType) -> type[Any]:
 
         async def set_level(self, value: int) -> None:
             if value < 0:
-                raise rt.DBusError(
-                    "org.freedesktop.DBus.Error.InvalidArgs", "Level must not be negative"
-                )
+                raise rt.InvalidArgs("Level must not be negative")
             self.level = value
-            self.notify_level(value)
 
         async def get_serial(self) -> str:
             return "SN-0001"
@@ -333,15 +329,12 @@ def types1_server_class(pkg: ModuleType) -> type[Any]:
             return self.scratch
 
         async def set_scratch(self, value: int) -> None:
-            self.scratch = value
-            # EmitsChangedSignal=false: no notify_scratch exists; the runtime sends nothing.
-            self._emit_properties_changed("Scratch", value)
+            self.scratch = value  # EmitsChangedSignal=false: no notify_scratch, nothing is sent
 
         async def get_tags(self) -> dict[str, Any]:
             return self.tags
 
         async def set_tags(self, value: dict[str, Any]) -> None:
             self.tags = value
-            self.notify_tags(value)
 
     return Types1Impl

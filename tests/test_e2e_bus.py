@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import os
 import socket
 import stat
@@ -133,7 +134,7 @@ async def types1_peer(
             server_bus = await pkg.connect(address)
             server = types1_server_class(pkg)()
             server.export(server_bus, TYPES1_PATH)
-            await server_bus.request_name(SERVICE)
+            assert await pkg.request_name(server_bus, SERVICE) is pkg.RequestNameReply.PRIMARY_OWNER
             try:
                 yield pkg.Types1Proxy(client_bus, SERVICE, TYPES1_PATH, timeout=5), server
             finally:
@@ -389,9 +390,7 @@ async def test_signals_callback_stream_and_cancel(
     seen: list[tuple[str, int, dict[str, Any]]] = []
     later: asyncio.Queue[str] = asyncio.Queue()
     async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
-        sub = await proxy.on_changed(
-            lambda name, value, details: seen.append((name, value, details))
-        )
+        sub = await proxy.on_changed(lambda event: seen.append(tuple(event)))
         assert sub.active
         async with proxy.stream_changed() as stream:
             await proxy.trigger("alpha", 1)
@@ -410,7 +409,7 @@ async def test_signals_callback_stream_and_cancel(
             assert second.name == "beta"
             assert [s[0] for s in seen] == ["alpha"]  # the cancelled callback got nothing
 
-            sub2 = await proxy.on_changed(lambda name, value, details: later.put_nowait(name))
+            sub2 = await proxy.on_changed(lambda event: later.put_nowait(event.name))
         # leaving the block unsubscribed the stream
         await proxy.trigger("gamma", 3)
         assert await asyncio.wait_for(later.get(), 3) == "gamma"
@@ -463,7 +462,7 @@ async def test_properties_get_set(
         with pytest.raises(pkg.DBusError) as info:
             await proxy._set_property("Name", "i", 3)  # wrong type
         assert info.value.name == INVALID_ARGS
-        assert await proxy._get_all() == {
+        assert await proxy.get_all() == {
             "Name": "renamed \u2713",
             "Version": 7,
             "Level": 5,
@@ -473,15 +472,122 @@ async def test_properties_get_set(
         }
 
 
+@WHERE
+@async_test()
+async def test_errors_are_raised_by_class(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
+    pkg = pkgs.types
+    async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
+        # a standard name sent by the server arrives as its subclass
+        with pytest.raises(pkg.InvalidArgs) as info:
+            await proxy.fail(INVALID_ARGS, "bad")
+        assert isinstance(info.value, pkg.DBusError)
+        assert (info.value.name, info.value.text) == (INVALID_ARGS, "bad")
+        with pytest.raises(pkg.AccessDenied):
+            await proxy.fail("org.freedesktop.DBus.Error.AccessDenied", "no")
+        with pytest.raises(pkg.Timeout):  # TimedOut is a Timeout
+            await proxy.fail("org.freedesktop.DBus.Error.TimedOut", "slow")
+        # a subclass raised in a handler sends its name (set_level raises InvalidArgs)
+        with pytest.raises(pkg.InvalidArgs, match="negative"):
+            await proxy.set_level(-1)
+        # the runtime's own errors: unimplemented handler, read-only / unknown property
+        with pytest.raises(pkg.NotSupported):
+            await proxy.unimplemented()
+        with pytest.raises(pkg.PropertyReadOnly):
+            await proxy._set_property("Version", "u", 8)
+        with pytest.raises(pkg.UnknownProperty):
+            await proxy._get_property("Nothing", "s")
+        # an application's own error name stays a plain DBusError with .name
+        with pytest.raises(pkg.DBusError) as info:
+            await proxy.divide(1, 0)
+        assert type(info.value) is pkg.DBusError and info.value.name == DIVISION_BY_ZERO
+        # the bus daemon's errors, and a path nothing is exported at
+        nobody = pkg.Types1Proxy(proxy._bus, "com.example.Nobody", TYPES1_PATH, timeout=5)
+        with pytest.raises(pkg.ServiceUnknown):
+            await nobody.join([], "")
+        elsewhere = pkg.Types1Proxy(proxy._bus, SERVICE, "/nothing/here", timeout=5)
+        with pytest.raises(pkg.UnknownObject):
+            await elsewhere.join([], "")
+
+
+@WHERE
+@async_test()
+async def test_subscriptions_open_and_close_like_streams(
+    bus: Any, pkgs: SimpleNamespace, tmp_path: Path, where: str
+) -> None:
+    pkg = pkgs.types
+    got: asyncio.Queue[Any] = asyncio.Queue()
+    async with types1_peer(pkgs, bus.address, where, tmp_path) as (proxy, _server):
+        # the callback gets the same NamedTuple a stream yields
+        async with proxy.on_changed(got.put_nowait) as sub:
+            assert sub.active
+            await proxy.trigger("one", 1)
+            event = await asyncio.wait_for(got.get(), 3)
+            assert isinstance(event, pkg.Types1ChangedSignal) and event.value == 1
+        assert not sub.active
+        await proxy.trigger("two", 2)
+        await proxy.join([], "")
+        assert got.empty()
+
+        # without async with: await subscribes, close() ends; proxy.close() ends them all
+        sub = await proxy.on_changed(got.put_nowait)
+        stream = await proxy.stream_changed()
+        watch = await proxy.watch_properties(lambda changed, inv: got.put_nowait(changed))
+        assert sub.active and stream.active and watch.active
+        await proxy.trigger("three", 3)
+        assert (await asyncio.wait_for(anext(stream), 3)).name == "three"
+        assert (await asyncio.wait_for(got.get(), 3)).name == "three"
+        await proxy.close()
+        assert not (sub.active or stream.active or watch.active)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(anext(stream), 1)
+        await proxy.set_name("closed")  # the proxy still calls on a connection it does not own
+        await proxy.trigger("four", 4)
+        await proxy.join([], "")
+        assert got.empty()
+        await sub.close()  # idempotent
+        await stream.close()
+
+
+@async_test()
+async def test_request_name_flags(bus: Any, pkgs: SimpleNamespace) -> None:
+    pkg = pkgs.types
+    first, second = await pkg.connect(bus.address), await pkg.connect(bus.address)
+    try:
+        name = "com.example.Flags"
+        Reply = pkg.RequestNameReply
+        assert await pkg.request_name(first, name, pkg.NameFlag.ALLOW_REPLACEMENT) is (
+            Reply.PRIMARY_OWNER
+        )
+        # (asking again sets the owner's flags again: keep ALLOW_REPLACEMENT)
+        again = await pkg.request_name(first, name, pkg.NameFlag.ALLOW_REPLACEMENT)
+        assert again is Reply.ALREADY_OWNER
+        assert await pkg.request_name(second, name, pkg.NameFlag.DO_NOT_QUEUE) is Reply.EXISTS
+        flags = pkg.NameFlag.REPLACE_EXISTING | pkg.NameFlag.DO_NOT_QUEUE
+        assert await pkg.request_name(second, name, flags) is Reply.PRIMARY_OWNER
+        # first was replaced without DO_NOT_QUEUE: it waits in the queue
+        assert await pkg.release_name(second, name) is pkg.ReleaseNameReply.RELEASED
+        assert await pkg.release_name(second, name) is pkg.ReleaseNameReply.NOT_OWNER
+        assert await pkg.release_name(first, name) is pkg.ReleaseNameReply.RELEASED
+        assert await pkg.release_name(first, name) is pkg.ReleaseNameReply.NON_EXISTENT
+        with pytest.raises(ValueError):
+            await pkg.request_name(first, ":1.1")
+    finally:
+        first.disconnect()
+        second.disconnect()
+
+
 def test_notify_methods_follow_emits_changed_signal(pkgs: SimpleNamespace) -> None:
     server = pkgs.types.Types1Server
-    assert (
-        callable(server.notify_name)
-        and callable(server.notify_level)
-        and callable(server.notify_tags)
-    )
+    # true: the value goes into PropertiesChanged; invalidates: only the name, no value taken
+    assert list(inspect.signature(server.notify_name).parameters) == ["self", "value"]
+    assert list(inspect.signature(server.notify_tags).parameters) == ["self", "value"]
+    assert list(inspect.signature(server.notify_level).parameters) == ["self"]
     assert not hasattr(server, "notify_serial")  # const
     assert not hasattr(server, "notify_scratch")  # false
+    readable = {"Name", "Version", "Level", "Serial", "Scratch", "Tags"}
+    assert set(pkgs.types.Types1Properties.__annotations__) == readable  # what get_all returns
     assert set(pkgs.types.Types1PropertiesChanged.__annotations__) == {
         "Name",
         "Version",
@@ -565,7 +671,7 @@ async def test_fd_passing_both_ways(
 
         # fds in signals: every subscriber gets its own fd of the same pipe
         handed: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
-        sub = await proxy.on_handed(lambda fd, note: handed.put_nowait((fd, note)))
+        sub = await proxy.on_handed(lambda event: handed.put_nowait(tuple(event)))
         async with proxy.stream_handed() as stream:
             await proxy.hand_out(b"in a signal")
             event = await asyncio.wait_for(anext(stream), 3)
@@ -649,7 +755,7 @@ async def test_vmstate_helper_round_trips_one_mib(bus: Any, pkgs: SimpleNamespac
             )  # new() with an address opens (and closes) a connection
         assert not own._bus.connected
         assert await proxy.get_id() == "e2e-helper"
-        assert await proxy._get_all() == {"Id": "e2e-helper"}  # what QEMU reads
+        assert await proxy.get_all() == {"Id": "e2e-helper"}  # what QEMU reads
         data = await proxy.save()
         assert isinstance(data, bytes) and len(data) == MIB and data == saved_state
         incoming = os.urandom(MIB)
@@ -695,7 +801,7 @@ async def test_two_generated_packages_share_a_connection(bus: Any, pkgs: SimpleN
         assert {TYPES1_NAME, "org.qemu.VMState1"} <= set(got)
         # signal subscriptions of both packages' proxies on one connection
         seen: asyncio.Queue[Any] = asyncio.Queue()
-        await t.on_changed(lambda *args: seen.put_nowait(("changed", args[0])))
+        await t.on_changed(lambda event: seen.put_nowait(("changed", event.name)))
         await v.watch_properties(
             lambda changed, invalidated: seen.put_nowait(("vm", tuple(changed.items())))
         )
@@ -1034,7 +1140,7 @@ async def test_bus_driver_through_generated_client(bus: Any, tmp_path: Path) -> 
         assert "org.freedesktop.DBus.Monitoring" in await driver.get_interfaces()
 
         owner_changes: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
-        sub = await driver.on_name_owner_changed(lambda *args: owner_changes.put_nowait(args))
+        sub = await driver.on_name_owner_changed(lambda event: owner_changes.put_nowait(event))
         async with driver.stream_name_owner_changed() as stream:
             other = pkg.DBusProxy(
                 other_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", timeout=5
@@ -1122,7 +1228,7 @@ async def test_foreign_server_through_generated_client(
             assert await asyncio.wait_for(changed.get(), 3) == ({"Title": "retitled \u2713"}, [])
 
             ticks: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
-            sub = await proxy.on_ticked(lambda seq, note: ticks.put_nowait((seq, note)))
+            sub = await proxy.on_ticked(lambda event: ticks.put_nowait(tuple(event)))
             async with proxy.stream_ticked() as stream:
                 await proxy.tick(5)
                 event = await asyncio.wait_for(anext(stream), 3)

@@ -288,10 +288,12 @@ def test_runtime_members_get_suffix(tmp_path: Path) -> None:
         tmp_path,
         """<interface name="org.example.Thing">
              <method name="Export"/><method name="New"/><method name="Unexport"/>
+             <method name="Close"/>
            </interface>""",
     )
-    assert diags == []
-    assert [m.name for m in only(names).methods] == ["export_", "new_", "unexport_"]
+    # each renaming is reported (an info): a user would not guess it
+    assert [(d.rule, d.severity) for d in diags] == [("NAME-I007", Severity.INFO)] * 4
+    assert [m.name for m in only(names).methods] == ["export_", "new_", "unexport_", "close_"]
 
 
 # --------------------------------------------------------------------------- whole interfaces
@@ -332,6 +334,7 @@ def test_vmstate_alone(tmp_path: Path) -> None:
     assert prop.readable and not prop.writable
     assert i.exports == (
         "VM_STATE1_INTERFACE",
+        "VMState1Properties",
         "VMState1PropertiesChanged",
         "VMState1Proxy",
         "VMState1Server",
@@ -500,7 +503,9 @@ def test_no_watcher_without_changing_properties(tmp_path: Path) -> None:
            <interface name="org.example.B"><method name="WatchProperties"/>
              <property name="P" type="s" access="read"/></interface>""",
     )
-    assert diags == []
+    # B's method steps aside for the watcher, and that is reported (an info)
+    assert [(d.rule, d.severity) for d in diags] == [("NAME-I007", Severity.INFO)]
+    assert "'watch_properties_'" in diags[0].message
     a, b = names.interfaces
     assert (a.changed_class, a.watch_name, a.methods[0].name) == (None, None, "watch_properties")
     assert (b.changed_class, b.watch_name, b.methods[0].name) == (
@@ -551,7 +556,13 @@ def test_results_and_unnamed_args(tmp_path: Path) -> None:
              </method>
            </interface>""",
     )
-    assert diags == []
+    # the renamed result fields are reported (an info), not renamed silently
+    assert [(d.rule, d.severity, d.location.line if d.location else 0) for d in diags] == [
+        ("NAME-I006", Severity.INFO, 5),
+        ("NAME-I006", Severity.INFO, 6),
+    ]
+    assert "ConsoleSetUIInfoResult.count_" in diags[0].message
+    assert "tuple.index" in diags[1].message
     (m,) = only(names).methods
     assert [a.name for a in m.in_args] == ["arg0", "height_mm"]
     assert [(a.name, a.position) for a in m.out_args] == [("arg0", 0), ("count_", 1), ("index_", 2)]

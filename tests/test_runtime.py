@@ -514,8 +514,7 @@ class TestImpl(Test1Server):
         return self.name
 
     async def set_name(self, value: str) -> None:
-        self.name = value
-        self._emit_properties_changed("Name", value)
+        self.name = value  # the runtime sends PropertiesChanged (EmitsChangedSignal=true)
 
     async def get_count(self) -> int:
         return self.count
@@ -768,10 +767,11 @@ async def test_errors_carry_names_both_ways(bus: Any, caplog: pytest.LogCaptureF
         with pytest.raises(rt.DBusError) as info:
             await daemon.get_name_owner("org.qdbusgen.NobodyHasThis")
         assert info.value.name == "org.freedesktop.DBus.Error.NameHasNoOwner"
+        assert isinstance(info.value, rt.NameHasNoOwner)  # the daemon's error, by class
 
-        # per-proxy timeout
+        # per-proxy timeout: the runtime's own NoReply, by class too
         slow = Test1Proxy(client_bus, NAME, PATH, timeout=0.1)
-        with pytest.raises(rt.DBusError) as info:
+        with pytest.raises(rt.NoReply) as info:
             await slow.sleep(2)
         assert info.value.name == "org.freedesktop.DBus.Error.NoReply"
 
@@ -933,7 +933,7 @@ async def test_properties_changed_in_each_emits_mode(bus: Any) -> None:
         impl._emit_properties_changed("Secret", "x")  # false: nothing
         other._emit_properties_changed("Kind", "k")  # other interface: filtered by arg0
         impl._emit_properties_changed("Count", 8)  # invalidates: name only
-        await proxy.set_name("via-set")  # true: the setter emits with the value
+        await proxy.set_name("via-set")  # true: the runtime emits the getter's value after Set
         await wait_until(lambda: len(events) == 2)
         assert events == [({}, ["Count"]), ({"Name": "via-set"}, [])]
         await sub.cancel()

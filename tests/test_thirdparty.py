@@ -741,7 +741,7 @@ async def test_object_manager_round_trip(bus: Any, tmp_path: Path) -> None:
             "/com/example/disk": {"com.example.Device1": {"Name": "disk", "Sizes": [1, 2**40]}}
         }
         removed: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
-        sub = await om.on_interfaces_removed(lambda p, i: removed.put_nowait((p, i)))
+        sub = await om.on_interfaces_removed(lambda event: removed.put_nowait(tuple(event)))
         async with om.stream_interfaces_added() as added:
             await manager.add("/com/example/phone", Device("phone"), Battery())
             event = await asyncio.wait_for(anext(added), 3)

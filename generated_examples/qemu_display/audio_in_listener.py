@@ -16,16 +16,27 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "AUDIO_IN_LISTENER_INTERFACE",
+    "AudioInListenerProperties",
     "AudioInListenerPropertiesChanged",
     "AudioInListenerProxy",
     "AudioInListenerServer",
 ]
 
 AUDIO_IN_LISTENER_INTERFACE: _t.Final = "org.qemu.Display1.AudioInListener"
+
+
+AudioInListenerProperties = _t.TypedDict(
+    "AudioInListenerProperties",
+    {
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# AudioInListenerProperties: every readable property of org.qemu.Display1.AudioInListener, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 AudioInListenerPropertiesChanged = _t.TypedDict(
@@ -48,7 +59,7 @@ class AudioInListenerProxy(_rt.ProxyBase):
     recording streams at once; each is named by the ``id`` that Init
     introduces and that every later call repeats.
 
-    Obtain one with ``await AudioInListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await AudioInListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.AudioInListener"
@@ -172,14 +183,18 @@ class AudioInListenerProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> AudioInListenerProperties:
+        """Read every property of ``org.qemu.Display1.AudioInListener`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("AudioInListenerProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[AudioInListenerPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.AudioInListener``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.AudioInListener`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("AudioInListenerPropertiesChanged", _changed), _invalidated
             )
@@ -320,7 +335,7 @@ class AudioInListenerServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

@@ -21,16 +21,31 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "CHARDEV_INTERFACE",
+    "ChardevProperties",
     "ChardevPropertiesChanged",
     "ChardevProxy",
     "ChardevServer",
 ]
 
 CHARDEV_INTERFACE: _t.Final = "org.qemu.Display1.Chardev"
+
+
+ChardevProperties = _t.TypedDict(
+    "ChardevProperties",
+    {
+        "Name": str,
+        "FEOpened": bool,
+        "Echo": bool,
+        "Owner": str,
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# ChardevProperties: every readable property of org.qemu.Display1.Chardev, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 ChardevPropertiesChanged = _t.TypedDict(
@@ -62,7 +77,7 @@ class ChardevProxy(_rt.ProxyBase):
     (human monitor, HMP), org.qemu.monitor.qmp.0 (QMP monitor) and
     org.qemu.usbredir (usbredir protocol).
 
-    Obtain one with ``await ChardevProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ChardevProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Chardev"
@@ -144,14 +159,18 @@ class ChardevProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> ChardevProperties:
+        """Read every property of ``org.qemu.Display1.Chardev`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("ChardevProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[ChardevPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Chardev``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Chardev`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("ChardevPropertiesChanged", _changed), _invalidated
             )
@@ -244,7 +263,7 @@ class ChardevServer(_rt.ServerBase):
         raise _rt.not_implemented("Name")
 
     def notify_name(self, value: str) -> None:
-        """Tell clients ``Name`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Name`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -261,7 +280,7 @@ class ChardevServer(_rt.ServerBase):
         raise _rt.not_implemented("FEOpened")
 
     def notify_fe_opened(self, value: bool) -> None:
-        """Tell clients ``FEOpened`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``FEOpened`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``FEOpened`` of type ``b``, read, EmitsChangedSignal=true
         """
@@ -278,7 +297,7 @@ class ChardevServer(_rt.ServerBase):
         raise _rt.not_implemented("Echo")
 
     def notify_echo(self, value: bool) -> None:
-        """Tell clients ``Echo`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Echo`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Echo`` of type ``b``, read, EmitsChangedSignal=true
         """
@@ -295,7 +314,7 @@ class ChardevServer(_rt.ServerBase):
         raise _rt.not_implemented("Owner")
 
     def notify_owner(self, value: str) -> None:
-        """Tell clients ``Owner`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Owner`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Owner`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -313,7 +332,7 @@ class ChardevServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

@@ -30,11 +30,12 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "CLIPBOARD_INTERFACE",
     "ClipboardRequestResult",
+    "ClipboardProperties",
     "ClipboardPropertiesChanged",
     "ClipboardProxy",
     "ClipboardServer",
@@ -53,6 +54,16 @@ class ClipboardRequestResult(_t.NamedTuple):
 
     reply_mime: str
     data: bytes
+
+
+ClipboardProperties = _t.TypedDict(
+    "ClipboardProperties",
+    {
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# ClipboardProperties: every readable property of org.qemu.Display1.Clipboard, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 ClipboardPropertiesChanged = _t.TypedDict(
@@ -89,7 +100,7 @@ class ClipboardProxy(_rt.ProxyBase):
 
     QEMU currently exchanges text only, as ``text/plain;charset=utf-8``.
 
-    Obtain one with ``await ClipboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ClipboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Clipboard"
@@ -190,14 +201,18 @@ class ClipboardProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> ClipboardProperties:
+        """Read every property of ``org.qemu.Display1.Clipboard`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("ClipboardProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[ClipboardPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Clipboard``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Clipboard`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("ClipboardPropertiesChanged", _changed), _invalidated
             )
@@ -346,7 +361,7 @@ class ClipboardServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

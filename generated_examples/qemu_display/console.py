@@ -24,16 +24,33 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "CONSOLE_INTERFACE",
+    "ConsoleProperties",
     "ConsolePropertiesChanged",
     "ConsoleProxy",
     "ConsoleServer",
 ]
 
 CONSOLE_INTERFACE: _t.Final = "org.qemu.Display1.Console"
+
+
+ConsoleProperties = _t.TypedDict(
+    "ConsoleProperties",
+    {
+        "Label": str,
+        "Head": int,
+        "Type": str,
+        "Width": int,
+        "Height": int,
+        "DeviceAddress": str,
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# ConsoleProperties: every readable property of org.qemu.Display1.Console, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 ConsolePropertiesChanged = _t.TypedDict(
@@ -70,7 +87,7 @@ class ConsoleProxy(_rt.ProxyBase):
     guest switches video mode, arrive through the standard
     PropertiesChanged signal.
 
-    Obtain one with ``await ConsoleProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ConsoleProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Console"
@@ -190,14 +207,18 @@ class ConsoleProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> ConsoleProperties:
+        """Read every property of ``org.qemu.Display1.Console`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("ConsoleProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[ConsolePropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Console``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Console`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("ConsolePropertiesChanged", _changed), _invalidated
             )
@@ -314,7 +335,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("Label")
 
     def notify_label(self, value: str) -> None:
-        """Tell clients ``Label`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Label`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Label`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -331,7 +352,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("Head")
 
     def notify_head(self, value: int) -> None:
-        """Tell clients ``Head`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Head`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Head`` of type ``u``, read, EmitsChangedSignal=true
         """
@@ -347,7 +368,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("Type")
 
     def notify_type(self, value: str) -> None:
-        """Tell clients ``Type`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Type`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Type`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -364,7 +385,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("Width")
 
     def notify_width(self, value: int) -> None:
-        """Tell clients ``Width`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Width`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Width`` of type ``u``, read, EmitsChangedSignal=true
         """
@@ -381,7 +402,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("Height")
 
     def notify_height(self, value: int) -> None:
-        """Tell clients ``Height`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Height`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Height`` of type ``u``, read, EmitsChangedSignal=true
         """
@@ -398,7 +419,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("DeviceAddress")
 
     def notify_device_address(self, value: str) -> None:
-        """Tell clients ``DeviceAddress`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``DeviceAddress`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``DeviceAddress`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -418,7 +439,7 @@ class ConsoleServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

@@ -15,16 +15,27 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "MULTI_TOUCH_INTERFACE",
+    "MultiTouchProperties",
     "MultiTouchPropertiesChanged",
     "MultiTouchProxy",
     "MultiTouchServer",
 ]
 
 MULTI_TOUCH_INTERFACE: _t.Final = "org.qemu.Display1.MultiTouch"
+
+
+MultiTouchProperties = _t.TypedDict(
+    "MultiTouchProperties",
+    {
+        "MaxSlots": int,
+    },
+    total=False,
+)
+# MultiTouchProperties: every readable property of org.qemu.Display1.MultiTouch, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 MultiTouchPropertiesChanged = _t.TypedDict(
@@ -46,7 +57,7 @@ class MultiTouchProxy(_rt.ProxyBase):
     Event kinds for SendEvent: 0 begin (a finger touches), 1 update (it
     moves), 2 end (it is lifted), 3 cancel (the gesture is abandoned).
 
-    Obtain one with ``await MultiTouchProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await MultiTouchProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.MultiTouch"
@@ -77,14 +88,18 @@ class MultiTouchProxy(_rt.ProxyBase):
         """
         return _t.cast("int", await self._get_property("MaxSlots", "i"))
 
-    async def watch_properties(
+    async def get_all(self) -> MultiTouchProperties:
+        """Read every property of ``org.qemu.Display1.MultiTouch`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("MultiTouchProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[MultiTouchPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.MultiTouch``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.MultiTouch`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("MultiTouchPropertiesChanged", _changed), _invalidated
             )
@@ -145,7 +160,7 @@ class MultiTouchServer(_rt.ServerBase):
         raise _rt.not_implemented("MaxSlots")
 
     def notify_max_slots(self, value: int) -> None:
-        """Tell clients ``MaxSlots`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``MaxSlots`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``MaxSlots`` of type ``i``, read, EmitsChangedSignal=true
         """

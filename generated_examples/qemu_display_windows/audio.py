@@ -17,16 +17,28 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "AUDIO_INTERFACE",
+    "AudioProperties",
     "AudioPropertiesChanged",
     "AudioProxy",
     "AudioServer",
 ]
 
 AUDIO_INTERFACE: _t.Final = "org.qemu.Display1.Audio"
+
+
+AudioProperties = _t.TypedDict(
+    "AudioProperties",
+    {
+        "NSamples": int,
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# AudioProperties: every readable property of org.qemu.Display1.Audio, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 AudioPropertiesChanged = _t.TypedDict(
@@ -50,7 +62,7 @@ class AudioProxy(_rt.ProxyBase):
     org.qemu.Display1.AudioOutListener receives what the guest plays, and
     an org.qemu.Display1.AudioInListener supplies what the guest records.
 
-    Obtain one with ``await AudioProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await AudioProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Audio"
@@ -112,14 +124,18 @@ class AudioProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> AudioProperties:
+        """Read every property of ``org.qemu.Display1.Audio`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("AudioProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[AudioPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Audio``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Audio`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("AudioPropertiesChanged", _changed), _invalidated
             )
@@ -230,7 +246,7 @@ class AudioServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

@@ -18,16 +18,27 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "KEYBOARD_INTERFACE",
+    "KeyboardProperties",
     "KeyboardPropertiesChanged",
     "KeyboardProxy",
     "KeyboardServer",
 ]
 
 KEYBOARD_INTERFACE: _t.Final = "org.qemu.Display1.Keyboard"
+
+
+KeyboardProperties = _t.TypedDict(
+    "KeyboardProperties",
+    {
+        "Modifiers": int,
+    },
+    total=False,
+)
+# KeyboardProperties: every readable property of org.qemu.Display1.Keyboard, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 KeyboardPropertiesChanged = _t.TypedDict(
@@ -52,7 +63,7 @@ class KeyboardProxy(_rt.ProxyBase):
     the keypad, 0x1d is the left Ctrl key and 0x9d the right one. Send a
     Release for every Press.
 
-    Obtain one with ``await KeyboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await KeyboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Keyboard"
@@ -92,14 +103,18 @@ class KeyboardProxy(_rt.ProxyBase):
         """
         return _t.cast("int", await self._get_property("Modifiers", "u"))
 
-    async def watch_properties(
+    async def get_all(self) -> KeyboardProperties:
+        """Read every property of ``org.qemu.Display1.Keyboard`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("KeyboardProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[KeyboardPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Keyboard``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Keyboard`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("KeyboardPropertiesChanged", _changed), _invalidated
             )
@@ -172,7 +187,7 @@ class KeyboardServer(_rt.ServerBase):
         raise _rt.not_implemented("Modifiers")
 
     def notify_modifiers(self, value: int) -> None:
-        """Tell clients ``Modifiers`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Modifiers`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Modifiers`` of type ``u``, read, EmitsChangedSignal=true
         """

@@ -25,16 +25,27 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "LISTENER_INTERFACE",
+    "ListenerProperties",
     "ListenerPropertiesChanged",
     "ListenerProxy",
     "ListenerServer",
 ]
 
 LISTENER_INTERFACE: _t.Final = "org.qemu.Display1.Listener"
+
+
+ListenerProperties = _t.TypedDict(
+    "ListenerProperties",
+    {
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# ListenerProperties: every readable property of org.qemu.Display1.Listener, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 ListenerPropertiesChanged = _t.TypedDict(
@@ -66,7 +77,7 @@ class ListenerProxy(_rt.ProxyBase):
     org.qemu.Display1.Listener.Win32.D3d11, which QEMU only uses when the
     client names them in ``Interfaces``.
 
-    Obtain one with ``await ListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await ListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener"
@@ -194,14 +205,18 @@ class ListenerProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> ListenerProperties:
+        """Read every property of ``org.qemu.Display1.Listener`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("ListenerProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[ListenerPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Listener``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Listener`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("ListenerPropertiesChanged", _changed), _invalidated
             )
@@ -366,7 +381,7 @@ class ListenerServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

@@ -20,16 +20,27 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "MOUSE_INTERFACE",
+    "MouseProperties",
     "MousePropertiesChanged",
     "MouseProxy",
     "MouseServer",
 ]
 
 MOUSE_INTERFACE: _t.Final = "org.qemu.Display1.Mouse"
+
+
+MouseProperties = _t.TypedDict(
+    "MouseProperties",
+    {
+        "IsAbsolute": bool,
+    },
+    total=False,
+)
+# MouseProperties: every readable property of org.qemu.Display1.Mouse, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 MousePropertiesChanged = _t.TypedDict(
@@ -56,7 +67,7 @@ class MouseProxy(_rt.ProxyBase):
     depends on the pointing device the guest is using: read
     ``IsAbsolute`` before choosing between SetAbsPosition and RelMotion.
 
-    Obtain one with ``await MouseProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await MouseProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Mouse"
@@ -129,14 +140,18 @@ class MouseProxy(_rt.ProxyBase):
         """
         return _t.cast("bool", await self._get_property("IsAbsolute", "b"))
 
-    async def watch_properties(
+    async def get_all(self) -> MouseProperties:
+        """Read every property of ``org.qemu.Display1.Mouse`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("MouseProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[MousePropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Mouse``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Mouse`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("MousePropertiesChanged", _changed), _invalidated
             )
@@ -248,7 +263,7 @@ class MouseServer(_rt.ServerBase):
         raise _rt.not_implemented("IsAbsolute")
 
     def notify_is_absolute(self, value: bool) -> None:
-        """Tell clients ``IsAbsolute`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``IsAbsolute`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``IsAbsolute`` of type ``b``, read, EmitsChangedSignal=true
         """

@@ -24,16 +24,30 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "VM_INTERFACE",
+    "VMProperties",
     "VMPropertiesChanged",
     "VMProxy",
     "VMServer",
 ]
 
 VM_INTERFACE: _t.Final = "org.qemu.Display1.VM"
+
+
+VMProperties = _t.TypedDict(
+    "VMProperties",
+    {
+        "Name": str,
+        "UUID": str,
+        "ConsoleIDs": list[int],
+        "Interfaces": list[str],
+    },
+    total=False,
+)
+# VMProperties: every readable property of org.qemu.Display1.VM, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 VMPropertiesChanged = _t.TypedDict(
@@ -67,7 +81,7 @@ class VMProxy(_rt.ProxyBase):
     None of the org.qemu.Display1 interfaces declares signals: changed
     property values arrive through the standard PropertiesChanged signal.
 
-    Obtain one with ``await VMProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await VMProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.VM"
@@ -107,14 +121,18 @@ class VMProxy(_rt.ProxyBase):
         """
         return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
 
-    async def watch_properties(
+    async def get_all(self) -> VMProperties:
+        """Read every property of ``org.qemu.Display1.VM`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("VMProperties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[VMPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.VM``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.VM`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("VMPropertiesChanged", _changed), _invalidated
             )
@@ -168,7 +186,7 @@ class VMServer(_rt.ServerBase):
         raise _rt.not_implemented("Name")
 
     def notify_name(self, value: str) -> None:
-        """Tell clients ``Name`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Name`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -185,7 +203,7 @@ class VMServer(_rt.ServerBase):
         raise _rt.not_implemented("UUID")
 
     def notify_uuid(self, value: str) -> None:
-        """Tell clients ``UUID`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``UUID`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``UUID`` of type ``s``, read, EmitsChangedSignal=true
         """
@@ -203,7 +221,7 @@ class VMServer(_rt.ServerBase):
         raise _rt.not_implemented("ConsoleIDs")
 
     def notify_console_ids(self, value: _t.Sequence[int]) -> None:
-        """Tell clients ``ConsoleIDs`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``ConsoleIDs`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``ConsoleIDs`` of type ``au``, read, EmitsChangedSignal=true
         """
@@ -222,7 +240,7 @@ class VMServer(_rt.ServerBase):
         raise _rt.not_implemented("Interfaces")
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """

@@ -34,16 +34,27 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = [
     "VM_STATE1_INTERFACE",
+    "VMState1Properties",
     "VMState1PropertiesChanged",
     "VMState1Proxy",
     "VMState1Server",
 ]
 
 VM_STATE1_INTERFACE: _t.Final = "org.qemu.VMState1"
+
+
+VMState1Properties = _t.TypedDict(
+    "VMState1Properties",
+    {
+        "Id": str,
+    },
+    total=False,
+)
+# VMState1Properties: every readable property of org.qemu.VMState1, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
 
 
 VMState1PropertiesChanged = _t.TypedDict(
@@ -84,7 +95,7 @@ class VMState1Proxy(_rt.ProxyBase):
     code, without auto-start and with the default D-Bus timeout of 25
     seconds, and waits for each answer.
 
-    Obtain one with ``await VMState1Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    Obtain one with ``await VMState1Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
     """
 
     INTERFACE: _t.ClassVar[str] = "org.qemu.VMState1"
@@ -160,14 +171,18 @@ class VMState1Proxy(_rt.ProxyBase):
         """
         return _t.cast("str", await self._get_property("Id", "s"))
 
-    async def watch_properties(
+    async def get_all(self) -> VMState1Properties:
+        """Read every property of ``org.qemu.VMState1`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        return _t.cast("VMState1Properties", await self._get_all())
+
+    def watch_properties(
         self, callback: _t.Callable[[VMState1PropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.VMState1``.
+        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.VMState1`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
 
         ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
         """
-        return await self._watch_properties(
+        return self._watch_properties(
             lambda _changed, _invalidated: callback(
                 _t.cast("VMState1PropertiesChanged", _changed), _invalidated
             )
@@ -287,7 +302,7 @@ class VMState1Server(_rt.ServerBase):
         raise _rt.not_implemented("Id")
 
     def notify_id(self, value: str) -> None:
-        """Tell clients ``Id`` changed: PropertiesChanged carries the new value.
+        """Tell clients ``Id`` is now ``value``: PropertiesChanged carries it.
 
         D-Bus: property ``Id`` of type ``s``, read, EmitsChangedSignal=true
         """

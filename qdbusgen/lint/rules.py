@@ -1115,9 +1115,10 @@ def _compat_example(rule_id: str, kind: str) -> Example:
     return Example(compat_diff(compat_base(rule_id), compat_document(rule_id, kind)), "diff")
 
 
-#: Python names (qdbusgen/naming.py): reported by ``lint`` and ``generate`` alike, always
-#: errors (nothing can be generated with them), fixed with an org.qdbusgen.Python.Name
-#: annotation, in the XML or without editing it (``--annotate`` / [tool.qdbusgen.overrides]).
+#: Python names (qdbusgen/naming.py): reported by ``lint`` and ``generate`` alike, errors
+#: (nothing can be generated with them) except the NAME-I infos (a name qdbusgen had to
+#: adjust), fixed with an org.qdbusgen.Python.Name annotation, in the XML or without
+#: editing it (``--annotate`` / [tool.qdbusgen.overrides]).
 _NAME: list[tuple[str, str, str, str]] = [
     (
         "NAME-E001",
@@ -1162,6 +1163,27 @@ _NAME: list[tuple[str, str, str, str]] = [
         "to convert.",
         "No ASCII letter or digit is left after conversion; add an org.qdbusgen.Python.Name "
         "annotation.",
+    ),
+    (
+        "NAME-I006",
+        "Result or signal field renamed to keep a tuple method",
+        "Method results with several out args and signal payloads are NamedTuples: a field "
+        "called `count` or `index` would hide `tuple.count` / `tuple.index`, so it is generated "
+        "as `count_` / `index_`, and `result.count` is the tuple method, not the value.",
+        "An out arg of a method with two or more out args, or a signal arg, converts to `count` "
+        "or `index`. Name the field with an org.qdbusgen.Python.Name annotation (`n_items`) to "
+        "use a name of your choice; the D-Bus name does not change.",
+    ),
+    (
+        "NAME-I007",
+        "Member renamed to keep a method every proxy or server has",
+        "Every generated proxy and server has a few public members of its own (`close`, `new`, "
+        "`export`, `unexport`, `get_all`, `watch_properties`...): a D-Bus member that converts "
+        "to one of them gets a trailing `_` (`Close` → `close_`), which a user would not guess.",
+        "A method converts to a public member of the runtime's ProxyBase or ServerBase, or to "
+        "`get_all`/`watch_properties`, or a property's getter to `get_all`. Name it with an "
+        "org.qdbusgen.Python.Name annotation to pick the Python name; the D-Bus name does not "
+        "change.",
     ),
 ]
 
@@ -1265,8 +1287,9 @@ def _build() -> dict[str, Rule]:
         )
     for rule_id, title, rationale, detection in _NAME:
         bad, good = _examples(rule_id)
+        severity = I if rule_id.startswith("NAME-I") else E
         rules[rule_id] = Rule(
-            rule_id, E, title, rationale, detection, "qdbusgen naming", bad, good, "name"
+            rule_id, severity, title, rationale, detection, "qdbusgen naming", bad, good, "name"
         )
     for rule_id, title, rationale, detection in _OVERRIDE:
         rules[rule_id] = Rule(

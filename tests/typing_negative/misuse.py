@@ -97,3 +97,11 @@ class BadClipboard(ClipboardServer):
 def wrong_emits(keyboard: KeyboardServer) -> None:
     keyboard.notify_modifiers("shift")  # E: Modifiers is a u
     keyboard.notify_nothing(1)  # E: no such property
+
+
+async def wrong_properties(console: ConsoleProxy) -> None:
+    props = await console.get_all()
+    label: int = props["Label"]  # E: Label is a str
+    print(props["Lable"], label)  # E: no such key
+    sub = console.watch_properties(on_good)
+    await sub.cancel(1)  # E: close()/cancel() take no argument

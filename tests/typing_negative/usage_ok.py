@@ -12,9 +12,13 @@ from qemu_display import (
     ClipboardProxy,
     ClipboardRequestResult,
     ClipboardServer,
+    ConsoleProperties,
     ConsolePropertiesChanged,
     ConsoleProxy,
+    InvalidArgs,
     KeyboardServer,
+    NameFlag,
+    RequestNameReply,
     ListenerServer,
     MouseProxy,
     MouseServer,
@@ -23,6 +27,7 @@ from qemu_display import (
     accept_p2p,
     connect,
     connect_p2p,
+    request_name,
 )
 from qemu_display import DBusError as DisplayError
 from qemu_vmstate import DBusError, VMState1Proxy, VMState1Server
@@ -91,7 +96,19 @@ async def client(address: str) -> None:
     console = ConsoleProxy(bus, "org.qemu", "/org/qemu/Display1/Console_0", timeout=5.0)
     await console.set_ui_info(300, 200, 0, 0, 1920, 1080)
     sub: Subscription = await console.watch_properties(on_console_change)
-    await sub.cancel()
+    await sub.close()
+    async with console.watch_properties(on_console_change) as watching:
+        print(watching.active)
+    props: ConsoleProperties = await console.get_all()
+    label: str = props.get("Label", "")
+    print(label)
+    try:
+        await console.set_ui_info(0, 0, 0, 0, 0, 0)
+    except InvalidArgs as e:
+        print(e.name, e.text)
+    await console.close()
+    reply_to_name: RequestNameReply = await request_name(bus, "org.example.Helper", NameFlag.DO_NOT_QUEUE)
+    print(reply_to_name is RequestNameReply.PRIMARY_OWNER)
     mouse = await MouseProxy.new(bus, "org.qemu", "/org/qemu/Display1/Console_0")
     try:
         await mouse.set_abs_position(10, 20)

@@ -14,6 +14,8 @@ Connections
     :func:`accept_p2p` turn one end of a socket pair into a peer-to-peer
     D-Bus connection (no daemon, no ``Hello``), as QEMU's ``-display dbus``
     listeners need.  All three negotiate Unix fd passing.
+    :func:`request_name` (with :class:`NameFlag`) and :func:`release_name`
+    own and give up well-known bus names.
 
 Inbound boundary
     Every message received crosses a pure-Python validator before dbus-fast
@@ -22,9 +24,14 @@ Inbound boundary
 
 Errors
     A D-Bus ERROR reply is raised as :class:`DBusError` carrying the D-Bus
-    error ``name`` and ``text``.  In a server, raising :class:`DBusError`
-    sends that error; any other exception is logged (with traceback) and
-    sends ``org.freedesktop.DBus.Error.Failed`` with a short text that has no
+    error ``name`` and ``text``; the standard ``org.freedesktop.DBus.Error.*``
+    names are raised as their subclasses (:class:`InvalidArgs`,
+    :class:`UnknownMethod`, :class:`UnknownObject`, :class:`NoReply`,
+    :class:`AccessDenied`, :class:`Disconnected`, ...), so ``except
+    InvalidArgs:`` works.  In a server, raising :class:`DBusError` (or a
+    subclass: ``raise InvalidArgs("size must be even")``) sends that error;
+    any other exception is logged (with traceback) and sends
+    ``org.freedesktop.DBus.Error.Failed`` with a short text that has no
     traceback.
 
 File descriptors (D-Bus type ``h``) -- the ownership contract
@@ -68,12 +75,34 @@ from dbus_fast.signature import Variant
 
 from ._version import DBUS_FAST_RANGE, __version__
 from ._base import ObjectPath, Signature, UnixFD
-from .errors import DBusError, DisconnectedError, not_implemented
+from .errors import (
+    AccessDenied,
+    DBusError,
+    Disconnected,
+    DisconnectedError,
+    Failed,
+    InvalidArgs,
+    InvalidSignature,
+    LimitsExceeded,
+    NameHasNoOwner,
+    NoReply,
+    NotSupported,
+    PropertyReadOnly,
+    ServiceUnknown,
+    TimedOut,
+    Timeout,
+    UnknownInterface,
+    UnknownMethod,
+    UnknownObject,
+    UnknownProperty,
+    not_implemented,
+)
 from ._specs import MethodSpec, PropertySpec, SignalSpec
 from ._fds import keep_fd, transfer_fd
 from ._wire import Limits
 from ._adapter import check_dbus_fast
 from ._bus import accept_p2p, connect, connect_p2p
+from ._names import NameFlag, ReleaseNameReply, RequestNameReply, release_name, request_name
 from .client import (
     DEFAULT_STREAM_MAXSIZE,
     Overflow,
@@ -86,31 +115,53 @@ from .server import ServerBase
 from .object_manager import ObjectManagerProxyBase, ObjectManagerServer
 
 __all__ = [
+    "AccessDenied",
     "DBusError",
     "DEFAULT_STREAM_MAXSIZE",
+    "Disconnected",
     "DisconnectedError",
+    "Failed",
+    "InvalidArgs",
+    "InvalidSignature",
     "Limits",
+    "LimitsExceeded",
     "MessageBus",
     "MethodSpec",
+    "NameFlag",
+    "NameHasNoOwner",
+    "NoReply",
+    "NotSupported",
     "ObjectManagerProxyBase",
     "ObjectManagerServer",
     "ObjectPath",
     "Overflow",
+    "PropertyReadOnly",
     "PropertySpec",
     "ProxyBase",
+    "ReleaseNameReply",
+    "RequestNameReply",
     "ServerBase",
-    "Signature",
+    "ServiceUnknown",
     "SignalOverflowError",
     "SignalSpec",
     "SignalStream",
+    "Signature",
     "Subscription",
+    "TimedOut",
+    "Timeout",
     "UnixFD",
+    "UnknownInterface",
+    "UnknownMethod",
+    "UnknownObject",
+    "UnknownProperty",
     "Variant",
     "accept_p2p",
     "connect",
     "connect_p2p",
     "keep_fd",
     "not_implemented",
+    "release_name",
+    "request_name",
     "transfer_fd",
 ]
 

@@ -941,6 +941,7 @@ class _BusRegistry:
             self._reply_error(msg, *_exception_to_error(e, what))
             return
         self._reply(msg, get_signature_tree(""), [])
+        await obj._qdbusgen_after_set(spec)  # PropertiesChanged, as EmitsChangedSignal says
 
     async def _get_all(self, msg: Message, targets: list[Any]) -> None:
         values: dict[str, Variant] = {}

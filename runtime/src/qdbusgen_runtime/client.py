@@ -47,11 +47,9 @@ from ._bus import _BusRegistry, _SignalHandler, _daemon_call, _match_rule, _regi
 # ---------------------------------------------------------------------------
 
 
-class Subscription:
-    """A live signal subscription; ``await sub.cancel()`` ends it.
-
-    Also an async context manager: ``async with await proxy.on_x(cb): ...``.
-    """
+class _Match:
+    """The bus side of one live signal subscription: the handler in the registry and
+    the match rule(s) on the daemon."""
 
     def __init__(
         self,
@@ -70,7 +68,6 @@ class Subscription:
 
     @property
     def active(self) -> bool:
-        """False once cancelled or once the connection is closed."""
         return not self._cancelled and self._handler.active
 
     async def cancel(self) -> None:
@@ -92,8 +89,66 @@ class Subscription:
             except DBusError as e:
                 _LOG.debug("RemoveMatch %s failed: %s", rule, e)
 
-    async def __aenter__(self) -> Self:
+
+class Subscription:
+    """A callback subscription to a signal (``proxy.on_x(callback)``).
+
+    It opens and closes as a :class:`SignalStream` does: ``async with
+    proxy.on_x(cb) as sub:`` subscribes on entry and unsubscribes on exit;
+    without ``async with``, ``sub = await proxy.on_x(cb)`` subscribes (the
+    match rule is active when it returns) and ``await sub.close()`` ends it.
+    :meth:`start` subscribes too; all of them are idempotent, and
+    :meth:`ProxyBase.close` closes every subscription of the proxy.
+    """
+
+    def __init__(
+        self,
+        proxy: ProxyBase,
+        interface: str,
+        member: str,
+        deliver: Callable[[list[Any]], object],
+        arg0: str | None = None,
+        signature: str | None = None,
+    ) -> None:
+        self._proxy = proxy
+        self._args = (interface, member, deliver, arg0, signature)
+        self._match: _Match | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    @property
+    def active(self) -> bool:
+        """True while subscribed: started, not closed, and the connection is open."""
+        return self._match is not None and self._match.active and not self._closed
+
+    async def start(self) -> Self:
+        """Subscribe now (idempotent; a no-op once closed); returns the subscription."""
+        async with self._lock:
+            if self._match is None and not self._closed:
+                interface, member, deliver, arg0, signature = self._args
+                self._match = await self._proxy._subscribe_full(
+                    interface, member, deliver, arg0, None, signature
+                )
+                self._proxy._track(self)
         return self
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self.start().__await__()
+
+    async def close(self) -> None:
+        """Stop delivery and remove the match rule(s) from the bus (idempotent)."""
+        self._closed = True
+        self._proxy._untrack(self)
+        async with self._lock:
+            if self._match is not None:
+                await self._match.cancel()
+
+    async def cancel(self) -> None:
+        """Same as :meth:`close` (its earlier name)."""
+        await self.close()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
 
     async def __aexit__(
         self,
@@ -101,7 +156,7 @@ class Subscription:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.cancel()
+        await self.close()
 
 
 Overflow = Literal["drop_oldest", "raise"]
@@ -124,18 +179,21 @@ class SignalStream(Generic[_T]):
     """Signals as an async iterator, backed by a queue.
 
     Each item is the signal body list, or ``convert(body)`` when the stream
-    was made with a converter (generated code passes ``NamedTuple._make``).
-    Use it as an async context manager so that the subscription is removed
-    at the end::
+    was made with a converter (generated code passes ``NamedTuple._make``:
+    the same payload an ``on_x`` callback gets).  It opens and closes as a
+    :class:`Subscription` does: ``async with`` subscribes on entry and
+    unsubscribes at the end::
 
-        async with proxy._signals("Changed") as stream:
-            async for body in stream:
+        async with proxy.stream_changed() as stream:
+            async for event in stream:
                 ...
 
-    The subscription is made by ``await stream`` (which returns the stream
-    itself), ``async with``, :meth:`start` or the first ``__anext__``,
-    whichever comes first.  Iteration ends after :meth:`aclose` (once the
-    queued signals are consumed) or when the connection closes.
+    Without ``async with``: ``stream = await proxy.stream_changed()``, then
+    ``await stream.close()``.  The subscription is made by ``await stream``
+    (which returns the stream itself), ``async with``, :meth:`start` or the
+    first ``__anext__``, whichever comes first.  Iteration ends after
+    :meth:`close` (once the queued signals are consumed), when the connection
+    closes, or when :meth:`ProxyBase.close` closes the proxy's streams.
 
     The queue is bounded: at most ``maxsize`` signals wait (0 = unbounded,
     which a peer that emits faster than you read can turn into unbounded
@@ -167,7 +225,7 @@ class SignalStream(Generic[_T]):
         self._maxsize = maxsize
         self._overflow = overflow
         self._queue: asyncio.Queue[list[Any] | None] = asyncio.Queue()
-        self._sub: Subscription | None = None
+        self._sub: _Match | None = None
         self._closed = False
         self._dropped = 0
         self._unreported = 0
@@ -213,16 +271,22 @@ class SignalStream(Generic[_T]):
                 self._on_close,
                 self._signature,
             )
+            self._proxy._track(self)
         return self
 
     def __await__(self) -> Generator[Any, None, Self]:
         return self.start().__await__()
 
-    async def aclose(self) -> None:
-        """Unsubscribe; iteration ends once queued signals are consumed."""
+    async def close(self) -> None:
+        """Unsubscribe; iteration ends once queued signals are consumed (idempotent)."""
+        self._proxy._untrack(self)
         if self._sub is not None:
             await self._sub.cancel()
         self._on_close()
+
+    async def aclose(self) -> None:
+        """Same as :meth:`close` (the async-generator spelling)."""
+        await self.close()
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -233,7 +297,7 @@ class SignalStream(Generic[_T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await self.close()
 
     def __aiter__(self) -> Self:
         return self
@@ -260,7 +324,17 @@ class ProxyBase:
 
     ``service`` is the bus name of the peer (a well-known or unique name), or
     None on a peer-to-peer connection.  ``timeout`` (seconds) bounds every
-    call made through this proxy; None waits forever.
+    call made through this proxy; None waits forever (a timeout raises
+    :class:`NoReply`).
+
+    Signals: ``on_x(callback)`` calls ``callback(payload)`` and
+    ``stream_x()`` yields payloads, the same typed NamedTuple either way.
+    Both return an object that opens and closes the same way: ``async with
+    proxy.on_x(cb) as sub:`` / ``async with proxy.stream_x() as stream:``,
+    or ``await`` it to subscribe and ``await sub.close()`` to end.
+    :meth:`close` ends every subscription and stream of the proxy (and
+    closes the connection if :meth:`new` opened it); ``async with proxy:``
+    calls it on exit.
     """
 
     INTERFACE: ClassVar[str] = ""
@@ -290,6 +364,7 @@ class ProxyBase:
         #: Tolerant signals: how many signals of each member came with args beyond the
         #: declared ones (delivered without them).
         self.tolerated_signals: collections.Counter[str] = collections.Counter()
+        self._qdbusgen_subs: dict[Subscription | SignalStream[Any], None] = {}
 
     @classmethod
     async def new(
@@ -304,7 +379,7 @@ class ProxyBase:
         """One-liner constructor: connect first if given an address (None = session bus).
 
         A connection opened here belongs to the proxy: ``async with proxy``
-        or ``await proxy._close()`` disconnects it.
+        or ``await proxy.close()`` disconnects it.
         """
         if isinstance(bus_or_address, MessageBus):
             return cls(
@@ -319,8 +394,20 @@ class ProxyBase:
         proxy._owns_bus = True
         return proxy
 
-    async def _close(self) -> None:
-        """Disconnect the connection if :meth:`new` opened it."""
+    def _track(self, sub: Subscription | SignalStream[Any]) -> None:
+        self._qdbusgen_subs[sub] = None
+
+    def _untrack(self, sub: Subscription | SignalStream[Any]) -> None:
+        self._qdbusgen_subs.pop(sub, None)
+
+    async def close(self) -> None:
+        """Close every signal subscription and stream made through this proxy, then
+        disconnect the connection if :meth:`new` opened it (idempotent).  The proxy can
+        still make calls afterwards on a connection it does not own."""
+        while self._qdbusgen_subs:
+            sub = next(iter(self._qdbusgen_subs))
+            self._untrack(sub)
+            await sub.close()
         if self._owns_bus:
             self._owns_bus = False
             self._bus.disconnect()
@@ -338,7 +425,7 @@ class ProxyBase:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._close()
+        await self.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._service or '(p2p)'} {self._path} {self.INTERFACE}>"
@@ -475,23 +562,45 @@ class ProxyBase:
 
     # -- signals -------------------------------------------------------
 
-    async def _subscribe(
+    @overload
+    def _subscribe(
         self,
         member: str,
         callback: Callable[[list[Any]], object],
         *,
         signature: str | None = None,
+    ) -> Subscription: ...
+
+    @overload
+    def _subscribe(
+        self,
+        member: str,
+        callback: Callable[[_T], object],
+        convert: Callable[[list[Any]], _T],
+        *,
+        signature: str | None = None,
+    ) -> Subscription: ...
+
+    def _subscribe(
+        self,
+        member: str,
+        callback: Callable[[Any], object],
+        convert: Callable[[list[Any]], Any] | None = None,
+        *,
+        signature: str | None = None,
     ) -> Subscription:
-        """Call ``callback(body)`` for each signal ``member`` of this object and interface.
+        """Call ``callback(body)`` (or ``callback(convert(body))``) for each signal ``member``
+        of this object and interface, once subscribed (see :class:`Subscription`).
 
         Only signals sent by the current owner of ``service`` are delivered
         (ownership changes are followed; on p2p every signal of the peer).
         With ``signature``, signals with another body signature are dropped
-        (and logged).  The match rule is active when this returns.  A
-        callback returning a coroutine has it scheduled as a task; exceptions
-        from callbacks are logged.
+        (and logged).  The match rule is active when ``await`` on the
+        subscription returns.  A callback returning a coroutine has it
+        scheduled as a task; exceptions from callbacks are logged.
         """
-        return await self._subscribe_full(self.INTERFACE, member, callback, None, None, signature)
+        deliver = callback if convert is None else (lambda body: callback(convert(body)))
+        return Subscription(self, self.INTERFACE, member, deliver, None, signature)
 
     @overload
     def _signals(
@@ -533,10 +642,11 @@ class ProxyBase:
             self, member, convert, signature=signature, maxsize=maxsize, overflow=overflow
         )
 
-    async def _watch_properties(
+    def _watch_properties(
         self, callback: Callable[[dict[str, Any], list[str]], object]
     ) -> Subscription:
-        """Call ``callback(changed, invalidated)`` on PropertiesChanged for this interface.
+        """Call ``callback(changed, invalidated)`` on PropertiesChanged for this interface,
+        once subscribed (see :class:`Subscription`).
 
         ``changed`` maps property names to unwrapped values; ``invalidated``
         lists names whose new value was not sent.
@@ -545,8 +655,8 @@ class ProxyBase:
         def deliver(body: list[Any]) -> object:
             return callback({k: v.value for k, v in body[1].items()}, list(body[2]))
 
-        return await self._subscribe_full(
-            PROPERTIES_IFACE, "PropertiesChanged", deliver, self.INTERFACE, None, "sa{sv}as"
+        return Subscription(
+            self, PROPERTIES_IFACE, "PropertiesChanged", deliver, self.INTERFACE, "sa{sv}as"
         )
 
     #: Signals of this interface that are tolerant (org.qdbusgen.Signal.Tolerant); the
@@ -574,7 +684,7 @@ class ProxyBase:
         arg0: str | None,
         on_close: Callable[[], None] | None,
         signature: str | None = None,
-    ) -> Subscription:
+    ) -> _Match:
         bus = self._bus
         assert_member_name_valid(member)
         registry = _registry_for(bus)
@@ -628,7 +738,7 @@ class ProxyBase:
                         ),
                     )
             raise
-        return Subscription(bus, registry, handler, rule, owner_name)
+        return _Match(bus, registry, handler, rule, owner_name)
 
 
 def _close_received(value: Any) -> None:

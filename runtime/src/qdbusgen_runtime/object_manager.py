@@ -156,12 +156,12 @@ class ObjectManagerProxyBase(ProxyBase):
         (objects,) = await self._call("GetManagedObjects", "", [], _SIG_MANAGED)
         return {ObjectPath(p): _unwrap_interfaces(ifaces) for p, ifaces in objects.items()}
 
-    async def _on_interfaces_added(
-        self, callback: Callable[[ObjectPath, dict[str, dict[str, Any]]], object]
+    def _on_interfaces_added(
+        self, callback: Callable[[_T], object], convert: Callable[[list[Any]], _T]
     ) -> Subscription:
-        return await self._subscribe(
+        return self._subscribe(
             "InterfacesAdded",
-            lambda body: callback(ObjectPath(body[0]), _unwrap_interfaces(body[1])),
+            lambda body: callback(convert([ObjectPath(body[0]), _unwrap_interfaces(body[1])])),
             signature=_SIG_ADDED,
         )
 
@@ -172,12 +172,12 @@ class ObjectManagerProxyBase(ProxyBase):
             signature=_SIG_ADDED,
         )
 
-    async def _on_interfaces_removed(
-        self, callback: Callable[[ObjectPath, list[str]], object]
+    def _on_interfaces_removed(
+        self, callback: Callable[[_T], object], convert: Callable[[list[Any]], _T]
     ) -> Subscription:
-        return await self._subscribe(
+        return self._subscribe(
             "InterfacesRemoved",
-            lambda body: callback(ObjectPath(body[0]), list(body[1])),
+            lambda body: callback(convert([ObjectPath(body[0]), list(body[1])])),
             signature=_SIG_REMOVED,
         )
 

@@ -25,15 +25,22 @@ class ServerBase:
     Subclass the generated class, override its ``async def`` handlers and
     property accessors, then :meth:`export` it.  Handlers get the in args
     positionally and return the out value (a tuple when there are several
-    out args).  Raise :class:`DBusError` to send a D-Bus error.  Several
-    objects with different interfaces may be exported on one path.  Property
-    setters are called for ``Properties.Set``; they should call
-    :meth:`_emit_properties_changed` themselves if the value changed.
-    ``Properties.GetAll`` leaves out properties whose getter raises
-    ``org.freedesktop.DBus.Error.NotSupported`` (i.e. is not implemented);
-    any other getter error fails the whole GetAll.  Signals and
-    PropertiesChanged are sent from every export; nothing is sent while the
-    object is not exported.
+    out args).  Raise :class:`DBusError` or one of its standard subclasses
+    (``raise InvalidArgs("...")``) to send that D-Bus error.  Several
+    objects with different interfaces may be exported on one path.
+
+    Properties: ``Properties.Get`` calls the ``get_<prop>`` getter and
+    ``Properties.Set`` the ``set_<prop>`` setter.  After a setter returns,
+    the runtime sends PropertiesChanged as the property's
+    EmitsChangedSignal says (``true``: the value the getter returns now;
+    ``invalidates``: the name only; ``const`` / ``false``: nothing), so a
+    setter does not notify.  When a value changes by other means, call the
+    generated ``notify_<prop>(value)`` (EmitsChangedSignal=true) or
+    ``notify_<prop>()`` (invalidates).  ``Properties.GetAll`` leaves out
+    properties whose getter raises ``org.freedesktop.DBus.Error.NotSupported``
+    (i.e. is not implemented); any other getter error fails the whole GetAll.
+    Signals and PropertiesChanged are sent from every export; nothing is
+    sent while the object is not exported.
     """
 
     INTERFACE: ClassVar[str] = ""
@@ -86,6 +93,24 @@ class ServerBase:
         else:
             return
         self._emit(PROPERTIES_IFACE, "PropertiesChanged", _SIG_PROPS_CHANGED, body)
+
+    async def _qdbusgen_after_set(self, spec: PropertySpec) -> None:
+        """Announce a value set by ``Properties.Set`` as EmitsChangedSignal says (``true``:
+        the value the getter returns now; ``invalidates``: the name)."""
+        if not self._qdbusgen_exports() or spec.emits_changed not in ("true", "invalidates"):
+            return
+        if spec.emits_changed == "invalidates" or spec.getter is None:
+            if spec.readable:
+                self._emit_properties_changed(spec.name)
+            return
+        try:
+            value = await getattr(self, spec.getter)()
+        except Exception as e:
+            _LOG.debug(
+                "no PropertiesChanged for %s.%s: its getter raised %r", self.INTERFACE, spec.name, e
+            )
+            return
+        self._emit_properties_changed(spec.name, value)
 
     def _emit(self, interface: str, member: str, tree: SignatureTree, body: list[Any]) -> None:
         exports = self._qdbusgen_exports()

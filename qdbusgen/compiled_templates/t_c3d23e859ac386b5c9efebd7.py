@@ -82,6 +82,25 @@ def root(context, missing=missing):
             pass
             yield '    pass\n'
     l_1_r = missing
+    if environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'properties_class'):
+        pass
+        yield '\n\n'
+        yield str(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'properties_class'))
+        yield ' = _t.TypedDict(\n    '
+        yield str(t_3(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'properties_class')))
+        yield ',\n    {\n'
+        for l_1_p in environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'readable_properties'):
+            _loop_vars = {}
+            pass
+            yield '        '
+            yield str(t_3(environment.getattr(l_1_p, 'dbus_name')))
+            yield ': '
+            yield str(environment.getattr(l_1_p, 'recv_type'))
+            yield ',\n'
+        l_1_p = missing
+        yield '    },\n    total=False,\n)\n'
+        yield str(t_1(context, environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'properties_docstring')))
+        yield '\n'
     if environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'changed_class'):
         pass
         yield '\n\n'
@@ -171,6 +190,15 @@ def root(context, missing=missing):
                 yield str(environment.getattr(l_1_p, 'setter_body'))
                 yield '\n'
         l_1_p = missing
+        if environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'properties_class'):
+            pass
+            yield '\n    '
+            yield str(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'get_all_def'))
+            yield '\n        '
+            yield str(t_2(context, environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'get_all_docstring'), 2))
+            yield '\n        '
+            yield str(environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'get_all_body'))
+            yield '\n'
         for l_1_s in environment.getattr((undefined(name='iface') if l_0_iface is missing else l_0_iface), 'signals'):
             _loop_vars = {}
             pass
@@ -286,4 +314,4 @@ def root(context, missing=missing):
         l_1_s = missing
 
 blocks = {}
-debug_info = '1=40&5=43&7=45&12=47&17=51&20=53&21=57&25=61&26=63&29=67&30=69&32=71&33=75&35=80&39=84&42=87&43=89&45=91&46=95&51=101&53=103&56=106&57=108&59=111&60=113&62=115&63=117&64=120&66=122&68=126&69=129&71=132&72=134&73=136&75=139&76=142&78=145&79=148&81=151&82=153&83=155&85=157&87=160&88=163&90=166&91=168&92=170&95=173&97=177&98=180&100=183&101=185&102=187&104=189&105=192&107=195&108=197&109=199&111=202&113=205&114=207&115=209&118=211&121=214&122=216&124=219&125=221&127=223&128=225&129=227&130=229&131=231&132=233&134=237&135=239&136=241&138=244&139=247&141=250&142=252&143=254&145=256&147=259&148=261&149=263&151=265&153=268&154=270&155=272&158=275&160=279&161=281&162=283'
+debug_info = '1=40&5=43&7=45&12=47&17=51&20=53&21=57&25=61&26=63&29=67&30=69&32=71&33=75&35=80&39=84&42=87&43=89&45=91&46=95&51=101&53=103&56=106&57=108&59=110&60=114&65=120&67=122&70=125&71=127&73=130&74=132&76=134&77=136&78=139&80=141&82=145&83=148&85=151&86=153&87=155&89=158&90=161&92=164&93=167&95=170&96=172&97=174&99=176&101=179&102=182&104=185&105=187&106=189&109=192&111=195&112=197&113=199&115=201&117=205&118=208&120=211&121=213&122=215&124=217&125=220&127=223&128=225&129=227&131=230&133=233&134=235&135=237&138=239&141=242&142=244&144=247&145=249&147=251&148=253&149=255&150=257&151=259&152=261&154=265&155=267&156=269&158=272&159=275&161=278&162=280&163=282&165=284&167=287&168=289&169=291&171=293&173=296&174=298&175=300&178=303&180=307&181=309&182=311'
