@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
+from . import xmlnames
 from .model import Doc
 
 DOC_NAMESPACES = frozenset(
@@ -142,7 +143,7 @@ def _paragraphs_of(element: etree._Element) -> list[str]:
 
     def visit(el: etree._Element) -> None:
         tag = el.tag
-        local = etree.QName(tag).localname if isinstance(tag, str) else ""
+        local = xmlnames.local(tag) if isinstance(tag, str) else ""
         block = local in _BLOCK_TAGS
         if isinstance(tag, str):
             if block:
@@ -166,7 +167,7 @@ def doc_from_element(element: etree._Element, source: str) -> Doc:
     summary = ""
     if source == "doc:doc":
         for child in element:
-            if isinstance(child.tag, str) and etree.QName(child).localname == "summary":
+            if isinstance(child.tag, str) and xmlnames.local(child.tag) == "summary":
                 summary = " ".join("".join(child.itertext()).split())
                 break
     if (

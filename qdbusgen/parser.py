@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from . import docs
+from . import docs, xmlnames
 from .conditionals import ConditionalError, active_children
 from .diagnostics import Diagnostic, InputError, diagnostic
 from .model import (
@@ -621,20 +621,20 @@ class _Builder:
 
     @staticmethod
     def local(el: etree._Element) -> str:
-        return str(etree.QName(el).localname)
+        return xmlnames.local(el.tag)
 
     @staticmethod
     def namespaced(el: etree._Element) -> bool:
-        return etree.QName(el).namespace is not None
+        return xmlnames.namespace(el.tag) is not None
 
     def check_attributes(self, el: etree._Element, kind: str) -> None:
         allowed = ALLOWED_ATTRIBUTES[kind]
         for attr in el.attrib:
-            qn = etree.QName(attr)
-            if qn.namespace is None and qn.localname not in allowed:
+            attr_ns, attr_local = xmlnames.split(attr)
+            if attr_ns is None and attr_local not in allowed:
                 self.report(
                     "DBUS-W004",
-                    f"unknown attribute {qn.localname!r} on <{kind}> (allowed: {', '.join(sorted(allowed))})",
+                    f"unknown attribute {attr_local!r} on <{kind}> (allowed: {', '.join(sorted(allowed))})",
                     el,
                 )
         for required in REQUIRED_ATTRIBUTES.get(kind, ()):
@@ -663,14 +663,14 @@ class _Builder:
                 continue
             if not isinstance(child.tag, str):
                 continue
-            qn = etree.QName(child)
-            if qn.namespace is not None:
-                if qn.namespace in docs.DOC_NAMESPACES and qn.localname == "doc":
+            child_ns, child_local = xmlnames.split(child.tag)
+            if child_ns is not None:
+                if child_ns in docs.DOC_NAMESPACES and child_local == "doc":
                     found_docs.append(docs.doc_from_element(child, "doc:doc"))
-                elif qn.namespace == docs.TP_NAMESPACE and qn.localname == "docstring":
+                elif child_ns == docs.TP_NAMESPACE and child_local == "docstring":
                     found_docs.append(docs.doc_from_element(child, "tp:docstring"))
                 continue
-            name = qn.localname
+            name = child_local
             if name not in KNOWN_ELEMENTS:
                 if name == "doc":
                     found_docs.append(docs.doc_from_element(child, "doc"))
@@ -768,11 +768,11 @@ class _Builder:
     # -- elements
 
     def build(self, root: etree._Element, source: SourceIndex | None = None) -> Document:
-        qn = etree.QName(root)
+        root_ns, root_local = xmlnames.split(root.tag)
         root_is_interface = False
-        if qn.namespace is None and qn.localname == "node":
+        if root_ns is None and root_local == "node":
             node = self.node(root, parent_path=None, is_root=True)
-        elif qn.namespace is None and qn.localname == "interface":
+        elif root_ns is None and root_local == "interface":
             root_is_interface = True
             self.report(
                 "DBUS-E001",
@@ -783,9 +783,7 @@ class _Builder:
             iface = self.interface(root, None)
             node = Node(None, (iface,) if iface else (), (), (), Doc(), self.loc(root), path=None)
         else:
-            shown = (
-                f"{qn.localname}" if qn.namespace is None else f"{{{qn.namespace}}}{qn.localname}"
-            )
+            shown = root_local if root_ns is None else f"{{{root_ns}}}{root_local}"
             raise InputError(
                 diagnostic(
                     "DBUS-E001",

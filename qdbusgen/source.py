@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from lxml import etree  # type: ignore[import-untyped,unused-ignore]
 
-from . import docs
+from . import docs, xmlnames
 from .conditionals import ConditionalError, active_children
 from .model import Location
 
@@ -81,9 +81,9 @@ class Positions:
             if kind == "element":
                 qname = tokens[index][1]
                 expected = (
-                    node.prefix + ":" + etree.QName(node).localname
+                    node.prefix + ":" + xmlnames.local(node.tag)
                     if node.prefix
-                    else etree.QName(node).localname
+                    else xmlnames.local(node.tag)
                 )
                 if qname != expected:
                     break
@@ -176,7 +176,7 @@ class SourceIndex:
                 if last_comment_text is not None:
                     self._preceding_comment[id(child)] = last_comment_text
                 last_comment_text = None
-                if etree.QName(child).namespace is None:
+                if xmlnames.namespace(child.tag) is None:
                     stack.append(child)
             for comment in pending:
                 self._add_comment(comment, None)
@@ -249,7 +249,7 @@ class SourceIndex:
         """A doc:doc or tp:docstring child (any content counts as documentation)."""
         for child in self._children(el):
             if isinstance(child.tag, str):
-                qn = etree.QName(child)
-                if qn.namespace in DOC_ELEMENT_NAMESPACES and qn.localname in ("doc", "docstring"):
+                ns, local = xmlnames.split(child.tag)
+                if ns in DOC_ELEMENT_NAMESPACES and local in ("doc", "docstring"):
                     return True
         return False

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from hyp import examples
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qdbusgen.diagnostics import InputError
@@ -681,6 +681,9 @@ def documents(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
+# lxml names this root ``{a{sv}}node``, which etree.QName refused with a ValueError
+@example(b'<!DOCTYPE node SYSTEM "x.dtd">\n<node xmlns="a{sv}">&nope;</node>')
+@example(b'<!DOCTYPE node SYSTEM "x.dtd">\n<node xmlns="a{sv}"/>')
 def test_random_xml_like_text_never_crashes(data: bytes) -> None:
     check_parse(data)
 
