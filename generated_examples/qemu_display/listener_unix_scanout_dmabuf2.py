@@ -29,22 +29,24 @@ __all__ = [
 LISTENER_UNIX_SCANOUT_DMABUF2_INTERFACE: _t.Final = "org.qemu.Display1.Listener.Unix.ScanoutDMABUF2"
 
 
+_m_scanout_dmabuf2 = _rt.MethodSpec(
+    "ScanoutDMABUF2",
+    "ahuuuuauauuuuutb",
+    "",
+    "scanout_dmabuf2",
+    "dmabuf x y width height offset stride num_planes fourcc backing_width backing_height modifier y0_top",
+)
+
+
 class ListenerUnixScanoutDMABUF2Proxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Listener.Unix.ScanoutDMABUF2``.
-
-    Optional addition to org.qemu.Display1.Listener for hosts other than
-    Windows: a DMABUF scanout that can describe buffers made of several
-    planes and a visible area smaller than the buffer. The client
-    implements it on ``/org/qemu/Display1/Listener`` and names it in the
-    Listener ``Interfaces`` property; QEMU then uses it in place of
-    Listener.ScanoutDMABUF, which cannot carry buffers of more than one
-    plane (QEMU skips those when this interface is missing). Changes
-    still arrive through Listener.UpdateDMABUF. Newer than QEMU 7.2.
-
-    Obtain one with ``await ListenerUnixScanoutDMABUF2Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    """Client proxy for ``org.qemu.Display1.Listener.Unix.ScanoutDMABUF2`` (see the module
+    docstring): ``await ListenerUnixScanoutDMABUF2Proxy.new(bus_or_address, service, path)``
+    makes one (``service=None`` on a peer-to-peer connection). Calls raise DBusError for an
+    error reply (its D-Bus name in ``.name``). File descriptors sent are copied: yours stay
+    open and yours to close (wrap one in transfer_fd() to hand it over instead).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener.Unix.ScanoutDMABUF2"
+    INTERFACE: _t.ClassVar[str] = LISTENER_UNIX_SCANOUT_DMABUF2_INTERFACE
 
     async def scanout_dmabuf2(
         self,
@@ -71,25 +73,21 @@ class ListenerUnixScanoutDMABUF2Proxy(_rt.ProxyBase):
             y: Top edge of the visible area inside the buffer, in pixels. (D-Bus ``u``)
             width: Width of the visible area, in pixels. (D-Bus ``u``)
             height: Height of the visible area, in pixels. (D-Bus ``u``)
-            offset: For each plane, where its data starts inside its DMABUF, in bytes. (D-Bus ``au``)
+            offset: For each plane, where its data starts inside its DMABUF, in bytes. (D-Bus
+                ``au``)
             stride: For each plane, its row pitch in bytes. (D-Bus ``au``)
-            num_planes: Number of planes in use, i.e. of meaningful entries in ``dmabuf``, ``offset`` and ``stride``. (D-Bus ``u``)
+            num_planes: Number of planes in use, i.e. of meaningful entries in ``dmabuf``,
+                ``offset`` and ``stride``. (D-Bus ``u``)
             fourcc: DRM fourcc code of the pixel format (see drm_fourcc.h). (D-Bus ``u``)
             backing_width: Full width of the buffer, in pixels. (D-Bus ``u``)
             backing_height: Full height of the buffer, in pixels. (D-Bus ``u``)
-            modifier: DRM format modifier describing the memory layout (tiling) of the buffer. (D-Bus ``t``)
-            y0_top: True when row 0 is the top of the picture, false when the rows are stored bottom-up. (D-Bus ``b``)
-
-        File descriptors sent are copied: yours stay open and yours to close (wrap one in transfer_fd() to hand it over instead).
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``ScanoutDMABUF2(ahuuuuauauuuuutb) -> ()``
+            modifier: DRM format modifier describing the memory layout (tiling) of the buffer.
+                (D-Bus ``t``)
+            y0_top: True when row 0 is the top of the picture, false when the rows are stored
+                bottom-up. (D-Bus ``b``)
         """
-        await self._call(
-            "ScanoutDMABUF2",
-            "ahuuuuauauuuuutb",
+        await self._call_spec(
+            _m_scanout_dmabuf2,
             [
                 dmabuf,
                 x,
@@ -105,39 +103,19 @@ class ListenerUnixScanoutDMABUF2Proxy(_rt.ProxyBase):
                 modifier,
                 y0_top,
             ],
-            "",
         )
 
 
 class ListenerUnixScanoutDMABUF2Server(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Listener.Unix.ScanoutDMABUF2``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Optional addition to org.qemu.Display1.Listener for hosts other than
-    Windows: a DMABUF scanout that can describe buffers made of several
-    planes and a visible area smaller than the buffer. The client
-    implements it on ``/org/qemu/Display1/Listener`` and names it in the
-    Listener ``Interfaces`` property; QEMU then uses it in place of
-    Listener.ScanoutDMABUF, which cannot carry buffers of more than one
-    plane (QEMU skips those when this interface is missing). Changes
-    still arrive through Listener.UpdateDMABUF. Newer than QEMU 7.2.
+    """Server base class for ``org.qemu.Display1.Listener.Unix.ScanoutDMABUF2`` (see the module
+    docstring): subclass it, override the handlers, then ``export(bus, path)``. Handlers raise
+    DBusError to answer with a D-Bus error; one not overridden answers
+    org.freedesktop.DBus.Error.NotSupported. File descriptors received are new ones, owned by
+    you: close them when done.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener.Unix.ScanoutDMABUF2"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "ScanoutDMABUF2": _rt.MethodSpec(
-            "ScanoutDMABUF2",
-            "ahuuuuauauuuuutb",
-            "",
-            "scanout_dmabuf2",
-            no_reply=False,
-            multiple_out=False,
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {}
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Listener.Unix.ScanoutDMABUF2"><method name="ScanoutDMABUF2"><arg name="dmabuf" type="ah" direction="in"/><arg name="x" type="u" direction="in"/><arg name="y" type="u" direction="in"/><arg name="width" type="u" direction="in"/><arg name="height" type="u" direction="in"/><arg name="offset" type="au" direction="in"/><arg name="stride" type="au" direction="in"/><arg name="num_planes" type="u" direction="in"/><arg name="fourcc" type="u" direction="in"/><arg name="backing_width" type="u" direction="in"/><arg name="backing_height" type="u" direction="in"/><arg name="modifier" type="t" direction="in"/><arg name="y0_top" type="b" direction="in"/></method></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = LISTENER_UNIX_SCANOUT_DMABUF2_INTERFACE
+    _SPECS = (_m_scanout_dmabuf2,)
 
     async def scanout_dmabuf2(
         self,
@@ -155,28 +133,7 @@ class ListenerUnixScanoutDMABUF2Server(_rt.ServerBase):
         modifier: int,
         y0_top: bool,
     ) -> None:
-        """Switches the display to a GPU buffer shared as one or more DMABUFs,
-        replacing the previous picture.
-
-        Args:
-            dmabuf: One DMABUF file descriptor per plane. (D-Bus ``ah``)
-            x: Left edge of the visible area inside the buffer, in pixels. (D-Bus ``u``)
-            y: Top edge of the visible area inside the buffer, in pixels. (D-Bus ``u``)
-            width: Width of the visible area, in pixels. (D-Bus ``u``)
-            height: Height of the visible area, in pixels. (D-Bus ``u``)
-            offset: For each plane, where its data starts inside its DMABUF, in bytes. (D-Bus ``au``)
-            stride: For each plane, its row pitch in bytes. (D-Bus ``au``)
-            num_planes: Number of planes in use, i.e. of meaningful entries in ``dmabuf``, ``offset`` and ``stride``. (D-Bus ``u``)
-            fourcc: DRM fourcc code of the pixel format (see drm_fourcc.h). (D-Bus ``u``)
-            backing_width: Full width of the buffer, in pixels. (D-Bus ``u``)
-            backing_height: Full height of the buffer, in pixels. (D-Bus ``u``)
-            modifier: DRM format modifier describing the memory layout (tiling) of the buffer. (D-Bus ``t``)
-            y0_top: True when row 0 is the top of the picture, false when the rows are stored bottom-up. (D-Bus ``b``)
-
-        File descriptors received are new ones, owned by you: close them when done.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``ScanoutDMABUF2(ahuuuuauauuuuutb) -> ()``
+        """Handle ``ScanoutDMABUF2`` calls: see
+        ``ListenerUnixScanoutDMABUF2Proxy.scanout_dmabuf2``.
         """
-        raise _rt.not_implemented("ScanoutDMABUF2")
+        raise _rt.not_implemented(_m_scanout_dmabuf2.name)

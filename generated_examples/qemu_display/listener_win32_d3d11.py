@@ -20,31 +20,31 @@ import qdbusgen_runtime as _rt
 
 _rt.require_version("1.0", __name__)
 
-__all__ = [
-    "LISTENER_WIN32_D3D11_INTERFACE",
-    "ListenerWin32D3d11Proxy",
-    "ListenerWin32D3d11Server",
-]
+__all__ = ["LISTENER_WIN32_D3D11_INTERFACE", "ListenerWin32D3d11Proxy", "ListenerWin32D3d11Server"]
 
 LISTENER_WIN32_D3D11_INTERFACE: _t.Final = "org.qemu.Display1.Listener.Win32.D3d11"
 
 
+_m_scanout_texture2d = _rt.MethodSpec(
+    "ScanoutTexture2d",
+    "tuubuuuu",
+    "",
+    "scanout_texture2d",
+    "handle texture_width texture_height y0_top x y width height",
+)
+_m_update_texture2d = _rt.MethodSpec(
+    "UpdateTexture2d", "iiii", "", "update_texture2d", "x y width height"
+)
+
+
 class ListenerWin32D3d11Proxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Listener.Win32.D3d11``.
-
-    Optional addition to org.qemu.Display1.Listener for Windows hosts:
-    the picture is shared as a Direct3D 11 texture. The client implements
-    it on ``/org/qemu/Display1/Listener`` and names it in the Listener
-    ``Interfaces`` property.
-
-    Unlike the other host-specific interfaces, QEMU's XML does not put
-    this one inside a host condition, so it is also declared for Linux
-    and other hosts, where QEMU never calls it.
-
-    Obtain one with ``await ListenerWin32D3d11Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    """Client proxy for ``org.qemu.Display1.Listener.Win32.D3d11`` (see the module docstring):
+    ``await ListenerWin32D3d11Proxy.new(bus_or_address, service, path)`` makes one
+    (``service=None`` on a peer-to-peer connection). Calls raise DBusError for an error reply
+    (its D-Bus name in ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener.Win32.D3d11"
+    INTERFACE: _t.ClassVar[str] = LISTENER_WIN32_D3D11_INTERFACE
 
     async def scanout_texture2d(
         self,
@@ -62,25 +62,20 @@ class ListenerWin32D3d11Proxy(_rt.ProxyBase):
         mutex: acquire key 0 before reading and release it afterwards.
 
         Args:
-            handle: NT handle of the shared texture, already duplicated into the client's process; open it with ID3D11Device1::OpenSharedResource1. (D-Bus ``t``)
+            handle: NT handle of the shared texture, already duplicated into the client's process;
+                open it with ID3D11Device1::OpenSharedResource1. (D-Bus ``t``)
             texture_width: Full width of the texture, in pixels. (D-Bus ``u``)
             texture_height: Full height of the texture, in pixels. (D-Bus ``u``)
-            y0_top: True when row 0 is the top of the picture, false when the rows are stored bottom-up. (D-Bus ``b``)
+            y0_top: True when row 0 is the top of the picture, false when the rows are stored
+                bottom-up. (D-Bus ``b``)
             x: Left edge of the visible area inside the texture, in pixels. (D-Bus ``u``)
             y: Top edge of the visible area inside the texture, in pixels. (D-Bus ``u``)
             width: Width of the visible area, in pixels. (D-Bus ``u``)
             height: Height of the visible area, in pixels. (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``ScanoutTexture2d(tuubuuuu) -> ()``
         """
-        await self._call(
-            "ScanoutTexture2d",
-            "tuubuuuu",
+        await self._call_spec(
+            _m_scanout_texture2d,
             [handle, texture_width, texture_height, y0_top, x, y, width, height],
-            "",
         )
 
     async def update_texture2d(self, x: int, y: int, width: int, height: int) -> None:
@@ -93,47 +88,19 @@ class ListenerWin32D3d11Proxy(_rt.ProxyBase):
             y: Top edge of the changed rectangle, in pixels. (D-Bus ``i``)
             width: Width of the changed rectangle, in pixels. (D-Bus ``i``)
             height: Height of the changed rectangle, in pixels. (D-Bus ``i``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``UpdateTexture2d(iiii) -> ()``
         """
-        await self._call("UpdateTexture2d", "iiii", [x, y, width, height], "")
+        await self._call_spec(_m_update_texture2d, [x, y, width, height])
 
 
 class ListenerWin32D3d11Server(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Listener.Win32.D3d11``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Optional addition to org.qemu.Display1.Listener for Windows hosts:
-    the picture is shared as a Direct3D 11 texture. The client implements
-    it on ``/org/qemu/Display1/Listener`` and names it in the Listener
-    ``Interfaces`` property.
-
-    Unlike the other host-specific interfaces, QEMU's XML does not put
-    this one inside a host condition, so it is also declared for Linux
-    and other hosts, where QEMU never calls it.
+    """Server base class for ``org.qemu.Display1.Listener.Win32.D3d11`` (see the module
+    docstring): subclass it, override the handlers, then ``export(bus, path)``. Handlers raise
+    DBusError to answer with a D-Bus error; one not overridden answers
+    org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener.Win32.D3d11"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "ScanoutTexture2d": _rt.MethodSpec(
-            "ScanoutTexture2d",
-            "tuubuuuu",
-            "",
-            "scanout_texture2d",
-            no_reply=False,
-            multiple_out=False,
-        ),
-        "UpdateTexture2d": _rt.MethodSpec(
-            "UpdateTexture2d", "iiii", "", "update_texture2d", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {}
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Listener.Win32.D3d11"><method name="ScanoutTexture2d"><arg name="handle" type="t" direction="in"/><arg name="texture_width" type="u" direction="in"/><arg name="texture_height" type="u" direction="in"/><arg name="y0_top" type="b" direction="in"/><arg name="x" type="u" direction="in"/><arg name="y" type="u" direction="in"/><arg name="width" type="u" direction="in"/><arg name="height" type="u" direction="in"/></method><method name="UpdateTexture2d"><arg name="x" type="i" direction="in"/><arg name="y" type="i" direction="in"/><arg name="width" type="i" direction="in"/><arg name="height" type="i" direction="in"/></method></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = LISTENER_WIN32_D3D11_INTERFACE
+    _SPECS = (_m_scanout_texture2d, _m_update_texture2d)
 
     async def scanout_texture2d(
         self,
@@ -146,39 +113,9 @@ class ListenerWin32D3d11Server(_rt.ServerBase):
         width: int,
         height: int,
     ) -> None:
-        """Switches the display to a shared Direct3D 11 2D texture, replacing
-        the previous picture. Access is guarded by the texture's keyed
-        mutex: acquire key 0 before reading and release it afterwards.
-
-        Args:
-            handle: NT handle of the shared texture, already duplicated into the client's process; open it with ID3D11Device1::OpenSharedResource1. (D-Bus ``t``)
-            texture_width: Full width of the texture, in pixels. (D-Bus ``u``)
-            texture_height: Full height of the texture, in pixels. (D-Bus ``u``)
-            y0_top: True when row 0 is the top of the picture, false when the rows are stored bottom-up. (D-Bus ``b``)
-            x: Left edge of the visible area inside the texture, in pixels. (D-Bus ``u``)
-            y: Top edge of the visible area inside the texture, in pixels. (D-Bus ``u``)
-            width: Width of the visible area, in pixels. (D-Bus ``u``)
-            height: Height of the visible area, in pixels. (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``ScanoutTexture2d(tuubuuuu) -> ()``
-        """
-        raise _rt.not_implemented("ScanoutTexture2d")
+        """Handle ``ScanoutTexture2d`` calls: see ``ListenerWin32D3d11Proxy.scanout_texture2d``."""
+        raise _rt.not_implemented(_m_scanout_texture2d.name)
 
     async def update_texture2d(self, x: int, y: int, width: int, height: int) -> None:
-        """The given rectangle of the shared texture holds new content. Hold
-        keyed mutex 0 while reading it. QEMU holds back further guest
-        rendering until the reply arrives.
-
-        Args:
-            x: Left edge of the changed rectangle, in pixels. (D-Bus ``i``)
-            y: Top edge of the changed rectangle, in pixels. (D-Bus ``i``)
-            width: Width of the changed rectangle, in pixels. (D-Bus ``i``)
-            height: Height of the changed rectangle, in pixels. (D-Bus ``i``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``UpdateTexture2d(iiii) -> ()``
-        """
-        raise _rt.not_implemented("UpdateTexture2d")
+        """Handle ``UpdateTexture2d`` calls: see ``ListenerWin32D3d11Proxy.update_texture2d``."""
+        raise _rt.not_implemented(_m_update_texture2d.name)
