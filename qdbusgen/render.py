@@ -377,8 +377,9 @@ def _wrap(text: str, depth: int, indent: str = "", hanging: str = "", quotes: in
     at ``depth``, ``quotes`` columns left for the docstring's quotes; continuation lines get
     ``indent + hanging``. Words are never broken."""
     width = 100 - 4 * depth - quotes
-    # an inline literal (``...``) is never broken: its spaces are hidden from textwrap
-    kept = _LITERAL.sub(lambda m: m.group().replace(" ", "\0"), text)
+    # an inline literal (``...``) and "(D-Bus ``t``)" are never broken: their spaces are
+    # hidden from textwrap
+    kept = _LITERAL.sub(lambda m: m.group().replace(" ", "\0"), text).replace("(D-Bus ", "(D-Bus\0")
     lines = textwrap.wrap(
         kept,
         width,
