@@ -106,8 +106,8 @@ class ConsoleProxy(_rt.ProxyBase):
             height_mm: Physical height of the client's display area, in millimetres. (D-Bus ``q``)
             xoff: Horizontal offset of this display in the client's monitor layout, in pixels.
                 (D-Bus ``i``)
-            yoff: Vertical offset of this display in the client's monitor layout, in pixels. (D-Bus
-                ``i``)
+            yoff: Vertical offset of this display in the client's monitor layout, in pixels.
+                (D-Bus ``i``)
             width: Width available for the guest picture, in pixels. (D-Bus ``u``)
             height: Height available for the guest picture, in pixels. (D-Bus ``u``)
         """

@@ -57,10 +57,10 @@ class ListenerUnixMapProxy(_rt.ProxyBase):
             offset: Position of the first pixel inside the shared memory, in bytes. (D-Bus ``u``)
             width: Width of the picture, in pixels. (D-Bus ``u``)
             height: Height of the picture, in pixels. (D-Bus ``u``)
-            stride: Distance in bytes from the start of one row to the start of the next. (D-Bus
-                ``u``)
-            pixman_format: Pixel format as a pixman format code, as for Listener.Scanout. (D-Bus
-                ``u``)
+            stride: Distance in bytes from the start of one row to the start of the next.
+                (D-Bus ``u``)
+            pixman_format: Pixel format as a pixman format code, as for Listener.Scanout.
+                (D-Bus ``u``)
         """
         await self._call_spec(
             _m_scanout_map, [handle, offset, width, height, stride, pixman_format]

@@ -73,8 +73,8 @@ class ListenerUnixScanoutDMABUF2Proxy(_rt.ProxyBase):
             y: Top edge of the visible area inside the buffer, in pixels. (D-Bus ``u``)
             width: Width of the visible area, in pixels. (D-Bus ``u``)
             height: Height of the visible area, in pixels. (D-Bus ``u``)
-            offset: For each plane, where its data starts inside its DMABUF, in bytes. (D-Bus
-                ``au``)
+            offset: For each plane, where its data starts inside its DMABUF, in bytes.
+                (D-Bus ``au``)
             stride: For each plane, its row pitch in bytes. (D-Bus ``au``)
             num_planes: Number of planes in use, i.e. of meaningful entries in ``dmabuf``,
                 ``offset`` and ``stride``. (D-Bus ``u``)

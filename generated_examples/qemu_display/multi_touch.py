@@ -53,8 +53,8 @@ class MultiTouchProxy(_rt.ProxyBase):
 
         Args:
             kind: Event kind, 0 to 3 (see the interface description). (D-Bus ``u``)
-            num_slot: Slot of the touch point (one per finger), from 0 to ``MaxSlots`` - 1. (D-Bus
-                ``t``)
+            num_slot: Slot of the touch point (one per finger), from 0 to ``MaxSlots`` - 1.
+                (D-Bus ``t``)
             x: Horizontal position in console pixels; fractions are allowed. (D-Bus ``d``)
             y: Vertical position in console pixels; fractions are allowed. (D-Bus ``d``)
         """

@@ -93,8 +93,8 @@ class AudioInListenerProxy(_rt.ProxyBase):
             is_float: True when samples are floating-point numbers. (D-Bus ``b``)
             freq: Sampling rate, in Hz (for example 44100 or 48000). (D-Bus ``u``)
             nchannels: Number of channels, for example 2 for stereo. (D-Bus ``y``)
-            bytes_per_frame: Size of one frame (one sample for each channel), in bytes. (D-Bus
-                ``u``)
+            bytes_per_frame: Size of one frame (one sample for each channel), in bytes.
+                (D-Bus ``u``)
             bytes_per_second: Amount of audio data per second of sound, in bytes. (D-Bus ``u``)
             be: True for big-endian samples, false for little-endian ones. (D-Bus ``b``)
         """

@@ -91,8 +91,8 @@ class ListenerProxy(_rt.ProxyBase):
         Args:
             width: Width of the new picture, in pixels. (D-Bus ``u``)
             height: Height of the new picture, in pixels. (D-Bus ``u``)
-            stride: Distance in bytes from the start of one row to the start of the next. (D-Bus
-                ``u``)
+            stride: Distance in bytes from the start of one row to the start of the next.
+                (D-Bus ``u``)
             pixman_format: Pixel format as a pixman format code, for example 0x20020888
                 (PIXMAN_x8r8g8b8). (D-Bus ``u``)
             data: The whole picture: ``height`` rows of ``stride`` bytes. (D-Bus ``ay``)
@@ -158,8 +158,8 @@ class ListenerProxy(_rt.ProxyBase):
         Args:
             width: Width of the cursor image, in pixels. (D-Bus ``i``)
             height: Height of the cursor image, in pixels. (D-Bus ``i``)
-            hot_x: X coordinate of the hot spot (the pixel that points) inside the image. (D-Bus
-                ``i``)
+            hot_x: X coordinate of the hot spot (the pixel that points) inside the image.
+                (D-Bus ``i``)
             hot_y: Y coordinate of the hot spot inside the image. (D-Bus ``i``)
             data: ``width`` times ``height`` pixels of 4 bytes each, rows packed with no padding.
                 (D-Bus ``ay``)

@@ -97,8 +97,8 @@ class VMState1Proxy(_rt.ProxyBase):
         source.
 
         Returns:
-            Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes). (D-Bus
-                ``ay``)
+            Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes).
+                (D-Bus ``ay``)
         """
         _reply = await self._call_spec(_m_save, [])
         return _t.cast("bytes", _reply[0])
