@@ -997,7 +997,13 @@ class _Builder:
             proxy_class=inames.proxy_class,
             server_class=inames.server_class,
             module_docstring=_join(
-                [f"Typed client and server stubs for the D-Bus interface ``{iface.name}``.", *body]
+                [
+                    _paragraph(
+                        f"Typed client and server stubs for the D-Bus interface ``{iface.name}``.",
+                        0,
+                    ),
+                    *body,
+                ]
             ),
             proxy_docstring=_join(
                 [
