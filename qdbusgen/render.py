@@ -27,7 +27,6 @@ from .layout import (
     comment_at,
     docstring_at,
     function,
-    mapping,
     statement,
 )
 from .model import Annotation, Arg, Direction, Doc, EmitsChanged, Interface, annotation_value
@@ -212,7 +211,7 @@ class ResultClassView(NamedTuple):
 
 class MethodView(NamedTuple):
     # the code lines (laid out by qdbusgen.layout) are for a template line at the depth
-    # the template places them: defs at 1, bodies at 2, spec entries inside the mapping
+    # the template places them: defs at 1, bodies at 2; ``spec`` is the module-level spec
     dbus_name: str
     name: str
     in_args: tuple[naming.ArgNames, ...]
