@@ -17,7 +17,7 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = ["AUDIO_INTERFACE", "AudioPropertiesChanged", "AudioProxy", "AudioServer"]
 

@@ -25,7 +25,7 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = ["LISTENER_INTERFACE", "ListenerPropertiesChanged", "ListenerProxy", "ListenerServer"]
 

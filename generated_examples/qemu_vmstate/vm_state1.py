@@ -34,7 +34,7 @@ import typing as _t
 
 import qdbusgen_runtime as _rt
 
-_rt.require_version("1.0", __name__)
+_rt.require_version("1.1", __name__)
 
 __all__ = ["VM_STATE1_INTERFACE", "VMState1PropertiesChanged", "VMState1Proxy", "VMState1Server"]
 
