@@ -125,3 +125,41 @@ def test_whole_corpus_introspects_as_the_generator_serialises(importable: Path) 
                 ), f"{xml.relative_to(corpus)}: {cls.__name__}"
                 checked += 1
     assert checked >= 250
+
+
+AWKWARD_XML = """<node><interface name="com.example.Awkward1">
+  <annotation name="com.example.Note" value="a &amp; b &lt;c&gt; &quot;d&quot; 'e'&#10;f&#9;g &#233;"/>
+  <method name="Mixed">
+    <arg name="first" type="s" direction="out"/>
+    <arg name="second" type="i" direction="in">
+      <annotation name="com.example.Arg" value="x&amp;y"/>
+    </arg>
+    <arg type="ay" direction="out"/>
+    <arg name="" type="u" direction="in"/>
+    <annotation name="org.freedesktop.DBus.Method.NoReply" value="false"/>
+  </method>
+  <signal name="Spaced">
+    <arg name="two words" type="s"/>
+    <arg type="v"/>
+    <annotation name="com.example.Signal" value="&quot;quoted&quot;"/>
+  </signal>
+  <property name="Written" type="a{sv}" access="write">
+    <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="invalidates"/>
+  </property>
+</interface></node>
+"""
+
+
+def test_awkward_names_and_values_introspect_as_the_generator_serialises(
+    importable: Path,
+) -> None:
+    """Interleaved in and out args, unnamed and empty-named args, a name with a space (the
+    spec then lists the names), annotation values with every character XML escapes."""
+    xml = importable / "com.example.Awkward1.xml"
+    xml.write_text(AWKWARD_XML, encoding="utf-8")
+    assert _generate(xml, importable, "c_awkward")
+    source = (importable / "c_awkward" / "awkward1.py").read_text(encoding="utf-8")
+    assert 'directions="oioi"' in source and '["two words", None]' in source
+    mod = importlib.import_module("c_awkward.awkward1")
+    (iface,) = parse_file(str(xml)).document.interfaces
+    assert mod.Awkward1Server._INTROSPECTION_XML == interface_xml(iface)
