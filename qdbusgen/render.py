@@ -422,8 +422,8 @@ _FD_IN_VARIANT_RECEIVED = (
     "when done."
 )
 _FD_IN_VARIANT_HANDLER = (
-    "Variants in the arguments may carry file descriptors: the runtime closes them when this "
-    "handler returns, unless the handler keeps one with keep_fd(fd) and then closes it itself."
+    "Variants in a handler's arguments may carry file descriptors: the runtime closes them "
+    "when the handler returns, unless it keeps one with keep_fd(fd) and then closes it itself."
 )
 _FD_IN_VARIANT_SENT = (
     "File descriptors sent inside variants are copied: yours stay open and yours to close."
@@ -431,7 +431,8 @@ _FD_IN_VARIANT_SENT = (
 
 
 def _fd_notes(in_sig: str, out_sig: str, *, server: bool) -> list[str]:
-    """The fd ownership notes of a method's docstring (client or server side)."""
+    """The fd ownership notes of a class docstring (proxy or server), for its members' in
+    and out signatures, concatenated."""
     notes: list[str] = []
     sent, received = (out_sig, in_sig) if server else (in_sig, out_sig)
     if "h" in sent:
