@@ -8,7 +8,8 @@ argument is a plain string (an atom black never splits) or another :class:`Call`
 layout is black's right-hand split as it applies to that tree:
 
 1. the whole line, when it fits in 100 columns;
-2. else ``head(`` / the arguments on one line, indented 4 more / ``)``;
+2. else ``head(`` / the arguments on one line, indented 4 more / ``)``, unless the node
+   is a display (a list, tuple, dict or set, e.g. ``x = [...]``) of several items;
 3. else one argument per line, each with a trailing comma (a single argument gets none),
    each laid out again by these rules.
 
@@ -89,6 +90,12 @@ def _is_literal(node: Node) -> bool:
     return isinstance(node, str) and node[:1] in ("'", '"') and node[-1:] == node[:1]
 
 
+def _is_display(node: Call) -> bool:
+    """A list, tuple, dict or set display (its head ends in no name or closing bracket),
+    not a call or a subscript: black splits the items of one always one per line."""
+    return not node.head or not (node.head[-1].isalnum() or node.head[-1] in "_)]")
+
+
 def _lines(indent: str, node: Node, suffix: str, layout: Layout) -> list[str]:
     whole = f"{indent}{flat(node)}{suffix}"
     if layout.fits(whole) or isinstance(node, str) or not node.args:
@@ -101,7 +108,7 @@ def _lines(indent: str, node: Node, suffix: str, layout: Layout) -> list[str]:
     inner = indent + INDENT
     body = inner + ", ".join(flat(a) for a in node.args)
     out = [first]
-    if layout.fits(body):
+    if layout.fits(body) and not (_is_display(node) and len(node.args) > 1):
         out.append(body)
     elif len(node.args) == 1:
         out.extend(_lines(inner, node.args[0], "", layout))

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import keyword
+import re
+import textwrap
 from pathlib import Path
 import importlib
 from collections.abc import MutableMapping, Sequence
@@ -16,18 +19,17 @@ import jinja2
 
 from . import naming
 from .format import format_python
-from .introspect_xml import interface_xml
 from .layout import (
     Call,
     Layout,
+    Node,
     assign_literal,
     comment_at,
     docstring_at,
     function,
-    mapping,
     statement,
 )
-from .model import Doc, EmitsChanged, Interface, annotation_value
+from .model import Annotation, Arg, Direction, Doc, EmitsChanged, Interface, annotation_value
 from .pysource import comment, docstring, pyliteral, pystr
 from .resources import (
     RUNTIME_PACKAGE,
@@ -173,6 +175,12 @@ def _comment_filter(context: jinja2.runtime.Context, text: str, depth: int = 0) 
     return comment_at(text, depth, layout)
 
 
+def _field_name(name: str) -> bool:
+    """Whether ``name`` can be a field of a class-form TypedDict as it is (no keyword, no
+    private-name mangling)."""
+    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__")
+
+
 def _decorator(depth: int, reason: str | None, layout: Layout) -> str | None:
     if reason is None:
         return None
@@ -183,8 +191,8 @@ def _arg_list(args: Sequence[naming.ArgNames]) -> Call:
     return Call("", tuple(a.name for a in args), "[]")
 
 
-def _not_implemented(name: str, layout: Layout) -> str:
-    return statement(2, Call("raise _rt.not_implemented", (pystr(name),)), layout)
+def _not_implemented(spec_name: str, layout: Layout) -> str:
+    return statement(2, Call("raise _rt.not_implemented", (f"{spec_name}.name",)), layout)
 
 
 def _statements(depth: int, nodes: Sequence[Call], layout: Layout) -> str:
@@ -203,7 +211,7 @@ class ResultClassView(NamedTuple):
 
 class MethodView(NamedTuple):
     # the code lines (laid out by qdbusgen.layout) are for a template line at the depth
-    # the template places them: defs at 1, bodies at 2, spec entries inside the mapping
+    # the template places them: defs at 1, bodies at 2; ``spec`` is the module-level spec
     dbus_name: str
     name: str
     in_args: tuple[naming.ArgNames, ...]
@@ -303,7 +311,6 @@ class InterfaceView(NamedTuple):
     changed_docstring: str
     watch_name: str
     watch_docstring: str
-    introspection_xml: str
     uses_deprecated: bool
     deprecation: str | None
     exports: tuple[str, ...]
@@ -312,10 +319,12 @@ class InterfaceView(NamedTuple):
     constant_line: str
     watch_def: str
     watch_body: str
-    methods_mapping: str
-    properties_mapping: str
-    signals_mapping: str
-    introspection_line: str
+    #: The module-level specs, one statement per member (the proxy's calls and the
+    #: server's ``_SPECS`` refer to them), and the server's ``_SPECS`` line.
+    specs_block: str
+    specs_line: str
+    #: The server's ``_ANNOTATIONS`` line (the interface's annotations), or None.
+    annotations_line: str | None
     #: The proxy's ``_TOLERANT_SIGNALS`` line (signals annotated
     #: org.qdbusgen.Signal.Tolerant=true), or None.
     tolerant_line: str | None = None
@@ -323,15 +332,22 @@ class InterfaceView(NamedTuple):
     #: ``get_all``; None / "" when no property is readable.
     properties_class: str | None = None
     readable_properties: tuple[PropertyView, ...] = ()
-    properties_docstring: str = ""
+    #: The ``<properties_class>`` TypedDict statement.
+    properties_line: str = ""
     get_all_def: str = ""
     get_all_docstring: str = ""
     get_all_body: str = ""
+    #: The ``__all__`` statement (of ``exports``, once render_package has filtered them).
+    all_line: str = ""
+    #: The ``<changed_class> = _t.TypedDict(...)`` statement, when there is one.
+    changed_line: str = ""
 
 
 class ModuleExports(NamedTuple):
     module: str
     exports: tuple[str, ...]
+    #: The package's ``from .module import ...`` statement (set before rendering it).
+    import_line: str = ""
 
 
 class PackageView(NamedTuple):
@@ -359,13 +375,49 @@ def _doc_body(doc: Doc, fallback: str) -> list[str]:
     return parts
 
 
-def _arg_lines(args: Sequence[naming.ArgNames], indent: str = "    ") -> str:
+#: The depth of a member's docstring (in a class body) and of a class's.
+_MEMBER_DEPTH = 2
+_CLASS_DEPTH = 1
+
+
+def _wrap(text: str, depth: int, indent: str = "", hanging: str = "", quotes: int = 0) -> str:
+    """One paragraph line (``indent`` + ``text``) wrapped to fit 100 columns in a docstring
+    at ``depth``, ``quotes`` columns left for the docstring's quotes; continuation lines get
+    ``indent + hanging``. Words are never broken."""
+    width = 100 - 4 * depth - quotes
+    # an inline literal (``...``) and "(D-Bus ``t``)" are never broken: their spaces are
+    # hidden from textwrap
+    kept = _LITERAL.sub(lambda m: m.group().replace(" ", "\0"), text).replace("(D-Bus ", "(D-Bus\0")
+    lines = textwrap.wrap(
+        kept,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent + hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines).replace("\0", " ") or indent.rstrip()
+
+
+_LITERAL = re.compile(r"``[^`\0]+``")
+
+
+def _paragraph(text: str, depth: int = _MEMBER_DEPTH) -> str:
+    """A paragraph that may open a docstring, or be all of it (room for both quotes)."""
+    return _wrap(text, depth, quotes=6)
+
+
+def _arg_lines(
+    args: Sequence[naming.ArgNames], indent: str = "    ", depth: int = _MEMBER_DEPTH
+) -> str:
     lines = []
     for view in args:
         arg = view.arg
         text = " ".join(arg.doc.text.split()) if arg.doc.text else ""
         desc = f"{text} " if text else ""
-        lines.append(f"{indent}{view.name}: {desc}(D-Bus ``{arg.signature}``)".rstrip())
+        lines.append(
+            _wrap(f"{view.name}: {desc}(D-Bus ``{arg.signature}``)", depth, indent, "    ")
+        )
     return "\n".join(lines)
 
 
@@ -379,8 +431,8 @@ _FD_IN_VARIANT_RECEIVED = (
     "when done."
 )
 _FD_IN_VARIANT_HANDLER = (
-    "Variants in the arguments may carry file descriptors: the runtime closes them when this "
-    "handler returns, unless the handler keeps one with keep_fd(fd) and then closes it itself."
+    "Variants in a handler's arguments may carry file descriptors: the runtime closes them "
+    "when the handler returns, unless it keeps one with keep_fd(fd) and then closes it itself."
 )
 _FD_IN_VARIANT_SENT = (
     "File descriptors sent inside variants are copied: yours stay open and yours to close."
@@ -388,7 +440,8 @@ _FD_IN_VARIANT_SENT = (
 
 
 def _fd_notes(in_sig: str, out_sig: str, *, server: bool) -> list[str]:
-    """The fd ownership notes of a method's docstring (client or server side)."""
+    """The fd ownership notes of a class docstring (proxy or server), for its members' in
+    and out signatures, concatenated."""
     notes: list[str] = []
     sent, received = (out_sig, in_sig) if server else (in_sig, out_sig)
     if "h" in sent:
@@ -400,6 +453,41 @@ def _fd_notes(in_sig: str, out_sig: str, *, server: bool) -> list[str]:
     if "v" in received:
         notes.append(_FD_IN_VARIANT_HANDLER if server else _FD_IN_VARIANT_RECEIVED)
     return notes
+
+
+# --------------------------------------------------------------------------- specs
+# A member's wire description is written once, as a module-level spec: the proxy's calls
+# and the server's ``_SPECS`` refer to it, and the runtime builds Introspect's XML from it.
+
+
+def _pairs(annotations: Sequence[Annotation]) -> Call:
+    return Call("", tuple(Call("", (pystr(a.name), pystr(a.value))) for a in annotations), "[]")
+
+
+def _spec_names(args: Sequence[Arg]) -> list[Node]:
+    """The args' names, for the spec's ``args``: one string of names when they allow it
+    (none missing, none with spaces), else a list (None for an unnamed arg)."""
+    names = [a.name for a in args]
+    if not args:
+        return []
+    if all(n is not None and n.split() == [n] for n in names):
+        return [pystr(" ".join(n for n in names if n is not None))]
+    return [Call("", tuple(pyliteral(n) for n in names), "[]")]
+
+
+def _spec_annotations(args: Sequence[Arg], annotations: Sequence[Annotation]) -> list[Node]:
+    """The spec's ``annotations`` and ``arg_annotations``, each only when there is one."""
+    out: list[Node] = []
+    if annotations:
+        out.append(Call("annotations=", _pairs(annotations).args, "[]"))
+    per_arg = tuple(
+        Call(f"{i}: ", _pairs(a.annotations).args, "[]")
+        for i, a in enumerate(args)
+        if a.annotations
+    )
+    if per_arg:
+        out.append(Call("arg_annotations=", per_arg, "{}"))
+    return out
 
 
 def _join(parts: Sequence[str]) -> str:
@@ -417,9 +505,11 @@ def _deprecation(deprecated: bool, doc: Doc, what: str) -> str | None:
 
 
 class _Builder:
-    def __init__(self, names: naming.InterfaceNames, source_file: str) -> None:
+    def __init__(self, names: naming.InterfaceNames, source_file: str, client: bool = True) -> None:
         self.names = names
         self.source_file = source_file
+        #: whether the proxy is generated (the server's handlers then point to its docs)
+        self.client = client
         self.layout = Layout()
 
     def method(
@@ -441,7 +531,13 @@ class _Builder:
         if single:
             out_doc = " ".join(method.out_args[0].doc.text.split())
             sections.append(
-                f"Returns:\n    {out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)"
+                "Returns:\n"
+                + _wrap(
+                    f"{out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)",
+                    _MEMBER_DEPTH,
+                    "    ",
+                    "    ",
+                )
             )
         elif multiple and not method.no_reply:
             sections.append(
@@ -456,49 +552,50 @@ class _Builder:
                     "Out args (declared, but a NoReply call never receives them):\n"
                     + _arg_lines(outs)
                 )
-        sections.extend(_fd_notes(method.in_signature, method.out_signature, server=False))
-        sections.append(
-            "Raises:\n    DBusError: the peer answered with a D-Bus error (its name is in ``.name``)."
-        )
-        sections.append(f"D-Bus: {signature}")
         client_doc = _join(sections)
-        server_sections = list(body)
-        if ins:
-            server_sections.append("Args:\n" + _arg_lines(ins))
-        if len(outs) == 1:
-            server_sections.append("Returns:\n" + _arg_lines(outs))
-        elif multiple:
-            server_sections.append(
-                "Returns:\n    A tuple (or "
-                + str(result_class)
-                + ") of:\n"
-                + _arg_lines(outs, "        ")
+        if self.client:
+            # the proxy's method documents the member; the handler points to it
+            server_doc = _paragraph(
+                f"Handle ``{method.name}`` calls: see ``{self.names.proxy_class}.{mn.name}``."
             )
-        server_sections.extend(_fd_notes(method.in_signature, method.out_signature, server=True))
-        server_sections.append(
-            "Override this handler. Raise DBusError to answer with a D-Bus error; "
-            "the default answers org.freedesktop.DBus.Error.NotSupported."
-        )
-        server_sections.append(f"D-Bus: {signature}")
+        else:
+            server_sections = list(body)
+            if ins:
+                server_sections.append("Args:\n" + _arg_lines(ins))
+            if len(outs) == 1:
+                server_sections.append("Returns:\n" + _arg_lines(outs))
+            elif multiple:
+                server_sections.append(
+                    "Returns:\n    A tuple (or "
+                    + str(result_class)
+                    + ") of:\n"
+                    + _arg_lines(outs, "        ")
+                )
+            server_sections.append(f"D-Bus: {signature}")
+            server_doc = _join(server_sections)
         lay = self.layout
         deprecation = _deprecation(
             method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
         )
-        call_args = (pystr(method.name), pystr(method.in_signature), _arg_list(ins))
-        if method.no_reply:
-            calls = [Call("await self._call", (*call_args, '""', "no_reply=True"))]
-        elif result_class:
-            calls = [
-                Call("_reply = await self._call", (*call_args, pystr(method.out_signature))),
-                Call(f"return {result_class}._make", ("_reply",)),
-            ]
+        spec_name = f"_m_{mn.name}"
+        call = Call("await self._call_spec", (spec_name, _arg_list(ins)))
+        if result_class and not method.no_reply:
+            calls = [Call(f"return {result_class}._make", (call,))]
         elif single:
             calls = [
-                Call("_reply = await self._call", (*call_args, pystr(method.out_signature))),
+                Call("_reply = " + call.head, call.args),
                 Call("return _t.cast", (pystr(client_return), "_reply[0]")),
             ]
         else:
-            calls = [Call("await self._call", (*call_args, '""'))]
+            calls = [call]
+        declared = "".join("i" if a.direction is Direction.IN else "o" for a in method.args)
+        options: list[Node] = []
+        if method.no_reply:
+            options.append("no_reply=True")
+        if multiple:
+            options.append("multiple_out=True")
+        if declared != "i" * len(ins) + "o" * len(outs):
+            options.append(f"directions={pystr(declared)}")
         view = MethodView(
             dbus_name=method.name,
             name=mn.name,
@@ -513,7 +610,7 @@ class _Builder:
             client_return=client_return,
             server_return=server_return,
             docstring=client_doc,
-            server_docstring=_join(server_sections),
+            server_docstring=server_doc,
             deprecation=deprecation,
             decorator=_decorator(1, deprecation, lay),
             client_def=function(
@@ -531,16 +628,17 @@ class _Builder:
                 server_return,
                 lay,
             ),
-            server_body=_not_implemented(method.name, lay),
+            server_body=_not_implemented(spec_name, lay),
             spec=Call(
-                f"{pystr(method.name)}: _rt.MethodSpec",
+                f"{spec_name} = _rt.MethodSpec",
                 (
                     pystr(method.name),
                     pystr(method.in_signature),
                     pystr(method.out_signature),
                     pystr(mn.name),
-                    f"no_reply={method.no_reply}",
-                    f"multiple_out={multiple}",
+                    *_spec_names(method.args),
+                    *options,
+                    *_spec_annotations(method.args, method.annotations),
                 ),
             ),
         )
@@ -564,7 +662,10 @@ class _Builder:
         recv = pn.recv_type
         send = pn.send_type
         body = _doc_body(prop.doc, f"The D-Bus property ``{prop.name}``.")
-        tail = f"D-Bus: property ``{prop.name}`` of type ``{prop.signature}``, {prop.access.value}, EmitsChangedSignal={prop.emits_changed.value}"
+        tail = _paragraph(
+            f"D-Bus: property ``{prop.name}`` of type ``{prop.signature}``, "
+            f"{prop.access.value}, EmitsChangedSignal={prop.emits_changed.value}"
+        )
         notifies = prop.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES)
         lay = self.layout
         deprecation = _deprecation(
@@ -574,6 +675,32 @@ class _Builder:
         getter = pn.getter or ""
         setter = pn.setter or ""
         notifier = pn.notifier if notifies else None
+        spec_name = f"_p_{pn.stem}"
+        # the proxy's getter documents the property (its setter when write-only); the
+        # other accessors point to it
+        documented = f"{self.names.proxy_class}.{getter or setter}"
+        full = _join([*body, tail])
+        if self.client:
+            server_get_doc = _paragraph(
+                f"Return the value of ``{prop.name}``: see ``{documented}``."
+            )
+            server_set_doc = _paragraph(
+                f"Accept a new value of ``{prop.name}``: see ``{documented}``."
+                + (
+                    " When it returns, the runtime sends PropertiesChanged (do not notify here)."
+                    if notifier
+                    else ""
+                )
+            )
+        else:
+            server_get_doc = server_set_doc = full
+        options: list[Node] = []
+        if prop.emits_changed is not EmitsChanged.TRUE:
+            options.append(pystr(prop.emits_changed.value))
+        if pn.getter is not None:
+            options.append(f"getter={pystr(pn.getter)}")
+        if pn.setter is not None:
+            options.append(f"setter={pystr(pn.setter)}")
         return PropertyView(
             dbus_name=prop.name,
             signature=prop.signature,
@@ -588,37 +715,30 @@ class _Builder:
             server_setter=pn.setter,
             recv_type=recv,
             send_type=send,
-            get_docstring=_join([*body, tail]),
-            set_docstring=_join([*body, "Write the property (a D-Bus Properties.Set call).", tail]),
-            server_get_docstring=_join([*body, "Override to return the current value.", tail]),
-            server_set_docstring=_join(
-                [
-                    *body,
-                    "Override to accept a new value; raise DBusError to refuse it."
-                    + (
-                        " When it returns, the runtime sends PropertiesChanged (do not notify here)."
-                        if notifier
-                        else ""
-                    ),
-                    tail,
-                ]
+            get_docstring=full,
+            set_docstring=(
+                _paragraph(
+                    f"Write ``{prop.name}`` (a D-Bus Properties.Set call): see ``{getter}``."
+                )
+                if getter
+                else full
             ),
-            notify_docstring=_join(
-                [
-                    (
-                        f"Tell clients ``{prop.name}`` is now ``value``: PropertiesChanged carries it."
-                        if prop.emits_changed is EmitsChanged.TRUE
-                        else f"Tell clients ``{prop.name}`` changed: PropertiesChanged lists it as "
-                        "invalidated (EmitsChangedSignal=invalidates), without a value."
-                    ),
-                    (
-                        "A Properties.Set from a client notifies by itself: call this when the "
-                        "value changes otherwise."
-                        if prop.access.writable
-                        else ""
-                    ),
-                    tail,
-                ]
+            server_get_docstring=server_get_doc,
+            server_set_docstring=server_set_doc,
+            notify_docstring=_paragraph(
+                f"Tell clients ``{prop.name}`` changed: "
+                + (
+                    "PropertiesChanged carries the new value."
+                    if prop.emits_changed is EmitsChanged.TRUE
+                    else "PropertiesChanged lists it as invalidated (EmitsChangedSignal=invalidates), "
+                    "without the value."
+                )
+                + (
+                    " A client's Properties.Set notifies by itself: call this when the value "
+                    "changes otherwise."
+                    if prop.access.writable
+                    else ""
+                )
             ),
             deprecation=deprecation,
             decorator=_decorator(1, deprecation, lay),
@@ -627,18 +747,18 @@ class _Builder:
                 2,
                 Call(
                     "return _t.cast",
-                    (pystr(recv), Call("await self._get_property", (name, sig))),
+                    (pystr(recv), Call("await self._get_spec", (spec_name,))),
                 ),
                 lay,
             ),
             setter_def=function(1, f"async def {setter}", ["self", f"value: {send}"], "None", lay),
-            setter_body=statement(2, Call("await self._set_property", (name, sig, "value")), lay),
+            setter_body=statement(2, Call("await self._set_spec", (spec_name, "value")), lay),
             server_getter_def=function(1, f"async def {getter}", ["self"], send, lay),
-            server_getter_body=_not_implemented(prop.name, lay),
+            server_getter_body=_not_implemented(spec_name, lay),
             server_setter_def=function(
                 1, f"async def {setter}", ["self", f"value: {recv}"], "None", lay
             ),
-            server_setter_body=_not_implemented(prop.name, lay),
+            server_setter_body=_not_implemented(spec_name, lay),
             notifier_def=(
                 function(
                     1,
@@ -658,19 +778,22 @@ class _Builder:
                 2,
                 Call(
                     "self._emit_properties_changed",
-                    (name, "value") if prop.emits_changed is EmitsChanged.TRUE else (name,),
+                    (
+                        (f"{spec_name}.name", "value")
+                        if prop.emits_changed is EmitsChanged.TRUE
+                        else (f"{spec_name}.name",)
+                    ),
                 ),
                 lay,
             ),
             spec=Call(
-                f"{name}: _rt.PropertySpec",
+                f"{spec_name} = _rt.PropertySpec",
                 (
                     name,
                     sig,
                     pystr(prop.access.value),
-                    pystr(prop.emits_changed.value),
-                    f"getter={pyliteral(pn.getter)}",
-                    f"setter={pyliteral(pn.setter)}",
+                    *options,
+                    *_spec_annotations((), prop.annotations),
                 ),
             ),
         )
@@ -687,9 +810,9 @@ class _Builder:
         deprecation = _deprecation(
             signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
         )
-        name, sig = pystr(signal.name), pystr(signal.signature)
+        spec_name = f"_s_{sn.stem}"
+        name, sig = f"{spec_name}.name", f"{spec_name}.signature"
         callback_types = ", ".join(a.recv_type for a in args)
-        fd_note = _fd_notes("", signal.signature, server=False)
         view = SignalView(
             dbus_name=signal.name,
             signature=signal.signature,
@@ -702,31 +825,36 @@ class _Builder:
             on_docstring=_join(
                 [
                     *body,
-                    f"Call ``callback`` with a ``{sn.tuple_class}`` for every ``{signal.name}`` signal "
-                    "(a coroutine callback runs as a task): "
-                    f"``async with proxy.{sn.on_name}(callback): ...``, or "
-                    f"``sub = await proxy.{sn.on_name}(callback)`` and later ``await sub.close()``.",
-                    *fd_note,
+                    *arg_section,
+                    _paragraph(
+                        f"Call ``callback`` with a ``{sn.tuple_class}`` for every "
+                        f"``{signal.name}`` signal (a coroutine callback runs as a task): ``async "
+                        f"with proxy.{sn.on_name}(callback): ...``, or ``sub = await "
+                        f"proxy.{sn.on_name}(callback)`` and later ``await sub.close()``."
+                    ),
                     tail,
                 ]
             ),
             stream_docstring=_join(
                 [
-                    *body,
-                    f"A stream of ``{sn.tuple_class}``, one per ``{signal.name}`` signal: "
-                    f"``async with proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
-                    f"(leaving the block unsubscribes), or ``stream = await proxy.{sn.stream_name}()`` "
-                    "and later ``await stream.close()``.",
-                    "At most ``maxsize`` signals wait unread (0: no bound); when the queue is full, "
-                    '``overflow="drop_oldest"`` drops the oldest and counts it in ``stream.dropped``, '
-                    '``overflow="raise"`` drops the new one and the next read raises '
-                    "SignalOverflowError.",
-                    *fd_note,
-                    tail,
+                    _paragraph(
+                        f"The ``{signal.name}`` signals as a stream of ``{sn.tuple_class}`` "
+                        f"(documented at ``{sn.on_name}``): ``async with "
+                        f"proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
+                        "(leaving the block unsubscribes), or ``stream = await "
+                        f"proxy.{sn.stream_name}()`` and later ``await stream.close()``."
+                    ),
                 ]
             ),
-            emit_docstring=_join(
-                [*body, *arg_section, "Emit the signal to every subscribed client.", tail]
+            emit_docstring=(
+                _paragraph(
+                    f"Emit ``{signal.name}`` to every subscribed client: see "
+                    f"``{self.names.proxy_class}.{sn.on_name}``."
+                )
+                if self.client
+                else _join(
+                    [*body, *arg_section, "Emit the signal to every subscribed client.", tail]
+                )
             ),
             deprecation=deprecation,
             decorator=_decorator(1, deprecation, lay),
@@ -779,7 +907,15 @@ class _Builder:
                 lay,
             ),
             emit_body=statement(2, Call("self._emit_signal", (name, sig, _arg_list(args))), lay),
-            spec=Call(f"{name}: _rt.SignalSpec", (name, sig)),
+            spec=Call(
+                f"{spec_name} = _rt.SignalSpec",
+                (
+                    pystr(signal.name),
+                    pystr(signal.signature),
+                    *_spec_names(signal.args),
+                    *_spec_annotations(signal.args, signal.annotations),
+                ),
+            ),
         )
         result = ResultClassView(
             name=sn.tuple_class,
@@ -824,44 +960,80 @@ class _Builder:
             statement(
                 1,
                 "_TOLERANT_SIGNALS: _t.ClassVar[frozenset[str]] = frozenset({"
-                + ", ".join(pystr(t) for t in tolerant)
+                + ", ".join(f"_s_{sn.stem}.name" for sn in inames.signals if sn.signal.tolerant)
                 + "})",
                 lay,
             )
             if tolerant
             else None
         )
-        xml = interface_xml(iface)
-        watch_call = Call(
-            "return self._watch_properties",
-            (
-                Call(
-                    "lambda _changed, _invalidated: callback",
-                    (Call("_t.cast", (pystr(changed_class or ""), "_changed")), "_invalidated"),
-                ),
-            ),
+        specs = [m.spec for m in methods] + [p.spec for p in props] + [s.spec for s in signals]
+        spec_names = tuple(c.head.split(" = ")[0] for c in specs)
+        client_sent = "".join(m.in_signature for m in methods)
+        client_received = "".join(m.out_signature for m in methods) + "".join(
+            s.signature for s in signals
         )
+        calls_note = (
+            " Calls raise DBusError for an error reply (its D-Bus name in ``.name``)."
+            if methods or props
+            else ""
+        )
+        streams_note = (
+            [
+                _paragraph(
+                    "A signal stream keeps at most ``maxsize`` signals unread (0: no bound); when "
+                    'it is full, ``overflow="drop_oldest"`` drops the oldest and counts it in '
+                    '``stream.dropped``, ``overflow="raise"`` drops the new one and the next read '
+                    "raises SignalOverflowError.",
+                    _CLASS_DEPTH,
+                )
+            ]
+            if signals
+            else []
+        )
+        handlers_note = (
+            " Handlers raise DBusError to answer with a D-Bus error; one not overridden answers "
+            "org.freedesktop.DBus.Error.NotSupported."
+            if methods or props
+            else ""
+        )
+        fd_client = "".join(" " + n for n in _fd_notes(client_sent, client_received, server=False))
+        fd_server = "".join(" " + n for n in _fd_notes(client_sent, client_received, server=True))
+        described = "(see the module docstring)"
+        watch_call = Call("return self._watch_properties", ("callback",))
         props_class = inames.properties_class
         if inames.properties_in_object_manager:
             props_class = None
         readable_props = tuple(p for p in props if p.readable) if props_class else ()
+        changed_doc = (
+            "The values a PropertiesChanged signal of this interface carries, by D-Bus name."
+        )
+        props_doc = "Every readable property, by D-Bus name, as Properties.GetAll returns them."
+        readable_entries = [(p.dbus_name, p.recv_type) for p in readable_props]
+        changed_entries = [(p.dbus_name, p.recv_type) for p in changed]
+        properties_line = (
+            _typed_dict(props_class, props_doc, readable_entries, lay) if props_class else ""
+        )
+        if changed_class and props_class and changed_entries == readable_entries:
+            alias_doc = f"What PropertiesChanged carries: the keys of ``{props_class}``."
+            changed_line = f"{changed_class}: _t.TypeAlias = {props_class}\n" + docstring_at(
+                _paragraph(alias_doc, 0), 0, lay
+            )
+        elif changed_class:
+            changed_line = _typed_dict(changed_class, changed_doc, changed_entries, lay)
+        else:
+            changed_line = ""
         return InterfaceView(
             properties_class=props_class,
             readable_properties=readable_props,
-            properties_docstring=(
-                f"{props_class}: every readable property of {iface.name}, by D-Bus name, "
-                "as Properties.GetAll returns them (a server may leave some out)."
-                if props_class
-                else ""
-            ),
+            properties_line=properties_line,
             get_all_def=(
                 function(1, f"async def {inames.get_all_name}", ["self"], props_class, lay)
                 if props_class
                 else ""
             ),
             get_all_docstring=(
-                f"Read every property of ``{iface.name}`` at once (Properties.GetAll), "
-                "by D-Bus name; properties the server does not implement are left out."
+                "Every property at once (Properties.GetAll); unimplemented ones are left out."
             ),
             get_all_body=(
                 statement(
@@ -880,27 +1052,46 @@ class _Builder:
             proxy_class=inames.proxy_class,
             server_class=inames.server_class,
             module_docstring=_join(
-                [f"Typed client and server stubs for the D-Bus interface ``{iface.name}``.", *body]
+                [
+                    _paragraph(
+                        f"Typed client and server stubs for the D-Bus interface ``{iface.name}``.",
+                        0,
+                    ),
+                    *body,
+                ]
             ),
             proxy_docstring=_join(
                 [
-                    f"Client proxy for ``{iface.name}``.",
-                    *body,
-                    f"Obtain one with ``await {inames.proxy_class}.new(bus_or_address, service, path)``; "
-                    "on a peer-to-peer connection pass ``service=None``."
-                    + (
-                        " Signal subscriptions and streams open with ``async with`` (or ``await``) "
-                        "and end with ``close()``; ``await proxy.close()`` ends them all."
-                        if inames.signals or changed_class
-                        else ""
+                    _paragraph(
+                        f"Client proxy for ``{iface.name}`` {described}: ``await "
+                        f"{inames.proxy_class}.new(bus_or_address, service, path)`` makes one "
+                        "(``service=None`` on a peer-to-peer connection)." + calls_note + fd_client,
+                        _CLASS_DEPTH,
                     ),
+                    *(
+                        [
+                            _paragraph(
+                                "Signal subscriptions and streams open with ``async with`` (or "
+                                "``await``) and end with ``close()``; ``await proxy.close()`` "
+                                "ends them all.",
+                                _CLASS_DEPTH,
+                            )
+                        ]
+                        if inames.signals
+                        else []
+                    ),
+                    *streams_note,
                 ]
             ),
             server_docstring=_join(
                 [
-                    f"Server base class for ``{iface.name}``: subclass it, override the handlers, "
-                    "then ``export(bus, path)``.",
-                    *body,
+                    _paragraph(
+                        f"Server base class for ``{iface.name}`` {described}: subclass it, "
+                        "override the handlers, then ``export(bus, path)``."
+                        + handlers_note
+                        + fd_server,
+                        _CLASS_DEPTH,
+                    ),
                 ]
             ),
             methods=tuple(methods),
@@ -909,21 +1100,11 @@ class _Builder:
             result_classes=tuple(results),
             changed_class=changed_class,
             changed_properties=changed,
-            changed_docstring=(
-                f"{changed_class}: the properties of {iface.name} a PropertiesChanged signal can carry, "
-                "by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only)."
-            ),
+            changed_docstring=changed_doc,
             watch_name=inames.watch_name or "",
-            watch_docstring=_join(
-                [
-                    f"Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``{iface.name}`` "
-                    "(``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).",
-                    "``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose "
-                    "new value was not sent (read them again). Properties marked EmitsChangedSignal=const or "
-                    "false never appear.",
-                ]
+            watch_docstring=_paragraph(
+                "Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."
             ),
-            introspection_xml=xml,
             uses_deprecated=uses_deprecated,
             deprecation=deprecation,
             exports=tuple(exports),
@@ -942,26 +1123,21 @@ class _Builder:
                 else ""
             ),
             watch_body=statement(2, watch_call, lay) if changed_class else "",
-            methods_mapping=mapping(
+            changed_line=changed_line,
+            specs_block=_statements(0, specs, lay),
+            specs_line=statement(
                 1,
-                "_METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]]",
-                [m.spec for m in methods],
+                (
+                    f"_SPECS = ({spec_names[0]},)"
+                    if len(spec_names) == 1
+                    else Call("_SPECS = ", spec_names, "()")
+                ),
                 lay,
             ),
-            properties_mapping=mapping(
-                1,
-                "_PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]]",
-                [p.spec for p in props],
-                lay,
-            ),
-            signals_mapping=mapping(
-                1,
-                "_SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]]",
-                [s.spec for s in signals],
-                lay,
-            ),
-            introspection_line=assign_literal(
-                1, "_INTROSPECTION_XML: _t.ClassVar[str]", pystr(xml), lay
+            annotations_line=(
+                statement(1, Call("_ANNOTATIONS = ", _pairs(iface.annotations).args, "[]"), lay)
+                if iface.annotations
+                else None
             ),
         )
 
@@ -1040,8 +1216,41 @@ def _render_object_manager(
     return view.exports
 
 
+def _import_line(module: str, names: Sequence[str], layout: Layout) -> str:
+    """``from module import names``: on one line when it fits, else black's parenthesized
+    form (one name a line)."""
+    line = f"from {module} import {', '.join(names)}"
+    if layout.fits(line):
+        return line
+    return statement(0, Call(f"from {module} import ", tuple(names)), layout)
+
+
 class RenderedPackage(NamedTuple):
     files: dict[str, str]
+
+
+def _typed_dict(name: str, doc: str, entries: Sequence[tuple[str, str]], lay: Layout) -> str:
+    """A ``total=False`` TypedDict statement: the class form with a docstring when every key is
+    a plain field name, the functional form with a comment otherwise."""
+    if all(_field_name(key) for key, _ in entries):
+        return "\n".join(
+            [
+                f"class {name}(_t.TypedDict, total=False):",
+                "    " + docstring_at(_paragraph(doc, 1), 1, lay),
+                *([""] if entries else []),
+                *(f"    {key}: {value}" for key, value in entries),
+            ]
+        )
+    items = tuple(f"{pystr(key)}: {value}" for key, value in entries)
+    return (
+        statement(
+            0,
+            Call(f"{name} = _t.TypedDict", (pystr(name), Call("", items, "{}"), "total=False")),
+            lay,
+        )
+        + "\n"
+        + comment_at(f"{name}: {doc}", 0, lay)
+    )
 
 
 def runtime_import(vendor_runtime: bool) -> str:
@@ -1076,13 +1285,18 @@ def render_package(
     files: dict[str, str] = {}
     modules: list[ModuleExports] = []
     for iface, source in interfaces:
-        view = _Builder(names.interface(iface.name), source).interface()
+        view = _Builder(names.interface(iface.name), source, client).interface()
         exports = tuple(
             n
             for n in view.exports
             if (client or n != view.proxy_class) and (server or n != view.server_class)
         )
-        view = view._replace(exports=exports)
+        view = view._replace(
+            exports=exports,
+            all_line=statement(
+                0, Call("__all__ = ", tuple(pystr(n) for n in exports), "[]"), view.layout
+            ),
+        )
         text = module_template.render(
             iface=view,
             client=client,
@@ -1100,8 +1314,11 @@ def render_package(
         sources=", ".join(sources),
         docstring=_join(
             [
-                f"``{package}``: typed D-Bus stubs generated by qdbusgen from {', '.join(sources)}.",
-                "Interfaces: " + ", ".join(sorted(i.name for i, _ in interfaces)) + ".",
+                _paragraph(
+                    f"``{package}``: typed D-Bus stubs generated by qdbusgen, one module per "
+                    "interface: " + ", ".join(sorted(i.name for i, _ in interfaces)) + ".",
+                    0,
+                ),
             ]
         ),
         modules=tuple(modules),
@@ -1122,6 +1339,12 @@ def render_package(
             exports=tuple(sorted({*pkg.exports, *om_exports})),
         )
     init_layout = Layout()
+    pkg = pkg._replace(
+        modules=tuple(
+            m._replace(import_line=_import_line(f".{m.module}", m.exports, init_layout))
+            for m in pkg.modules
+        )
+    )
     init = env.get_template("package_init.py.jinja").render(package=pkg, layout=init_layout)
     files["__init__.py"] = format_python(init, "__init__.py", init_layout)
     if vendor_runtime:

@@ -30,42 +30,45 @@ __all__ = [
 AUDIO_INTERFACE: _t.Final = "org.qemu.Display1.Audio"
 
 
-AudioProperties = _t.TypedDict(
-    "AudioProperties",
-    {
-        "NSamples": int,
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# AudioProperties: every readable property of org.qemu.Display1.Audio, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class AudioProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    NSamples: int
+    Interfaces: list[str]
 
 
-AudioPropertiesChanged = _t.TypedDict(
-    "AudioPropertiesChanged",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
+class AudioPropertiesChanged(_t.TypedDict, total=False):
+    """The values a PropertiesChanged signal of this interface carries, by D-Bus name."""
+
+    Interfaces: list[str]
+
+
+_m_register_out_listener = _rt.MethodSpec(
+    "RegisterOutListener", "h", "", "register_out_listener", "listener"
 )
-# AudioPropertiesChanged: the properties of org.qemu.Display1.Audio a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+_m_register_in_listener = _rt.MethodSpec(
+    "RegisterInListener", "h", "", "register_in_listener", "listener"
+)
+_p_n_samples = _rt.PropertySpec(
+    "NSamples",
+    "u",
+    "read",
+    "const",
+    getter="get_n_samples",
+    annotations=[("org.freedesktop.DBus.Property.EmitsChangedSignal", "const")],
+)
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class AudioProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Audio``.
-
-    Audio playback and recording through the client. QEMU implements it
-    on ``/org/qemu/Display1/Audio``, but only when it is started with both
-    ``-audiodev dbus,id=ID`` and ``-display dbus,audiodev=ID``.
-
-    A client registers one listener per direction: an
-    org.qemu.Display1.AudioOutListener receives what the guest plays, and
-    an org.qemu.Display1.AudioInListener supplies what the guest records.
-
-    Obtain one with ``await AudioProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Audio`` (see the module docstring):
+    ``await AudioProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on a
+    peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``). File descriptors sent are copied: yours stay open and yours to close (wrap one
+    in transfer_fd() to hand it over instead).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Audio"
+    INTERFACE: _t.ClassVar[str] = AUDIO_INTERFACE
 
     async def register_out_listener(self, listener: _rt.UnixFD) -> None:
         """Adds a playback listener. As with Console.RegisterListener, QEMU
@@ -79,16 +82,11 @@ class AudioProxy(_rt.ProxyBase):
         registration ends when the connection is closed.
 
         Args:
-            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated socket (type ``ay``). (D-Bus ``h``)
-
-        File descriptors sent are copied: yours stay open and yours to close (wrap one in transfer_fd() to hand it over instead).
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``RegisterOutListener(h) -> ()``
+            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on
+                Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated
+                socket (type ``ay``). (D-Bus ``h``)
         """
-        await self._call("RegisterOutListener", "h", [listener], "")
+        await self._call_spec(_m_register_out_listener, [listener])
 
     async def register_in_listener(self, listener: _rt.UnixFD) -> None:
         """Adds a recording listener, set up like RegisterOutListener; the
@@ -98,16 +96,11 @@ class AudioProxy(_rt.ProxyBase):
         org.qemu.Display1.Error.Invalid.
 
         Args:
-            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated socket (type ``ay``). (D-Bus ``h``)
-
-        File descriptors sent are copied: yours stay open and yours to close (wrap one in transfer_fd() to hand it over instead).
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``RegisterInListener(h) -> ()``
+            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on
+                Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated
+                socket (type ``ay``). (D-Bus ``h``)
         """
-        await self._call("RegisterInListener", "h", [listener], "")
+        await self._call_spec(_m_register_in_listener, [listener])
 
     async def get_n_samples(self) -> int:
         """Number of audio frames in each buffer that QEMU hands to a playback
@@ -117,7 +110,7 @@ class AudioProxy(_rt.ProxyBase):
 
         D-Bus: property ``NSamples`` of type ``u``, read, EmitsChangedSignal=const
         """
-        return _t.cast("int", await self._get_property("NSamples", "u"))
+        return _t.cast("int", await self._get_spec(_p_n_samples))
 
     async def get_interfaces(self) -> list[str]:
         """Names of optional extra interfaces implemented on the audio object,
@@ -126,136 +119,45 @@ class AudioProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> AudioProperties:
-        """Read every property of ``org.qemu.Display1.Audio`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("AudioProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[AudioPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Audio`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("AudioPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class AudioServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Audio``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Audio playback and recording through the client. QEMU implements it
-    on ``/org/qemu/Display1/Audio``, but only when it is started with both
-    ``-audiodev dbus,id=ID`` and ``-display dbus,audiodev=ID``.
-
-    A client registers one listener per direction: an
-    org.qemu.Display1.AudioOutListener receives what the guest plays, and
-    an org.qemu.Display1.AudioInListener supplies what the guest records.
+    """Server base class for ``org.qemu.Display1.Audio`` (see the module docstring): subclass it,
+    override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer with
+    a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported. File
+    descriptors received are new ones, owned by you: close them when done.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Audio"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "RegisterOutListener": _rt.MethodSpec(
-            "RegisterOutListener",
-            "h",
-            "",
-            "register_out_listener",
-            no_reply=False,
-            multiple_out=False,
-        ),
-        "RegisterInListener": _rt.MethodSpec(
-            "RegisterInListener",
-            "h",
-            "",
-            "register_in_listener",
-            no_reply=False,
-            multiple_out=False,
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "NSamples": _rt.PropertySpec(
-            "NSamples", "u", "read", "const", getter="get_n_samples", setter=None
-        ),
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Audio"><method name="RegisterOutListener"><arg name="listener" type="h" direction="in"/></method><method name="RegisterInListener"><arg name="listener" type="h" direction="in"/></method><property name="NSamples" type="u" access="read"><annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="const"/></property><property name="Interfaces" type="as" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = AUDIO_INTERFACE
+    _SPECS = (_m_register_out_listener, _m_register_in_listener, _p_n_samples, _p_interfaces)
 
     async def register_out_listener(self, listener: _rt.UnixFD) -> None:
-        """Adds a playback listener. As with Console.RegisterListener, QEMU
-        replies and then runs a peer-to-peer D-Bus server on the socket; the
-        client authenticates as the client and exports
-        org.qemu.Display1.AudioOutListener at
-        ``/org/qemu/Display1/AudioOutListener``. Several clients may listen
-        at the same time, but each D-Bus sender can hold only one playback
-        listener: a second attempt is answered with
-        org.qemu.Display1.Error.Invalid ("... is already registered!"). The
-        registration ends when the connection is closed.
-
-        Args:
-            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated socket (type ``ay``). (D-Bus ``h``)
-
-        File descriptors received are new ones, owned by you: close them when done.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``RegisterOutListener(h) -> ()``
-        """
-        raise _rt.not_implemented("RegisterOutListener")
+        """Handle ``RegisterOutListener`` calls: see ``AudioProxy.register_out_listener``."""
+        raise _rt.not_implemented(_m_register_out_listener.name)
 
     async def register_in_listener(self, listener: _rt.UnixFD) -> None:
-        """Adds a recording listener, set up like RegisterOutListener; the
-        client exports org.qemu.Display1.AudioInListener at
-        ``/org/qemu/Display1/AudioInListener``. Each D-Bus sender can hold
-        one recording listener; a second attempt is answered with
-        org.qemu.Display1.Error.Invalid.
-
-        Args:
-            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated socket (type ``ay``). (D-Bus ``h``)
-
-        File descriptors received are new ones, owned by you: close them when done.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``RegisterInListener(h) -> ()``
-        """
-        raise _rt.not_implemented("RegisterInListener")
+        """Handle ``RegisterInListener`` calls: see ``AudioProxy.register_in_listener``."""
+        raise _rt.not_implemented(_m_register_in_listener.name)
 
     async def get_n_samples(self) -> int:
-        """Number of audio frames in each buffer that QEMU hands to a playback
-        listener's Write. It comes from the ``nsamples`` option of
-        ``-audiodev dbus`` and defaults to 480, which is 10 ms at 48 kHz. The
-        value never changes while QEMU runs. Missing in QEMU 7.2 and older.
-
-        Override to return the current value.
-
-        D-Bus: property ``NSamples`` of type ``u``, read, EmitsChangedSignal=const
-        """
-        raise _rt.not_implemented("NSamples")
+        """Return the value of ``NSamples``: see ``AudioProxy.get_n_samples``."""
+        raise _rt.not_implemented(_p_n_samples.name)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Names of optional extra interfaces implemented on the audio object,
-        so that a client can detect features without parsing introspection
-        XML. Missing in QEMU 7.2 and older.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``AudioProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

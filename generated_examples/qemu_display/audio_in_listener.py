@@ -29,40 +29,52 @@ __all__ = [
 AUDIO_IN_LISTENER_INTERFACE: _t.Final = "org.qemu.Display1.AudioInListener"
 
 
-AudioInListenerProperties = _t.TypedDict(
-    "AudioInListenerProperties",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# AudioInListenerProperties: every readable property of org.qemu.Display1.AudioInListener, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class AudioInListenerProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Interfaces: list[str]
 
 
-AudioInListenerPropertiesChanged = _t.TypedDict(
-    "AudioInListenerPropertiesChanged",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
+AudioInListenerPropertiesChanged: _t.TypeAlias = AudioInListenerProperties
+"""What PropertiesChanged carries: the keys of ``AudioInListenerProperties``."""
+
+
+_m_init = _rt.MethodSpec(
+    "Init",
+    "tybbuyuub",
+    "",
+    "init",
+    "id bits is_signed is_float freq nchannels bytes_per_frame bytes_per_second be",
 )
-# AudioInListenerPropertiesChanged: the properties of org.qemu.Display1.AudioInListener a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+_m_fini = _rt.MethodSpec("Fini", "t", "", "fini", "id")
+_m_set_enabled = _rt.MethodSpec("SetEnabled", "tb", "", "set_enabled", "id enabled")
+_m_set_volume = _rt.MethodSpec(
+    "SetVolume",
+    "tbay",
+    "",
+    "set_volume",
+    "id mute volume",
+    arg_annotations={2: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
+)
+_m_read = _rt.MethodSpec(
+    "Read",
+    "tt",
+    "ay",
+    "read",
+    "id size data",
+    arg_annotations={2: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
+)
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class AudioInListenerProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.AudioInListener``.
-
-    Implemented by the client at ``/org/qemu/Display1/AudioInListener`` on
-    the peer-to-peer connection given to QEMU with
-    org.qemu.Display1.Audio.RegisterInListener. QEMU calls these methods to
-    fetch the sound that the guest records. The guest may open several
-    recording streams at once; each is named by the ``id`` that Init
-    introduces and that every later call repeats.
-
-    Obtain one with ``await AudioInListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.AudioInListener`` (see the module docstring):
+    ``await AudioInListenerProxy.new(bus_or_address, service, path)`` makes one
+    (``service=None`` on a peer-to-peer connection). Calls raise DBusError for an error reply
+    (its D-Bus name in ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.AudioInListener"
+    INTERFACE: _t.ClassVar[str] = AUDIO_IN_LISTENER_INTERFACE
 
     async def init(
         self,
@@ -86,18 +98,13 @@ class AudioInListenerProxy(_rt.ProxyBase):
             is_float: True when samples are floating-point numbers. (D-Bus ``b``)
             freq: Sampling rate, in Hz (for example 44100 or 48000). (D-Bus ``u``)
             nchannels: Number of channels, for example 2 for stereo. (D-Bus ``y``)
-            bytes_per_frame: Size of one frame (one sample for each channel), in bytes. (D-Bus ``u``)
+            bytes_per_frame: Size of one frame (one sample for each channel), in bytes.
+                (D-Bus ``u``)
             bytes_per_second: Amount of audio data per second of sound, in bytes. (D-Bus ``u``)
             be: True for big-endian samples, false for little-endian ones. (D-Bus ``b``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Init(tybbuyuub) -> ()``
         """
-        await self._call(
-            "Init",
-            "tybbuyuub",
+        await self._call_spec(
+            _m_init,
             [
                 id_,
                 bits,
@@ -109,7 +116,6 @@ class AudioInListenerProxy(_rt.ProxyBase):
                 bytes_per_second,
                 be,
             ],
-            "",
         )
 
     async def fini(self, id_: int) -> None:
@@ -117,27 +123,18 @@ class AudioInListenerProxy(_rt.ProxyBase):
 
         Args:
             id_: Stream number from Init. (D-Bus ``t``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Fini(t) -> ()``
         """
-        await self._call("Fini", "t", [id_], "")
+        await self._call_spec(_m_fini, [id_])
 
     async def set_enabled(self, id_: int, enabled: bool) -> None:
         """Starts or pauses recording of a stream.
 
         Args:
             id_: Stream number from Init. (D-Bus ``t``)
-            enabled: True when the guest starts or resumes the stream, false when it pauses it. (D-Bus ``b``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``SetEnabled(tb) -> ()``
+            enabled: True when the guest starts or resumes the stream, false when it pauses it.
+                (D-Bus ``b``)
         """
-        await self._call("SetEnabled", "tb", [id_, enabled], "")
+        await self._call_spec(_m_set_enabled, [id_, enabled])
 
     async def set_volume(self, id_: int, mute: bool, volume: bytes | bytearray) -> None:
         """The guest changed the volume or the mute state of the stream.
@@ -145,14 +142,10 @@ class AudioInListenerProxy(_rt.ProxyBase):
         Args:
             id_: Stream number from Init. (D-Bus ``t``)
             mute: True when the stream is muted. (D-Bus ``b``)
-            volume: One byte per channel, from 0 (silent) to 255 (full level); there is no unit. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``SetVolume(tbay) -> ()``
+            volume: One byte per channel, from 0 (silent) to 255 (full level); there is no unit.
+                (D-Bus ``ay``)
         """
-        await self._call("SetVolume", "tbay", [id_, mute, volume], "")
+        await self._call_spec(_m_set_volume, [id_, mute, volume])
 
     async def read(self, id_: int, size: int) -> bytes:
         """QEMU asks for recorded sound. It waits for this reply while its
@@ -164,14 +157,10 @@ class AudioInListenerProxy(_rt.ProxyBase):
             size: Largest amount of data QEMU can take, in bytes. (D-Bus ``t``)
 
         Returns:
-            Recorded PCM frames in the format given to Init; at most ``size`` bytes, and fewer (even none) is allowed. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Read(tt) -> (ay)``
+            Recorded PCM frames in the format given to Init; at most ``size`` bytes, and fewer (even
+                none) is allowed. (D-Bus ``ay``)
         """
-        _reply = await self._call("Read", "tt", [id_, size], "ay")
+        _reply = await self._call_spec(_m_read, [id_, size])
         return _t.cast("bytes", _reply[0])
 
     async def get_interfaces(self) -> list[str]:
@@ -181,58 +170,28 @@ class AudioInListenerProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> AudioInListenerProperties:
-        """Read every property of ``org.qemu.Display1.AudioInListener`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("AudioInListenerProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[AudioInListenerPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.AudioInListener`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("AudioInListenerPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class AudioInListenerServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.AudioInListener``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Implemented by the client at ``/org/qemu/Display1/AudioInListener`` on
-    the peer-to-peer connection given to QEMU with
-    org.qemu.Display1.Audio.RegisterInListener. QEMU calls these methods to
-    fetch the sound that the guest records. The guest may open several
-    recording streams at once; each is named by the ``id`` that Init
-    introduces and that every later call repeats.
+    """Server base class for ``org.qemu.Display1.AudioInListener`` (see the module docstring):
+    subclass it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError
+    to answer with a D-Bus error; one not overridden answers
+    org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.AudioInListener"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Init": _rt.MethodSpec("Init", "tybbuyuub", "", "init", no_reply=False, multiple_out=False),
-        "Fini": _rt.MethodSpec("Fini", "t", "", "fini", no_reply=False, multiple_out=False),
-        "SetEnabled": _rt.MethodSpec(
-            "SetEnabled", "tb", "", "set_enabled", no_reply=False, multiple_out=False
-        ),
-        "SetVolume": _rt.MethodSpec(
-            "SetVolume", "tbay", "", "set_volume", no_reply=False, multiple_out=False
-        ),
-        "Read": _rt.MethodSpec("Read", "tt", "ay", "read", no_reply=False, multiple_out=False),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.AudioInListener"><method name="Init"><arg name="id" type="t" direction="in"/><arg name="bits" type="y" direction="in"/><arg name="is_signed" type="b" direction="in"/><arg name="is_float" type="b" direction="in"/><arg name="freq" type="u" direction="in"/><arg name="nchannels" type="y" direction="in"/><arg name="bytes_per_frame" type="u" direction="in"/><arg name="bytes_per_second" type="u" direction="in"/><arg name="be" type="b" direction="in"/></method><method name="Fini"><arg name="id" type="t" direction="in"/></method><method name="SetEnabled"><arg name="id" type="t" direction="in"/><arg name="enabled" type="b" direction="in"/></method><method name="SetVolume"><arg name="id" type="t" direction="in"/><arg name="mute" type="b" direction="in"/><arg name="volume" type="ay" direction="in"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><method name="Read"><arg name="id" type="t" direction="in"/><arg name="size" type="t" direction="in"/><arg name="data" type="ay" direction="out"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><property name="Interfaces" type="as" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = AUDIO_IN_LISTENER_INTERFACE
+    _SPECS = (_m_init, _m_fini, _m_set_enabled, _m_set_volume, _m_read, _p_interfaces)
 
     async def init(
         self,
@@ -246,97 +205,29 @@ class AudioInListenerServer(_rt.ServerBase):
         bytes_per_second: int,
         be: bool,
     ) -> None:
-        """A new recording stream is set up with this format. Samples of the
-        channels are interleaved frame by frame.
-
-        Args:
-            id_: Opaque number naming the new stream in all later calls. (D-Bus ``t``)
-            bits: Bits per sample, for example 16. (D-Bus ``y``)
-            is_signed: True when samples are signed integers. (D-Bus ``b``)
-            is_float: True when samples are floating-point numbers. (D-Bus ``b``)
-            freq: Sampling rate, in Hz (for example 44100 or 48000). (D-Bus ``u``)
-            nchannels: Number of channels, for example 2 for stereo. (D-Bus ``y``)
-            bytes_per_frame: Size of one frame (one sample for each channel), in bytes. (D-Bus ``u``)
-            bytes_per_second: Amount of audio data per second of sound, in bytes. (D-Bus ``u``)
-            be: True for big-endian samples, false for little-endian ones. (D-Bus ``b``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Init(tybbuyuub) -> ()``
-        """
-        raise _rt.not_implemented("Init")
+        """Handle ``Init`` calls: see ``AudioInListenerProxy.init``."""
+        raise _rt.not_implemented(_m_init.name)
 
     async def fini(self, id_: int) -> None:
-        """The stream is closed; its number will not be used again.
-
-        Args:
-            id_: Stream number from Init. (D-Bus ``t``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Fini(t) -> ()``
-        """
-        raise _rt.not_implemented("Fini")
+        """Handle ``Fini`` calls: see ``AudioInListenerProxy.fini``."""
+        raise _rt.not_implemented(_m_fini.name)
 
     async def set_enabled(self, id_: int, enabled: bool) -> None:
-        """Starts or pauses recording of a stream.
-
-        Args:
-            id_: Stream number from Init. (D-Bus ``t``)
-            enabled: True when the guest starts or resumes the stream, false when it pauses it. (D-Bus ``b``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``SetEnabled(tb) -> ()``
-        """
-        raise _rt.not_implemented("SetEnabled")
+        """Handle ``SetEnabled`` calls: see ``AudioInListenerProxy.set_enabled``."""
+        raise _rt.not_implemented(_m_set_enabled.name)
 
     async def set_volume(self, id_: int, mute: bool, volume: bytes) -> None:
-        """The guest changed the volume or the mute state of the stream.
-
-        Args:
-            id_: Stream number from Init. (D-Bus ``t``)
-            mute: True when the stream is muted. (D-Bus ``b``)
-            volume: One byte per channel, from 0 (silent) to 255 (full level); there is no unit. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``SetVolume(tbay) -> ()``
-        """
-        raise _rt.not_implemented("SetVolume")
+        """Handle ``SetVolume`` calls: see ``AudioInListenerProxy.set_volume``."""
+        raise _rt.not_implemented(_m_set_volume.name)
 
     async def read(self, id_: int, size: int) -> bytes | bytearray:
-        """QEMU asks for recorded sound. It waits for this reply while its
-        audio processing stands still, so answer at once with whatever is
-        available.
-
-        Args:
-            id_: Stream number from Init. (D-Bus ``t``)
-            size: Largest amount of data QEMU can take, in bytes. (D-Bus ``t``)
-
-        Returns:
-            data: Recorded PCM frames in the format given to Init; at most ``size`` bytes, and fewer (even none) is allowed. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Read(tt) -> (ay)``
-        """
-        raise _rt.not_implemented("Read")
+        """Handle ``Read`` calls: see ``AudioInListenerProxy.read``."""
+        raise _rt.not_implemented(_m_read.name)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Provided by the client: names of optional extra interfaces it
-        implements on the same object, so that QEMU can detect features
-        without parsing introspection XML. Older QEMU does not read it.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``AudioInListenerProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

@@ -37,60 +37,44 @@ __all__ = [
 CONSOLE_INTERFACE: _t.Final = "org.qemu.Display1.Console"
 
 
-ConsoleProperties = _t.TypedDict(
-    "ConsoleProperties",
-    {
-        "Label": str,
-        "Head": int,
-        "Type": str,
-        "Width": int,
-        "Height": int,
-        "DeviceAddress": str,
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# ConsoleProperties: every readable property of org.qemu.Display1.Console, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class ConsoleProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Label: str
+    Head: int
+    Type: str
+    Width: int
+    Height: int
+    DeviceAddress: str
+    Interfaces: list[str]
 
 
-ConsolePropertiesChanged = _t.TypedDict(
-    "ConsolePropertiesChanged",
-    {
-        "Label": str,
-        "Head": int,
-        "Type": str,
-        "Width": int,
-        "Height": int,
-        "DeviceAddress": str,
-        "Interfaces": list[str],
-    },
-    total=False,
+ConsolePropertiesChanged: _t.TypeAlias = ConsoleProperties
+"""What PropertiesChanged carries: the keys of ``ConsoleProperties``."""
+
+
+_m_register_listener = _rt.MethodSpec("RegisterListener", "h", "", "register_listener", "listener")
+_m_set_ui_info = _rt.MethodSpec(
+    "SetUIInfo", "qqiiuu", "", "set_ui_info", "width_mm height_mm xoff yoff width height"
 )
-# ConsolePropertiesChanged: the properties of org.qemu.Display1.Console a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+_p_label = _rt.PropertySpec("Label", "s", "read", getter="get_label")
+_p_head = _rt.PropertySpec("Head", "u", "read", getter="get_head")
+_p_type = _rt.PropertySpec("Type", "s", "read", getter="get_type")
+_p_width = _rt.PropertySpec("Width", "u", "read", getter="get_width")
+_p_height = _rt.PropertySpec("Height", "u", "read", getter="get_height")
+_p_device_address = _rt.PropertySpec("DeviceAddress", "s", "read", getter="get_device_address")
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class ConsoleProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Console``.
-
-    One QEMU console, implemented by QEMU on
-    ``/org/qemu/Display1/Console_N`` for every N listed in the
-    ``ConsoleIDs`` property of org.qemu.Display1.VM. A console shows one
-    head of a video device and is either graphical or text based (see
-    ``Type``).
-
-    The same object normally also implements org.qemu.Display1.Keyboard,
-    org.qemu.Display1.Mouse and, in newer QEMU, org.qemu.Display1.MultiTouch,
-    which send input to the guest. To receive the picture, register an
-    org.qemu.Display1.Listener with RegisterListener.
-
-    Property changes, for example of ``Width`` and ``Height`` after the
-    guest switches video mode, arrive through the standard
-    PropertiesChanged signal.
-
-    Obtain one with ``await ConsoleProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Console`` (see the module docstring):
+    ``await ConsoleProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on a
+    peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``). File descriptors sent are copied: yours stay open and yours to close (wrap one
+    in transfer_fd() to hand it over instead).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Console"
+    INTERFACE: _t.ClassVar[str] = CONSOLE_INTERFACE
 
     async def register_listener(self, listener: _rt.UnixFD) -> None:
         """Starts sending the picture of this console to a client-side
@@ -112,16 +96,11 @@ class ConsoleProxy(_rt.ProxyBase):
         that cannot be used is answered with org.qemu.Display1.Error.Failed.
 
         Args:
-            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated socket (type ``ay``). (D-Bus ``h``)
-
-        File descriptors sent are copied: yours stay open and yours to close (wrap one in transfer_fd() to hand it over instead).
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``RegisterListener(h) -> ()``
+            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on
+                Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated
+                socket (type ``ay``). (D-Bus ``h``)
         """
-        await self._call("RegisterListener", "h", [listener], "")
+        await self._call_spec(_m_register_listener, [listener])
 
     async def set_ui_info(
         self, width_mm: int, height_mm: int, xoff: int, yoff: int, width: int, height: int
@@ -135,19 +114,14 @@ class ConsoleProxy(_rt.ProxyBase):
         Args:
             width_mm: Physical width of the client's display area, in millimetres. (D-Bus ``q``)
             height_mm: Physical height of the client's display area, in millimetres. (D-Bus ``q``)
-            xoff: Horizontal offset of this display in the client's monitor layout, in pixels. (D-Bus ``i``)
-            yoff: Vertical offset of this display in the client's monitor layout, in pixels. (D-Bus ``i``)
+            xoff: Horizontal offset of this display in the client's monitor layout, in pixels.
+                (D-Bus ``i``)
+            yoff: Vertical offset of this display in the client's monitor layout, in pixels.
+                (D-Bus ``i``)
             width: Width available for the guest picture, in pixels. (D-Bus ``u``)
             height: Height available for the guest picture, in pixels. (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``SetUIInfo(qqiiuu) -> ()``
         """
-        await self._call(
-            "SetUIInfo", "qqiiuu", [width_mm, height_mm, xoff, yoff, width, height], ""
-        )
+        await self._call_spec(_m_set_ui_info, [width_mm, height_mm, xoff, yoff, width, height])
 
     async def get_label(self) -> str:
         """Short human-readable name of the console, usually naming the
@@ -155,7 +129,7 @@ class ConsoleProxy(_rt.ProxyBase):
 
         D-Bus: property ``Label`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("Label", "s"))
+        return _t.cast("str", await self._get_spec(_p_label))
 
     async def get_head(self) -> int:
         """Index of the video device output (head) shown by this console,
@@ -163,14 +137,14 @@ class ConsoleProxy(_rt.ProxyBase):
 
         D-Bus: property ``Head`` of type ``u``, read, EmitsChangedSignal=true
         """
-        return _t.cast("int", await self._get_property("Head", "u"))
+        return _t.cast("int", await self._get_spec(_p_head))
 
     async def get_type(self) -> str:
         """Kind of console: the string "Graphic" or "Text".
 
         D-Bus: property ``Type`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("Type", "s"))
+        return _t.cast("str", await self._get_spec(_p_type))
 
     async def get_width(self) -> int:
         """Current width of the console picture, in pixels. It changes when the
@@ -178,7 +152,7 @@ class ConsoleProxy(_rt.ProxyBase):
 
         D-Bus: property ``Width`` of type ``u``, read, EmitsChangedSignal=true
         """
-        return _t.cast("int", await self._get_property("Width", "u"))
+        return _t.cast("int", await self._get_spec(_p_width))
 
     async def get_height(self) -> int:
         """Current height of the console picture, in pixels. It changes when
@@ -186,7 +160,7 @@ class ConsoleProxy(_rt.ProxyBase):
 
         D-Bus: property ``Height`` of type ``u``, read, EmitsChangedSignal=true
         """
-        return _t.cast("int", await self._get_property("Height", "u"))
+        return _t.cast("int", await self._get_spec(_p_height))
 
     async def get_device_address(self) -> str:
         """Location of the video device, for a PCI device a path such as
@@ -194,7 +168,7 @@ class ConsoleProxy(_rt.ProxyBase):
 
         D-Bus: property ``DeviceAddress`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("DeviceAddress", "s"))
+        return _t.cast("str", await self._get_spec(_p_device_address))
 
     async def get_interfaces(self) -> list[str]:
         """Names of the extra interfaces implemented on this console object
@@ -205,242 +179,101 @@ class ConsoleProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> ConsoleProperties:
-        """Read every property of ``org.qemu.Display1.Console`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("ConsoleProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[ConsolePropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Console`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("ConsolePropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class ConsoleServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Console``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    One QEMU console, implemented by QEMU on
-    ``/org/qemu/Display1/Console_N`` for every N listed in the
-    ``ConsoleIDs`` property of org.qemu.Display1.VM. A console shows one
-    head of a video device and is either graphical or text based (see
-    ``Type``).
-
-    The same object normally also implements org.qemu.Display1.Keyboard,
-    org.qemu.Display1.Mouse and, in newer QEMU, org.qemu.Display1.MultiTouch,
-    which send input to the guest. To receive the picture, register an
-    org.qemu.Display1.Listener with RegisterListener.
-
-    Property changes, for example of ``Width`` and ``Height`` after the
-    guest switches video mode, arrive through the standard
-    PropertiesChanged signal.
+    """Server base class for ``org.qemu.Display1.Console`` (see the module docstring): subclass
+    it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer
+    with a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
+    File descriptors received are new ones, owned by you: close them when done.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Console"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "RegisterListener": _rt.MethodSpec(
-            "RegisterListener", "h", "", "register_listener", no_reply=False, multiple_out=False
-        ),
-        "SetUIInfo": _rt.MethodSpec(
-            "SetUIInfo", "qqiiuu", "", "set_ui_info", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Label": _rt.PropertySpec("Label", "s", "read", "true", getter="get_label", setter=None),
-        "Head": _rt.PropertySpec("Head", "u", "read", "true", getter="get_head", setter=None),
-        "Type": _rt.PropertySpec("Type", "s", "read", "true", getter="get_type", setter=None),
-        "Width": _rt.PropertySpec("Width", "u", "read", "true", getter="get_width", setter=None),
-        "Height": _rt.PropertySpec("Height", "u", "read", "true", getter="get_height", setter=None),
-        "DeviceAddress": _rt.PropertySpec(
-            "DeviceAddress", "s", "read", "true", getter="get_device_address", setter=None
-        ),
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Console"><method name="RegisterListener"><arg name="listener" type="h" direction="in"/></method><method name="SetUIInfo"><arg name="width_mm" type="q" direction="in"/><arg name="height_mm" type="q" direction="in"/><arg name="xoff" type="i" direction="in"/><arg name="yoff" type="i" direction="in"/><arg name="width" type="u" direction="in"/><arg name="height" type="u" direction="in"/></method><property name="Label" type="s" access="read"/><property name="Head" type="u" access="read"/><property name="Type" type="s" access="read"/><property name="Width" type="u" access="read"/><property name="Height" type="u" access="read"/><property name="DeviceAddress" type="s" access="read"/><property name="Interfaces" type="as" access="read"/></interface>'
+    INTERFACE: _t.ClassVar[str] = CONSOLE_INTERFACE
+    _SPECS = (
+        _m_register_listener,
+        _m_set_ui_info,
+        _p_label,
+        _p_head,
+        _p_type,
+        _p_width,
+        _p_height,
+        _p_device_address,
+        _p_interfaces,
     )
 
     async def register_listener(self, listener: _rt.UnixFD) -> None:
-        """Starts sending the picture of this console to a client-side
-        org.qemu.Display1.Listener. QEMU replies at once and then acts as
-        the server of a private peer-to-peer D-Bus connection on the socket.
-        The client sets up its end as the authenticating client and exports
-        its Listener object at ``/org/qemu/Display1/Listener``, together
-        with any optional Listener.* interfaces it supports (announced in
-        the Listener ``Interfaces`` property). QEMU then reads the Listener
-        properties and starts calling Scanout, Update and the other methods.
-
-        QEMU's main loop stays blocked until the client has completed the
-        authentication on its end of the socket, so do that right after the
-        call returns, or close the socket. Several listeners may be
-        registered at the same time, but QEMU 7.2 rejects a second one from
-        the same D-Bus sender with org.qemu.Display1.Error.Invalid. A
-        listener remains registered until its connection is closed, and
-        QEMU then releases any key that is still held down. A descriptor
-        that cannot be used is answered with org.qemu.Display1.Error.Failed.
-
-        Args:
-            listener: One end of a connected socket pair: a Unix file descriptor (type ``h``), or on Windows hosts the bytes of a WSAPROTOCOL_INFOW structure describing a duplicated socket (type ``ay``). (D-Bus ``h``)
-
-        File descriptors received are new ones, owned by you: close them when done.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``RegisterListener(h) -> ()``
-        """
-        raise _rt.not_implemented("RegisterListener")
+        """Handle ``RegisterListener`` calls: see ``ConsoleProxy.register_listener``."""
+        raise _rt.not_implemented(_m_register_listener.name)
 
     async def set_ui_info(
         self, width_mm: int, height_mm: int, xoff: int, yoff: int, width: int, height: int
     ) -> None:
-        """Tells the guest how large the client's window or monitor is, so that
-        a guest with a cooperating video device (for example virtio-gpu) can
-        switch to a matching resolution. It is only a hint that the guest
-        may ignore. For a device without this feature (such as ``-vga
-        std``) QEMU answers org.qemu.Display1.Error.Unsupported.
-
-        Args:
-            width_mm: Physical width of the client's display area, in millimetres. (D-Bus ``q``)
-            height_mm: Physical height of the client's display area, in millimetres. (D-Bus ``q``)
-            xoff: Horizontal offset of this display in the client's monitor layout, in pixels. (D-Bus ``i``)
-            yoff: Vertical offset of this display in the client's monitor layout, in pixels. (D-Bus ``i``)
-            width: Width available for the guest picture, in pixels. (D-Bus ``u``)
-            height: Height available for the guest picture, in pixels. (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``SetUIInfo(qqiiuu) -> ()``
-        """
-        raise _rt.not_implemented("SetUIInfo")
+        """Handle ``SetUIInfo`` calls: see ``ConsoleProxy.set_ui_info``."""
+        raise _rt.not_implemented(_m_set_ui_info.name)
 
     async def get_label(self) -> str:
-        """Short human-readable name of the console, usually naming the
-        device, e.g. "VGA".
-
-        Override to return the current value.
-
-        D-Bus: property ``Label`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Label")
+        """Return the value of ``Label``: see ``ConsoleProxy.get_label``."""
+        raise _rt.not_implemented(_p_label.name)
 
     def notify_label(self, value: str) -> None:
-        """Tell clients ``Label`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Label`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Label", value)
+        """Tell clients ``Label`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_label.name, value)
 
     async def get_head(self) -> int:
-        """Index of the video device output (head) shown by this console,
-        counting from 0.
-
-        Override to return the current value.
-
-        D-Bus: property ``Head`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Head")
+        """Return the value of ``Head``: see ``ConsoleProxy.get_head``."""
+        raise _rt.not_implemented(_p_head.name)
 
     def notify_head(self, value: int) -> None:
-        """Tell clients ``Head`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Head`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Head", value)
+        """Tell clients ``Head`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_head.name, value)
 
     async def get_type(self) -> str:
-        """Kind of console: the string "Graphic" or "Text".
-
-        Override to return the current value.
-
-        D-Bus: property ``Type`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Type")
+        """Return the value of ``Type``: see ``ConsoleProxy.get_type``."""
+        raise _rt.not_implemented(_p_type.name)
 
     def notify_type(self, value: str) -> None:
-        """Tell clients ``Type`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Type`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Type", value)
+        """Tell clients ``Type`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_type.name, value)
 
     async def get_width(self) -> int:
-        """Current width of the console picture, in pixels. It changes when the
-        guest switches video mode.
-
-        Override to return the current value.
-
-        D-Bus: property ``Width`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Width")
+        """Return the value of ``Width``: see ``ConsoleProxy.get_width``."""
+        raise _rt.not_implemented(_p_width.name)
 
     def notify_width(self, value: int) -> None:
-        """Tell clients ``Width`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Width`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Width", value)
+        """Tell clients ``Width`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_width.name, value)
 
     async def get_height(self) -> int:
-        """Current height of the console picture, in pixels. It changes when
-        the guest switches video mode.
-
-        Override to return the current value.
-
-        D-Bus: property ``Height`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Height")
+        """Return the value of ``Height``: see ``ConsoleProxy.get_height``."""
+        raise _rt.not_implemented(_p_height.name)
 
     def notify_height(self, value: int) -> None:
-        """Tell clients ``Height`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Height`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Height", value)
+        """Tell clients ``Height`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_height.name, value)
 
     async def get_device_address(self) -> str:
-        """Location of the video device, for a PCI device a path such as
-        "pci/0000/02.0"; empty when QEMU cannot tell.
-
-        Override to return the current value.
-
-        D-Bus: property ``DeviceAddress`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("DeviceAddress")
+        """Return the value of ``DeviceAddress``: see ``ConsoleProxy.get_device_address``."""
+        raise _rt.not_implemented(_p_device_address.name)
 
     def notify_device_address(self, value: str) -> None:
-        """Tell clients ``DeviceAddress`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``DeviceAddress`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("DeviceAddress", value)
+        """Tell clients ``DeviceAddress`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_device_address.name, value)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Names of the extra interfaces implemented on this console object
-        (recent QEMU lists org.qemu.Display1.Keyboard,
-        org.qemu.Display1.Mouse and org.qemu.Display1.MultiTouch), so that
-        a client can detect features without parsing introspection XML.
-        Missing in QEMU 7.2 and older.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``ConsoleProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

@@ -17,28 +17,26 @@ import qdbusgen_runtime as _rt
 
 _rt.require_version("1.1", __name__)
 
-__all__ = [
-    "LISTENER_UNIX_MAP_INTERFACE",
-    "ListenerUnixMapProxy",
-    "ListenerUnixMapServer",
-]
+__all__ = ["LISTENER_UNIX_MAP_INTERFACE", "ListenerUnixMapProxy", "ListenerUnixMapServer"]
 
 LISTENER_UNIX_MAP_INTERFACE: _t.Final = "org.qemu.Display1.Listener.Unix.Map"
 
 
+_m_scanout_map = _rt.MethodSpec(
+    "ScanoutMap", "huuuuu", "", "scanout_map", "handle offset width height stride pixman_format"
+)
+_m_update_map = _rt.MethodSpec("UpdateMap", "iiii", "", "update_map", "x y width height")
+
+
 class ListenerUnixMapProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Listener.Unix.Map``.
-
-    Optional addition to org.qemu.Display1.Listener for hosts other than
-    Windows. The picture is passed as a shared-memory file descriptor that
-    the client maps, so the pixels no longer travel in every message. The
-    client implements it on ``/org/qemu/Display1/Listener`` and names it in
-    the Listener ``Interfaces`` property. Newer than QEMU 7.2.
-
-    Obtain one with ``await ListenerUnixMapProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``.
+    """Client proxy for ``org.qemu.Display1.Listener.Unix.Map`` (see the module docstring):
+    ``await ListenerUnixMapProxy.new(bus_or_address, service, path)`` makes one
+    (``service=None`` on a peer-to-peer connection). Calls raise DBusError for an error reply
+    (its D-Bus name in ``.name``). File descriptors sent are copied: yours stay open and yours
+    to close (wrap one in transfer_fd() to hand it over instead).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener.Unix.Map"
+    INTERFACE: _t.ClassVar[str] = LISTENER_UNIX_MAP_INTERFACE
 
     async def scanout_map(
         self,
@@ -54,22 +52,18 @@ class ListenerUnixMapProxy(_rt.ProxyBase):
         Disable.
 
         Args:
-            handle: File descriptor of the shared memory that holds the picture; map it with mmap. (D-Bus ``h``)
+            handle: File descriptor of the shared memory that holds the picture; map it with mmap.
+                (D-Bus ``h``)
             offset: Position of the first pixel inside the shared memory, in bytes. (D-Bus ``u``)
             width: Width of the picture, in pixels. (D-Bus ``u``)
             height: Height of the picture, in pixels. (D-Bus ``u``)
-            stride: Distance in bytes from the start of one row to the start of the next. (D-Bus ``u``)
-            pixman_format: Pixel format as a pixman format code, as for Listener.Scanout. (D-Bus ``u``)
-
-        File descriptors sent are copied: yours stay open and yours to close (wrap one in transfer_fd() to hand it over instead).
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``ScanoutMap(huuuuu) -> ()``
+            stride: Distance in bytes from the start of one row to the start of the next.
+                (D-Bus ``u``)
+            pixman_format: Pixel format as a pixman format code, as for Listener.Scanout.
+                (D-Bus ``u``)
         """
-        await self._call(
-            "ScanoutMap", "huuuuu", [handle, offset, width, height, stride, pixman_format], ""
+        await self._call_spec(
+            _m_scanout_map, [handle, offset, width, height, stride, pixman_format]
         )
 
     async def update_map(self, x: int, y: int, width: int, height: int) -> None:
@@ -81,39 +75,20 @@ class ListenerUnixMapProxy(_rt.ProxyBase):
             y: Top edge of the changed rectangle, in pixels. (D-Bus ``i``)
             width: Width of the changed rectangle, in pixels. (D-Bus ``i``)
             height: Height of the changed rectangle, in pixels. (D-Bus ``i``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``UpdateMap(iiii) -> ()``
         """
-        await self._call("UpdateMap", "iiii", [x, y, width, height], "")
+        await self._call_spec(_m_update_map, [x, y, width, height])
 
 
 class ListenerUnixMapServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Listener.Unix.Map``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Optional addition to org.qemu.Display1.Listener for hosts other than
-    Windows. The picture is passed as a shared-memory file descriptor that
-    the client maps, so the pixels no longer travel in every message. The
-    client implements it on ``/org/qemu/Display1/Listener`` and names it in
-    the Listener ``Interfaces`` property. Newer than QEMU 7.2.
+    """Server base class for ``org.qemu.Display1.Listener.Unix.Map`` (see the module docstring):
+    subclass it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError
+    to answer with a D-Bus error; one not overridden answers
+    org.freedesktop.DBus.Error.NotSupported. File descriptors received are new ones, owned by
+    you: close them when done.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener.Unix.Map"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "ScanoutMap": _rt.MethodSpec(
-            "ScanoutMap", "huuuuu", "", "scanout_map", no_reply=False, multiple_out=False
-        ),
-        "UpdateMap": _rt.MethodSpec(
-            "UpdateMap", "iiii", "", "update_map", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {}
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Listener.Unix.Map"><method name="ScanoutMap"><arg name="handle" type="h" direction="in"/><arg name="offset" type="u" direction="in"/><arg name="width" type="u" direction="in"/><arg name="height" type="u" direction="in"/><arg name="stride" type="u" direction="in"/><arg name="pixman_format" type="u" direction="in"/></method><method name="UpdateMap"><arg name="x" type="i" direction="in"/><arg name="y" type="i" direction="in"/><arg name="width" type="i" direction="in"/><arg name="height" type="i" direction="in"/></method></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = LISTENER_UNIX_MAP_INTERFACE
+    _SPECS = (_m_scanout_map, _m_update_map)
 
     async def scanout_map(
         self,
@@ -124,38 +99,9 @@ class ListenerUnixMapServer(_rt.ServerBase):
         stride: int,
         pixman_format: int,
     ) -> None:
-        """Sets a new picture that lives in shared memory, replacing everything
-        sent before. Keep the mapping until the next Scanout* call or
-        Disable.
-
-        Args:
-            handle: File descriptor of the shared memory that holds the picture; map it with mmap. (D-Bus ``h``)
-            offset: Position of the first pixel inside the shared memory, in bytes. (D-Bus ``u``)
-            width: Width of the picture, in pixels. (D-Bus ``u``)
-            height: Height of the picture, in pixels. (D-Bus ``u``)
-            stride: Distance in bytes from the start of one row to the start of the next. (D-Bus ``u``)
-            pixman_format: Pixel format as a pixman format code, as for Listener.Scanout. (D-Bus ``u``)
-
-        File descriptors received are new ones, owned by you: close them when done.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``ScanoutMap(huuuuu) -> ()``
-        """
-        raise _rt.not_implemented("ScanoutMap")
+        """Handle ``ScanoutMap`` calls: see ``ListenerUnixMapProxy.scanout_map``."""
+        raise _rt.not_implemented(_m_scanout_map.name)
 
     async def update_map(self, x: int, y: int, width: int, height: int) -> None:
-        """The given rectangle of the mapped picture holds new content; read it
-        from the mapping.
-
-        Args:
-            x: Left edge of the changed rectangle, in pixels. (D-Bus ``i``)
-            y: Top edge of the changed rectangle, in pixels. (D-Bus ``i``)
-            width: Width of the changed rectangle, in pixels. (D-Bus ``i``)
-            height: Height of the changed rectangle, in pixels. (D-Bus ``i``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``UpdateMap(iiii) -> ()``
-        """
-        raise _rt.not_implemented("UpdateMap")
+        """Handle ``UpdateMap`` calls: see ``ListenerUnixMapProxy.update_map``."""
+        raise _rt.not_implemented(_m_update_map.name)

@@ -33,70 +33,47 @@ __all__ = [
 MOUSE_INTERFACE: _t.Final = "org.qemu.Display1.Mouse"
 
 
-MouseProperties = _t.TypedDict(
-    "MouseProperties",
-    {
-        "IsAbsolute": bool,
-    },
-    total=False,
-)
-# MouseProperties: every readable property of org.qemu.Display1.Mouse, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class MouseProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    IsAbsolute: bool
 
 
-MousePropertiesChanged = _t.TypedDict(
-    "MousePropertiesChanged",
-    {
-        "IsAbsolute": bool,
-    },
-    total=False,
-)
-# MousePropertiesChanged: the properties of org.qemu.Display1.Mouse a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+MousePropertiesChanged: _t.TypeAlias = MouseProperties
+"""What PropertiesChanged carries: the keys of ``MouseProperties``."""
+
+
+_m_press = _rt.MethodSpec("Press", "u", "", "press", "button")
+_m_release = _rt.MethodSpec("Release", "u", "", "release", "button")
+_m_set_abs_position = _rt.MethodSpec("SetAbsPosition", "uu", "", "set_abs_position", "x y")
+_m_rel_motion = _rt.MethodSpec("RelMotion", "ii", "", "rel_motion", "dx dy")
+_p_is_absolute = _rt.PropertySpec("IsAbsolute", "b", "read", getter="get_is_absolute")
 
 
 class MouseProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Mouse``.
-
-    Pointer input for one console. QEMU implements it on the
-    ``/org/qemu/Display1/Console_N`` object.
-
-    Button numbers for Press and Release: 0 left, 1 middle, 2 right,
-    3 wheel up, 4 wheel down, 5 side, 6 extra. For wheel scrolling, press
-    and then release button 3 or 4 once per notch.
-
-    Whether the pointer moves by absolute positions or by relative steps
-    depends on the pointing device the guest is using: read
-    ``IsAbsolute`` before choosing between SetAbsPosition and RelMotion.
-
-    Obtain one with ``await MouseProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Mouse`` (see the module docstring):
+    ``await MouseProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on a
+    peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Mouse"
+    INTERFACE: _t.ClassVar[str] = MOUSE_INTERFACE
 
     async def press(self, button: int) -> None:
         """Presses a mouse button in the guest.
 
         Args:
             button: Button number, 0 to 6 (see the interface description). (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Press(u) -> ()``
         """
-        await self._call("Press", "u", [button], "")
+        await self._call_spec(_m_press, [button])
 
     async def release(self, button: int) -> None:
         """Lets go of a mouse button.
 
         Args:
             button: Button number, 0 to 6 (see the interface description). (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Release(u) -> ()``
         """
-        await self._call("Release", "u", [button], "")
+        await self._call_spec(_m_release, [button])
 
     async def set_abs_position(self, x: int, y: int) -> None:
         """Moves the pointer to a point of the console picture. Only valid while
@@ -104,15 +81,12 @@ class MouseProxy(_rt.ProxyBase):
         picture, QEMU answers org.qemu.Display1.Error.Invalid.
 
         Args:
-            x: Horizontal position from the left edge of the console, in pixels (below ``Width``). (D-Bus ``u``)
-            y: Vertical position from the top edge of the console, in pixels (below ``Height``). (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``SetAbsPosition(uu) -> ()``
+            x: Horizontal position from the left edge of the console, in pixels (below ``Width``).
+                (D-Bus ``u``)
+            y: Vertical position from the top edge of the console, in pixels (below ``Height``).
+                (D-Bus ``u``)
         """
-        await self._call("SetAbsPosition", "uu", [x, y], "")
+        await self._call_spec(_m_set_abs_position, [x, y])
 
     async def rel_motion(self, dx: int, dy: int) -> None:
         """Moves the pointer by the given distance from where it is now. Only
@@ -122,13 +96,8 @@ class MouseProxy(_rt.ProxyBase):
         Args:
             dx: Horizontal movement in pixels; negative values go left. (D-Bus ``i``)
             dy: Vertical movement in pixels; negative values go up. (D-Bus ``i``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``RelMotion(ii) -> ()``
         """
-        await self._call("RelMotion", "ii", [dx, dy], "")
+        await self._call_spec(_m_rel_motion, [dx, dy])
 
     async def get_is_absolute(self) -> bool:
         """True when the guest uses a pointing device that takes absolute
@@ -138,133 +107,48 @@ class MouseProxy(_rt.ProxyBase):
 
         D-Bus: property ``IsAbsolute`` of type ``b``, read, EmitsChangedSignal=true
         """
-        return _t.cast("bool", await self._get_property("IsAbsolute", "b"))
+        return _t.cast("bool", await self._get_spec(_p_is_absolute))
 
     async def get_all(self) -> MouseProperties:
-        """Read every property of ``org.qemu.Display1.Mouse`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("MouseProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[MousePropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Mouse`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("MousePropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class MouseServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Mouse``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Pointer input for one console. QEMU implements it on the
-    ``/org/qemu/Display1/Console_N`` object.
-
-    Button numbers for Press and Release: 0 left, 1 middle, 2 right,
-    3 wheel up, 4 wheel down, 5 side, 6 extra. For wheel scrolling, press
-    and then release button 3 or 4 once per notch.
-
-    Whether the pointer moves by absolute positions or by relative steps
-    depends on the pointing device the guest is using: read
-    ``IsAbsolute`` before choosing between SetAbsPosition and RelMotion.
+    """Server base class for ``org.qemu.Display1.Mouse`` (see the module docstring): subclass it,
+    override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer with
+    a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Mouse"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Press": _rt.MethodSpec("Press", "u", "", "press", no_reply=False, multiple_out=False),
-        "Release": _rt.MethodSpec(
-            "Release", "u", "", "release", no_reply=False, multiple_out=False
-        ),
-        "SetAbsPosition": _rt.MethodSpec(
-            "SetAbsPosition", "uu", "", "set_abs_position", no_reply=False, multiple_out=False
-        ),
-        "RelMotion": _rt.MethodSpec(
-            "RelMotion", "ii", "", "rel_motion", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "IsAbsolute": _rt.PropertySpec(
-            "IsAbsolute", "b", "read", "true", getter="get_is_absolute", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Mouse"><method name="Press"><arg name="button" type="u" direction="in"/></method><method name="Release"><arg name="button" type="u" direction="in"/></method><method name="SetAbsPosition"><arg name="x" type="u" direction="in"/><arg name="y" type="u" direction="in"/></method><method name="RelMotion"><arg name="dx" type="i" direction="in"/><arg name="dy" type="i" direction="in"/></method><property name="IsAbsolute" type="b" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = MOUSE_INTERFACE
+    _SPECS = (_m_press, _m_release, _m_set_abs_position, _m_rel_motion, _p_is_absolute)
 
     async def press(self, button: int) -> None:
-        """Presses a mouse button in the guest.
-
-        Args:
-            button: Button number, 0 to 6 (see the interface description). (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Press(u) -> ()``
-        """
-        raise _rt.not_implemented("Press")
+        """Handle ``Press`` calls: see ``MouseProxy.press``."""
+        raise _rt.not_implemented(_m_press.name)
 
     async def release(self, button: int) -> None:
-        """Lets go of a mouse button.
-
-        Args:
-            button: Button number, 0 to 6 (see the interface description). (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Release(u) -> ()``
-        """
-        raise _rt.not_implemented("Release")
+        """Handle ``Release`` calls: see ``MouseProxy.release``."""
+        raise _rt.not_implemented(_m_release.name)
 
     async def set_abs_position(self, x: int, y: int) -> None:
-        """Moves the pointer to a point of the console picture. Only valid while
-        ``IsAbsolute`` is true: otherwise, and for a point outside the
-        picture, QEMU answers org.qemu.Display1.Error.Invalid.
-
-        Args:
-            x: Horizontal position from the left edge of the console, in pixels (below ``Width``). (D-Bus ``u``)
-            y: Vertical position from the top edge of the console, in pixels (below ``Height``). (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``SetAbsPosition(uu) -> ()``
-        """
-        raise _rt.not_implemented("SetAbsPosition")
+        """Handle ``SetAbsPosition`` calls: see ``MouseProxy.set_abs_position``."""
+        raise _rt.not_implemented(_m_set_abs_position.name)
 
     async def rel_motion(self, dx: int, dy: int) -> None:
-        """Moves the pointer by the given distance from where it is now. Only
-        valid while ``IsAbsolute`` is false; otherwise QEMU answers
-        org.qemu.Display1.Error.Invalid.
-
-        Args:
-            dx: Horizontal movement in pixels; negative values go left. (D-Bus ``i``)
-            dy: Vertical movement in pixels; negative values go up. (D-Bus ``i``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``RelMotion(ii) -> ()``
-        """
-        raise _rt.not_implemented("RelMotion")
+        """Handle ``RelMotion`` calls: see ``MouseProxy.rel_motion``."""
+        raise _rt.not_implemented(_m_rel_motion.name)
 
     async def get_is_absolute(self) -> bool:
-        """True when the guest uses a pointing device that takes absolute
-        positions (such as a USB tablet, once the guest drives it), false for
-        relative devices such as a PS/2 mouse. It may change while the VM
-        runs.
-
-        Override to return the current value.
-
-        D-Bus: property ``IsAbsolute`` of type ``b``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("IsAbsolute")
+        """Return the value of ``IsAbsolute``: see ``MouseProxy.get_is_absolute``."""
+        raise _rt.not_implemented(_p_is_absolute.name)
 
     def notify_is_absolute(self, value: bool) -> None:
-        """Tell clients ``IsAbsolute`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``IsAbsolute`` of type ``b``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("IsAbsolute", value)
+        """Tell clients ``IsAbsolute`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_is_absolute.name, value)

@@ -26,65 +26,38 @@ import qdbusgen_runtime as _rt
 
 _rt.require_version("1.1", __name__)
 
-__all__ = [
-    "VM_INTERFACE",
-    "VMProperties",
-    "VMPropertiesChanged",
-    "VMProxy",
-    "VMServer",
-]
+__all__ = ["VM_INTERFACE", "VMProperties", "VMPropertiesChanged", "VMProxy", "VMServer"]
 
 VM_INTERFACE: _t.Final = "org.qemu.Display1.VM"
 
 
-VMProperties = _t.TypedDict(
-    "VMProperties",
-    {
-        "Name": str,
-        "UUID": str,
-        "ConsoleIDs": list[int],
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# VMProperties: every readable property of org.qemu.Display1.VM, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class VMProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Name: str
+    UUID: str
+    ConsoleIDs: list[int]
+    Interfaces: list[str]
 
 
-VMPropertiesChanged = _t.TypedDict(
-    "VMPropertiesChanged",
-    {
-        "Name": str,
-        "UUID": str,
-        "ConsoleIDs": list[int],
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# VMPropertiesChanged: the properties of org.qemu.Display1.VM a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+VMPropertiesChanged: _t.TypeAlias = VMProperties
+"""What PropertiesChanged carries: the keys of ``VMProperties``."""
+
+
+_p_name = _rt.PropertySpec("Name", "s", "read", getter="get_name")
+_p_uuid = _rt.PropertySpec("UUID", "s", "read", getter="get_uuid")
+_p_console_ids = _rt.PropertySpec("ConsoleIDs", "au", "read", getter="get_console_ids")
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class VMProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.VM``.
-
-    Describes the virtual machine as a whole. QEMU implements it on
-    ``/org/qemu/Display1/VM`` when started with ``-display dbus``.
-
-    On a message bus (``-display dbus,addr=ADDRESS``, or the session bus
-    when no address is given) QEMU owns the bus name ``org.qemu``. With
-    ``-display dbus,p2p=yes`` there is no bus: a client hands QEMU one end
-    of a socket through the QMP commands ``getfd`` and ``add_client``
-    (protocol ``@dbus-display``) and talks D-Bus on the other end, as the
-    authenticating client. Either way every object below
-    ``/org/qemu/Display1`` is also listed by the standard
-    org.freedesktop.DBus.ObjectManager interface on that path.
-
-    None of the org.qemu.Display1 interfaces declares signals: changed
-    property values arrive through the standard PropertiesChanged signal.
-
-    Obtain one with ``await VMProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.VM`` (see the module docstring):
+    ``await VMProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on a
+    peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.VM"
+    INTERFACE: _t.ClassVar[str] = VM_INTERFACE
 
     async def get_name(self) -> str:
         """Name of the VM, as given with QEMU's ``-name`` option. Without that
@@ -92,7 +65,7 @@ class VMProxy(_rt.ProxyBase):
 
         D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("Name", "s"))
+        return _t.cast("str", await self._get_spec(_p_name))
 
     async def get_uuid(self) -> str:
         """UUID of the VM in its usual 36-character text form, as given with
@@ -100,7 +73,7 @@ class VMProxy(_rt.ProxyBase):
 
         D-Bus: property ``UUID`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("UUID", "s"))
+        return _t.cast("str", await self._get_spec(_p_uuid))
 
     async def get_console_ids(self) -> list[int]:
         """Numbers of the consoles. Console N is exported as
@@ -109,7 +82,7 @@ class VMProxy(_rt.ProxyBase):
 
         D-Bus: property ``ConsoleIDs`` of type ``au``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[int]", await self._get_property("ConsoleIDs", "au"))
+        return _t.cast("list[int]", await self._get_spec(_p_console_ids))
 
     async def get_interfaces(self) -> list[str]:
         """Names of optional extra interfaces offered by the VM object, so
@@ -119,129 +92,56 @@ class VMProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> VMProperties:
-        """Read every property of ``org.qemu.Display1.VM`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("VMProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[VMPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.VM`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("VMPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class VMServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.VM``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Describes the virtual machine as a whole. QEMU implements it on
-    ``/org/qemu/Display1/VM`` when started with ``-display dbus``.
-
-    On a message bus (``-display dbus,addr=ADDRESS``, or the session bus
-    when no address is given) QEMU owns the bus name ``org.qemu``. With
-    ``-display dbus,p2p=yes`` there is no bus: a client hands QEMU one end
-    of a socket through the QMP commands ``getfd`` and ``add_client``
-    (protocol ``@dbus-display``) and talks D-Bus on the other end, as the
-    authenticating client. Either way every object below
-    ``/org/qemu/Display1`` is also listed by the standard
-    org.freedesktop.DBus.ObjectManager interface on that path.
-
-    None of the org.qemu.Display1 interfaces declares signals: changed
-    property values arrive through the standard PropertiesChanged signal.
+    """Server base class for ``org.qemu.Display1.VM`` (see the module docstring): subclass it,
+    override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer with
+    a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.VM"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {}
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Name": _rt.PropertySpec("Name", "s", "read", "true", getter="get_name", setter=None),
-        "UUID": _rt.PropertySpec("UUID", "s", "read", "true", getter="get_uuid", setter=None),
-        "ConsoleIDs": _rt.PropertySpec(
-            "ConsoleIDs", "au", "read", "true", getter="get_console_ids", setter=None
-        ),
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.VM"><property name="Name" type="s" access="read"/><property name="UUID" type="s" access="read"/><property name="ConsoleIDs" type="au" access="read"/><property name="Interfaces" type="as" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = VM_INTERFACE
+    _SPECS = (_p_name, _p_uuid, _p_console_ids, _p_interfaces)
 
     async def get_name(self) -> str:
-        """Name of the VM, as given with QEMU's ``-name`` option. Without that
-        option QEMU reports "QEMU" followed by its version.
-
-        Override to return the current value.
-
-        D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Name")
+        """Return the value of ``Name``: see ``VMProxy.get_name``."""
+        raise _rt.not_implemented(_p_name.name)
 
     def notify_name(self, value: str) -> None:
-        """Tell clients ``Name`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Name", value)
+        """Tell clients ``Name`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_name.name, value)
 
     async def get_uuid(self) -> str:
-        """UUID of the VM in its usual 36-character text form, as given with
-        ``-uuid`` (all zeros when the option is absent).
-
-        Override to return the current value.
-
-        D-Bus: property ``UUID`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("UUID")
+        """Return the value of ``UUID``: see ``VMProxy.get_uuid``."""
+        raise _rt.not_implemented(_p_uuid.name)
 
     def notify_uuid(self, value: str) -> None:
-        """Tell clients ``UUID`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``UUID`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("UUID", value)
+        """Tell clients ``UUID`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_uuid.name, value)
 
     async def get_console_ids(self) -> _t.Sequence[int]:
-        """Numbers of the consoles. Console N is exported as
-        ``/org/qemu/Display1/Console_N``; a VM with one VGA card reports
-        ``[0]``.
-
-        Override to return the current value.
-
-        D-Bus: property ``ConsoleIDs`` of type ``au``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("ConsoleIDs")
+        """Return the value of ``ConsoleIDs``: see ``VMProxy.get_console_ids``."""
+        raise _rt.not_implemented(_p_console_ids.name)
 
     def notify_console_ids(self, value: _t.Sequence[int]) -> None:
-        """Tell clients ``ConsoleIDs`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``ConsoleIDs`` of type ``au``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("ConsoleIDs", value)
+        """Tell clients ``ConsoleIDs`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_console_ids.name, value)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Names of optional extra interfaces offered by the VM object, so
-        that a client can detect features with one property read instead of
-        parsing introspection XML. QEMU 7.2 and older do not have this
-        property; treat its absence as an empty list.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``VMProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

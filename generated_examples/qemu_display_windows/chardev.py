@@ -34,53 +34,44 @@ __all__ = [
 CHARDEV_INTERFACE: _t.Final = "org.qemu.Display1.Chardev"
 
 
-ChardevProperties = _t.TypedDict(
-    "ChardevProperties",
-    {
-        "Name": str,
-        "FEOpened": bool,
-        "Echo": bool,
-        "Owner": str,
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# ChardevProperties: every readable property of org.qemu.Display1.Chardev, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class ChardevProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Name: str
+    FEOpened: bool
+    Echo: bool
+    Owner: str
+    Interfaces: list[str]
 
 
-ChardevPropertiesChanged = _t.TypedDict(
-    "ChardevPropertiesChanged",
-    {
-        "Name": str,
-        "FEOpened": bool,
-        "Echo": bool,
-        "Owner": str,
-        "Interfaces": list[str],
-    },
-    total=False,
+ChardevPropertiesChanged: _t.TypeAlias = ChardevProperties
+"""What PropertiesChanged carries: the keys of ``ChardevProperties``."""
+
+
+_m_register = _rt.MethodSpec(
+    "Register",
+    "ay",
+    "",
+    "register",
+    "listener",
+    arg_annotations={0: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
 )
-# ChardevPropertiesChanged: the properties of org.qemu.Display1.Chardev a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+_m_send_break = _rt.MethodSpec("SendBreak", "", "", "send_break")
+_p_name = _rt.PropertySpec("Name", "s", "read", getter="get_name")
+_p_fe_opened = _rt.PropertySpec("FEOpened", "b", "read", getter="get_fe_opened")
+_p_echo = _rt.PropertySpec("Echo", "b", "read", getter="get_echo")
+_p_owner = _rt.PropertySpec("Owner", "s", "read", getter="get_owner")
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class ChardevProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Chardev``.
-
-    A QEMU character device with the ``dbus`` backend. QEMU implements it
-    on ``/org/qemu/Display1/Chardev_ID``, where ID is the chardev id: for
-    example ``-chardev dbus,id=ser0,name=org.qemu.console.serial.0``
-    appears as ``/org/qemu/Display1/Chardev_ser0``. With ``-display
-    dbus``, ``vc`` chardevs are exported the same way.
-
-    ``Name`` says what the byte stream carries. Names starting with
-    ``org.qemu`` are reserved for QEMU; the ones in use are
-    org.qemu.console.serial.0 (serial console), org.qemu.monitor.hmp.0
-    (human monitor, HMP), org.qemu.monitor.qmp.0 (QMP monitor) and
-    org.qemu.usbredir (usbredir protocol).
-
-    Obtain one with ``await ChardevProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Chardev`` (see the module docstring):
+    ``await ChardevProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on a
+    peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Chardev"
+    INTERFACE: _t.ClassVar[str] = CHARDEV_INTERFACE
 
     async def register(self, listener: bytes | bytearray) -> None:
         """Connects the character device to the given socket: from then on the
@@ -94,26 +85,17 @@ class ChardevProxy(_rt.ProxyBase):
         close the old socket first.
 
         Args:
-            listener: (Windows hosts, where the argument has this name and type ``ay``) The same kind of socket, passed as the bytes of a WSAPROTOCOL_INFOW structure. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Register(ay) -> ()``
+            listener: (Windows hosts, where the argument has this name and type ``ay``) The same
+                kind of socket, passed as the bytes of a WSAPROTOCOL_INFOW structure. (D-Bus ``ay``)
         """
-        await self._call("Register", "ay", [listener], "")
+        await self._call_spec(_m_register, [listener])
 
     async def send_break(self) -> None:
         """Signals a break condition to the device, as on a serial line (on a
         serial console a Linux guest can treat it as the start of a magic
         SysRq key).
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``SendBreak() -> ()``
         """
-        await self._call("SendBreak", "", [], "")
+        await self._call_spec(_m_send_break, [])
 
     async def get_name(self) -> str:
         """What the stream carries, in reverse-DNS form, taken from the
@@ -122,7 +104,7 @@ class ChardevProxy(_rt.ProxyBase):
 
         D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("Name", "s"))
+        return _t.cast("str", await self._get_spec(_p_name))
 
     async def get_fe_opened(self) -> bool:
         """True while the front end (the emulated device or the QEMU component
@@ -130,7 +112,7 @@ class ChardevProxy(_rt.ProxyBase):
 
         D-Bus: property ``FEOpened`` of type ``b``, read, EmitsChangedSignal=true
         """
-        return _t.cast("bool", await self._get_property("FEOpened", "b"))
+        return _t.cast("bool", await self._get_spec(_p_fe_opened))
 
     async def get_echo(self) -> bool:
         """True when the front end wants the client to echo typed input back
@@ -138,7 +120,7 @@ class ChardevProxy(_rt.ProxyBase):
 
         D-Bus: property ``Echo`` of type ``b``, read, EmitsChangedSignal=true
         """
-        return _t.cast("bool", await self._get_property("Echo", "b"))
+        return _t.cast("bool", await self._get_spec(_p_echo))
 
     async def get_owner(self) -> str:
         """Unique bus name of the client whose socket is connected through
@@ -146,7 +128,7 @@ class ChardevProxy(_rt.ProxyBase):
 
         D-Bus: property ``Owner`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("Owner", "s"))
+        return _t.cast("str", await self._get_spec(_p_owner))
 
     async def get_interfaces(self) -> list[str]:
         """Names of optional extra interfaces implemented on this chardev
@@ -155,181 +137,72 @@ class ChardevProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> ChardevProperties:
-        """Read every property of ``org.qemu.Display1.Chardev`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("ChardevProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[ChardevPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Chardev`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("ChardevPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class ChardevServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Chardev``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    A QEMU character device with the ``dbus`` backend. QEMU implements it
-    on ``/org/qemu/Display1/Chardev_ID``, where ID is the chardev id: for
-    example ``-chardev dbus,id=ser0,name=org.qemu.console.serial.0``
-    appears as ``/org/qemu/Display1/Chardev_ser0``. With ``-display
-    dbus``, ``vc`` chardevs are exported the same way.
-
-    ``Name`` says what the byte stream carries. Names starting with
-    ``org.qemu`` are reserved for QEMU; the ones in use are
-    org.qemu.console.serial.0 (serial console), org.qemu.monitor.hmp.0
-    (human monitor, HMP), org.qemu.monitor.qmp.0 (QMP monitor) and
-    org.qemu.usbredir (usbredir protocol).
+    """Server base class for ``org.qemu.Display1.Chardev`` (see the module docstring): subclass
+    it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer
+    with a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Chardev"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Register": _rt.MethodSpec(
-            "Register", "ay", "", "register", no_reply=False, multiple_out=False
-        ),
-        "SendBreak": _rt.MethodSpec(
-            "SendBreak", "", "", "send_break", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Name": _rt.PropertySpec("Name", "s", "read", "true", getter="get_name", setter=None),
-        "FEOpened": _rt.PropertySpec(
-            "FEOpened", "b", "read", "true", getter="get_fe_opened", setter=None
-        ),
-        "Echo": _rt.PropertySpec("Echo", "b", "read", "true", getter="get_echo", setter=None),
-        "Owner": _rt.PropertySpec("Owner", "s", "read", "true", getter="get_owner", setter=None),
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Chardev"><method name="Register"><arg name="listener" type="ay" direction="in"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><method name="SendBreak"/><property name="Name" type="s" access="read"/><property name="FEOpened" type="b" access="read"/><property name="Echo" type="b" access="read"/><property name="Owner" type="s" access="read"/><property name="Interfaces" type="as" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = CHARDEV_INTERFACE
+    _SPECS = (_m_register, _m_send_break, _p_name, _p_fe_opened, _p_echo, _p_owner, _p_interfaces)
 
     async def register(self, listener: bytes) -> None:
-        """Connects the character device to the given socket: from then on the
-        guest's output is written to it and whatever the client writes is
-        fed to the device. The socket carries plain bytes, not D-Bus.
-        ``Owner`` is set to the caller's unique bus name and is cleared when
-        the socket is closed. QEMU's own description says that a previous
-        handler is replaced, but the socket backend underneath refuses a new
-        descriptor while one is still connected, which QEMU answers with
-        org.qemu.Display1.Error.Failed (seen in QEMU's source, not tested);
-        close the old socket first.
-
-        Args:
-            listener: (Windows hosts, where the argument has this name and type ``ay``) The same kind of socket, passed as the bytes of a WSAPROTOCOL_INFOW structure. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Register(ay) -> ()``
-        """
-        raise _rt.not_implemented("Register")
+        """Handle ``Register`` calls: see ``ChardevProxy.register``."""
+        raise _rt.not_implemented(_m_register.name)
 
     async def send_break(self) -> None:
-        """Signals a break condition to the device, as on a serial line (on a
-        serial console a Linux guest can treat it as the start of a magic
-        SysRq key).
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``SendBreak() -> ()``
-        """
-        raise _rt.not_implemented("SendBreak")
+        """Handle ``SendBreak`` calls: see ``ChardevProxy.send_break``."""
+        raise _rt.not_implemented(_m_send_break.name)
 
     async def get_name(self) -> str:
-        """What the stream carries, in reverse-DNS form, taken from the
-        ``name=`` option of ``-chardev dbus`` (for example
-        org.qemu.console.serial.0); see the interface description.
-
-        Override to return the current value.
-
-        D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Name")
+        """Return the value of ``Name``: see ``ChardevProxy.get_name``."""
+        raise _rt.not_implemented(_p_name.name)
 
     def notify_name(self, value: str) -> None:
-        """Tell clients ``Name`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Name`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Name", value)
+        """Tell clients ``Name`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_name.name, value)
 
     async def get_fe_opened(self) -> bool:
-        """True while the front end (the emulated device or the QEMU component
-        that uses this chardev) has it open.
-
-        Override to return the current value.
-
-        D-Bus: property ``FEOpened`` of type ``b``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("FEOpened")
+        """Return the value of ``FEOpened``: see ``ChardevProxy.get_fe_opened``."""
+        raise _rt.not_implemented(_p_fe_opened.name)
 
     def notify_fe_opened(self, value: bool) -> None:
-        """Tell clients ``FEOpened`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``FEOpened`` of type ``b``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("FEOpened", value)
+        """Tell clients ``FEOpened`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_fe_opened.name, value)
 
     async def get_echo(self) -> bool:
-        """True when the front end wants the client to echo typed input back
-        locally, as a terminal would (relevant for serial streams).
-
-        Override to return the current value.
-
-        D-Bus: property ``Echo`` of type ``b``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Echo")
+        """Return the value of ``Echo``: see ``ChardevProxy.get_echo``."""
+        raise _rt.not_implemented(_p_echo.name)
 
     def notify_echo(self, value: bool) -> None:
-        """Tell clients ``Echo`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Echo`` of type ``b``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Echo", value)
+        """Tell clients ``Echo`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_echo.name, value)
 
     async def get_owner(self) -> str:
-        """Unique bus name of the client whose socket is connected through
-        Register; empty when none is.
-
-        Override to return the current value.
-
-        D-Bus: property ``Owner`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Owner")
+        """Return the value of ``Owner``: see ``ChardevProxy.get_owner``."""
+        raise _rt.not_implemented(_p_owner.name)
 
     def notify_owner(self, value: str) -> None:
-        """Tell clients ``Owner`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Owner`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Owner", value)
+        """Tell clients ``Owner`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_owner.name, value)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Names of optional extra interfaces implemented on this chardev
-        object, so that a client can detect features without parsing
-        introspection XML. Missing in QEMU 7.2 and older.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``ChardevProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

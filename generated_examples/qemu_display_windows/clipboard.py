@@ -56,54 +56,40 @@ class ClipboardRequestResult(_t.NamedTuple):
     data: bytes
 
 
-ClipboardProperties = _t.TypedDict(
-    "ClipboardProperties",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# ClipboardProperties: every readable property of org.qemu.Display1.Clipboard, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class ClipboardProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Interfaces: list[str]
 
 
-ClipboardPropertiesChanged = _t.TypedDict(
-    "ClipboardPropertiesChanged",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
+ClipboardPropertiesChanged: _t.TypeAlias = ClipboardProperties
+"""What PropertiesChanged carries: the keys of ``ClipboardProperties``."""
+
+
+_m_register = _rt.MethodSpec("Register", "", "", "register")
+_m_unregister = _rt.MethodSpec("Unregister", "", "", "unregister")
+_m_grab = _rt.MethodSpec("Grab", "uuas", "", "grab", "selection serial mimes")
+_m_release = _rt.MethodSpec("Release", "u", "", "release", "selection")
+_m_request = _rt.MethodSpec(
+    "Request",
+    "uas",
+    "say",
+    "request",
+    "selection mimes reply_mime data",
+    multiple_out=True,
+    arg_annotations={3: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
 )
-# ClipboardPropertiesChanged: the properties of org.qemu.Display1.Clipboard a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class ClipboardProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Clipboard``.
-
-    Clipboard sharing between the guest (through QEMU's clipboard
-    support, for example a ``qemu-vdagent`` chardev with
-    ``clipboard=on``) and one client. Both sides implement this interface
-    at ``/org/qemu/Display1/Clipboard``: QEMU on its own object, and the
-    client on the connection it uses to talk to QEMU, because QEMU calls
-    Register, Grab, Release and Request back on the client.
-
-    Start by calling Register on QEMU. Only the registered client may call
-    the other methods; any other caller gets
-    org.qemu.Display1.Error.Failed ("Unregistered caller").
-
-    Selection numbers: 0 clipboard, 1 primary, 2 secondary.
-
-    Serial numbers settle races between the two sides. Register sets the
-    counter to 0 and every grab increases it by one. The clipboard belongs
-    to whichever side made the grab with the highest serial, so a grab
-    whose serial is lower than the current one is ignored. When both
-    sides grab with the same serial, the client's grab wins.
-
-    QEMU currently exchanges text only, as ``text/plain;charset=utf-8``.
-
-    Obtain one with ``await ClipboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Clipboard`` (see the module docstring):
+    ``await ClipboardProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on
+    a peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Clipboard"
+    INTERFACE: _t.ClassVar[str] = CLIPBOARD_INTERFACE
 
     async def register(self) -> None:
         """Starts a clipboard session for the caller and sets the serial
@@ -111,25 +97,15 @@ class ClipboardProxy(_rt.ProxyBase):
         active, another Register gets org.qemu.Display1.Error.Failed. QEMU
         also calls Register on the client to reset the counter, for example
         when the guest side restarts.
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Register() -> ()``
         """
-        await self._call("Register", "", [], "")
+        await self._call_spec(_m_register, [])
 
     async def unregister(self) -> None:
         """Ends the caller's clipboard session; pending Request calls are
         answered with an error. The session also ends by itself when the
         client leaves the bus.
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Unregister() -> ()``
         """
-        await self._call("Unregister", "", [], "")
+        await self._call_spec(_m_unregister, [])
 
     async def grab(self, selection: int, serial: int, mimes: list[str] | tuple[str, ...]) -> None:
         """Announces that the caller now owns the selection and can supply its
@@ -141,13 +117,8 @@ class ClipboardProxy(_rt.ProxyBase):
             selection: Selection number: 0 clipboard, 1 primary, 2 secondary. (D-Bus ``u``)
             serial: Serial number of this grab, one more than the last serial seen. (D-Bus ``u``)
             mimes: MIME types in which the content can be supplied. (D-Bus ``as``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Grab(uuas) -> ()``
         """
-        await self._call("Grab", "uuas", [selection, serial, mimes], "")
+        await self._call_spec(_m_grab, [selection, serial, mimes])
 
     async def release(self, selection: int) -> None:
         """The caller gives up the selection and its content is gone. Nothing
@@ -155,13 +126,8 @@ class ClipboardProxy(_rt.ProxyBase):
 
         Args:
             selection: Selection number: 0 clipboard, 1 primary, 2 secondary. (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Release(u) -> ()``
         """
-        await self._call("Release", "u", [selection], "")
+        await self._call_spec(_m_release, [selection])
 
     async def request(
         self, selection: int, mimes: list[str] | tuple[str, ...]
@@ -183,14 +149,8 @@ class ClipboardProxy(_rt.ProxyBase):
             ClipboardRequestResult, a named tuple:
                 reply_mime: MIME type of the returned ``data``, one of ``mimes``. (D-Bus ``s``)
                 data: The content of the selection, as raw bytes. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Request(uas) -> (say)``
         """
-        _reply = await self._call("Request", "uas", [selection, mimes], "say")
-        return ClipboardRequestResult._make(_reply)
+        return ClipboardRequestResult._make(await self._call_spec(_m_request, [selection, mimes]))
 
     async def get_interfaces(self) -> list[str]:
         """Names of optional extra interfaces implemented on the clipboard
@@ -199,170 +159,52 @@ class ClipboardProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> ClipboardProperties:
-        """Read every property of ``org.qemu.Display1.Clipboard`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("ClipboardProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[ClipboardPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Clipboard`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("ClipboardPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class ClipboardServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Clipboard``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Clipboard sharing between the guest (through QEMU's clipboard
-    support, for example a ``qemu-vdagent`` chardev with
-    ``clipboard=on``) and one client. Both sides implement this interface
-    at ``/org/qemu/Display1/Clipboard``: QEMU on its own object, and the
-    client on the connection it uses to talk to QEMU, because QEMU calls
-    Register, Grab, Release and Request back on the client.
-
-    Start by calling Register on QEMU. Only the registered client may call
-    the other methods; any other caller gets
-    org.qemu.Display1.Error.Failed ("Unregistered caller").
-
-    Selection numbers: 0 clipboard, 1 primary, 2 secondary.
-
-    Serial numbers settle races between the two sides. Register sets the
-    counter to 0 and every grab increases it by one. The clipboard belongs
-    to whichever side made the grab with the highest serial, so a grab
-    whose serial is lower than the current one is ignored. When both
-    sides grab with the same serial, the client's grab wins.
-
-    QEMU currently exchanges text only, as ``text/plain;charset=utf-8``.
+    """Server base class for ``org.qemu.Display1.Clipboard`` (see the module docstring): subclass
+    it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer
+    with a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Clipboard"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Register": _rt.MethodSpec(
-            "Register", "", "", "register", no_reply=False, multiple_out=False
-        ),
-        "Unregister": _rt.MethodSpec(
-            "Unregister", "", "", "unregister", no_reply=False, multiple_out=False
-        ),
-        "Grab": _rt.MethodSpec("Grab", "uuas", "", "grab", no_reply=False, multiple_out=False),
-        "Release": _rt.MethodSpec(
-            "Release", "u", "", "release", no_reply=False, multiple_out=False
-        ),
-        "Request": _rt.MethodSpec(
-            "Request", "uas", "say", "request", no_reply=False, multiple_out=True
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Clipboard"><method name="Register"/><method name="Unregister"/><method name="Grab"><arg name="selection" type="u" direction="in"/><arg name="serial" type="u" direction="in"/><arg name="mimes" type="as" direction="in"/></method><method name="Release"><arg name="selection" type="u" direction="in"/></method><method name="Request"><arg name="selection" type="u" direction="in"/><arg name="mimes" type="as" direction="in"/><arg name="reply_mime" type="s" direction="out"/><arg name="data" type="ay" direction="out"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><property name="Interfaces" type="as" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = CLIPBOARD_INTERFACE
+    _SPECS = (_m_register, _m_unregister, _m_grab, _m_release, _m_request, _p_interfaces)
 
     async def register(self) -> None:
-        """Starts a clipboard session for the caller and sets the serial
-        counter to 0. QEMU serves one client at a time: while a session is
-        active, another Register gets org.qemu.Display1.Error.Failed. QEMU
-        also calls Register on the client to reset the counter, for example
-        when the guest side restarts.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Register() -> ()``
-        """
-        raise _rt.not_implemented("Register")
+        """Handle ``Register`` calls: see ``ClipboardProxy.register``."""
+        raise _rt.not_implemented(_m_register.name)
 
     async def unregister(self) -> None:
-        """Ends the caller's clipboard session; pending Request calls are
-        answered with an error. The session also ends by itself when the
-        client leaves the bus.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Unregister() -> ()``
-        """
-        raise _rt.not_implemented("Unregister")
+        """Handle ``Unregister`` calls: see ``ClipboardProxy.unregister``."""
+        raise _rt.not_implemented(_m_unregister.name)
 
     async def grab(self, selection: int, serial: int, mimes: list[str]) -> None:
-        """Announces that the caller now owns the selection and can supply its
-        content in the listed types. No data is sent: the other side calls
-        Request when it needs the content. An unknown selection is answered
-        with org.qemu.Display1.Error.Failed.
-
-        Args:
-            selection: Selection number: 0 clipboard, 1 primary, 2 secondary. (D-Bus ``u``)
-            serial: Serial number of this grab, one more than the last serial seen. (D-Bus ``u``)
-            mimes: MIME types in which the content can be supplied. (D-Bus ``as``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Grab(uuas) -> ()``
-        """
-        raise _rt.not_implemented("Grab")
+        """Handle ``Grab`` calls: see ``ClipboardProxy.grab``."""
+        raise _rt.not_implemented(_m_grab.name)
 
     async def release(self, selection: int) -> None:
-        """The caller gives up the selection and its content is gone. Nothing
-        happens when the caller does not own it.
-
-        Args:
-            selection: Selection number: 0 clipboard, 1 primary, 2 secondary. (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Release(u) -> ()``
-        """
-        raise _rt.not_implemented("Release")
+        """Handle ``Release`` calls: see ``ClipboardProxy.release``."""
+        raise _rt.not_implemented(_m_release.name)
 
     async def request(self, selection: int, mimes: list[str]) -> tuple[str, bytes | bytearray]:
-        """Asks the owner of the selection for its content. QEMU answers
-        org.qemu.Display1.Error.Failed when the selection number is unknown,
-        when the clipboard is empty or owned by the caller ("Empty
-        clipboard"), when none of the requested types is available, when an
-        earlier request for the same selection is still pending, and when
-        the guest has not supplied the data within 5 seconds. When QEMU calls
-        Request on the client, it only asks for
-        ``text/plain;charset=utf-8``.
-
-        Args:
-            selection: Selection number: 0 clipboard, 1 primary, 2 secondary. (D-Bus ``u``)
-            mimes: Acceptable MIME types, most preferred first. (D-Bus ``as``)
-
-        Returns:
-            A tuple (or ClipboardRequestResult) of:
-                reply_mime: MIME type of the returned ``data``, one of ``mimes``. (D-Bus ``s``)
-                data: The content of the selection, as raw bytes. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Request(uas) -> (say)``
-        """
-        raise _rt.not_implemented("Request")
+        """Handle ``Request`` calls: see ``ClipboardProxy.request``."""
+        raise _rt.not_implemented(_m_request.name)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Names of optional extra interfaces implemented on the clipboard
-        object, so that a client can detect features without parsing
-        introspection XML. Missing in QEMU 7.2 and older.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``ClipboardProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

@@ -31,68 +31,45 @@ __all__ = [
 KEYBOARD_INTERFACE: _t.Final = "org.qemu.Display1.Keyboard"
 
 
-KeyboardProperties = _t.TypedDict(
-    "KeyboardProperties",
-    {
-        "Modifiers": int,
-    },
-    total=False,
-)
-# KeyboardProperties: every readable property of org.qemu.Display1.Keyboard, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class KeyboardProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Modifiers: int
 
 
-KeyboardPropertiesChanged = _t.TypedDict(
-    "KeyboardPropertiesChanged",
-    {
-        "Modifiers": int,
-    },
-    total=False,
-)
-# KeyboardPropertiesChanged: the properties of org.qemu.Display1.Keyboard a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+KeyboardPropertiesChanged: _t.TypeAlias = KeyboardProperties
+"""What PropertiesChanged carries: the keys of ``KeyboardProperties``."""
+
+
+_m_press = _rt.MethodSpec("Press", "u", "", "press", "keycode")
+_m_release = _rt.MethodSpec("Release", "u", "", "release", "keycode")
+_p_modifiers = _rt.PropertySpec("Modifiers", "u", "read", getter="get_modifiers")
 
 
 class KeyboardProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Keyboard``.
-
-    Keyboard input for one console. QEMU implements it on the same
-    ``/org/qemu/Display1/Console_N`` object as org.qemu.Display1.Console.
-
-    Key codes are QEMU key numbers ("qnum"): the PC scan code of set 1
-    (XT), where keys that send an 0xe0 prefix byte are encoded by adding
-    0x80 to their second byte. Examples: 0x1c is Enter, 0x9c is Enter on
-    the keypad, 0x1d is the left Ctrl key and 0x9d the right one. Send a
-    Release for every Press.
-
-    Obtain one with ``await KeyboardProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Keyboard`` (see the module docstring):
+    ``await KeyboardProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on
+    a peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Keyboard"
+    INTERFACE: _t.ClassVar[str] = KEYBOARD_INTERFACE
 
     async def press(self, keycode: int) -> None:
         """Presses a key in the guest.
 
         Args:
             keycode: QEMU key number (qnum) of the key going down. (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Press(u) -> ()``
         """
-        await self._call("Press", "u", [keycode], "")
+        await self._call_spec(_m_press, [keycode])
 
     async def release(self, keycode: int) -> None:
         """Lets go of a key that was pressed before.
 
         Args:
             keycode: QEMU key number (qnum) of the key going up. (D-Bus ``u``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Release(u) -> ()``
         """
-        await self._call("Release", "u", [keycode], "")
+        await self._call_spec(_m_release, [keycode])
 
     async def get_modifiers(self) -> int:
         """State of the guest keyboard's lock indicators (LEDs) as a bit mask:
@@ -101,94 +78,40 @@ class KeyboardProxy(_rt.ProxyBase):
 
         D-Bus: property ``Modifiers`` of type ``u``, read, EmitsChangedSignal=true
         """
-        return _t.cast("int", await self._get_property("Modifiers", "u"))
+        return _t.cast("int", await self._get_spec(_p_modifiers))
 
     async def get_all(self) -> KeyboardProperties:
-        """Read every property of ``org.qemu.Display1.Keyboard`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("KeyboardProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[KeyboardPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Keyboard`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("KeyboardPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class KeyboardServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Keyboard``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Keyboard input for one console. QEMU implements it on the same
-    ``/org/qemu/Display1/Console_N`` object as org.qemu.Display1.Console.
-
-    Key codes are QEMU key numbers ("qnum"): the PC scan code of set 1
-    (XT), where keys that send an 0xe0 prefix byte are encoded by adding
-    0x80 to their second byte. Examples: 0x1c is Enter, 0x9c is Enter on
-    the keypad, 0x1d is the left Ctrl key and 0x9d the right one. Send a
-    Release for every Press.
+    """Server base class for ``org.qemu.Display1.Keyboard`` (see the module docstring): subclass
+    it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer
+    with a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Keyboard"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Press": _rt.MethodSpec("Press", "u", "", "press", no_reply=False, multiple_out=False),
-        "Release": _rt.MethodSpec(
-            "Release", "u", "", "release", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Modifiers": _rt.PropertySpec(
-            "Modifiers", "u", "read", "true", getter="get_modifiers", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Keyboard"><method name="Press"><arg name="keycode" type="u" direction="in"/></method><method name="Release"><arg name="keycode" type="u" direction="in"/></method><property name="Modifiers" type="u" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = KEYBOARD_INTERFACE
+    _SPECS = (_m_press, _m_release, _p_modifiers)
 
     async def press(self, keycode: int) -> None:
-        """Presses a key in the guest.
-
-        Args:
-            keycode: QEMU key number (qnum) of the key going down. (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Press(u) -> ()``
-        """
-        raise _rt.not_implemented("Press")
+        """Handle ``Press`` calls: see ``KeyboardProxy.press``."""
+        raise _rt.not_implemented(_m_press.name)
 
     async def release(self, keycode: int) -> None:
-        """Lets go of a key that was pressed before.
-
-        Args:
-            keycode: QEMU key number (qnum) of the key going up. (D-Bus ``u``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Release(u) -> ()``
-        """
-        raise _rt.not_implemented("Release")
+        """Handle ``Release`` calls: see ``KeyboardProxy.release``."""
+        raise _rt.not_implemented(_m_release.name)
 
     async def get_modifiers(self) -> int:
-        """State of the guest keyboard's lock indicators (LEDs) as a bit mask:
-        1 for Scroll Lock, 2 for Num Lock, 4 for Caps Lock. The value
-        follows the guest, so a client can mirror it on the host keyboard.
-
-        Override to return the current value.
-
-        D-Bus: property ``Modifiers`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Modifiers")
+        """Return the value of ``Modifiers``: see ``KeyboardProxy.get_modifiers``."""
+        raise _rt.not_implemented(_p_modifiers.name)
 
     def notify_modifiers(self, value: int) -> None:
-        """Tell clients ``Modifiers`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Modifiers`` of type ``u``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Modifiers", value)
+        """Tell clients ``Modifiers`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_modifiers.name, value)

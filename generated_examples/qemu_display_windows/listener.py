@@ -38,49 +38,53 @@ __all__ = [
 LISTENER_INTERFACE: _t.Final = "org.qemu.Display1.Listener"
 
 
-ListenerProperties = _t.TypedDict(
-    "ListenerProperties",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
-)
-# ListenerProperties: every readable property of org.qemu.Display1.Listener, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class ListenerProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Interfaces: list[str]
 
 
-ListenerPropertiesChanged = _t.TypedDict(
-    "ListenerPropertiesChanged",
-    {
-        "Interfaces": list[str],
-    },
-    total=False,
+ListenerPropertiesChanged: _t.TypeAlias = ListenerProperties
+"""What PropertiesChanged carries: the keys of ``ListenerProperties``."""
+
+
+_m_scanout = _rt.MethodSpec(
+    "Scanout",
+    "uuuuay",
+    "",
+    "scanout",
+    "width height stride pixman_format data",
+    arg_annotations={4: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
 )
-# ListenerPropertiesChanged: the properties of org.qemu.Display1.Listener a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+_m_update = _rt.MethodSpec(
+    "Update",
+    "iiiiuuay",
+    "",
+    "update",
+    "x y width height stride pixman_format data",
+    arg_annotations={6: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
+)
+_m_disable = _rt.MethodSpec("Disable", "", "", "disable")
+_m_mouse_set = _rt.MethodSpec("MouseSet", "iii", "", "mouse_set", "x y on")
+_m_cursor_define = _rt.MethodSpec(
+    "CursorDefine",
+    "iiiiay",
+    "",
+    "cursor_define",
+    "width height hot_x hot_y data",
+    arg_annotations={4: [("org.gtk.GDBus.C.ForceGVariant", "true")]},
+)
+_p_interfaces = _rt.PropertySpec("Interfaces", "as", "read", getter="get_interfaces")
 
 
 class ListenerProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.Listener``.
-
-    Receives the picture of one console. The client implements this
-    interface at ``/org/qemu/Display1/Listener`` on the private
-    peer-to-peer connection that it handed to QEMU with
-    org.qemu.Display1.Console.RegisterListener. (QEMU's own description
-    calls that method "Console.Register", a name that does not exist.)
-    QEMU makes every call here; the client only answers.
-
-    The picture either travels inside the messages (Scanout, then Update
-    for each change) or is shared: ScanoutDMABUF and UpdateDMABUF on
-    hosts other than Windows when QEMU renders with OpenGL, or the
-    optional interfaces org.qemu.Display1.Listener.Unix.Map,
-    org.qemu.Display1.Listener.Unix.ScanoutDMABUF2,
-    org.qemu.Display1.Listener.Win32.Map and
-    org.qemu.Display1.Listener.Win32.D3d11, which QEMU only uses when the
-    client names them in ``Interfaces``.
-
-    Obtain one with ``await ListenerProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.Listener`` (see the module docstring):
+    ``await ListenerProxy.new(bus_or_address, service, path)`` makes one (``service=None`` on
+    a peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener"
+    INTERFACE: _t.ClassVar[str] = LISTENER_INTERFACE
 
     async def scanout(
         self, width: int, height: int, stride: int, pixman_format: int, data: bytes | bytearray
@@ -97,16 +101,13 @@ class ListenerProxy(_rt.ProxyBase):
         Args:
             width: Width of the new picture, in pixels. (D-Bus ``u``)
             height: Height of the new picture, in pixels. (D-Bus ``u``)
-            stride: Distance in bytes from the start of one row to the start of the next. (D-Bus ``u``)
-            pixman_format: Pixel format as a pixman format code, for example 0x20020888 (PIXMAN_x8r8g8b8). (D-Bus ``u``)
+            stride: Distance in bytes from the start of one row to the start of the next.
+                (D-Bus ``u``)
+            pixman_format: Pixel format as a pixman format code, for example 0x20020888
+                (PIXMAN_x8r8g8b8). (D-Bus ``u``)
             data: The whole picture: ``height`` rows of ``stride`` bytes. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Scanout(uuuuay) -> ()``
         """
-        await self._call("Scanout", "uuuuay", [width, height, stride, pixman_format, data], "")
+        await self._call_spec(_m_scanout, [width, height, stride, pixman_format, data])
 
     async def update(
         self,
@@ -134,28 +135,17 @@ class ListenerProxy(_rt.ProxyBase):
             height: Height of the changed rectangle, in pixels. (D-Bus ``i``)
             stride: Distance in bytes between the starts of two rows of ``data``. (D-Bus ``u``)
             pixman_format: Pixel format of ``data``, coded as for Scanout. (D-Bus ``u``)
-            data: Only the pixels of the changed rectangle: ``height`` rows of ``stride`` bytes. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Update(iiiiuuay) -> ()``
+            data: Only the pixels of the changed rectangle: ``height`` rows of ``stride`` bytes.
+                (D-Bus ``ay``)
         """
-        await self._call(
-            "Update", "iiiiuuay", [x, y, width, height, stride, pixman_format, data], ""
-        )
+        await self._call_spec(_m_update, [x, y, width, height, stride, pixman_format, data])
 
     async def disable(self) -> None:
         """The display is switched off. Nothing is shown until the next
         Scanout (or another Scanout* method); clients usually show an empty
         or "no signal" view meanwhile.
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Disable() -> ()``
         """
-        await self._call("Disable", "", [], "")
+        await self._call_spec(_m_disable, [])
 
     async def mouse_set(self, x: int, y: int, on: int) -> None:
         """Position and visibility of the pointer that the guest draws with a
@@ -165,13 +155,8 @@ class ListenerProxy(_rt.ProxyBase):
             x: Horizontal pointer position within the picture, in pixels. (D-Bus ``i``)
             y: Vertical pointer position within the picture, in pixels. (D-Bus ``i``)
             on: 1 when the pointer is visible, 0 when it is hidden. (D-Bus ``i``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``MouseSet(iii) -> ()``
         """
-        await self._call("MouseSet", "iii", [x, y, on], "")
+        await self._call_spec(_m_mouse_set, [x, y, on])
 
     async def cursor_define(
         self, width: int, height: int, hot_x: int, hot_y: int, data: bytes | bytearray
@@ -183,16 +168,13 @@ class ListenerProxy(_rt.ProxyBase):
         Args:
             width: Width of the cursor image, in pixels. (D-Bus ``i``)
             height: Height of the cursor image, in pixels. (D-Bus ``i``)
-            hot_x: X coordinate of the hot spot (the pixel that points) inside the image. (D-Bus ``i``)
+            hot_x: X coordinate of the hot spot (the pixel that points) inside the image.
+                (D-Bus ``i``)
             hot_y: Y coordinate of the hot spot inside the image. (D-Bus ``i``)
-            data: ``width`` times ``height`` pixels of 4 bytes each, rows packed with no padding. (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``CursorDefine(iiiiay) -> ()``
+            data: ``width`` times ``height`` pixels of 4 bytes each, rows packed with no padding.
+                (D-Bus ``ay``)
         """
-        await self._call("CursorDefine", "iiiiay", [width, height, hot_x, hot_y, data], "")
+        await self._call_spec(_m_cursor_define, [width, height, hot_x, hot_y, data])
 
     async def get_interfaces(self) -> list[str]:
         """Provided by the client: names of the optional client-side interfaces
@@ -203,186 +185,58 @@ class ListenerProxy(_rt.ProxyBase):
 
         D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
         """
-        return _t.cast("list[str]", await self._get_property("Interfaces", "as"))
+        return _t.cast("list[str]", await self._get_spec(_p_interfaces))
 
     async def get_all(self) -> ListenerProperties:
-        """Read every property of ``org.qemu.Display1.Listener`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("ListenerProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[ListenerPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.Listener`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("ListenerPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class ListenerServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.Listener``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Receives the picture of one console. The client implements this
-    interface at ``/org/qemu/Display1/Listener`` on the private
-    peer-to-peer connection that it handed to QEMU with
-    org.qemu.Display1.Console.RegisterListener. (QEMU's own description
-    calls that method "Console.Register", a name that does not exist.)
-    QEMU makes every call here; the client only answers.
-
-    The picture either travels inside the messages (Scanout, then Update
-    for each change) or is shared: ScanoutDMABUF and UpdateDMABUF on
-    hosts other than Windows when QEMU renders with OpenGL, or the
-    optional interfaces org.qemu.Display1.Listener.Unix.Map,
-    org.qemu.Display1.Listener.Unix.ScanoutDMABUF2,
-    org.qemu.Display1.Listener.Win32.Map and
-    org.qemu.Display1.Listener.Win32.D3d11, which QEMU only uses when the
-    client names them in ``Interfaces``.
+    """Server base class for ``org.qemu.Display1.Listener`` (see the module docstring): subclass
+    it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer
+    with a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.Listener"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Scanout": _rt.MethodSpec(
-            "Scanout", "uuuuay", "", "scanout", no_reply=False, multiple_out=False
-        ),
-        "Update": _rt.MethodSpec(
-            "Update", "iiiiuuay", "", "update", no_reply=False, multiple_out=False
-        ),
-        "Disable": _rt.MethodSpec("Disable", "", "", "disable", no_reply=False, multiple_out=False),
-        "MouseSet": _rt.MethodSpec(
-            "MouseSet", "iii", "", "mouse_set", no_reply=False, multiple_out=False
-        ),
-        "CursorDefine": _rt.MethodSpec(
-            "CursorDefine", "iiiiay", "", "cursor_define", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Interfaces": _rt.PropertySpec(
-            "Interfaces", "as", "read", "true", getter="get_interfaces", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.Listener"><method name="Scanout"><arg name="width" type="u" direction="in"/><arg name="height" type="u" direction="in"/><arg name="stride" type="u" direction="in"/><arg name="pixman_format" type="u" direction="in"/><arg name="data" type="ay" direction="in"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><method name="Update"><arg name="x" type="i" direction="in"/><arg name="y" type="i" direction="in"/><arg name="width" type="i" direction="in"/><arg name="height" type="i" direction="in"/><arg name="stride" type="u" direction="in"/><arg name="pixman_format" type="u" direction="in"/><arg name="data" type="ay" direction="in"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><method name="Disable"/><method name="MouseSet"><arg name="x" type="i" direction="in"/><arg name="y" type="i" direction="in"/><arg name="on" type="i" direction="in"/></method><method name="CursorDefine"><arg name="width" type="i" direction="in"/><arg name="height" type="i" direction="in"/><arg name="hot_x" type="i" direction="in"/><arg name="hot_y" type="i" direction="in"/><arg name="data" type="ay" direction="in"><annotation name="org.gtk.GDBus.C.ForceGVariant" value="true"/></arg></method><property name="Interfaces" type="as" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = LISTENER_INTERFACE
+    _SPECS = (_m_scanout, _m_update, _m_disable, _m_mouse_set, _m_cursor_define, _p_interfaces)
 
     async def scanout(
         self, width: int, height: int, stride: int, pixman_format: int, data: bytes
     ) -> None:
-        """Sets the size and pixel format of the display and delivers its full
-        content, replacing everything sent before. The usual format,
-        x8r8g8b8, stores each pixel as a 32-bit word in host byte order, so
-        on a little-endian host the bytes are blue, green, red and an unused
-        one. The data is big (a 640x480 picture with a stride of 2560 bytes
-        is 1228800 bytes), so keep it as bytes rather than turning it into a
-        list of integers. QEMU prefers a shared-memory or DMABUF method when
-        the client offers one.
-
-        Args:
-            width: Width of the new picture, in pixels. (D-Bus ``u``)
-            height: Height of the new picture, in pixels. (D-Bus ``u``)
-            stride: Distance in bytes from the start of one row to the start of the next. (D-Bus ``u``)
-            pixman_format: Pixel format as a pixman format code, for example 0x20020888 (PIXMAN_x8r8g8b8). (D-Bus ``u``)
-            data: The whole picture: ``height`` rows of ``stride`` bytes. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Scanout(uuuuay) -> ()``
-        """
-        raise _rt.not_implemented("Scanout")
+        """Handle ``Scanout`` calls: see ``ListenerProxy.scanout``."""
+        raise _rt.not_implemented(_m_scanout.name)
 
     async def update(
         self, x: int, y: int, width: int, height: int, stride: int, pixman_format: int, data: bytes
     ) -> None:
-        """Replaces one rectangle of the picture set by the latest Scanout;
-        QEMU never calls it before a Scanout. Clip the rectangle to the
-        current picture. When the guest switches to another graphics mode,
-        a registered listener gets a new Scanout of the new size; but when
-        it switches back to VGA text mode (720x400 under SeaBIOS), QEMU 7.2
-        sends no Scanout at all, only updates for the new size, which may
-        come before the change of the console's ``Width`` and ``Height``
-        properties that tells that size.
-
-        Args:
-            x: Left edge of the changed rectangle, in pixels. (D-Bus ``i``)
-            y: Top edge of the changed rectangle, in pixels. (D-Bus ``i``)
-            width: Width of the changed rectangle, in pixels. (D-Bus ``i``)
-            height: Height of the changed rectangle, in pixels. (D-Bus ``i``)
-            stride: Distance in bytes between the starts of two rows of ``data``. (D-Bus ``u``)
-            pixman_format: Pixel format of ``data``, coded as for Scanout. (D-Bus ``u``)
-            data: Only the pixels of the changed rectangle: ``height`` rows of ``stride`` bytes. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Update(iiiiuuay) -> ()``
-        """
-        raise _rt.not_implemented("Update")
+        """Handle ``Update`` calls: see ``ListenerProxy.update``."""
+        raise _rt.not_implemented(_m_update.name)
 
     async def disable(self) -> None:
-        """The display is switched off. Nothing is shown until the next
-        Scanout (or another Scanout* method); clients usually show an empty
-        or "no signal" view meanwhile.
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Disable() -> ()``
-        """
-        raise _rt.not_implemented("Disable")
+        """Handle ``Disable`` calls: see ``ListenerProxy.disable``."""
+        raise _rt.not_implemented(_m_disable.name)
 
     async def mouse_set(self, x: int, y: int, on: int) -> None:
-        """Position and visibility of the pointer that the guest draws with a
-        hardware cursor (shape set by CursorDefine).
-
-        Args:
-            x: Horizontal pointer position within the picture, in pixels. (D-Bus ``i``)
-            y: Vertical pointer position within the picture, in pixels. (D-Bus ``i``)
-            on: 1 when the pointer is visible, 0 when it is hidden. (D-Bus ``i``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``MouseSet(iii) -> ()``
-        """
-        raise _rt.not_implemented("MouseSet")
+        """Handle ``MouseSet`` calls: see ``ListenerProxy.mouse_set``."""
+        raise _rt.not_implemented(_m_mouse_set.name)
 
     async def cursor_define(
         self, width: int, height: int, hot_x: int, hot_y: int, data: bytes
     ) -> None:
-        """Sets the shape of the guest's hardware cursor. Each pixel is a
-        32-bit ARGB value (alpha in the most significant byte) in host byte
-        order.
-
-        Args:
-            width: Width of the cursor image, in pixels. (D-Bus ``i``)
-            height: Height of the cursor image, in pixels. (D-Bus ``i``)
-            hot_x: X coordinate of the hot spot (the pixel that points) inside the image. (D-Bus ``i``)
-            hot_y: Y coordinate of the hot spot inside the image. (D-Bus ``i``)
-            data: ``width`` times ``height`` pixels of 4 bytes each, rows packed with no padding. (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``CursorDefine(iiiiay) -> ()``
-        """
-        raise _rt.not_implemented("CursorDefine")
+        """Handle ``CursorDefine`` calls: see ``ListenerProxy.cursor_define``."""
+        raise _rt.not_implemented(_m_cursor_define.name)
 
     async def get_interfaces(self) -> list[str] | tuple[str, ...]:
-        """Provided by the client: names of the optional client-side interfaces
-        implemented on the same object, for example
-        org.qemu.Display1.Listener.Unix.Map. QEMU reads the property when
-        the listener is registered and only calls interfaces listed here.
-        QEMU 7.2 and older do not read it.
-
-        Override to return the current value.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Interfaces")
+        """Return the value of ``Interfaces``: see ``ListenerProxy.get_interfaces``."""
+        raise _rt.not_implemented(_p_interfaces.name)
 
     def notify_interfaces(self, value: list[str] | tuple[str, ...]) -> None:
-        """Tell clients ``Interfaces`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Interfaces`` of type ``as``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Interfaces", value)
+        """Tell clients ``Interfaces`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_interfaces.name, value)

@@ -28,39 +28,28 @@ __all__ = [
 MULTI_TOUCH_INTERFACE: _t.Final = "org.qemu.Display1.MultiTouch"
 
 
-MultiTouchProperties = _t.TypedDict(
-    "MultiTouchProperties",
-    {
-        "MaxSlots": int,
-    },
-    total=False,
-)
-# MultiTouchProperties: every readable property of org.qemu.Display1.MultiTouch, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class MultiTouchProperties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    MaxSlots: int
 
 
-MultiTouchPropertiesChanged = _t.TypedDict(
-    "MultiTouchPropertiesChanged",
-    {
-        "MaxSlots": int,
-    },
-    total=False,
-)
-# MultiTouchPropertiesChanged: the properties of org.qemu.Display1.MultiTouch a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+MultiTouchPropertiesChanged: _t.TypeAlias = MultiTouchProperties
+"""What PropertiesChanged carries: the keys of ``MultiTouchProperties``."""
+
+
+_m_send_event = _rt.MethodSpec("SendEvent", "utdd", "", "send_event", "kind num_slot x y")
+_p_max_slots = _rt.PropertySpec("MaxSlots", "i", "read", getter="get_max_slots")
 
 
 class MultiTouchProxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.Display1.MultiTouch``.
-
-    Touch-screen input for one console. QEMU implements it on the
-    ``/org/qemu/Display1/Console_N`` object; QEMU 7.2 does not have it.
-
-    Event kinds for SendEvent: 0 begin (a finger touches), 1 update (it
-    moves), 2 end (it is lifted), 3 cancel (the gesture is abandoned).
-
-    Obtain one with ``await MultiTouchProxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.Display1.MultiTouch`` (see the module docstring):
+    ``await MultiTouchProxy.new(bus_or_address, service, path)`` makes one (``service=None``
+    on a peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.MultiTouch"
+    INTERFACE: _t.ClassVar[str] = MULTI_TOUCH_INTERFACE
 
     async def send_event(self, kind: int, num_slot: int, x: float, y: float) -> None:
         """Reports one step of a touch gesture to the guest. An unknown kind, or
@@ -69,16 +58,12 @@ class MultiTouchProxy(_rt.ProxyBase):
 
         Args:
             kind: Event kind, 0 to 3 (see the interface description). (D-Bus ``u``)
-            num_slot: Slot of the touch point (one per finger), from 0 to ``MaxSlots`` - 1. (D-Bus ``t``)
+            num_slot: Slot of the touch point (one per finger), from 0 to ``MaxSlots`` - 1.
+                (D-Bus ``t``)
             x: Horizontal position in console pixels; fractions are allowed. (D-Bus ``d``)
             y: Vertical position in console pixels; fractions are allowed. (D-Bus ``d``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``SendEvent(utdd) -> ()``
         """
-        await self._call("SendEvent", "utdd", [kind, num_slot, x, y], "")
+        await self._call_spec(_m_send_event, [kind, num_slot, x, y])
 
     async def get_max_slots(self) -> int:
         """How many touch points can be tracked at once; slot numbers run from
@@ -86,82 +71,37 @@ class MultiTouchProxy(_rt.ProxyBase):
 
         D-Bus: property ``MaxSlots`` of type ``i``, read, EmitsChangedSignal=true
         """
-        return _t.cast("int", await self._get_property("MaxSlots", "i"))
+        return _t.cast("int", await self._get_spec(_p_max_slots))
 
     async def get_all(self) -> MultiTouchProperties:
-        """Read every property of ``org.qemu.Display1.MultiTouch`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("MultiTouchProperties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[MultiTouchPropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.Display1.MultiTouch`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("MultiTouchPropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class MultiTouchServer(_rt.ServerBase):
-    """Server base class for ``org.qemu.Display1.MultiTouch``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Touch-screen input for one console. QEMU implements it on the
-    ``/org/qemu/Display1/Console_N`` object; QEMU 7.2 does not have it.
-
-    Event kinds for SendEvent: 0 begin (a finger touches), 1 update (it
-    moves), 2 end (it is lifted), 3 cancel (the gesture is abandoned).
+    """Server base class for ``org.qemu.Display1.MultiTouch`` (see the module docstring):
+    subclass it, override the handlers, then ``export(bus, path)``. Handlers raise DBusError
+    to answer with a D-Bus error; one not overridden answers
+    org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.Display1.MultiTouch"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "SendEvent": _rt.MethodSpec(
-            "SendEvent", "utdd", "", "send_event", no_reply=False, multiple_out=False
-        ),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "MaxSlots": _rt.PropertySpec(
-            "MaxSlots", "i", "read", "true", getter="get_max_slots", setter=None
-        ),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.Display1.MultiTouch"><method name="SendEvent"><arg name="kind" type="u" direction="in"/><arg name="num_slot" type="t" direction="in"/><arg name="x" type="d" direction="in"/><arg name="y" type="d" direction="in"/></method><property name="MaxSlots" type="i" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = MULTI_TOUCH_INTERFACE
+    _SPECS = (_m_send_event, _p_max_slots)
 
     async def send_event(self, kind: int, num_slot: int, x: float, y: float) -> None:
-        """Reports one step of a touch gesture to the guest. An unknown kind, or
-        an event QEMU cannot apply to the slot, is answered with
-        org.qemu.Display1.Error.Invalid.
-
-        Args:
-            kind: Event kind, 0 to 3 (see the interface description). (D-Bus ``u``)
-            num_slot: Slot of the touch point (one per finger), from 0 to ``MaxSlots`` - 1. (D-Bus ``t``)
-            x: Horizontal position in console pixels; fractions are allowed. (D-Bus ``d``)
-            y: Vertical position in console pixels; fractions are allowed. (D-Bus ``d``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``SendEvent(utdd) -> ()``
-        """
-        raise _rt.not_implemented("SendEvent")
+        """Handle ``SendEvent`` calls: see ``MultiTouchProxy.send_event``."""
+        raise _rt.not_implemented(_m_send_event.name)
 
     async def get_max_slots(self) -> int:
-        """How many touch points can be tracked at once; slot numbers run from
-        0 to this value minus one.
-
-        Override to return the current value.
-
-        D-Bus: property ``MaxSlots`` of type ``i``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("MaxSlots")
+        """Return the value of ``MaxSlots``: see ``MultiTouchProxy.get_max_slots``."""
+        raise _rt.not_implemented(_p_max_slots.name)
 
     def notify_max_slots(self, value: int) -> None:
-        """Tell clients ``MaxSlots`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``MaxSlots`` of type ``i``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("MaxSlots", value)
+        """Tell clients ``MaxSlots`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_max_slots.name, value)

@@ -47,58 +47,29 @@ __all__ = [
 VM_STATE1_INTERFACE: _t.Final = "org.qemu.VMState1"
 
 
-VMState1Properties = _t.TypedDict(
-    "VMState1Properties",
-    {
-        "Id": str,
-    },
-    total=False,
-)
-# VMState1Properties: every readable property of org.qemu.VMState1, by D-Bus name, as Properties.GetAll returns them (a server may leave some out).
+class VMState1Properties(_t.TypedDict, total=False):
+    """Every readable property, by D-Bus name, as Properties.GetAll returns them."""
+
+    Id: str
 
 
-VMState1PropertiesChanged = _t.TypedDict(
-    "VMState1PropertiesChanged",
-    {
-        "Id": str,
-    },
-    total=False,
-)
-# VMState1PropertiesChanged: the properties of org.qemu.VMState1 a PropertiesChanged signal can carry, by D-Bus name (EmitsChangedSignal=invalidates ones arrive in the invalidated list only).
+VMState1PropertiesChanged: _t.TypeAlias = VMState1Properties
+"""What PropertiesChanged carries: the keys of ``VMState1Properties``."""
+
+
+_m_load = _rt.MethodSpec("Load", "ay", "", "load", "data")
+_m_save = _rt.MethodSpec("Save", "", "ay", "save", "data")
+_p_id = _rt.PropertySpec("Id", "s", "read", getter="get_id")
 
 
 class VMState1Proxy(_rt.ProxyBase):
-    """Client proxy for ``org.qemu.VMState1``.
-
-    Lets a helper process put its own state into a QEMU migration stream.
-    The helper implements this interface (QEMU is only the caller) on the
-    object path ``/org/qemu/VMState1``, connected to the message bus that
-    QEMU was given with ``-object dbus-vmstate,id=ID,addr=BUS_ADDRESS``.
-    That address must lead to a bus daemon; a peer-to-peer address does
-    not work.
-
-    Discovery: each helper calls RequestName for the well-known name
-    ``org.qemu.VMState1`` with flags 0, so that any number of helpers can
-    queue for it. When a migration runs, QEMU asks the bus for the queued
-    owners (ListQueuedOwners), creates a proxy for each of them and fetches
-    ``Id`` with org.freedesktop.DBus.Properties.GetAll. A helper therefore
-    has to implement the standard Properties interface as well.
-
-    Selection: if the dbus-vmstate object has its ``id-list`` property set
-    (Ids separated by commas), only those helpers are used, and a listed Id
-    with no helper behind it makes the migration fail ("Required VMState
-    Id are missing"). Without ``id-list`` every queued helper takes part;
-    with no helper at all the migration still completes. Two helpers with
-    one Id crash QEMU 7.2 without ``id-list`` (see ``Id``).
-
-    QEMU makes the Save and Load calls synchronously from its migration
-    code, without auto-start and with the default D-Bus timeout of 25
-    seconds, and waits for each answer.
-
-    Obtain one with ``await VMState1Proxy.new(bus_or_address, service, path)``; on a peer-to-peer connection pass ``service=None``. Signal subscriptions and streams open with ``async with`` (or ``await``) and end with ``close()``; ``await proxy.close()`` ends them all.
+    """Client proxy for ``org.qemu.VMState1`` (see the module docstring):
+    ``await VMState1Proxy.new(bus_or_address, service, path)`` makes one (``service=None`` on
+    a peer-to-peer connection). Calls raise DBusError for an error reply (its D-Bus name in
+    ``.name``).
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.VMState1"
+    INTERFACE: _t.ClassVar[str] = VM_STATE1_INTERFACE
 
     async def load(self, data: bytes | bytearray) -> None:
         """Called on the migration destination while QEMU reads the
@@ -110,14 +81,10 @@ class VMState1Proxy(_rt.ProxyBase):
         record in the stream whose Id no queued helper has.
 
         Args:
-            data: The bytes that the helper with the same Id returned from Save on the migration source (at most 1 MiB). (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Load(ay) -> ()``
+            data: The bytes that the helper with the same Id returned from Save on the migration
+                source (at most 1 MiB). (D-Bus ``ay``)
         """
-        await self._call("Load", "ay", [data], "")
+        await self._call_spec(_m_load, [data])
 
     async def save(self) -> bytes:
         """Called on the migration source to take a snapshot of the helper's
@@ -140,14 +107,10 @@ class VMState1Proxy(_rt.ProxyBase):
         source.
 
         Returns:
-            Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes). (D-Bus ``ay``)
-
-        Raises:
-            DBusError: the peer answered with a D-Bus error (its name is in ``.name``).
-
-        D-Bus: ``Save() -> (ay)``
+            Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes).
+                (D-Bus ``ay``)
         """
-        _reply = await self._call("Save", "", [], "ay")
+        _reply = await self._call_spec(_m_save, [])
         return _t.cast("bytes", _reply[0])
 
     async def get_id(self) -> str:
@@ -169,141 +132,40 @@ class VMState1Proxy(_rt.ProxyBase):
 
         D-Bus: property ``Id`` of type ``s``, read, EmitsChangedSignal=true
         """
-        return _t.cast("str", await self._get_property("Id", "s"))
+        return _t.cast("str", await self._get_spec(_p_id))
 
     async def get_all(self) -> VMState1Properties:
-        """Read every property of ``org.qemu.VMState1`` at once (Properties.GetAll), by D-Bus name; properties the server does not implement are left out."""
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
         return _t.cast("VMState1Properties", await self._get_all())
 
     def watch_properties(
         self, callback: _t.Callable[[VMState1PropertiesChanged, list[str]], object]
     ) -> _rt.Subscription:
-        """Call ``callback(changed, invalidated)`` on every PropertiesChanged signal for ``org.qemu.VMState1`` (``async with`` it, or ``await`` it and later ``close()`` it, as ``on_*`` subscriptions).
-
-        ``changed`` maps D-Bus property names to new values; ``invalidated`` lists names whose new value was not sent (read them again). Properties marked EmitsChangedSignal=const or false never appear.
-        """
-        return self._watch_properties(
-            lambda _changed, _invalidated: callback(
-                _t.cast("VMState1PropertiesChanged", _changed), _invalidated
-            )
-        )
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface."""
+        return self._watch_properties(callback)
 
 
 class VMState1Server(_rt.ServerBase):
-    """Server base class for ``org.qemu.VMState1``: subclass it, override the handlers, then ``export(bus, path)``.
-
-    Lets a helper process put its own state into a QEMU migration stream.
-    The helper implements this interface (QEMU is only the caller) on the
-    object path ``/org/qemu/VMState1``, connected to the message bus that
-    QEMU was given with ``-object dbus-vmstate,id=ID,addr=BUS_ADDRESS``.
-    That address must lead to a bus daemon; a peer-to-peer address does
-    not work.
-
-    Discovery: each helper calls RequestName for the well-known name
-    ``org.qemu.VMState1`` with flags 0, so that any number of helpers can
-    queue for it. When a migration runs, QEMU asks the bus for the queued
-    owners (ListQueuedOwners), creates a proxy for each of them and fetches
-    ``Id`` with org.freedesktop.DBus.Properties.GetAll. A helper therefore
-    has to implement the standard Properties interface as well.
-
-    Selection: if the dbus-vmstate object has its ``id-list`` property set
-    (Ids separated by commas), only those helpers are used, and a listed Id
-    with no helper behind it makes the migration fail ("Required VMState
-    Id are missing"). Without ``id-list`` every queued helper takes part;
-    with no helper at all the migration still completes. Two helpers with
-    one Id crash QEMU 7.2 without ``id-list`` (see ``Id``).
-
-    QEMU makes the Save and Load calls synchronously from its migration
-    code, without auto-start and with the default D-Bus timeout of 25
-    seconds, and waits for each answer.
+    """Server base class for ``org.qemu.VMState1`` (see the module docstring): subclass it,
+    override the handlers, then ``export(bus, path)``. Handlers raise DBusError to answer with
+    a D-Bus error; one not overridden answers org.freedesktop.DBus.Error.NotSupported.
     """
 
-    INTERFACE: _t.ClassVar[str] = "org.qemu.VMState1"
-    _METHODS: _t.ClassVar[_t.Mapping[str, _rt.MethodSpec]] = {
-        "Load": _rt.MethodSpec("Load", "ay", "", "load", no_reply=False, multiple_out=False),
-        "Save": _rt.MethodSpec("Save", "", "ay", "save", no_reply=False, multiple_out=False),
-    }
-    _PROPERTIES: _t.ClassVar[_t.Mapping[str, _rt.PropertySpec]] = {
-        "Id": _rt.PropertySpec("Id", "s", "read", "true", getter="get_id", setter=None),
-    }
-    _SIGNALS: _t.ClassVar[_t.Mapping[str, _rt.SignalSpec]] = {}
-    _INTROSPECTION_XML: _t.ClassVar[str] = (
-        '<interface name="org.qemu.VMState1"><method name="Load"><arg name="data" type="ay" direction="in"/></method><method name="Save"><arg name="data" type="ay" direction="out"/></method><property name="Id" type="s" access="read"/></interface>'
-    )
+    INTERFACE: _t.ClassVar[str] = VM_STATE1_INTERFACE
+    _SPECS = (_m_load, _m_save, _p_id)
 
     async def load(self, data: bytes) -> None:
-        """Called on the migration destination while QEMU reads the
-        ``dbus-vmstate`` section of the incoming stream. A helper may be
-        started in a waiting mode (compare QEMU's own ``-incoming`` option)
-        and resume from this data once Load has succeeded.
-
-        A D-Bus error reply makes the incoming migration fail. So does a
-        record in the stream whose Id no queued helper has.
-
-        Args:
-            data: The bytes that the helper with the same Id returned from Save on the migration source (at most 1 MiB). (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Load(ay) -> ()``
-        """
-        raise _rt.not_implemented("Load")
+        """Handle ``Load`` calls: see ``VMState1Proxy.load``."""
+        raise _rt.not_implemented(_m_load.name)
 
     async def save(self) -> bytes | bytearray:
-        """Called on the migration source to take a snapshot of the helper's
-        state. The helper goes on running normally afterwards. QEMU blocks
-        until the answer arrives, so it should come within a fraction of a
-        second.
-
-        A failed Save does not fail the migration. QEMU does not store a
-        reply larger than 1 MiB ("Too large vmstate data to save"), and a
-        D-Bus error reply is only logged ("Failed to Save"). Measured with
-        QEMU 7.2, the same happens when the helper dies during Save, or
-        never answers: QEMU then waits the full 25 seconds, its monitor
-        included, before going on. In every one of these cases the source
-        reports the migration as completed, yet the record of this helper
-        is missing from the stream while the record count still includes
-        it, and the destination refuses the stream ("Failed to find proxy
-        Id ''"). So answer quickly, never from a thread that can block, and
-        have whoever runs the migration check that the helper did save
-        (for example from the helper's own log) before discarding the
-        source.
-
-        Returns:
-            data: Opaque bytes holding the state of the helper, at most 1 MiB (1048576 bytes). (D-Bus ``ay``)
-
-        Override this handler. Raise DBusError to answer with a D-Bus error; the default answers org.freedesktop.DBus.Error.NotSupported.
-
-        D-Bus: ``Save() -> (ay)``
-        """
-        raise _rt.not_implemented("Save")
+        """Handle ``Save`` calls: see ``VMState1Proxy.save``."""
+        raise _rt.not_implemented(_m_save.name)
 
     async def get_id(self) -> str:
-        """Name of this helper; no two helpers on the bus may share it. QEMU
-        accepts 1 to 255 bytes. An empty Id or an Id of 256 bytes or more
-        ("VMState Id '...' is invalid") makes the migration fail. Helpers
-        that ``id-list`` leaves out are skipped before these checks.
-
-        Two helpers with the same Id are worse than a failed migration.
-        Measured with QEMU 7.2: with ``id-list`` naming that Id, QEMU keeps
-        one of the two without a word and the migration completes; without
-        ``id-list``, QEMU itself crashes (it corrupts its heap: SIGABRT, in
-        some runs SIGSEGV) and the VM is lost. A helper should therefore check, before it
-        queues for the name, that no queued owner (ListQueuedOwners) reports
-        its Id, and refuse to start if one does.
-
-        The Ids are a name space of their own and have nothing to do with
-        the ``id=`` of QEMU objects or devices.
-
-        Override to return the current value.
-
-        D-Bus: property ``Id`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        raise _rt.not_implemented("Id")
+        """Return the value of ``Id``: see ``VMState1Proxy.get_id``."""
+        raise _rt.not_implemented(_p_id.name)
 
     def notify_id(self, value: str) -> None:
-        """Tell clients ``Id`` is now ``value``: PropertiesChanged carries it.
-
-        D-Bus: property ``Id`` of type ``s``, read, EmitsChangedSignal=true
-        """
-        self._emit_properties_changed("Id", value)
+        """Tell clients ``Id`` changed: PropertiesChanged carries the new value."""
+        self._emit_properties_changed(_p_id.name, value)

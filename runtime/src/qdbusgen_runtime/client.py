@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Callable, Collection, Generator
+from collections.abc import Callable, Collection, Coroutine, Generator
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, cast, overload
 from typing import Self
@@ -32,6 +32,7 @@ from ._base import (
     _T,
 )
 from .errors import DBusError, DisconnectedError, _error_from_reply
+from ._specs import MethodSpec, PropertySpec
 from ._fds import _FdIndexError, _close_fds, _fds_in, _fds_out, _map_fds, _send
 from ._adapter import (
     _check_fd_count,
@@ -451,6 +452,10 @@ class ProxyBase:
             self.INTERFACE, member, signature, body, reply_signature, no_reply=no_reply
         )
 
+    def _call_spec(self, spec: MethodSpec, body: list[Any]) -> Coroutine[Any, Any, list[Any]]:
+        """:meth:`_call` of the method ``spec`` describes (a generated proxy's calls)."""
+        return self._call(spec.name, spec.in_sig, body, spec.out_sig, no_reply=spec.no_reply)
+
     async def _call_iface(
         self,
         interface: str,
@@ -553,6 +558,14 @@ class ProxyBase:
             PROPERTIES_IFACE, "Set", "ssv", [self.INTERFACE, name, Variant(signature, value)], ""
         )
 
+    def _get_spec(self, spec: PropertySpec) -> Coroutine[Any, Any, Any]:
+        """:meth:`_get_property` of the property ``spec`` describes."""
+        return self._get_property(spec.name, spec.signature)
+
+    def _set_spec(self, spec: PropertySpec, value: Any) -> Coroutine[Any, Any, None]:
+        """:meth:`_set_property` of the property ``spec`` describes."""
+        return self._set_property(spec.name, spec.signature, value)
+
     async def _get_all(self) -> dict[str, Any]:
         """``Properties.GetAll`` of this interface; values unwrapped."""
         (props,) = await self._call_iface(
@@ -643,7 +656,7 @@ class ProxyBase:
         )
 
     def _watch_properties(
-        self, callback: Callable[[dict[str, Any], list[str]], object]
+        self, callback: Callable[[Any, list[str]], object]
     ) -> Subscription:
         """Call ``callback(changed, invalidated)`` on PropertiesChanged for this interface,
         once subscribed (see :class:`Subscription`).

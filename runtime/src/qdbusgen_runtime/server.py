@@ -9,7 +9,8 @@ from dbus_fast.signature import SignatureTree, Variant, get_signature_tree
 from dbus_fast.validators import assert_object_path_valid
 
 from ._base import PROPERTIES_IFACE, _LOG, _SIGNAL
-from ._specs import MethodSpec, PropertySpec, SignalSpec, _may_carry_fds
+from ._specs import Annotations, MethodSpec, PropertySpec, SignalSpec, Spec, _may_carry_fds
+from ._specs import interface_xml
 from ._fds import _TransferFD, _close_fds, _fds_out, _iter_fd_values, _map_fds, _send
 from ._wire import _limits
 from ._bus import _SIG_PROPS_CHANGED, _registry_for
@@ -41,13 +42,31 @@ class ServerBase:
     (i.e. is not implemented); any other getter error fails the whole GetAll.
     Signals and PropertiesChanged are sent from every export; nothing is
     sent while the object is not exported.
+
+    A generated class lists its members' specs in ``_SPECS`` (and the interface's
+    annotations in ``_ANNOTATIONS``): ``_METHODS``, ``_PROPERTIES``, ``_SIGNALS`` (keyed by
+    D-Bus name) and the ``_INTROSPECTION_XML`` Introspect returns are built from them when
+    the class is created.
     """
 
     INTERFACE: ClassVar[str] = ""
+    _SPECS: ClassVar[Sequence[Spec]] = ()
+    _ANNOTATIONS: ClassVar[Annotations] = ()
     _METHODS: ClassVar[Mapping[str, MethodSpec]] = {}
     _PROPERTIES: ClassVar[Mapping[str, PropertySpec]] = {}
     _SIGNALS: ClassVar[Mapping[str, SignalSpec]] = {}
     _INTROSPECTION_XML: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        specs = cls.__dict__.get("_SPECS")
+        if specs is None:
+            return  # a class that sets the mappings itself, or a subclass of a generated one
+        cls._METHODS = {s.name: s for s in specs if isinstance(s, MethodSpec)}
+        cls._PROPERTIES = {s.name: s for s in specs if isinstance(s, PropertySpec)}
+        cls._SIGNALS = {s.name: s for s in specs if isinstance(s, SignalSpec)}
+        if "_INTROSPECTION_XML" not in cls.__dict__:
+            cls._INTROSPECTION_XML = interface_xml(cls.INTERFACE, specs, cls._ANNOTATIONS)
 
     def _qdbusgen_exports(self) -> list[tuple[MessageBus, str]]:
         exports: list[tuple[MessageBus, str]] | None = self.__dict__.get("_qdbusgen_exports_list")

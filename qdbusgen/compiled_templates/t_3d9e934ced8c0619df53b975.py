@@ -30,17 +30,8 @@ def root(context, missing=missing):
     for l_1_mod in environment.getattr((undefined(name='package') if l_0_package is missing else l_0_package), 'modules'):
         _loop_vars = {}
         pass
-        yield 'from .'
-        yield str(environment.getattr(l_1_mod, 'module'))
-        yield ' import (\n'
-        for l_2_name in environment.getattr(l_1_mod, 'exports'):
-            _loop_vars = {}
-            pass
-            yield '    '
-            yield str(l_2_name)
-            yield ',\n'
-        l_2_name = missing
-        yield ')\n'
+        yield str(environment.getattr(l_1_mod, 'import_line'))
+        yield '\n'
     l_1_mod = missing
     yield 'from '
     yield str(environment.getattr((undefined(name='package') if l_0_package is missing else l_0_package), 'runtime_module'))
@@ -63,4 +54,4 @@ def root(context, missing=missing):
     yield ']\n'
 
 blocks = {}
-debug_info = '1=25&3=27&5=29&6=33&7=35&8=39&12=45&13=47&14=51&19=55&20=59'
+debug_info = '1=25&3=27&5=29&6=32&8=36&9=38&10=42&15=46&16=50'
