@@ -655,9 +655,7 @@ class ProxyBase:
             self, member, convert, signature=signature, maxsize=maxsize, overflow=overflow
         )
 
-    def _watch_properties(
-        self, callback: Callable[[Any, list[str]], object]
-    ) -> Subscription:
+    def _watch_properties(self, callback: Callable[[Any, list[str]], object]) -> Subscription:
         """Call ``callback(changed, invalidated)`` on PropertiesChanged for this interface,
         once subscribed (see :class:`Subscription`).
 
