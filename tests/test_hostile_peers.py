@@ -338,6 +338,78 @@ async def test_fds_inside_variants_are_closed_unless_the_handler_keeps_them() ->
         await h.close()
 
 
+@async_test
+async def test_a_client_owns_fds_received_inside_variants_and_dropped_signals_close_theirs() -> (
+    None
+):
+    """Client side: fds in variants are the caller's (results, signals); a stream closes
+    the fds of the signals it drops."""
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+    body = body_bytes("a{sv}", [{"fd": Variant("h", 0), "n": Variant("i", 1)}])
+
+    def on_call(msg: Message) -> bool:
+        r, w = os.pipe()
+        os.write(w, b"r")
+        reply = raw_message(
+            mtype=2, serial=99, reply_serial=msg.serial, signature="a{sv}", unix_fds=1, body=body
+        )
+
+        async def answer() -> None:
+            await hostile.send(reply, [r])
+            os.close(r)
+            os.close(w)
+
+        asyncio.ensure_future(answer())
+        return True
+
+    hostile.bus.add_message_handler(on_call)
+
+    class OptionsProxy(rt.ProxyBase):  # type: ignore[misc, name-defined]
+        INTERFACE = IFACE
+
+        async def options(self) -> dict[str, Any]:
+            return (await self._call("GetOptions", "", [], "a{sv}"))[0]  # type: ignore
+
+    proxy = OptionsProxy(client, None, PATH, timeout=5)
+    log = LogWatch(rt.__name__)
+    try:
+        before = len(open_fds())
+        options = await proxy.options()
+        fd = options["fd"].value
+        assert os.read(fd, 1) == b"r"  # a new fd of ours, open: the caller's to close
+        os.close(fd)
+        async with proxy._signals("Opened", signature="a{sv}", maxsize=2) as stream:
+            for i in range(50):
+                r, w = os.pipe()
+                frame = raw_message(
+                    mtype=4,
+                    serial=1000 + i,
+                    path=PATH,
+                    interface=IFACE,
+                    member="Opened",
+                    signature="a{sv}",
+                    unix_fds=1,
+                    body=body,
+                )
+                await hostile.send(frame, [r])
+                os.close(r)
+                os.close(w)
+            await wait_until(lambda: stream.dropped == 48)
+            assert len(open_fds()) <= before + 2  # the two queued signals' fds, no more
+            for _ in range(2):
+                (received,) = await stream.__anext__()
+                os.close(received["fd"].value)
+        await wait_until(lambda: len(open_fds()) <= before)
+        assert client.connected and not log.tracebacks()
+    finally:
+        log.close()
+        for bus in (client, hostile.bus):
+            bus.disconnect()
+
+
 # ---------------------------------------------------------------------------
 # Medium: unbounded output queues
 # ---------------------------------------------------------------------------

@@ -49,7 +49,13 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
       cancelled call) are closed by the runtime.
     * One exception: fds that a **server handler** receives inside a variant
       (``v``, ``a{sv}``, ...) are closed by the runtime when the handler
-      returns, unless the handler calls :func:`keep_fd` on them.
+      returns, unless the handler calls :func:`keep_fd` on them.  On the
+      client side there is no such moment, so there is no exception: fds
+      inside variants of proxy method results, signal bodies and property
+      values are the caller's like any other (the generated docstrings say
+      so).  The runtime closes those it drops itself: signals a
+      :class:`SignalStream` drops on overflow (or receives after it was
+      closed), a property value of an unexpected type.
     * Every ``h`` index received is checked against the fds actually attached
       (none attached: InvalidArgs); a message carries at most
       ``Limits.max_message_fds`` fds (16) and as many ``h`` values, in and out.
