@@ -440,6 +440,43 @@ async def test_a_p2p_peer_that_stops_reading_is_disconnected() -> None:
 
 
 @async_test
+async def test_fds_of_messages_still_queued_when_the_connection_drops_are_closed() -> None:
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+    hostile.bus._loop.remove_reader(hostile.bus._fd)  # reads nothing: the client's queue fills
+
+    class PutProxy(rt.ProxyBase):  # type: ignore[misc, name-defined]
+        INTERFACE = IFACE
+
+        async def put(self, fd: int, data: bytes) -> None:
+            await self._call("Put", "hay", [fd, data], "")
+
+    proxy = PutProxy(client, None, PATH, timeout=30)
+    log = LogWatch(rt.__name__)
+    try:
+        before = len(open_fds())
+        r, w = os.pipe()
+        calls = [asyncio.ensure_future(proxy.put(r, b"x" * (1 << 20))) for _ in range(20)]
+        await asyncio.sleep(0.2)
+        writer = client._writer
+        assert len(writer.messages) >= 10  # waiting in the queue, each with its dup of r
+        assert len(open_fds()) >= before + 2 + 10
+        hostile.bus.disconnect()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(e, rt.DisconnectedError) for e in results), results
+        os.close(r)
+        os.close(w)
+        await wait_until(lambda: len(open_fds()) <= before)
+        assert not log.tracebacks()
+    finally:
+        log.close()
+        for bus in (client, hostile.bus):
+            bus.disconnect()
+
+
+@async_test
 async def test_a_bus_caller_that_does_not_read_cannot_delay_others(tmp_path: Path) -> None:
     from dbus_harness import bus_config, private_bus
 

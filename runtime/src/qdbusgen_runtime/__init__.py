@@ -32,7 +32,8 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
       ``fileno()`` method are accepted when sending, too.
     * **Sending never closes the caller's fd.**  The runtime ``dup()``\\ s
       every fd it sends at the moment the call/signal/reply is made and
-      closes its duplicate once the message has been written, so the
+      closes its duplicate once the message has been written (or the
+      connection closed while it still waited in the write queue), so the
       caller may close its own fd as soon as the sending call returns (even
       for no-reply calls and signals, which do not wait for the write).
       To hand an fd over instead (for example a server handler returning a
