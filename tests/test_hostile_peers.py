@@ -578,6 +578,62 @@ async def test_a_flood_of_no_reply_calls_does_not_starve_another_client() -> Non
         await h.close()
 
 
+@async_test
+async def test_service_interface_objects_are_outside_the_per_peer_cap() -> None:
+    """Documented (README Security, Limits): the in-flight cap holds for generated objects;
+    a dbus-fast ServiceInterface on the same connection is dispatched by dbus-fast itself."""
+    from dbus_fast.service import ServiceInterface, method
+
+    release = asyncio.Event()
+    peaks = {"generated": [0, 0], "service": [0, 0]}  # running now, most at once
+
+    async def hold(kind: str) -> None:
+        now = peaks[kind]
+        now[0] += 1
+        now[1] = max(now[1], now[0])
+        await release.wait()
+        now[0] -= 1
+
+    class Generated(rt.ServerBase):  # type: ignore[misc, name-defined]
+        INTERFACE = "org.qdbusgen.Generated1"
+        _METHODS = {"Hold": rt.MethodSpec("Hold", "", "", "hold")}
+        _INTROSPECTION_XML = '<interface name="org.qdbusgen.Generated1"/>'
+
+        async def hold(self) -> None:
+            await hold("generated")
+
+    class Service(ServiceInterface):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__("org.qdbusgen.Service1")
+
+        @method()  # type: ignore[untyped-decorator]
+        async def Hold(self):  # type: ignore[no-untyped-def]  # noqa: N802 - D-Bus name
+            await hold("service")
+
+    h = await harness(max_inflight_per_peer=2)
+    try:
+        server, client = await h.connect()
+        Generated().export(server, "/org/qdbusgen/Generated")
+        server.export("/org/qdbusgen/Service", Service())
+
+        def hold_call(path: str, iface: str) -> Any:
+            return client.call(Message(path=path, interface=iface, member="Hold"))
+
+        calls = [hold_call("/org/qdbusgen/Generated", "org.qdbusgen.Generated1") for _ in range(6)]
+        calls += [hold_call("/org/qdbusgen/Service", "org.qdbusgen.Service1") for _ in range(6)]
+        tasks = [asyncio.ensure_future(c) for c in calls]
+        await wait_until(lambda: peaks["service"][0] == 6 and peaks["generated"][0] == 2)
+        await asyncio.sleep(0.1)
+        assert peaks["generated"][1] == 2  # the cap: 2 run, 4 wait in the peer's backlog
+        assert peaks["service"][1] == 6  # dbus-fast's own dispatch: not under the cap
+        await h.assert_still_serving()  # another peer is served meanwhile
+        release.set()
+        replies = await asyncio.gather(*tasks)
+        assert all(r.message_type is MessageType.METHOD_RETURN for r in replies)
+    finally:
+        await h.close()
+
+
 # ---------------------------------------------------------------------------
 # Low: invalid values, missing header fields, long peer input, lax SASL
 # ---------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class Limits:
         order, and beyond ``max_queued_per_peer`` waiting calls get
         LimitsExceeded (no-reply calls are dropped).  One peer's flood thus
         holds at most that many handlers while every other peer keeps its own.
+        Both count calls to generated objects (:class:`ServerBase`); a
+        dbus-fast ``ServiceInterface`` exported on the same connection is
+        dispatched by dbus-fast itself, outside these limits.
     """
 
     __slots__ = (
