@@ -582,6 +582,7 @@ class _Source:
     def __init__(self, utf8: bool, body: bool) -> None:
         self.utf8 = utf8
         self.depth = "" if body else "depth + "  # a body's values: depth 0
+        self.find = "find"  # buf.find, as a local when it is called more than once
         self.lines: list[str] = []
         self.indent = 1
         self.names = 0
@@ -602,7 +603,7 @@ class _Source:
     def string(self, end: str) -> None:
         """A STRING at ``pos`` (aligned): length, NUL after it and none in it, UTF-8."""
         self.line("e = pos + 4 + un(buf, pos)[0]")
-        self.line(f"if e >= {end} or find(0, pos + 4, e + 1) != e: raise _Bad")
+        self.line(f"if e >= {end} or {self.find}(0, pos + 4, e + 1) != e: raise _Bad")
         if self.utf8:
             self.line("buf[pos + 4 : e].decode()")
         self.line("pos = e + 1")
@@ -704,8 +705,10 @@ def _generate(sig: str, un: _Unpack, body: bool) -> _Pair | None:
         else:
             src.line(f"if depth + {deepest} > {_MAX_DEPTH}:")
             src.line("    return _deep(buf, pos, end, w, depth)")
-        if "s" in sig or "v" in sig:
+        if "a" in sig or "v" in sig or sig.count("s") > 1:
             src.line("find = buf.find")
+        else:
+            src.find = "buf.find"
         for t in types:
             src.emit(t, 0, "end")
         if body:
@@ -1001,7 +1004,8 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
         unpack = _UNPACK_HEAD.get(frame[0])
         if unpack is None:
             return False
-        body_len, serial, head_len = cast(tuple[int, int, int], unpack(frame, 4))
+        head: tuple[int, int, int] = unpack(frame, 4)
+        body_len, serial, head_len = head
         hend = 16 + head_len
         if hend > len(frame) or hend < 24 or not serial:
             return False
@@ -1016,6 +1020,13 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
             return False
         pos = hend + (-hend & 7)
         end = pos + body_len
+        fast = verdict[4]
+        if fast and not verdict[5]:  # the common case: no variants, no fds
+            if body_len <= _CHUNK and frame[pos:end].isascii():
+                fast[0](frame, pos, end, None)
+            else:
+                fast[1](frame, pos, end, None)
+            return True
         checks = verdict[0]
         if not checks:
             return pos == end
@@ -1024,19 +1035,16 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
             whole = key + frame[pos:end]  # the header part's length is in it (frame[12:16])
             if whole in _valid_bodies:
                 return True
-        fast = verdict[4]
         if fast is None:
             fast = _fast_check(verdict[3], _UNPACK_U32[frame[0]], True)
             if fast is not None:
                 verdict[4] = fast
         if fast:
-            if verdict[5]:  # variants or fds: a walk
-                w = _body_walk(frame, pos, end, nfds, max_fds)
+            w = _body_walk(frame, pos, end, nfds, max_fds)
+            if verdict[5]:  # variants or fds
                 fast[w.utf8](frame, pos, end, w)
-            elif body_len <= _CHUNK and frame[pos:end].isascii():
-                fast[0](frame, pos, end, None)
-            else:
-                fast[1](frame, pos, end, None)
+            else:  # just generated
+                fast[w.utf8](frame, pos, end, None)
         else:
             w = _body_walk(frame, pos, end, nfds, max_fds)
             for check in checks:
