@@ -600,13 +600,30 @@ class _Source:
             self.line(f"pos += -pos & {n - 1}")
             self.known = n
 
-    def string(self, end: str) -> None:
-        """A STRING at ``pos`` (aligned): length, NUL after it and none in it, UTF-8."""
+    def string(self, end: str, advance: bool = True) -> None:
+        """A STRING at ``pos`` (aligned): length, NUL after it and none in it, UTF-8.
+
+        Its NUL is at ``e``; ``advance``: then ``pos`` is set after it.
+        """
         self.line("e = pos + 4 + un(buf, pos)[0]")
         self.line(f"if e >= {end} or {self.find}(0, pos + 4, e + 1) != e: raise _Bad")
         if self.utf8:
             self.line("buf[pos + 4 : e].decode()")
-        self.line("pos = e + 1")
+        if advance:
+            self.line("pos = e + 1")
+        self.known = 1
+
+    def string_variant_entry(self, d: int, end: str) -> None:
+        """A ``{sv}`` entry (the most common): the key, then a string value inline."""
+        self.align(8)
+        self.string(end, advance=False)
+        self.line('if buf.startswith(b"\\x01s\\x00", e + 1):')
+        self.indent += 1
+        self.line("pos = e + 4 + (-(e + 4) & 3)")
+        self.string(end)
+        self.indent -= 1
+        self.line("else:")
+        self.line(f"    pos = _variant(buf, e + 1, {end}, w, {self.depth}{d})")
         self.known = 1
 
     def emit(self, t: _Type, d: int, end: str) -> None:
@@ -671,6 +688,8 @@ class _Source:
                 self.indent -= 1
             self.line(f"pos = {e}")
             self.known = 1
+        elif c == "{" and kids[0][0] == "s" and kids[1][0] == "v":
+            self.string_variant_entry(d + 1, end)
         else:  # a struct or a dict entry
             self.align(8)
             for kid in kids:
