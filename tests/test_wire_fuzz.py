@@ -15,6 +15,7 @@ import contextlib
 import io
 import socket
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -264,12 +265,12 @@ def test_frames_with_fds_are_never_remembered() -> None:
 @contextlib.contextmanager
 def generate_at_once() -> Iterator[None]:
     """Every signature gets its generated checkers on first use (not after _GEN_AFTER)."""
-    saved = _wire._GEN_AFTER
-    _wire._GEN_AFTER = 1  # type: ignore[misc]
+    saved = _wire._GEN_AFTER, _wire._GEN_PER_SECOND
+    _wire._GEN_AFTER, _wire._GEN_PER_SECOND = 1, 10**9  # type: ignore[misc]
     try:
         yield
     finally:
-        _wire._GEN_AFTER = saved  # type: ignore[misc]
+        _wire._GEN_AFTER, _wire._GEN_PER_SECOND = saved  # type: ignore[misc]
 
 
 @pytest.fixture()
@@ -357,6 +358,23 @@ def test_generated_checkers_check_fd_indices(nfds: int) -> None:
         assert gate_accepts(f, nfds) == (index < nfds)
         assert _wire._quick(f, nfds, 16) == (index < nfds and _wire._verdicts != {})
         assert not _wire._quick(f, nfds, 2)  # three h values, at most 2
+
+
+def test_generation_is_rate_limited() -> None:
+    """A peer cycling through new signatures gets at most _GEN_PER_SECOND generated a second."""
+    un = _wire._UNPACK_U32[ord("l")]
+    sigs = [f"(s{'u' * n}y)" for n in range(40)]
+    for sig in sigs:
+        _wire._body_check(sig, un)
+    _wire._budget[:] = [time.monotonic(), 0]
+    made = 0
+    for sig in sigs:
+        for _ in range(_wire._GEN_AFTER):
+            found = _wire._fast_check(sig, un, True)
+        made += bool(found)
+    assert made == _wire._GEN_PER_SECOND
+    _wire._budget[:] = [0.0, 0]  # a new second: the next use of a refused one generates it
+    assert _wire._fast_check(sigs[-1], un, True)
 
 
 @pytest.mark.parametrize("sig", ["a" * 9 + "s", "(" + "s" * 70 + ")"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 import array
 import bisect
 import struct
+import time
 from collections.abc import Callable
 from typing import Any, Final, cast
 
@@ -533,8 +534,12 @@ def _variant_check(sig: str, un: _Unpack) -> _Check:
 # only for a signature asked for _GEN_AFTER times, short and nested little
 # (a peer cannot make the runtime compile much); any other is left to the closures.
 
-_GEN_AFTER: Final = 8  # uses of a signature before its checker is generated
+_GEN_AFTER: Final = 16  # uses of a signature before its checker is generated
 _GEN_MAX_SIG: Final = 64  # longest signature generated
+# Generating costs 0.2 ms ("s") to 11 ms (64 type codes): at most this many per second,
+# so a peer cycling through new signatures cannot spend more than a few % of a core on
+# it (a signature refused now is generated on a later use; the closures check meanwhile).
+_GEN_PER_SECOND: Final = 4
 _GEN_MAX_LOOPS: Final = 8  # arrays nested in a generated checker (Python nests 20 blocks)
 _GEN_CACHE_MAX: Final = 512  # generated checkers kept (then the cache starts afresh)
 
@@ -802,11 +807,20 @@ def _fast_check(sig: str, un: _Unpack, body: bool) -> _Pair | bool | None:
             _uses.clear()
         _uses[key] = n
         return None
+    now = time.monotonic()
+    if now - _budget[0] >= 1.0:
+        _budget[0], _budget[1] = now, 0
+    if _budget[1] >= _GEN_PER_SECOND:
+        return None  # its count stays: tried again on its next use
+    _budget[1] += 1
     _uses.pop(key, None)
     if len(_generated) >= _GEN_CACHE_MAX:
         _generated.clear()
     pair = _generated[key] = _generate(sig, un, body) or False
     return pair
+
+
+_budget: list[float] = [0.0, 0]  # start of the current second, generations in it
 
 
 def _variant_check_of(un: _Unpack) -> Callable[[bytes, int, int, _Walk, int], int]:
