@@ -338,6 +338,78 @@ async def test_fds_inside_variants_are_closed_unless_the_handler_keeps_them() ->
         await h.close()
 
 
+@async_test
+async def test_a_client_owns_fds_received_inside_variants_and_dropped_signals_close_theirs() -> (
+    None
+):
+    """Client side: fds in variants are the caller's (results, signals); a stream closes
+    the fds of the signals it drops."""
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+    body = body_bytes("a{sv}", [{"fd": Variant("h", 0), "n": Variant("i", 1)}])
+
+    def on_call(msg: Message) -> bool:
+        r, w = os.pipe()
+        os.write(w, b"r")
+        reply = raw_message(
+            mtype=2, serial=99, reply_serial=msg.serial, signature="a{sv}", unix_fds=1, body=body
+        )
+
+        async def answer() -> None:
+            await hostile.send(reply, [r])
+            os.close(r)
+            os.close(w)
+
+        asyncio.ensure_future(answer())
+        return True
+
+    hostile.bus.add_message_handler(on_call)
+
+    class OptionsProxy(rt.ProxyBase):  # type: ignore[misc, name-defined]
+        INTERFACE = IFACE
+
+        async def options(self) -> dict[str, Any]:
+            return (await self._call("GetOptions", "", [], "a{sv}"))[0]  # type: ignore
+
+    proxy = OptionsProxy(client, None, PATH, timeout=5)
+    log = LogWatch(rt.__name__)
+    try:
+        before = len(open_fds())
+        options = await proxy.options()
+        fd = options["fd"].value
+        assert os.read(fd, 1) == b"r"  # a new fd of ours, open: the caller's to close
+        os.close(fd)
+        async with proxy._signals("Opened", signature="a{sv}", maxsize=2) as stream:
+            for i in range(50):
+                r, w = os.pipe()
+                frame = raw_message(
+                    mtype=4,
+                    serial=1000 + i,
+                    path=PATH,
+                    interface=IFACE,
+                    member="Opened",
+                    signature="a{sv}",
+                    unix_fds=1,
+                    body=body,
+                )
+                await hostile.send(frame, [r])
+                os.close(r)
+                os.close(w)
+            await wait_until(lambda: stream.dropped == 48)
+            assert len(open_fds()) <= before + 2  # the two queued signals' fds, no more
+            for _ in range(2):
+                (received,) = await stream.__anext__()
+                os.close(received["fd"].value)
+        await wait_until(lambda: len(open_fds()) <= before)
+        assert client.connected and not log.tracebacks()
+    finally:
+        log.close()
+        for bus in (client, hostile.bus):
+            bus.disconnect()
+
+
 # ---------------------------------------------------------------------------
 # Medium: unbounded output queues
 # ---------------------------------------------------------------------------
@@ -365,6 +437,43 @@ async def test_a_p2p_peer_that_stops_reading_is_disconnected() -> None:
         await h.assert_still_serving(rss_slack_mib=256)
     finally:
         await h.close()
+
+
+@async_test
+async def test_fds_of_messages_still_queued_when_the_connection_drops_are_closed() -> None:
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+    hostile.bus._loop.remove_reader(hostile.bus._fd)  # reads nothing: the client's queue fills
+
+    class PutProxy(rt.ProxyBase):  # type: ignore[misc, name-defined]
+        INTERFACE = IFACE
+
+        async def put(self, fd: int, data: bytes) -> None:
+            await self._call("Put", "hay", [fd, data], "")
+
+    proxy = PutProxy(client, None, PATH, timeout=30)
+    log = LogWatch(rt.__name__)
+    try:
+        before = len(open_fds())
+        r, w = os.pipe()
+        calls = [asyncio.ensure_future(proxy.put(r, b"x" * (1 << 20))) for _ in range(20)]
+        await asyncio.sleep(0.2)
+        writer = client._writer
+        assert len(writer.messages) >= 10  # waiting in the queue, each with its dup of r
+        assert len(open_fds()) >= before + 2 + 10
+        hostile.bus.disconnect()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(e, rt.DisconnectedError) for e in results), results
+        os.close(r)
+        os.close(w)
+        await wait_until(lambda: len(open_fds()) <= before)
+        assert not log.tracebacks()
+    finally:
+        log.close()
+        for bus in (client, hostile.bus):
+            bus.disconnect()
 
 
 @async_test
@@ -465,6 +574,62 @@ async def test_a_flood_of_no_reply_calls_does_not_starve_another_client() -> Non
         await flood
         assert worst < 1.0, worst
         await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_service_interface_objects_are_outside_the_per_peer_cap() -> None:
+    """Documented (README Security, Limits): the in-flight cap holds for generated objects;
+    a dbus-fast ServiceInterface on the same connection is dispatched by dbus-fast itself."""
+    from dbus_fast.service import ServiceInterface, method
+
+    release = asyncio.Event()
+    peaks = {"generated": [0, 0], "service": [0, 0]}  # running now, most at once
+
+    async def hold(kind: str) -> None:
+        now = peaks[kind]
+        now[0] += 1
+        now[1] = max(now[1], now[0])
+        await release.wait()
+        now[0] -= 1
+
+    class Generated(rt.ServerBase):  # type: ignore[misc, name-defined]
+        INTERFACE = "org.qdbusgen.Generated1"
+        _METHODS = {"Hold": rt.MethodSpec("Hold", "", "", "hold")}
+        _INTROSPECTION_XML = '<interface name="org.qdbusgen.Generated1"/>'
+
+        async def hold(self) -> None:
+            await hold("generated")
+
+    class Service(ServiceInterface):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__("org.qdbusgen.Service1")
+
+        @method()  # type: ignore[untyped-decorator]
+        async def Hold(self):  # type: ignore[no-untyped-def]  # noqa: N802 - D-Bus name
+            await hold("service")
+
+    h = await harness(max_inflight_per_peer=2)
+    try:
+        server, client = await h.connect()
+        Generated().export(server, "/org/qdbusgen/Generated")
+        server.export("/org/qdbusgen/Service", Service())
+
+        def hold_call(path: str, iface: str) -> Any:
+            return client.call(Message(path=path, interface=iface, member="Hold"))
+
+        calls = [hold_call("/org/qdbusgen/Generated", "org.qdbusgen.Generated1") for _ in range(6)]
+        calls += [hold_call("/org/qdbusgen/Service", "org.qdbusgen.Service1") for _ in range(6)]
+        tasks = [asyncio.ensure_future(c) for c in calls]
+        await wait_until(lambda: peaks["service"][0] == 6 and peaks["generated"][0] == 2)
+        await asyncio.sleep(0.1)
+        assert peaks["generated"][1] == 2  # the cap: 2 run, 4 wait in the peer's backlog
+        assert peaks["service"][1] == 6  # dbus-fast's own dispatch: not under the cap
+        await h.assert_still_serving()  # another peer is served meanwhile
+        release.set()
+        replies = await asyncio.gather(*tasks)
+        assert all(r.message_type is MessageType.METHOD_RETURN for r in replies)
     finally:
         await h.close()
 

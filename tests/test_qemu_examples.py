@@ -865,6 +865,94 @@ def test_policy_from_cli_helper_uid_and_refused_third_uid(
         (generated.root / "probe.py").unlink(missing_ok=True)
 
 
+def test_policy_bus_a_caller_that_never_reads_its_saves_delays_no_other_caller(
+    generated: Generated, tmp_path: Path, helpers: list[HelperProcess]
+) -> None:
+    """Issue 9: one caller sends 300 Saves of ~1 MB and never reads; another caller's Saves
+    are still answered within the README's bound (the helper keeps at most
+    ``max_outgoing_bytes_per_peer``, 8 MiB, of replies waiting for one caller), on a bus
+    configured by `qdbusgen policy`.  With that policy's daemon limits (dbus-daemon's
+    defaults) the daemon also drops replies past the caller's own outgoing limit, so this
+    guards the outcome; tests/test_hostile_peers.py pins the runtime's own mechanism."""
+    from wire import Peer, raw_message
+
+    import qemu_vmstate
+
+    bus_dir = tmp_path / "bus"
+    policy_file = tmp_path / "policy.conf"
+    qdbusgen(
+        "policy",
+        "interfaces/org.qemu.VMState1.xml",
+        "--listen",
+        str(bus_dir / "bus.sock"),
+        "--qemu-user",
+        "root",
+        "--service",
+        "org.qemu.VMState1=root",
+        "-o",
+        str(policy_file),
+    )
+    state_file = tmp_path / "state.bin"
+    state_file.write_bytes(os.urandom(1_000_000))
+
+    def drain(helper: HelperProcess) -> None:
+        """Read the helper's events (a full stdout pipe would block its event loop)."""
+        try:
+            while helper._read_line(time.monotonic() + 0.001) is not None:
+                pass
+        except TimeoutError:
+            pass
+
+    async def run(address: str, helper: HelperProcess) -> tuple[float, int]:
+        hog = Peer(await qemu_vmstate.connect(address))
+        hog.bus._loop.remove_reader(hog.bus._fd)  # sends, never reads
+        good_bus = await qemu_vmstate.connect(address)
+        good = qemu_vmstate.VMState1Proxy(
+            good_bus, "org.qemu.VMState1", vmstate_helper.OBJECT_PATH, timeout=10
+        )
+        try:
+            for i in range(300):
+                await hog.send(
+                    raw_message(
+                        serial=100 + i,
+                        path=vmstate_helper.OBJECT_PATH,
+                        interface="org.qemu.VMState1",
+                        member="Save",
+                        destination="org.qemu.VMState1",
+                    )
+                )
+            loop = asyncio.get_running_loop()
+            worst = 0.0
+            for _ in range(20):
+                drain(helper)
+                t = loop.time()
+                record = await good.save()
+                worst = max(worst, loop.time() - t)
+                assert vmstate_helper.decode_state(record) == state_file.read_bytes()
+                await asyncio.sleep(0.05)
+            rss_kib = 0
+            with open(f"/proc/{helper.process.pid}/status", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss_kib = int(line.split()[1])
+            return worst, rss_kib
+        finally:
+            hog.bus.disconnect()
+            good_bus.disconnect()
+
+    with private_bus(bus_dir, config_text=policy_file.read_text()) as bus:
+        helper = start_helper(
+            helpers, generated, bus.address, "hogged", tmp_path, state_file=state_file
+        )
+        worst, rss_kib = asyncio.run(run(bus.address, helper))
+        assert worst < 2.0, worst  # 8 MiB ahead of it at most: well under a second here
+        assert rss_kib < 200 * 1024, rss_kib  # not 300 MB of queued replies
+        drain(helper)
+        assert helper.process.poll() is None, helper.describe()
+        assert helper.stop() == 0, helper.describe()
+        assert "Traceback" not in helper.stderr_path.read_text(), helper.describe()
+
+
 # ============================================================ display snapshot
 
 

@@ -39,7 +39,8 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
       ``fileno()`` method are accepted when sending, too.
     * **Sending never closes the caller's fd.**  The runtime ``dup()``\\ s
       every fd it sends at the moment the call/signal/reply is made and
-      closes its duplicate once the message has been written, so the
+      closes its duplicate once the message has been written (or the
+      connection closed while it still waited in the write queue), so the
       caller may close its own fd as soon as the sending call returns (even
       for no-reply calls and signals, which do not wait for the write).
       To hand an fd over instead (for example a server handler returning a
@@ -56,7 +57,13 @@ File descriptors (D-Bus type ``h``) -- the ownership contract
       cancelled call) are closed by the runtime.
     * One exception: fds that a **server handler** receives inside a variant
       (``v``, ``a{sv}``, ...) are closed by the runtime when the handler
-      returns, unless the handler calls :func:`keep_fd` on them.
+      returns, unless the handler calls :func:`keep_fd` on them.  On the
+      client side there is no such moment, so there is no exception: fds
+      inside variants of proxy method results, signal bodies and property
+      values are the caller's like any other (the generated docstrings say
+      so).  The runtime closes those it drops itself: signals a
+      :class:`SignalStream` drops on overflow (or receives after it was
+      closed), a property value of an unexpected type.
     * Every ``h`` index received is checked against the fds actually attached
       (none attached: InvalidArgs); a message carries at most
       ``Limits.max_message_fds`` fds (16) and as many ``h`` values, in and out.

@@ -598,6 +598,26 @@ class _Writer(_MessageWriter):
         self.per_peer: dict[str, int] = {}
         self.over: set[str] = set()  # destinations whose messages were dropped
         self.dests: deque[str | None] = deque()
+        bus._disconnect_future.add_done_callback(self._abandon)
+
+    def _abandon(self, _done: asyncio.Future[Any]) -> None:
+        """The connection is gone: fail what still waits to be written.
+
+        Their futures' callbacks (``_fds._after_send``) close the runtime's
+        dup()ed fds of those messages; without this they would never run.
+        """
+        err = DisconnectedError("the connection closed before the message was written")
+        waiting = [self.fut] if self.buf is not None else []
+        waiting += [fut for _buf, _fds, fut in self.messages]
+        self.messages.clear()
+        self.dests.clear()
+        self.per_peer.clear()
+        self.buf = None
+        self.queued = 0
+        for fut in waiting:
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+                fut.exception()  # retrieved: bus.call() drops its write futures
 
     def peer_blocked(self, peer: str | None) -> bool:
         """True while ``peer`` has more than its share waiting in the queue."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 import array
 import bisect
 import struct
+import time
 from collections.abc import Callable
 from typing import Any, Final, cast
 
@@ -50,6 +51,9 @@ class Limits:
         order, and beyond ``max_queued_per_peer`` waiting calls get
         LimitsExceeded (no-reply calls are dropped).  One peer's flood thus
         holds at most that many handlers while every other peer keeps its own.
+        Both count calls to generated objects (:class:`ServerBase`); a
+        dbus-fast ``ServiceInterface`` exported on the same connection is
+        dispatched by dbus-fast itself, outside these limits.
     """
 
     __slots__ = (
@@ -517,6 +521,348 @@ def _variant_check(sig: str, un: _Unpack) -> _Check:
     return check
 
 
+# -- specialised checkers: one generated function per signature ---------------
+#
+# The checkers above are closures, one per type code, called value by value,
+# with every error named.  For a signature that keeps coming (a method's
+# arguments, a variant's type) the quick path (_quick) runs one Python function
+# generated from the signature instead: the same checks inlined, alignment
+# settled where the signature settles it, no depth bookkeeping where the
+# signature bounds the depth, and one version for an ASCII body (no string
+# decoded) and one for any other.  Its errors need no text: the quick path
+# then checks the frame in full, with the closures, which say why.  Generated
+# only for a signature asked for _GEN_AFTER times, short and nested little
+# (a peer cannot make the runtime compile much); any other is left to the closures.
+
+_GEN_AFTER: Final = 16  # uses of a signature before its checker is generated
+_GEN_MAX_SIG: Final = 64  # longest signature generated
+# Generating costs 0.2 ms ("s") to 11 ms (64 type codes): at most this many per second,
+# so a peer cycling through new signatures cannot spend more than a few % of a core on
+# it (a signature refused now is generated on a later use; the closures check meanwhile).
+_GEN_PER_SECOND: Final = 4
+_GEN_MAX_LOOPS: Final = 8  # arrays nested in a generated checker (Python nests 20 blocks)
+_GEN_CACHE_MAX: Final = 512  # generated checkers kept (then the cache starts afresh)
+
+_Type = tuple[str, tuple[Any, ...]]  # a complete type: (type code, its element types)
+_Generated = Callable[..., int]
+# a signature's generated checkers: (for an ASCII body, for any body)
+_Pair = tuple[_Generated, _Generated]
+
+
+def _parse(sig: str, i: int) -> tuple[_Type, int]:
+    """The complete type at ``sig[i]`` (``sig`` found valid) and the index after it."""
+    c = sig[i]
+    if c == "a":
+        child, j = _parse(sig, i + 1)
+        return ("a", (child,)), j
+    if c == "(" or c == "{":
+        close = ")" if c == "(" else "}"
+        kids = []
+        j = i + 1
+        while sig[j] != close:
+            kid, j = _parse(sig, j)
+            kids.append(kid)
+        return (c, tuple(kids)), j + 1
+    return (c, ()), i + 1
+
+
+def _depth(t: _Type) -> int:
+    """Containers nested in a type at most, a variant counted as one."""
+    c, kids = t
+    if c == "v":
+        return 1
+    return 1 + max(_depth(k) for k in kids) if kids else 0
+
+
+def _loops(t: _Type) -> int:
+    """Loops nested in a type's generated checker (an array of fixed-size values has none)."""
+    c, kids = t
+    inner = max((_loops(k) for k in kids), default=0)
+    return inner + 1 if c == "a" and kids[0][0] not in _FIXED_SIZE else inner
+
+
+class _Source:
+    """The lines of one generated checker; ``known``: the alignment ``pos`` is known to have."""
+
+    def __init__(self, utf8: bool, body: bool) -> None:
+        self.utf8 = utf8
+        self.depth = "" if body else "depth + "  # a body's values: depth 0
+        self.find = "find"  # buf.find, as a local when it is called more than once
+        self.lines: list[str] = []
+        self.indent = 1
+        self.names = 0
+        self.known = 1
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.indent + text)
+
+    def name(self) -> str:
+        self.names += 1
+        return f"_{self.names}"
+
+    def align(self, n: int) -> None:
+        if self.known < n:
+            self.line(f"pos += -pos & {n - 1}")
+            self.known = n
+
+    def string(self, end: str, advance: bool = True) -> None:
+        """A STRING at ``pos`` (aligned): length, NUL after it and none in it, UTF-8.
+
+        Its NUL is at ``e``; ``advance``: then ``pos`` is set after it.
+        """
+        self.line("e = pos + 4 + un(buf, pos)[0]")
+        self.line(f"if e >= {end} or {self.find}(0, pos + 4, e + 1) != e: raise _Bad")
+        if self.utf8:
+            self.line("buf[pos + 4 : e].decode()")
+        if advance:
+            self.line("pos = e + 1")
+        self.known = 1
+
+    def string_variant_entry(self, d: int, end: str) -> None:
+        """A ``{sv}`` entry (the most common): the key, then a string value inline."""
+        self.align(8)
+        self.string(end, advance=False)
+        self.line('if buf.startswith(b"\\x01s\\x00", e + 1):')
+        self.indent += 1
+        self.line("pos = e + 4 + (-(e + 4) & 3)")
+        self.string(end)
+        self.indent -= 1
+        self.line("else:")
+        self.line(f"    pos = _variant(buf, e + 1, {end}, w, {self.depth}{d})")
+        self.known = 1
+
+    def emit(self, t: _Type, d: int, end: str) -> None:
+        """Check the value of type ``t`` at ``pos``, ``d`` containers deep, bounded by ``end``."""
+        c, kids = t
+        size = _FIXED_SIZE.get(c)
+        if size is not None:
+            if size == 1 or self.known >= size:
+                self.line(f"pos += {size}")
+            else:
+                self.line(f"pos += (-pos & {size - 1}) + {size}")
+            self.line(f"if pos > {end}: raise _Bad")
+            self.known = size
+        elif c == "b" or c == "h":
+            self.align(4)
+            if c == "b":
+                self.line("if un(buf, pos)[0] > 1: raise _Bad")
+            else:
+                self.line("_fd(w, un(buf, pos)[0])")
+            self.line("pos += 4")
+            self.line(f"if pos > {end}: raise _Bad")
+            self.known = 4
+        elif c == "s":
+            self.align(4)
+            self.string(end)
+        elif c == "o":
+            self.line(f"pos = _path(buf, pos, {end})")
+            self.known = 1
+        elif c == "g":
+            self.line(f"pos = _sig(buf, pos, {end})")
+            self.known = 1
+        elif c == "v":
+            # a string (the most common variant) inline, any other by _variant; a
+            # signature running past ``end`` leaves the string's length past it too
+            self.line('if buf.startswith(b"\\x01s\\x00", pos):')
+            self.indent += 1
+            self.line("pos += 3 + (-(pos + 3) & 3)")
+            self.string(end)
+            self.indent -= 1
+            self.line("else:")
+            self.line(f"    pos = _variant(buf, pos, {end}, w, {self.depth}{d})")
+            self.known = 1
+        elif c == "a":
+            elem = kids[0]
+            n, e = self.name(), self.name()
+            self.align(4)
+            self.line(f"{n} = un(buf, pos)[0]")
+            self.line(f"if {n} > {_MAX_ARRAY_LENGTH}: raise _Bad")
+            align = _ALIGN.get(elem[0], 1)  # a variant: 1
+            self.line("pos += 4" if align <= 4 else f"pos += 4 + (-(pos + 4) & {align - 1})")
+            self.line(f"{e} = pos + {n}")
+            self.line(f"if {e} > {end}: raise _Bad")
+            size = _FIXED_SIZE.get(elem[0])
+            if size is not None:
+                if size > 1:
+                    self.line(f"if {n} % {size}: raise _Bad")
+            else:
+                self.line(f"while pos < {e}:")
+                self.indent += 1
+                self.known = 1
+                self.emit(elem, d + 1, e)
+                self.indent -= 1
+            self.line(f"pos = {e}")
+            self.known = 1
+        elif c == "{" and kids[0][0] == "s" and kids[1][0] == "v":
+            self.string_variant_entry(d + 1, end)
+        else:  # a struct or a dict entry
+            self.align(8)
+            for kid in kids:
+                self.emit(kid, d + 1, end)
+
+
+def _generate(sig: str, un: _Unpack, body: bool) -> _Pair | None:
+    """The generated checkers of ``sig`` (found valid), or None if it gets none.
+
+    ``body``: the checkers of a whole body, ``check(buf, pos, end, w)``, which
+    also refuse bytes after the last value (``w`` is None for a signature
+    without ``h`` and ``v``).  Otherwise the checkers of a variant's value,
+    ``check(buf, pos, end, w, depth)``, ``depth`` = the containers around it
+    (the variant included).  Both raise _Bad (no text) for an invalid value.
+    """
+    types = []
+    i = 0
+    while i < len(sig):
+        t, i = _parse(sig, i)
+        types.append(t)
+    deepest = max((_depth(t) for t in types), default=0)
+    if len(sig) > _GEN_MAX_SIG or max((_loops(t) for t in types), default=0) > _GEN_MAX_LOOPS:
+        return None
+    if body and deepest > _MAX_DEPTH:
+        return None
+    closures = _body_check(sig, un)
+    text = []
+    for utf8 in (False, True):
+        src = _Source(utf8, body)
+        if body:
+            src.known = 8
+        else:
+            src.line(f"if depth + {deepest} > {_MAX_DEPTH}:")
+            src.line("    return _deep(buf, pos, end, w, depth)")
+        if "a" in sig or "v" in sig or sig.count("s") > 1:
+            src.line("find = buf.find")
+        else:
+            src.find = "buf.find"
+        for t in types:
+            src.emit(t, 0, "end")
+        if body:
+            src.line("if pos != end: raise _Bad")
+        src.line("return pos")
+        name = "check_utf8" if utf8 else "check_ascii"
+        args = "buf, pos, end, w" if body else "buf, pos, end, w, depth"
+        text += [f"def {name}({args}):", *src.lines]
+
+    def deep(buf: bytes, pos: int, end: int, w: _Walk, depth: int) -> int:
+        w.depth = depth
+        pos = closures[0](buf, pos, end, w)
+        w.depth = depth
+        return pos
+
+    space: dict[str, Any] = {
+        "un": un,
+        "_Bad": _BadMessage,
+        "_fd": _check_fd,
+        "_path": _path_checks[un],
+        "_sig": _sig_checks[un],
+        "_variant": _variant_checks_of[un],
+        "_deep": deep,
+    }
+    exec("\n".join(text), space)  # noqa: S102 - source built above from a valid signature
+    return cast(_Generated, space["check_ascii"]), cast(_Generated, space["check_utf8"])
+
+
+def _check_fd(w: _Walk, index: int) -> None:
+    if index >= w.nfds:
+        raise _BadFds(f"fd index {index} but the message carries {w.nfds} fds")
+    w.n_h += 1
+    if w.n_h > w.max_h:
+        raise _BadFds(f"more than {w.max_h} fd values in one message")
+
+
+def _path_check(un: _Unpack) -> Callable[[bytes, int, int], int]:
+    def path(buf: bytes, pos: int, end: int) -> int:
+        text, pos = _read_text(buf, pos, end, un)
+        if not is_object_path_valid(text):
+            raise _BadMessage(f"invalid object path {_quote(text)}")
+        return pos
+
+    return path
+
+
+def _sig_check(un: _Unpack) -> Callable[[bytes, int, int], int]:
+    def signature(buf: bytes, pos: int, end: int) -> int:
+        text, pos = _read_sig(buf, pos, end)
+        _body_check(text, un)  # raises unless valid
+        return pos
+
+    return signature
+
+
+_generated: dict[tuple[str, Any, bool], _Pair | bool] = {}
+_uses: dict[tuple[str, Any, bool], int] = {}
+
+
+def _fast_check(sig: str, un: _Unpack, body: bool) -> _Pair | bool | None:
+    """The generated checkers of ``sig`` (found valid) once asked for often enough.
+
+    None: not yet; False: ``sig`` gets none (too long, nested too deep).
+    """
+    key = (sig, un, body)
+    found = _generated.get(key)
+    if found is not None:
+        return found
+    n = _uses.get(key, 0) + 1
+    if n < _GEN_AFTER:
+        if len(_uses) >= _GEN_CACHE_MAX:
+            _uses.clear()
+        _uses[key] = n
+        return None
+    now = time.monotonic()
+    if now - _budget[0] >= 1.0:
+        _budget[0], _budget[1] = now, 0
+    if _budget[1] >= _GEN_PER_SECOND:
+        return None  # its count stays: tried again on its next use
+    _budget[1] += 1
+    _uses.pop(key, None)
+    if len(_generated) >= _GEN_CACHE_MAX:
+        _generated.clear()
+    pair = _generated[key] = _generate(sig, un, body) or False
+    return pair
+
+
+_budget: list[float] = [0.0, 0]  # start of the current second, generations in it
+
+
+def _variant_check_of(un: _Unpack) -> Callable[[bytes, int, int, _Walk, int], int]:
+    """The checker of a VARIANT in generated checkers (``depth``: containers around it)."""
+    basic = _basic_checks(un)
+    generated: dict[str, _Pair] = {}
+
+    def variant(buf: bytes, pos: int, end: int, w: _Walk, depth: int) -> int:
+        depth += 1
+        if pos + 2 < end and buf[pos] == 1 and buf[pos + 2] == 0:
+            check = basic.get(buf[pos + 1])
+            if check is not None:
+                if depth > _MAX_DEPTH:
+                    raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+                return check(buf, pos + 3, end, w)
+        text, pos = _read_sig(buf, pos, end)
+        pair = generated.get(text)
+        if pair is None:
+            check = _variant_check(text, un)  # raises unless one valid complete type
+            if depth > _MAX_DEPTH:
+                raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+            fast = _fast_check(text, un, False)
+            if not fast:
+                w.depth = depth
+                pos = check(buf, pos, end, w)
+                w.depth = depth - 1
+                return pos
+            if len(generated) >= _GEN_CACHE_MAX:
+                generated.clear()
+            pair = generated[text] = cast(_Pair, fast)
+        elif depth > _MAX_DEPTH:
+            raise _BadMessage(f"containers nested deeper than {_MAX_DEPTH}")
+        return pair[w.utf8](buf, pos, end, w, depth)
+
+    return variant
+
+
+_path_checks: Final = {un: _path_check(un) for un in _UNPACK_U32.values()}
+_sig_checks: Final = {un: _sig_check(un) for un in _UNPACK_U32.values()}
+_variant_checks_of: Final = {un: _variant_check_of(un) for un in _UNPACK_U32.values()}
+
+
 # header field code -> (type code, name)
 _HEADER_FIELDS: Final = {
     1: (ord("o"), "PATH"),
@@ -651,8 +997,10 @@ def _check_fields(buf: bytes, h: _Head, un: _Unpack) -> None:
 
 _NO_FDS: Final[list[int]] = []  # shared, never mutated: frames without fds
 # what the header of a valid frame settles, by the frame's header bytes (serials left out):
-# the body's checkers, the fds it declares, and whether its bodies go into _valid_bodies
-_verdicts: dict[bytes, tuple[tuple[_Check, ...], int, bool]] = {}
+# [the body's checkers, the fds it declares, whether its bodies go into _valid_bodies,
+#  the body's signature, its generated checkers (None: not yet, False: none), whether
+#  its walk needs a _Walk (variants or fds)]
+_verdicts: dict[bytes, list[Any]] = {}
 # whole frames (serials left out) found valid, for bodies with variants: the same
 # properties come again and again (GetAll, PropertiesChanged, a{sv} options), and their
 # walk is the validator's one costly case.  Exact bytes: a frame that differs in one byte
@@ -660,6 +1008,7 @@ _verdicts: dict[bytes, tuple[tuple[_Check, ...], int, bool]] = {}
 _valid_bodies: set[bytes] = set()
 _BODY_CACHE_BYTES: Final = 2048  # largest body remembered
 _BODY_CACHE_MAX: Final = 1024  # frames remembered (then the set starts afresh)
+_REPLY_SERIAL_FIRST: Final = b"\x05\x01u\x00"
 
 
 def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
@@ -667,7 +1016,7 @@ def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
     hend = 16 + un(frame, 12)[0]
     if hend > len(frame) or hend < 24:
         return None
-    if frame[16] == 5 and frame[17:20] == b"\x01u\x00":  # REPLY_SERIAL first: left out
+    if frame.startswith(_REPLY_SERIAL_FIRST, 16):  # REPLY_SERIAL first: left out
         if un(frame, 20)[0] == 0:
             return None
         return frame[:4] + frame[12:20] + frame[24:hend]
@@ -675,48 +1024,68 @@ def _verdict_key(frame: bytes, un: _Unpack) -> bytes | None:
 
 
 def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
-    """_quick_check, with False instead of an exception (the full check then says why)."""
-    try:
-        return _quick_check(frame, nfds, max_fds)
-    except _BadMessage:
-        return False
-
-
-def _quick_check(frame: bytes, nfds: int, max_fds: int) -> bool:
     """True if the frame is valid, decided by a header seen before; False = check it in full.
 
     The header fields of a frame (but its serials) are the same from one call
     to the next of a method; a header once found valid is not walked again.
-    The body is checked, unless it holds variants and this very frame (but its
-    serials) was found valid before.  Raises _BadMessage for an invalid body.
+    The body is checked (by the signature's generated checker once there is
+    one), unless it holds variants and this very frame (but its serials) was
+    found valid before.  An invalid body gives False too: the full check then
+    says why.
     """
-    un = _UNPACK_U32.get(frame[0])
-    if un is None:
-        return False
-    key = _verdict_key(frame, un)
-    if key is None:
-        return False
-    verdict = _verdicts.get(key)
-    if verdict is None or verdict[1] != nfds or nfds > max_fds or un(frame, 8)[0] == 0:
-        return False
-    hend = 16 + un(frame, 12)[0]
-    pos = hend + (-hend & 7)
-    end = pos + un(frame, 4)[0]
-    checks = verdict[0]
-    if not checks:
-        if pos != end:
-            raise _BadMessage(f"{end - pos} bytes after the last value of the body")
-        return True
-    whole = None
-    if verdict[2] and not nfds and end - pos <= _BODY_CACHE_BYTES:
-        whole = key + frame[pos:end]  # the header part's length is in it (frame[12:16])
-        if whole in _valid_bodies:
+    try:
+        unpack = _UNPACK_HEAD.get(frame[0])
+        if unpack is None:
+            return False
+        head: tuple[int, int, int] = unpack(frame, 4)
+        body_len, serial, head_len = head
+        hend = 16 + head_len
+        if hend > len(frame) or hend < 24 or not serial:
+            return False
+        if frame.startswith(_REPLY_SERIAL_FIRST, 16):  # REPLY_SERIAL first: left out
+            if not unpack(frame, 12)[2]:
+                return False
+            key = frame[:4] + frame[12:20] + frame[24:hend]
+        else:
+            key = frame[:4] + frame[12:hend]
+        verdict = _verdicts.get(key)
+        if verdict is None or verdict[1] != nfds or nfds > max_fds:
+            return False
+        pos = hend + (-hend & 7)
+        end = pos + body_len
+        fast = verdict[4]
+        if fast and not verdict[5]:  # the common case: no variants, no fds
+            if body_len <= _CHUNK and frame[pos:end].isascii():
+                fast[0](frame, pos, end, None)
+            else:
+                fast[1](frame, pos, end, None)
             return True
-    w = _body_walk(frame, pos, end, nfds, max_fds)
-    for check in checks:
-        pos = check(frame, pos, end, w)
-    if pos != end:
-        raise _BadMessage(f"{end - pos} bytes after the last value of the body")
+        checks = verdict[0]
+        if not checks:
+            return pos == end
+        whole = None
+        if verdict[2] and not nfds and body_len <= _BODY_CACHE_BYTES:
+            whole = key + frame[pos:end]  # the header part's length is in it (frame[12:16])
+            if whole in _valid_bodies:
+                return True
+        if fast is None:
+            fast = _fast_check(verdict[3], _UNPACK_U32[frame[0]], True)
+            if fast is not None:
+                verdict[4] = fast
+        if fast:
+            w = _body_walk(frame, pos, end, nfds, max_fds)
+            if verdict[5]:  # variants or fds
+                fast[w.utf8](frame, pos, end, w)
+            else:  # just generated
+                fast[w.utf8](frame, pos, end, None)
+        else:
+            w = _body_walk(frame, pos, end, nfds, max_fds)
+            for check in checks:
+                pos = check(frame, pos, end, w)
+            if pos != end:
+                return False
+    except (_BadMessage, struct.error, UnicodeDecodeError, IndexError):
+        return False
     if whole is not None:
         if len(_valid_bodies) >= _BODY_CACHE_MAX:
             _valid_bodies.clear()
@@ -743,7 +1112,7 @@ def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
     if not sig:
         if h.body_len:
             raise _BadMessage("message has a body but no SIGNATURE")
-        _remember(buf, un, (), declared, False)
+        _remember(buf, un, (), declared, sig)
         return
     w = _body_walk(buf, pos, end, nfds, max_fds)
     checks = _body_check(sig, un)
@@ -751,17 +1120,15 @@ def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
         pos = check(buf, pos, end, w)
     if pos != end:
         raise _BadMessage(f"{end - pos} bytes after the last value of the body")
-    _remember(buf, un, checks, declared, "v" in sig)
+    _remember(buf, un, checks, declared, sig)
 
 
-def _remember(
-    buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int, variants: bool
-) -> None:
+def _remember(buf: bytes, un: _Unpack, checks: tuple[_Check, ...], declared: int, sig: str) -> None:
     key = _verdict_key(buf, un)
     if key is not None and len(key) < 1024:
         if len(_verdicts) >= _PLAN_CACHE_MAX:
             _verdicts.clear()
-        _verdicts[key] = (checks, declared, variants)
+        _verdicts[key] = [checks, declared, "v" in sig, sig, None, "v" in sig or "h" in sig]
 
 
 def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:

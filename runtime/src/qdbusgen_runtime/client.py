@@ -33,7 +33,15 @@ from ._base import (
 )
 from .errors import DBusError, DisconnectedError, _error_from_reply
 from ._specs import MethodSpec, PropertySpec
-from ._fds import _FdIndexError, _close_fds, _fds_in, _fds_out, _map_fds, _send
+from ._fds import (
+    _FdIndexError,
+    _close_fds,
+    _fds_in,
+    _fds_out,
+    _iter_fd_values,
+    _map_fds,
+    _send,
+)
 from ._adapter import (
     _check_fd_count,
     _is_p2p,
@@ -202,7 +210,10 @@ class SignalStream(Generic[_T]):
     signal: ``"drop_oldest"`` (the default) drops the oldest queued one and
     counts it in :attr:`dropped`; ``"raise"`` drops the new one and the next
     read raises :class:`SignalOverflowError` (once, with the count), after
-    which the queued signals are read as usual.
+    which the queued signals are read as usual.  The fds of a dropped signal
+    (``h`` anywhere in it, variants included) are closed when the stream
+    knows the signal's ``signature`` (generated streams pass it); the fds
+    of the signals read are the reader's.
     """
 
     def __init__(
@@ -238,18 +249,29 @@ class SignalStream(Generic[_T]):
 
     def _push(self, body: list[Any]) -> None:
         if self._closed:
+            self._discard(body)
             return
         if self._maxsize and self._queue.qsize() >= self._maxsize:
             self._dropped += 1
             if self._overflow == "raise":
                 self._unreported += 1
+                self._discard(body)
                 return
-            self._queue.get_nowait()
+            self._discard(self._queue.get_nowait())
             if self._dropped == 1 or self._dropped % 1000 == 0:
                 _LOG.warning(
                     "signal queue for %s full: dropped %d signals", self._member, self._dropped
                 )
         self._queue.put_nowait(body)
+
+    def _discard(self, body: list[Any] | None) -> None:
+        """Close the fds of a signal nobody will read (``h`` anywhere, variants included)."""
+        sig = self._signature
+        if body is not None and sig and ("h" in sig or "v" in sig):
+            try:
+                _close_fds(set(_iter_fd_values(get_signature_tree(sig), body)))
+            except Exception:  # pragma: no cover - a body not of its signature (tolerant)
+                _LOG.debug("could not close the fds of a dropped %s signal", self._member)
 
     def _on_close(self) -> None:
         if not self._closed:
@@ -754,7 +776,7 @@ class ProxyBase:
 
 def _close_received(value: Any) -> None:
     """Close fds inside a received Variant that is being discarded."""
-    if isinstance(value, Variant) and "h" in value.signature:
+    if isinstance(value, Variant) and ("h" in value.signature or "v" in value.signature):
         found: list[int] = []
 
         def collect(fd: Any) -> Any:
