@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import socket
+import types
 from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar, Final, cast
@@ -62,6 +64,7 @@ from ._adapter import (
     service_exports,
     fds_negotiated,
     message_handlers,
+    send_nowait,
 )
 
 # ---------------------------------------------------------------------------
@@ -229,6 +232,29 @@ class _OwnerWatch:
 def _consume_exception(fut: asyncio.Future[Any]) -> None:
     if not fut.cancelled():
         fut.exception()
+
+
+@types.coroutine
+def _drive(coro: Any, yielded: Any) -> Any:
+    """Go on driving ``coro``, suspended at ``yielded``, for the task that now runs it."""
+    while True:
+        try:
+            value = yield yielded
+        except BaseException as e:  # cancellation, close(): passed on to the handler
+            try:
+                yielded = coro.throw(e)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _resume(coro: Any, yielded: Any) -> Any:
+    """A handler coroutine that suspended before it had a task, as a coroutine for one."""
+    return await _drive(coro, yielded)
 
 
 _STANDARD_XML: Final = {
@@ -484,7 +510,7 @@ class _BusRegistry:
     def spawn(
         self, coro: Any, what: str = "a D-Bus handler", *, call: Message | None = None
     ) -> None:
-        """Run a handler as a task.
+        """Run a handler: at once, up to its first suspension; a task only if it suspends.
 
         With ``call`` it counts for the calling peer: at most
         ``max_inflight_per_peer`` run at once, later ones wait (in order) in
@@ -492,33 +518,63 @@ class _BusRegistry:
         """
         if call is not None:
             key = call.sender or ""
-            if self.inflight.get(key, 0) >= _limits(self.bus).max_inflight_per_peer:
+            inflight = self.inflight
+            running = inflight.get(key, 0)
+            if running >= _limits(self.bus).max_inflight_per_peer:
                 self.backlog.setdefault(key, deque()).append((coro, what, call))
                 return
-            self.inflight[key] = self.inflight.get(key, 0) + 1
+            inflight[key] = running + 1
         else:
             key = None
-        self._start(coro, what, key)
+        self._run(coro, what, key)
 
-    def _start(self, coro: Any, what: str, key: str | None) -> None:
-        task: asyncio.Task[None] = self.loop.create_task(coro)
+    def _run(self, coro: Any, what: str, key: str | None) -> None:
+        # The handler runs in a context of its own, as it would in a task; it
+        # costs a task only once it awaits something that is not ready.
+        ctx = contextvars.copy_context()
+        try:
+            yielded = ctx.run(coro.send, None)
+        except StopIteration:
+            self._release(key)
+            return
+        except asyncio.CancelledError:
+            self._release(key)
+            return
+        except Exception as e:
+            self._release(key)
+            _LOG.error("%s raised an exception", what, exc_info=e)
+            return
+        except BaseException:
+            self._release(key)
+            raise
+        self._start(_resume(coro, yielded), what, key, ctx)
+
+    def _release(self, key: str | None) -> None:
+        """A handler of peer ``key`` ended: its slot passes to the next waiting call, if any."""
+        if key is None:
+            return
+        backlog = self.backlog.get(key)
+        if backlog:
+            nxt, nwhat, _call = backlog.popleft()
+            if not backlog:
+                del self.backlog[key]
+            self._start(nxt, nwhat, key)  # the slot passes on (a task: no recursion)
+        else:
+            left = self.inflight.get(key, 1) - 1
+            if left > 0:
+                self.inflight[key] = left
+            else:
+                self.inflight.pop(key, None)
+
+    def _start(
+        self, coro: Any, what: str, key: str | None, ctx: contextvars.Context | None = None
+    ) -> None:
+        task: asyncio.Task[None] = self.loop.create_task(coro, context=ctx)
         self.tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
             self.tasks.discard(t)
-            if key is not None:
-                backlog = self.backlog.get(key)
-                if backlog:
-                    nxt, nwhat, _call = backlog.popleft()
-                    if not backlog:
-                        del self.backlog[key]
-                    self._start(nxt, nwhat, key)  # the slot passes on
-                else:
-                    left = self.inflight.get(key, 1) - 1
-                    if left > 0:
-                        self.inflight[key] = left
-                    else:
-                        self.inflight.pop(key, None)
+            self._release(key)
             if not t.cancelled():
                 exc = t.exception()
                 if exc is not None:
@@ -638,7 +694,7 @@ class _BusRegistry:
     def _reply(self, msg: Message, signature: SignatureTree, body: list[Any]) -> None:
         if msg.flags.value & _NO_REPLY_BIT or not self.bus.connected:
             return
-        _send(
+        send_nowait(
             self.bus,
             Message(
                 message_type=_METHOD_RETURN,
@@ -810,6 +866,19 @@ class _BusRegistry:
             return
         fds: list[int] = []
         try:
+            if not may_fds:
+                send_nowait(
+                    self.bus,
+                    Message(
+                        message_type=_METHOD_RETURN,
+                        reply_serial=msg.serial,
+                        destination=msg.sender,
+                        signature=tree,
+                        body=body,
+                        validate=False,
+                    ),
+                )
+                return
             if may_fds:
                 body, fds = _fds_out(tree, body)
             try:
