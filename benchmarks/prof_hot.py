@@ -120,6 +120,14 @@ async def serve(kind: str, address: str | None, fd: int | None, profile: str | N
     import qdbusgen_runtime as rt
 
     prof = cProfile.Profile() if profile else None
+    if os.environ.get("PROF_NO_GATE"):
+        from qdbusgen_runtime import _adapter
+
+        _adapter._INBOUND_BOUNDARY = False  # what the inbound gate costs
+    if os.environ.get("PROF_NO_WRITER"):
+        from qdbusgen_runtime import _bus
+
+        _bus._install_writer = lambda bus: None  # what the limited writer costs
     if fd is not None:
         bus = await rt.connect_p2p(fd)
     elif kind == "rt":
@@ -127,11 +135,11 @@ async def serve(kind: str, address: str | None, fd: int | None, profile: str | N
     else:
         from dbus_fast.aio import MessageBus
 
-        bus = await MessageBus(bus_address=address).connect()
-    if kind == "rt":
+        bus = await MessageBus(bus_address=address, negotiate_unix_fd=True).connect()
+    if kind == "rt" and not os.environ.get("PROF_RT_SI"):
         Server, _ = _server_classes()
         Server().export(bus, PATH)
-    else:
+    else:  # PROF_RT_SI: dbus-fast's ServiceInterface on the runtime's connection
         bus.export(PATH, _sync_class()())
     if fd is None:
         await bus.request_name(RT_NAME if kind == "rt" else SYNC_NAME)
@@ -141,14 +149,19 @@ async def serve(kind: str, address: str | None, fd: int | None, profile: str | N
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
     if prof:
         prof.disable()
-        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats(
+            os.environ.get("PROF_SORT", "tottime")
+        ).print_stats(45)
 
 
 def start(
     args: list[str], pass_fds: tuple[int, ...] = (), wait: bool = True
 ) -> subprocess.Popen[bytes]:
+    wrap = os.environ.get("PROF_WRAP", "").split()  # e.g. "strace -c -f -o /tmp/x"
+    if wrap and "--fd" not in args:
+        wrap = [*wrap[:-1], f"{wrap[-1]}.{args[1]}"]
     proc = subprocess.Popen(
-        [sys.executable, __file__, *args],
+        [*wrap, sys.executable, __file__, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         pass_fds=pass_fds,

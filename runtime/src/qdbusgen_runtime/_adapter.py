@@ -421,7 +421,7 @@ class _InboundGate:
             if pos + total > self.end:
                 return
             self.start = pos + total
-            frame = bytes(buf[pos : pos + total])
+            frame = bytes(self.rview[pos : pos + total])  # one copy (a bytearray slice is two)
             offset = self.offset + pos
             if self.pending_fds or self.ctrunc:
                 self._admit(frame, None, offset)
@@ -693,7 +693,7 @@ class _Writer(_MessageWriter):
             self.write_callback(remove_writer=False)
 
     def buffer_message(self, msg: Message, future: asyncio.Future[Any] | None = None) -> None:
-        parts = _marshall_parts(msg, self.negotiate_unix_fd)
+        parts = _marshall_parts(msg, self.negotiate_unix_fd) if "ay" in msg.signature else None
         buf: bytearray | _Parts
         if parts is None:
             buf = msg._marshall(self.negotiate_unix_fd)

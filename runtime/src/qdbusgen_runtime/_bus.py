@@ -30,6 +30,7 @@ from ._base import (
     PEER_IFACE,
     PROPERTIES_IFACE,
     _ERROR,
+    _FLAG_NONE,
     _LOG,
     _METHOD_CALL,
     _METHOD_RETURN,
@@ -307,6 +308,7 @@ _STANDARD_METHODS: Final = {
 _FAST_DEFAULT_IFACES: Final = frozenset(
     {INTROSPECTABLE_IFACE, PEER_IFACE, PROPERTIES_IFACE, "org.freedesktop.DBus.ObjectManager"}
 )
+_CoroutineType: Final = types.CoroutineType
 _SIG_V: Final = get_signature_tree("v")
 _SIG_S: Final = get_signature_tree("s")
 _SIG_ASV: Final = get_signature_tree("a{sv}")
@@ -805,7 +807,10 @@ class _BusRegistry:
             if "v" in spec.in_sig:
                 for st, v in zip(spec.in_tree.types, args):
                     _fds_in_variants(st, v, False, variant_fds)
-        self.spawn(self._run_method(msg, obj, spec, args, variant_fds), call=msg)
+        if variant_fds:
+            self.spawn(self._run_method(msg, obj, spec, args, variant_fds), call=msg)
+        else:
+            self.spawn(self._run_handler(msg, obj, spec, args), call=msg)
         return True
 
     async def _run_method(
@@ -824,13 +829,16 @@ class _BusRegistry:
             _close_fds(pending)
 
     async def _run_handler(self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any]) -> None:
-        what = f"{obj.INTERFACE}.{spec.name}"
         try:
             result = getattr(obj, spec.py_name)(*args)
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            if (
+                type(result) is _CoroutineType
+                or asyncio.iscoroutine(result)
+                or isinstance(result, asyncio.Future)
+            ):
                 result = await result
         except Exception as e:
-            name, text = _exception_to_error(e, what)
+            name, text = _exception_to_error(e, f"{obj.INTERFACE}.{spec.name}")
             self._reply_error(msg, name, text)
             return
         out_sig = spec.out_sig
@@ -842,6 +850,7 @@ class _BusRegistry:
             except TypeError:
                 body = []  # not a tuple: refused below
             if len(body) != len(spec.out_tree.types):
+                what = f"{obj.INTERFACE}.{spec.name}"
                 _LOG.error(
                     "%s returned %r, not a tuple of %d values for %r",
                     what,
@@ -855,12 +864,23 @@ class _BusRegistry:
                 return
         else:
             body = [result]
-        self._send_return(msg, spec.out_tree, spec.out_fds, body, what)
+        self._send_return(msg, spec.out_tree, spec.out_fds, body, None, obj, spec.name)
 
     def _send_return(
-        self, msg: Message, tree: SignatureTree, may_fds: bool, body: list[Any], what: str
+        self,
+        msg: Message,
+        tree: SignatureTree,
+        may_fds: bool,
+        body: list[Any],
+        what: str | None,
+        obj: Any = None,
+        name: str = "",
+        suffix: str = "",
     ) -> None:
-        if msg.flags.value & _NO_REPLY_BIT or not self.bus.connected:
+        """Reply ``body``; ``what`` names the handler in errors (None: ``obj.INTERFACE.name``
+        and ``suffix``, made only for an error)."""
+        flags = msg.flags
+        if (flags is not _FLAG_NONE and flags.value & _NO_REPLY_BIT) or not self.bus.connected:
             if may_fds:
                 _close_transfers(tree, body)
             return
@@ -901,6 +921,8 @@ class _BusRegistry:
                 raise
             _send(self.bus, reply, fds)
         except Exception as e:
+            if what is None:
+                what = f"{obj.INTERFACE}.{name}{suffix}"
             if getattr(e, "_qdbusgen_error", False):
                 name, text = _exception_to_error(e, what)
             else:
@@ -992,14 +1014,21 @@ class _BusRegistry:
         return True
 
     async def _get(self, msg: Message, obj: Any, spec: PropertySpec) -> None:
-        what = f"{obj.INTERFACE}.{spec.name} getter"
         try:
             value = await getattr(obj, cast(str, spec.getter))()
         except Exception as e:
+            what = f"{obj.INTERFACE}.{spec.name} getter"
             self._reply_error(msg, *_exception_to_error(e, what))
             return
         self._send_return(
-            msg, _SIG_V, _may_carry_fds(spec.signature), [Variant(spec.tree, value, False)], what
+            msg,
+            _SIG_V,
+            _may_carry_fds(spec.signature),
+            [Variant(spec.tree, value, False)],
+            None,
+            obj,
+            spec.name,
+            " getter",
         )
 
     async def _set(self, msg: Message, obj: Any, spec: PropertySpec, value: Any) -> None:
