@@ -217,9 +217,13 @@ def drop_reply_handler(bus: MessageBus, serial: int) -> None:
 def send_nowait(bus: MessageBus, msg: Message) -> None:
     """``bus.send(msg)`` without a future: for messages that carry no fds (a write
     error ends the connection, as it does with a future nobody awaits)."""
+    writer = bus._writer
+    if type(writer) is not _Writer:  # dbus-fast's own writer: with a future, as bus.send
+        _send(bus, msg)
+        return
     if not msg.serial:
         msg.serial = bus.next_serial()
-    cast(_MessageWriter, bus._writer).schedule_write(msg, None)
+    writer.schedule_write(msg, None)
 
 
 def bus_call(
