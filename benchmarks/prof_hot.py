@@ -7,7 +7,8 @@
 ``bus``: a private dbus-daemon, two server processes (the runtime's ServerBase and dbus-fast
 ServiceInterface with plain ``def`` handlers), this process the client on one runtime
 connection.  Client CPU: the runtime proxy (``rt``) against ``bus.call(Message(...))``
-(``raw``), both to the runtime server.  Server CPU: the runtime server against the dbus-fast
+on the same connection (``raw``) and on a plain dbus-fast connection (``plain``), all to the
+runtime server.  Server CPU: the runtime server against the dbus-fast
 one, both called raw.  Medians over the rounds of CPU us per call, and of per-round ratios.
 ``p2p``: Listener.Update(iiiiuuay) with a 1920x1080x4 frame over a socketpair, one frame at a
 time, to a runtime server in another process: frames/s and client CPU ms per frame.
@@ -234,9 +235,14 @@ async def bench_bus(args: argparse.Namespace) -> None:
         prof_sync = ["--profile", "1"] if args.profile == "sync" else []
         sync = start(["serve", "sync", "--address", pb.address, *prof_sync])
         bus = await rt.connect(pb.address)
+        from dbus_fast.aio import MessageBus
+
+        plain = await MessageBus(bus_address=pb.address, negotiate_unix_fd=True).connect()
         _, Proxy = _server_classes()
         proxy = Proxy(bus, RT_NAME, PATH)
         ops = {
+            ("ping", "plain"): (raw_op(plain, RT_NAME, "ping"), srv.pid),
+            ("get", "plain"): (raw_op(plain, RT_NAME, "get"), srv.pid),
             ("ping", "rt"): (lambda: proxy.ping("ping"), srv.pid),
             ("ping", "raw"): (raw_op(bus, RT_NAME, "ping"), srv.pid),
             ("ping", "sync"): (raw_op(bus, SYNC_NAME, "ping"), sync.pid),
@@ -265,6 +271,7 @@ async def bench_bus(args: argparse.Namespace) -> None:
                 cli.setdefault(key, []).append((c1 - c0) / args.n * 1e6)
                 ser.setdefault(key, []).append((s1 - s0) / args.n * 1e6)
         bus.disconnect()
+        plain.disconnect()
         stop(sync)
         stop(srv)
         med = statistics.median
@@ -275,6 +282,9 @@ async def bench_bus(args: argparse.Namespace) -> None:
             if (what, "rt") in cli and (what, "raw") in cli:
                 rc = med([a / b for a, b in zip(cli[(what, "rt")], cli[(what, "raw")])])
                 print(f"{what}: client rt/raw {rc:.3f}")
+            if (what, "rt") in cli and (what, "plain") in cli:
+                rc = med([a / b for a, b in zip(cli[(what, "rt")], cli[(what, "plain")])])
+                print(f"{what}: client rt/plain dbus-fast connection {rc:.3f}")
             if (what, "raw") in ser and (what, "sync") in ser:
                 rs = med([a / b for a, b in zip(ser[(what, "raw")], ser[(what, "sync")])])
                 print(f"{what}: server rt/sync-def {rs:.3f}")
@@ -334,24 +344,26 @@ async def bench_p2p(args: argparse.Namespace) -> None:
     frame = b"\x01" * FRAME
     await proxy.update(frame)
     prof = cProfile.Profile() if args.profile == "client" else None
-    fps, cpu = [], []
+    fps, cpu, server_cpu = [], [], []
     for _ in range(args.rounds):
         gc.collect()
-        c0, t0 = time.process_time(), time.perf_counter()
+        c0, t0, s0 = time.process_time(), time.perf_counter(), cpu_of(srv.pid)
         if prof:
             prof.enable()
         for _ in range(args.frames):
             await proxy.update(frame)
         if prof:
             prof.disable()
-        c1, t1 = time.process_time(), time.perf_counter()
+        c1, t1, s1 = time.process_time(), time.perf_counter(), cpu_of(srv.pid)
         fps.append(args.frames / (t1 - t0))
         cpu.append((c1 - c0) / args.frames * 1e3)
+        server_cpu.append((s1 - s0) / args.frames * 1e3)
     bus.disconnect()
     stop(srv)
     print(
         f"p2p Update 1080p: {statistics.median(fps):.1f} frames/s, "
-        f"client CPU {statistics.median(cpu):.2f} ms/frame (rounds: "
+        f"client CPU {statistics.median(cpu):.2f} ms/frame, server (listener) CPU "
+        f"{statistics.median(server_cpu):.2f} ms/frame (rounds: "
         + " ".join(f"{f:.0f}" for f in fps)
         + ")"
     )
