@@ -684,7 +684,8 @@ class _Writer(_MessageWriter):
 
     def peer_blocked(self, peer: str | None) -> bool:
         """True while ``peer`` has more than its share waiting in the queue."""
-        return bool(peer) and self.per_peer.get(cast(str, peer), 0) > self.max_peer_bytes
+        per_peer = self.per_peer
+        return bool(per_peer and peer) and per_peer.get(cast(str, peer), 0) > self.max_peer_bytes
 
     def schedule_write(
         self, msg: Message | None = None, future: asyncio.Future[Any] | None = None

@@ -357,6 +357,10 @@ class _BusRegistry:
         self.inflight: dict[str, int] = {}  # running handlers per calling peer
         self.backlog: dict[str, deque[tuple[Any, str, Message]]] = {}  # calls waiting
         self.refused = 0
+        limits = _limits(bus)  # set before the connection is made: read once
+        self.max_inflight = limits.max_inflight_per_peer
+        self.max_queued = limits.max_queued_per_peer
+        self.writer = _writer_of(bus)  # installed by connect, before any registry
         bus.add_message_handler(self)
         disconnect_future = getattr(bus, "_disconnect_future", None)
         if isinstance(disconnect_future, asyncio.Future):
@@ -492,10 +496,11 @@ class _BusRegistry:
 
     def admit(self, msg: Message) -> bool:
         """Whether a call of ``msg``'s sender may be taken now (see Limits)."""
-        backlog = self.backlog.get(msg.sender or "")
-        if backlog is not None and len(backlog) >= _limits(self.bus).max_queued_per_peer:
-            return False
-        writer = _writer_of(self.bus)
+        if self.backlog:
+            backlog = self.backlog.get(msg.sender or "")
+            if backlog is not None and len(backlog) >= self.max_queued:
+                return False
+        writer = self.writer
         return writer is None or not writer.peer_blocked(msg.sender)
 
     def refuse(self, msg: Message) -> bool:
@@ -522,7 +527,7 @@ class _BusRegistry:
             key = call.sender or ""
             inflight = self.inflight
             running = inflight.get(key, 0)
-            if running >= _limits(self.bus).max_inflight_per_peer:
+            if running >= self.max_inflight:
                 self.backlog.setdefault(key, deque()).append((coro, what, call))
                 return
             inflight[key] = running + 1
