@@ -438,7 +438,7 @@ class _InboundGate:
 
     def _start_big(self, total: int) -> None:
         # a list of the chunks as read: no zero-filled buffer of the frame's size
-        self.big = [bytes(self.rbuf[self.start : self.end])]
+        self.big = [bytes(self.rview[self.start : self.end])]
         self.big_have = self.end - self.start
         self.big_total = total
         self.big_off = off = self.offset + self.start
