@@ -32,6 +32,8 @@ class Server(rt.ServerBase):  # type: ignore[misc]
         "Fail": rt.MethodSpec("Fail", "", "", "fail"),
         "Hang": rt.MethodSpec("Hang", "", "", "hang"),
         "Echo": rt.MethodSpec("Echo", "iay", "ay", "echo"),
+        "Timed": rt.MethodSpec("Timed", "d", "s", "timed"),
+        "Group": rt.MethodSpec("Group", "b", "s", "group"),
     }
     _PROPERTIES = {"Id": rt.PropertySpec("Id", "s", "read", getter="get_id")}
     _INTROSPECTION_XML = f'<interface name="{IFACE}"/>'
@@ -62,6 +64,23 @@ class Server(rt.ServerBase):  # type: ignore[misc]
 
     async def get_id(self) -> str:
         return "hot"
+
+    async def timed(self, wait: float) -> str:
+        # asyncio.timeout() needs a current task, before the handler has a real one
+        assert asyncio.current_task() is not None
+        try:
+            async with asyncio.timeout(0.05):
+                if wait:
+                    await asyncio.sleep(wait)
+        except TimeoutError:
+            return "timed out"
+        return "in time"
+
+    async def group(self, suspend: bool) -> str:
+        async with asyncio.TaskGroup() as tg:
+            if suspend:
+                child = tg.create_task(asyncio.sleep(0.01, "child"))
+        return child.result() if suspend else "no child"
 
 
 class Proxy(rt.ProxyBase):  # type: ignore[misc]
@@ -113,6 +132,20 @@ def test_a_handler_that_does_not_suspend_runs_without_a_task() -> None:
         with pytest.raises(rt.DBusError) as err:
             await proxy.call("Fail", "", [], "")
         assert err.value.name == "com.example.Hot.Error.Nope"
+        cbus.disconnect()
+        sbus.disconnect()
+
+    asyncio.run(main())
+
+
+def test_asyncio_timeout_and_task_groups_work_before_and_after_the_first_suspension() -> None:
+    async def main() -> None:
+        sbus, cbus, _server, proxy = await _pair()
+        assert await proxy.call("Timed", "d", [0.0], "s") == ["in time"]
+        assert await proxy.call("Timed", "d", [0.01], "s") == ["in time"]
+        assert await proxy.call("Timed", "d", [5.0], "s") == ["timed out"]
+        assert await proxy.call("Group", "b", [False], "s") == ["no child"]
+        assert await proxy.call("Group", "b", [True], "s") == ["child"]
         cbus.disconnect()
         sbus.disconnect()
 

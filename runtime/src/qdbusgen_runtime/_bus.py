@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar, Final, cast
 
+from asyncio.tasks import _enter_task, _leave_task
 from dbus_fast.aio.message_bus import MessageBus
 from dbus_fast.message import Message
 from dbus_fast.signature import SignatureTree, Variant, get_signature_tree
@@ -256,6 +257,59 @@ def _drive(coro: Any, yielded: Any) -> Any:
 async def _resume(coro: Any, yielded: Any) -> Any:
     """A handler coroutine that suspended before it had a task, as a coroutine for one."""
     return await _drive(coro, yielded)
+
+
+class _FirstStep:
+    """``asyncio.current_task()`` while a handler's first step runs without a task.
+
+    ``asyncio.timeout()``, ``TaskGroup`` and the like ask the current task to
+    cancel / uncancel / count cancellations; what is asked before the handler
+    suspends is kept and handed to the task made when it does, and from then
+    on passed on to that task.  (After that first suspension the handler's
+    current task is the real one.)
+    """
+
+    __slots__ = ("cancels", "loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.task: asyncio.Task[Any] | None = None
+        self.cancels: list[Any] = []
+
+    def bind(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        for msg in self.cancels:
+            task.cancel(msg)
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self.loop
+
+    def cancel(self, msg: Any = None) -> bool:
+        if self.task is not None:
+            return self.task.cancel(msg)
+        self.cancels.append(msg)
+        return True
+
+    def cancelling(self) -> int:
+        if self.task is not None:
+            return self.task.cancelling()
+        return len(self.cancels)
+
+    def uncancel(self) -> int:
+        if self.task is not None:
+            return self.task.uncancel()
+        if self.cancels:
+            self.cancels.pop()
+        return len(self.cancels)
+
+    def done(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    def __getattr__(self, name: str) -> Any:
+        task = object.__getattribute__(self, "task")
+        if task is None:
+            raise AttributeError(f"the handler's task does not exist yet (no {name})")
+        return getattr(task, name)
 
 
 _STANDARD_XML: Final = {
@@ -536,9 +590,17 @@ class _BusRegistry:
         self._run(coro, what, key)
 
     def _run(self, coro: Any, what: str, key: str | None) -> None:
-        # The handler runs in a context of its own, as it would in a task; it
-        # costs a task only once it awaits something that is not ready.
+        # The handler runs in a context of its own, as it would in a task, with
+        # a stand-in as its current task; it costs a task only once it awaits
+        # something that is not ready.
         ctx = contextvars.copy_context()
+        loop = self.loop
+        stand_in = _FirstStep(loop)
+        try:
+            _enter_task(loop, cast(Any, stand_in))
+        except RuntimeError:  # called from inside a task, not from the reader
+            self._start(coro, what, key, ctx)
+            return
         try:
             yielded = ctx.run(coro.send, None)
         except StopIteration:
@@ -554,7 +616,9 @@ class _BusRegistry:
         except BaseException:
             self._release(key)
             raise
-        self._start(_resume(coro, yielded), what, key, ctx)
+        finally:
+            _leave_task(loop, cast(Any, stand_in))
+        stand_in.bind(self._start(_resume(coro, yielded), what, key, ctx))
 
     def _release(self, key: str | None) -> None:
         """A handler of peer ``key`` ended: its slot passes to the next waiting call, if any."""
@@ -575,7 +639,7 @@ class _BusRegistry:
 
     def _start(
         self, coro: Any, what: str, key: str | None, ctx: contextvars.Context | None = None
-    ) -> None:
+    ) -> asyncio.Task[None]:
         task: asyncio.Task[None] = self.loop.create_task(coro, context=ctx)
         self.tasks.add(task)
 
@@ -588,6 +652,7 @@ class _BusRegistry:
                     _LOG.error("%s raised an exception", what, exc_info=exc)
 
         task.add_done_callback(done)
+        return task
 
     # -- message dispatch ----------------------------------------------
 
