@@ -43,7 +43,7 @@ from typing import Any, ClassVar, Final, cast
 
 from dbus_fast.aio.message_bus import MessageBus
 from dbus_fast.auth import AuthExternal
-from dbus_fast.errors import AuthError, AuthTimeoutError
+from dbus_fast.errors import AuthError, AuthTimeoutError, InvalidMessageError
 from dbus_fast.message import Message
 from dbus_fast.validators import is_bus_name_valid
 
@@ -98,6 +98,7 @@ PRIVATE_MEMBERS: Final[tuple[tuple[str, str, str], ...]] = (
     ("MessageBus()", "_path_exports", "dbus-fast ServiceInterface exports"),
     ("MessageBus()", "_method_return_handlers", "replies to calls with fds"),
     ("Message", "_marshall", "the write queue's sizes"),
+    ("dbus_fast._private.marshaller", "Marshaller", "bodies with large ay, not copied"),
     ("_MessageWriter()", "messages", "the write queue"),
     ("_MessageWriter()", "buf", "the write queue"),
     ("_MessageWriter()", "offset", "the write queue"),
@@ -213,6 +214,18 @@ def drop_reply_handler(bus: MessageBus, serial: int) -> None:
     bus._method_return_handlers.pop(serial, None)
 
 
+def send_nowait(bus: MessageBus, msg: Message) -> None:
+    """``bus.send(msg)`` without a future: for messages that carry no fds (a write
+    error ends the connection, as it does with a future nobody awaits)."""
+    writer = bus._writer
+    if type(writer) is not _Writer:  # dbus-fast's own writer: with a future, as bus.send
+        _send(bus, msg)
+        return
+    if not msg.serial:
+        msg.serial = bus.next_serial()
+    writer.schedule_write(msg, None)
+
+
 def bus_call(
     bus: MessageBus, msg: Message, callback: Callable[[Message | None, Exception | None], None]
 ) -> None:
@@ -223,9 +236,12 @@ def bus_call(
 check_dbus_fast()
 
 # checked above: present, so these imports cannot fail
+from dbus_fast._private.marshaller import Marshaller  # noqa: E402
 from dbus_fast._private.unmarshaller import Unmarshaller  # noqa: E402
 from dbus_fast.aio.message_bus import _MessageWriter  # noqa: E402
 from dbus_fast.aio.message_reader import _message_reader, build_message_reader  # noqa: E402
+
+_MSG_CTRUNC: Final = int(socket.MSG_CTRUNC)  # a plain int: IntFlag's & is a Python call
 
 
 class _InboundGate:
@@ -351,7 +367,7 @@ class _InboundGate:
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.extend(array.array("i", data[: len(data) - len(data) % 4]))
-        return n, fds, bool(msg_flags & socket.MSG_CTRUNC)
+        return n, fds, bool(msg_flags & _MSG_CTRUNC)
 
     def _read(self) -> None:
         if self.start == self.end:
@@ -409,7 +425,7 @@ class _InboundGate:
             if pos + total > self.end:
                 return
             self.start = pos + total
-            frame = bytes(buf[pos : pos + total])
+            frame = bytes(self.rview[pos : pos + total])  # one copy (a bytearray slice is two)
             offset = self.offset + pos
             if self.pending_fds or self.ctrunc:
                 self._admit(frame, None, offset)
@@ -422,7 +438,7 @@ class _InboundGate:
 
     def _start_big(self, total: int) -> None:
         # a list of the chunks as read: no zero-filled buffer of the frame's size
-        self.big = [bytes(self.rbuf[self.start : self.end])]
+        self.big = [bytes(self.rview[self.start : self.end])]
         self.big_have = self.end - self.start
         self.big_total = total
         self.big_off = off = self.offset + self.start
@@ -441,7 +457,7 @@ class _InboundGate:
                 for level, kind, raw in anc:
                     if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                         self.big_fds.extend(array.array("i", raw[: len(raw) - len(raw) % 4]))
-                if msg_flags & socket.MSG_CTRUNC:
+                if msg_flags & _MSG_CTRUNC:
                     self.big_cut = True
             else:
                 data = self.sock.recv(want)
@@ -573,6 +589,71 @@ def _gated_connect() -> Callable[[MessageBus], Any]:
 _CONNECT: Final = _gated_connect()
 
 
+#: A top-level ``ay`` of at least this many bytes is sent from the caller's object (no copy).
+_BIG_BYTES: Final = 64 * 1024
+_PACK_U32: Final = struct.Struct("<I").pack
+_U32: Final = struct.Struct("<I").unpack_from
+_Parts = list[bytes | bytearray | memoryview]
+
+
+def _marshall_parts(msg: Message, negotiate_unix_fd: bool) -> _Parts | None:
+    """The wire bytes of a message with a large top-level ``ay``, as pieces: the bytes
+    objects themselves (immutable: ``bytes`` only) between marshalled header and body parts.  None: no such ``ay``.
+
+    dbus-fast copies an ``ay`` into the body buffer and then the body into the
+    header's, so sending N bytes held 3N.  Here dbus-fast marshals the message with
+    each large ``ay`` replaced by ``len % 8`` bytes (every later value keeps its
+    alignment, which only depends on the offset modulo 8); the real lengths are
+    patched in and the pieces are written in order.
+    """
+    if "ay" not in msg.signature:
+        return None
+    body = msg.body
+    types = msg.signature_tree.types
+    big = [
+        i
+        for i, (st, v) in enumerate(zip(types, body))
+        if type(v) is bytes and len(v) >= _BIG_BYTES and st.signature == "ay"
+    ]
+    if not big:
+        return None
+    stand_in = list(body)
+    for i in big:
+        n = len(body[i])
+        if n > _MAX_ARRAY_LENGTH:
+            raise InvalidMessageError(f"array size {n} exceeds maximum {_MAX_ARRAY_LENGTH}")
+        stand_in[i] = bytes(n % 8)
+    msg.body = stand_in
+    try:
+        small = msg._marshall(negotiate_unix_fd)
+    finally:
+        msg.body = body
+    fields_len = _U32(small, 12)[0]
+    head_end = 16 + fields_len + (-fields_len & 7)
+    body_len = len(small) - head_end + sum(len(body[i]) - len(body[i]) % 8 for i in big)
+    if head_end + body_len > _MAX_MESSAGE_SIZE:
+        raise InvalidMessageError(
+            f"message size exceeds maximum {_MAX_MESSAGE_SIZE}: "
+            f"header={head_end}, body={body_len}"
+        )
+    small[4:8] = _PACK_U32(body_len)
+    view = memoryview(small)
+    parts: _Parts = []
+    start = 0
+    for i in big:
+        prefix = "".join(t.signature for t in types[:i])
+        at = len(Marshaller(prefix, stand_in[:i]).marshall()) if prefix else 0
+        at = head_end + at + (-at & 3)  # the array's length
+        value = body[i]
+        small[at : at + 4] = _PACK_U32(len(value))
+        parts.append(view[start : at + 4])
+        parts.append(value)
+        start = at + 4 + len(value) % 8
+    if start < len(small):
+        parts.append(view[start:])
+    return parts
+
+
 class _Writer(_MessageWriter):
     """dbus-fast's writer with a limited queue, and "wait" (not "disconnect") on a full socket.
 
@@ -598,6 +679,8 @@ class _Writer(_MessageWriter):
         self.per_peer: dict[str, int] = {}
         self.over: set[str] = set()  # destinations whose messages were dropped
         self.dests: deque[str | None] = deque()
+        self.sizes: deque[int] = deque()
+        self.rest: deque[memoryview] = deque()  # pieces of the message being written
         bus._disconnect_future.add_done_callback(self._abandon)
 
     def _abandon(self, _done: asyncio.Future[Any]) -> None:
@@ -611,6 +694,8 @@ class _Writer(_MessageWriter):
         waiting += [fut for _buf, _fds, fut in self.messages]
         self.messages.clear()
         self.dests.clear()
+        self.sizes.clear()
+        self.rest.clear()
         self.per_peer.clear()
         self.buf = None
         self.queued = 0
@@ -621,11 +706,28 @@ class _Writer(_MessageWriter):
 
     def peer_blocked(self, peer: str | None) -> bool:
         """True while ``peer`` has more than its share waiting in the queue."""
-        return bool(peer) and self.per_peer.get(cast(str, peer), 0) > self.max_peer_bytes
+        per_peer = self.per_peer
+        return bool(per_peer and peer) and per_peer.get(cast(str, peer), 0) > self.max_peer_bytes
+
+    def schedule_write(
+        self, msg: Message | None = None, future: asyncio.Future[Any] | None = None
+    ) -> None:
+        # dbus-fast's also adds the fd writer after every message sent without a
+        # future (one more loop turn per reply); write_callback adds it when needed.
+        if msg is not None:
+            self.buffer_message(msg, future)
+        if self.bus.unique_name and self.buf is None and self.messages:
+            self.write_callback(remove_writer=False)
 
     def buffer_message(self, msg: Message, future: asyncio.Future[Any] | None = None) -> None:
-        buf = msg._marshall(self.negotiate_unix_fd)
-        size = len(buf)
+        parts = _marshall_parts(msg, self.negotiate_unix_fd) if "ay" in msg.signature else None
+        buf: bytearray | _Parts
+        if parts is None:
+            buf = msg._marshall(self.negotiate_unix_fd)
+            size = len(buf)
+        else:
+            buf = parts
+            size = sum(len(p) for p in parts)
         # per destination: only what we answer (replies, errors), never our own calls
         mtype = msg.message_type
         dest = None if self.p2p or mtype is _METHOD_CALL or mtype is _SIGNAL else msg.destination
@@ -649,7 +751,9 @@ class _Writer(_MessageWriter):
                 future.set_exception(DBusError(ERROR_LIMITS_EXCEEDED, refused))
             return
         unix_fds = msg.unix_fds
-        self.messages.append((buf, list(unix_fds) if unix_fds else None, future))
+        entry = (buf, list(unix_fds) if unix_fds else None, future)
+        self.messages.append(cast(Any, entry))
+        self.sizes.append(size)
         self.dests.append(dest)
         self.queued += size
         if dest:
@@ -676,10 +780,14 @@ class _Writer(_MessageWriter):
                         if remove_writer:
                             self.loop.remove_writer(fd)
                         return
-                    buf, unix_fds, fut = self.messages.popleft()
-                    self._popped(len(buf))
+                    buf, unix_fds, fut = cast(Any, self.messages.popleft())
+                    self._popped(self.sizes.popleft())
                     self.unix_fds = unix_fds
-                    self.buf = memoryview(buf)
+                    if type(buf) is list:
+                        self.rest.extend(memoryview(p) for p in buf)
+                        self.buf = self.rest.popleft()
+                    else:
+                        self.buf = memoryview(buf)
                     self.offset = 0
                     self.fut = fut
                 try:
@@ -698,6 +806,10 @@ class _Writer(_MessageWriter):
                 if self.offset < len(self.buf):
                     self.loop.add_writer(fd, self.write_callback)
                     return
+                if self.rest:
+                    self.buf = self.rest.popleft()
+                    self.offset = 0
+                    continue
                 self.buf = None
                 fut = self.fut
                 if fut is not None and not fut.done():

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import socket
+import types
 from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar, Final, cast
 
+from asyncio.tasks import _enter_task, _leave_task
 from dbus_fast.aio.message_bus import MessageBus
 from dbus_fast.message import Message
 from dbus_fast.signature import SignatureTree, Variant, get_signature_tree
@@ -28,6 +31,7 @@ from ._base import (
     PEER_IFACE,
     PROPERTIES_IFACE,
     _ERROR,
+    _FLAG_NONE,
     _LOG,
     _METHOD_CALL,
     _METHOD_RETURN,
@@ -62,6 +66,7 @@ from ._adapter import (
     service_exports,
     fds_negotiated,
     message_handlers,
+    send_nowait,
 )
 
 # ---------------------------------------------------------------------------
@@ -231,6 +236,82 @@ def _consume_exception(fut: asyncio.Future[Any]) -> None:
         fut.exception()
 
 
+@types.coroutine
+def _drive(coro: Any, yielded: Any) -> Any:
+    """Go on driving ``coro``, suspended at ``yielded``, for the task that now runs it."""
+    while True:
+        try:
+            value = yield yielded
+        except BaseException as e:  # cancellation, close(): passed on to the handler
+            try:
+                yielded = coro.throw(e)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def _resume(coro: Any, yielded: Any) -> Any:
+    """A handler coroutine that suspended before it had a task, as a coroutine for one."""
+    return await _drive(coro, yielded)
+
+
+class _FirstStep:
+    """``asyncio.current_task()`` while a handler's first step runs without a task.
+
+    ``asyncio.timeout()``, ``TaskGroup`` and the like ask the current task to
+    cancel / uncancel / count cancellations; what is asked before the handler
+    suspends is kept and handed to the task made when it does, and from then
+    on passed on to that task.  (After that first suspension the handler's
+    current task is the real one.)
+    """
+
+    __slots__ = ("cancels", "loop", "task")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.task: asyncio.Task[Any] | None = None
+        self.cancels: list[Any] = []
+
+    def bind(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        for msg in self.cancels:
+            task.cancel(msg)
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self.loop
+
+    def cancel(self, msg: Any = None) -> bool:
+        if self.task is not None:
+            return self.task.cancel(msg)
+        self.cancels.append(msg)
+        return True
+
+    def cancelling(self) -> int:
+        if self.task is not None:
+            return self.task.cancelling()
+        return len(self.cancels)
+
+    def uncancel(self) -> int:
+        if self.task is not None:
+            return self.task.uncancel()
+        if self.cancels:
+            self.cancels.pop()
+        return len(self.cancels)
+
+    def done(self) -> bool:
+        return self.task is not None and self.task.done()
+
+    def __getattr__(self, name: str) -> Any:
+        task = object.__getattribute__(self, "task")
+        if task is None:
+            raise AttributeError(f"the handler's task does not exist yet (no {name})")
+        return getattr(task, name)
+
+
 _STANDARD_XML: Final = {
     INTROSPECTABLE_IFACE: """  <interface name="org.freedesktop.DBus.Introspectable">
     <method name="Introspect">
@@ -281,6 +362,7 @@ _STANDARD_METHODS: Final = {
 _FAST_DEFAULT_IFACES: Final = frozenset(
     {INTROSPECTABLE_IFACE, PEER_IFACE, PROPERTIES_IFACE, "org.freedesktop.DBus.ObjectManager"}
 )
+_CoroutineType: Final = types.CoroutineType
 _SIG_V: Final = get_signature_tree("v")
 _SIG_S: Final = get_signature_tree("s")
 _SIG_ASV: Final = get_signature_tree("a{sv}")
@@ -329,6 +411,10 @@ class _BusRegistry:
         self.inflight: dict[str, int] = {}  # running handlers per calling peer
         self.backlog: dict[str, deque[tuple[Any, str, Message]]] = {}  # calls waiting
         self.refused = 0
+        limits = _limits(bus)  # set before the connection is made: read once
+        self.max_inflight = limits.max_inflight_per_peer
+        self.max_queued = limits.max_queued_per_peer
+        self.writer = _writer_of(bus)  # installed by connect, before any registry
         bus.add_message_handler(self)
         disconnect_future = getattr(bus, "_disconnect_future", None)
         if isinstance(disconnect_future, asyncio.Future):
@@ -464,10 +550,11 @@ class _BusRegistry:
 
     def admit(self, msg: Message) -> bool:
         """Whether a call of ``msg``'s sender may be taken now (see Limits)."""
-        backlog = self.backlog.get(msg.sender or "")
-        if backlog is not None and len(backlog) >= _limits(self.bus).max_queued_per_peer:
-            return False
-        writer = _writer_of(self.bus)
+        if self.backlog:
+            backlog = self.backlog.get(msg.sender or "")
+            if backlog is not None and len(backlog) >= self.max_queued:
+                return False
+        writer = self.writer
         return writer is None or not writer.peer_blocked(msg.sender)
 
     def refuse(self, msg: Message) -> bool:
@@ -484,7 +571,7 @@ class _BusRegistry:
     def spawn(
         self, coro: Any, what: str = "a D-Bus handler", *, call: Message | None = None
     ) -> None:
-        """Run a handler as a task.
+        """Run a handler: at once, up to its first suspension; a task only if it suspends.
 
         With ``call`` it counts for the calling peer: at most
         ``max_inflight_per_peer`` run at once, later ones wait (in order) in
@@ -492,39 +579,80 @@ class _BusRegistry:
         """
         if call is not None:
             key = call.sender or ""
-            if self.inflight.get(key, 0) >= _limits(self.bus).max_inflight_per_peer:
+            inflight = self.inflight
+            running = inflight.get(key, 0)
+            if running >= self.max_inflight:
                 self.backlog.setdefault(key, deque()).append((coro, what, call))
                 return
-            self.inflight[key] = self.inflight.get(key, 0) + 1
+            inflight[key] = running + 1
         else:
             key = None
-        self._start(coro, what, key)
+        self._run(coro, what, key)
 
-    def _start(self, coro: Any, what: str, key: str | None) -> None:
-        task: asyncio.Task[None] = self.loop.create_task(coro)
+    def _run(self, coro: Any, what: str, key: str | None) -> None:
+        # The handler runs in a context of its own, as it would in a task, with
+        # a stand-in as its current task; it costs a task only once it awaits
+        # something that is not ready.
+        ctx = contextvars.copy_context()
+        loop = self.loop
+        stand_in = _FirstStep(loop)
+        try:
+            _enter_task(loop, cast(Any, stand_in))
+        except RuntimeError:  # called from inside a task, not from the reader
+            self._start(coro, what, key, ctx)
+            return
+        try:
+            yielded = ctx.run(coro.send, None)
+        except StopIteration:
+            self._release(key)
+            return
+        except asyncio.CancelledError:
+            self._release(key)
+            return
+        except Exception as e:
+            self._release(key)
+            _LOG.error("%s raised an exception", what, exc_info=e)
+            return
+        except BaseException:
+            self._release(key)
+            raise
+        finally:
+            _leave_task(loop, cast(Any, stand_in))
+        stand_in.bind(self._start(_resume(coro, yielded), what, key, ctx))
+
+    def _release(self, key: str | None) -> None:
+        """A handler of peer ``key`` ended: its slot passes to the next waiting call, if any."""
+        if key is None:
+            return
+        backlog = self.backlog.get(key)
+        if backlog:
+            nxt, nwhat, _call = backlog.popleft()
+            if not backlog:
+                del self.backlog[key]
+            self._start(nxt, nwhat, key)  # the slot passes on (a task: no recursion)
+        else:
+            left = self.inflight.get(key, 1) - 1
+            if left > 0:
+                self.inflight[key] = left
+            else:
+                self.inflight.pop(key, None)
+
+    def _start(
+        self, coro: Any, what: str, key: str | None, ctx: contextvars.Context | None = None
+    ) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = self.loop.create_task(coro, context=ctx)
         self.tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
             self.tasks.discard(t)
-            if key is not None:
-                backlog = self.backlog.get(key)
-                if backlog:
-                    nxt, nwhat, _call = backlog.popleft()
-                    if not backlog:
-                        del self.backlog[key]
-                    self._start(nxt, nwhat, key)  # the slot passes on
-                else:
-                    left = self.inflight.get(key, 1) - 1
-                    if left > 0:
-                        self.inflight[key] = left
-                    else:
-                        self.inflight.pop(key, None)
+            self._release(key)
             if not t.cancelled():
                 exc = t.exception()
                 if exc is not None:
                     _LOG.error("%s raised an exception", what, exc_info=exc)
 
         task.add_done_callback(done)
+        return task
 
     # -- message dispatch ----------------------------------------------
 
@@ -638,7 +766,7 @@ class _BusRegistry:
     def _reply(self, msg: Message, signature: SignatureTree, body: list[Any]) -> None:
         if msg.flags.value & _NO_REPLY_BIT or not self.bus.connected:
             return
-        _send(
+        send_nowait(
             self.bus,
             Message(
                 message_type=_METHOD_RETURN,
@@ -749,7 +877,10 @@ class _BusRegistry:
             if "v" in spec.in_sig:
                 for st, v in zip(spec.in_tree.types, args):
                     _fds_in_variants(st, v, False, variant_fds)
-        self.spawn(self._run_method(msg, obj, spec, args, variant_fds), call=msg)
+        if variant_fds:
+            self.spawn(self._run_method(msg, obj, spec, args, variant_fds), call=msg)
+        else:
+            self.spawn(self._run_handler(msg, obj, spec, args), call=msg)
         return True
 
     async def _run_method(
@@ -768,13 +899,16 @@ class _BusRegistry:
             _close_fds(pending)
 
     async def _run_handler(self, msg: Message, obj: Any, spec: MethodSpec, args: list[Any]) -> None:
-        what = f"{obj.INTERFACE}.{spec.name}"
         try:
             result = getattr(obj, spec.py_name)(*args)
-            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            if (
+                type(result) is _CoroutineType
+                or asyncio.iscoroutine(result)
+                or isinstance(result, asyncio.Future)
+            ):
                 result = await result
         except Exception as e:
-            name, text = _exception_to_error(e, what)
+            name, text = _exception_to_error(e, f"{obj.INTERFACE}.{spec.name}")
             self._reply_error(msg, name, text)
             return
         out_sig = spec.out_sig
@@ -786,6 +920,7 @@ class _BusRegistry:
             except TypeError:
                 body = []  # not a tuple: refused below
             if len(body) != len(spec.out_tree.types):
+                what = f"{obj.INTERFACE}.{spec.name}"
                 _LOG.error(
                     "%s returned %r, not a tuple of %d values for %r",
                     what,
@@ -799,17 +934,41 @@ class _BusRegistry:
                 return
         else:
             body = [result]
-        self._send_return(msg, spec.out_tree, spec.out_fds, body, what)
+        self._send_return(msg, spec.out_tree, spec.out_fds, body, None, obj, spec.name)
 
     def _send_return(
-        self, msg: Message, tree: SignatureTree, may_fds: bool, body: list[Any], what: str
+        self,
+        msg: Message,
+        tree: SignatureTree,
+        may_fds: bool,
+        body: list[Any],
+        what: str | None,
+        obj: Any = None,
+        name: str = "",
+        suffix: str = "",
     ) -> None:
-        if msg.flags.value & _NO_REPLY_BIT or not self.bus.connected:
+        """Reply ``body``; ``what`` names the handler in errors (None: ``obj.INTERFACE.name``
+        and ``suffix``, made only for an error)."""
+        flags = msg.flags
+        if (flags is not _FLAG_NONE and flags.value & _NO_REPLY_BIT) or not self.bus.connected:
             if may_fds:
                 _close_transfers(tree, body)
             return
         fds: list[int] = []
         try:
+            if not may_fds:
+                send_nowait(
+                    self.bus,
+                    Message(
+                        message_type=_METHOD_RETURN,
+                        reply_serial=msg.serial,
+                        destination=msg.sender,
+                        signature=tree,
+                        body=body,
+                        validate=False,
+                    ),
+                )
+                return
             if may_fds:
                 body, fds = _fds_out(tree, body)
             try:
@@ -832,6 +991,8 @@ class _BusRegistry:
                 raise
             _send(self.bus, reply, fds)
         except Exception as e:
+            if what is None:
+                what = f"{obj.INTERFACE}.{name}{suffix}"
             if getattr(e, "_qdbusgen_error", False):
                 name, text = _exception_to_error(e, what)
             else:
@@ -923,14 +1084,21 @@ class _BusRegistry:
         return True
 
     async def _get(self, msg: Message, obj: Any, spec: PropertySpec) -> None:
-        what = f"{obj.INTERFACE}.{spec.name} getter"
         try:
             value = await getattr(obj, cast(str, spec.getter))()
         except Exception as e:
+            what = f"{obj.INTERFACE}.{spec.name} getter"
             self._reply_error(msg, *_exception_to_error(e, what))
             return
         self._send_return(
-            msg, _SIG_V, _may_carry_fds(spec.signature), [Variant(spec.tree, value, False)], what
+            msg,
+            _SIG_V,
+            _may_carry_fds(spec.signature),
+            [Variant(spec.tree, value, False)],
+            None,
+            obj,
+            spec.name,
+            " getter",
         )
 
     async def _set(self, msg: Message, obj: Any, spec: PropertySpec, value: Any) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Callable, Collection, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Generator
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, cast, overload
 from typing import Self
@@ -47,6 +47,7 @@ from ._adapter import (
     _is_p2p,
     drop_reply_handler,
     fds_negotiated,
+    send_nowait,
     set_reply_handler,
 )
 from ._bus import _BusRegistry, _SignalHandler, _daemon_call, _match_rule, _registry_for, connect
@@ -455,7 +456,7 @@ class ProxyBase:
 
     # -- calls ---------------------------------------------------------
 
-    async def _call(
+    def _call(
         self,
         member: str,
         signature: str,
@@ -463,14 +464,15 @@ class ProxyBase:
         reply_signature: str,
         *,
         no_reply: bool = False,
-    ) -> list[Any]:
+    ) -> Coroutine[Any, Any, list[Any]]:
         """Call ``member`` of this proxy's interface; return the reply body list.
 
         Raises DBusError for an ERROR reply, or when the reply's signature is
         not ``reply_signature``.  With ``no_reply`` the call is sent with
-        NO_REPLY_EXPECTED and nothing is awaited (returns ``[]``).
+        NO_REPLY_EXPECTED and nothing is awaited (returns ``[]``).  (A plain
+        function returning the coroutine: one coroutine less per call.)
         """
-        return await self._call_iface(
+        return self._call_iface(
             self.INTERFACE, member, signature, body, reply_signature, no_reply=no_reply
         )
 
@@ -522,11 +524,8 @@ class ProxyBase:
             _send(bus, msg, fds)
             return []
         try:
-            if fds or "h" in reply_signature or "v" in reply_signature:
-                # also closes the fds of a reply that comes after a timeout
-                coro = _call_with_fds(bus, msg, fds)
-            else:
-                coro = bus.call(msg)
+            # also closes the fds of a reply that comes after a timeout
+            coro: Awaitable[Message] = _send_call(bus, msg, fds)
             if self._timeout is None:
                 reply = await coro
             else:
@@ -787,15 +786,17 @@ def _close_received(value: Any) -> None:
         _close_fds(found)
 
 
-async def _call_with_fds(bus: MessageBus, msg: Message, fds: list[int]) -> Message:
-    """bus.call() for messages carrying fds (or replies that may).
+def _send_call(
+    bus: MessageBus, msg: Message, fds: list[int] | None = None
+) -> asyncio.Future[Message]:
+    """Send a method call; the future gets its reply.
 
-    Same as dbus-fast's call path, but it closes the runtime's dup'd fds once
-    the message is written (bus.call discards the write future) and closes
-    the fds of a reply that arrives after the caller gave up.
+    What ``bus.call`` does without its coroutine, its partials and (when no
+    fds are sent) the write future; the runtime's dup'd ``fds`` are closed
+    once the message is written, and the fds of a reply that arrives after
+    the caller gave up are closed.
     """
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[Message] = loop.create_future()
+    fut: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
     serial = bus.next_serial()
     msg.serial = serial
 
@@ -813,8 +814,11 @@ async def _call_with_fds(bus: MessageBus, msg: Message, fds: list[int]) -> Messa
 
     set_reply_handler(bus, serial, on_reply)
     try:
-        _send(bus, msg, fds)
+        if fds:
+            _send(bus, msg, fds)
+        else:
+            send_nowait(bus, msg)
     except BaseException:
         drop_reply_handler(bus, serial)
         raise
-    return await fut
+    return fut
