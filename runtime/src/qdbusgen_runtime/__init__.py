@@ -190,10 +190,12 @@ def require_version(generated_for: str, package: str) -> None:
     need, have = _release(generated_for), _release(__version__)
     if have[0] == need[0] and have >= need:
         return
+    import os.path
+
     raise ImportError(
         f"{package} was generated for qdbusgen-runtime {generated_for} "
         f"(it needs >={need[0]}.{need[1]},<{need[0] + 1}), but qdbusgen-runtime "
-        f"{__version__} is installed (at {__file__.rsplit('/', 2)[0]}): install "
+        f"{__version__} is installed (at {os.path.dirname(__file__)}): install "
         f"'qdbusgen-runtime>={need[0]}.{need[1]},<{need[0] + 1}', or regenerate {package} "
         "with a qdbusgen that targets the installed runtime"
     )
