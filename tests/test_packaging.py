@@ -58,3 +58,14 @@ def test_installed_wheel_generates_identical_output(tmp_path: Path, qdbusgen_whe
     for path in sorted(golden.iterdir()):
         if path.is_file():
             assert (out / path.name).read_bytes() == path.read_bytes(), path.name
+    # The rule catalogue's examples are package data: --explain shows them from the wheel.
+    explain = subprocess.run(
+        [sys.executable, "-c", "from qdbusgen.cli import main; main()"]
+        + ["lint", "--explain", "COMPAT-B001"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert explain.returncode == 0, explain.stderr
+    assert '<interface name="com.example.Sample1">' in explain.stdout
