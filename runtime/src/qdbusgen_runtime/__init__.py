@@ -6,7 +6,8 @@ generated with ``--vendor-runtime``, which copies it into the package as
 one ``ProxyBase``, one ``ServerBase`` and one registry per connection.  It
 depends on the standard library and dbus-fast (asyncio; the supported range
 is ``DBUS_FAST_RANGE``).  Generated client proxies subclass
-:class:`ProxyBase`; generated server bases subclass :class:`ServerBase`.
+:class:`ProxyBase` (:class:`PropertiesProxyBase` when the interface has properties
+that signal changes); generated server bases subclass :class:`ServerBase`.
 Generated code calls :func:`require_version` at import.
 
 Connections
@@ -113,6 +114,7 @@ from ._names import NameFlag, ReleaseNameReply, RequestNameReply, release_name, 
 from .client import (
     DEFAULT_STREAM_MAXSIZE,
     Overflow,
+    PropertiesProxyBase,
     ProxyBase,
     SignalOverflowError,
     SignalStream,
@@ -142,6 +144,7 @@ __all__ = [
     "ObjectManagerServer",
     "ObjectPath",
     "Overflow",
+    "PropertiesProxyBase",
     "PropertyReadOnly",
     "PropertySpec",
     "ProxyBase",

@@ -4,7 +4,7 @@ import asyncio
 import collections
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Generator
 from types import TracebackType
-from typing import Any, ClassVar, Final, Generic, Literal, cast, overload
+from typing import Any, ClassVar, Final, Generic, Literal, TypeVar, cast, overload
 from typing import Self
 
 from dbus_fast.aio.message_bus import MessageBus
@@ -771,6 +771,30 @@ class ProxyBase:
                     )
             raise
         return _Match(bus, registry, handler, rule, owner_name)
+
+
+#: A generated ``<Base>Properties`` TypedDict.
+_Props = TypeVar("_Props")
+#: A generated ``<Base>PropertiesChanged`` TypedDict (or ``<Base>Properties`` itself).
+_Changed = TypeVar("_Changed")
+
+
+class PropertiesProxyBase(ProxyBase, Generic[_Props, _Changed]):
+    """Base class of generated proxies for an interface with readable properties that
+    signal their changes: :meth:`get_all` and :meth:`watch_properties`, typed by the
+    interface's generated TypedDicts (``<Base>Properties`` for GetAll, and what
+    PropertiesChanged carries).
+    """
+
+    async def get_all(self) -> _Props:
+        """Every property at once (Properties.GetAll); unimplemented ones are left out."""
+        return cast(_Props, await self._get_all())
+
+    def watch_properties(self, callback: Callable[[_Changed, list[str]], object]) -> Subscription:
+        """Call ``callback(changed, invalidated)`` on each PropertiesChanged of this interface:
+        ``changed`` maps property names to their new values, ``invalidated`` lists those whose
+        value was not sent."""
+        return self._watch_properties(callback)
 
 
 def _close_received(value: Any) -> None:
