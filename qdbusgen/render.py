@@ -43,9 +43,6 @@ from .resources import (
 if TYPE_CHECKING:
     from .config import GenerateOptions
 
-#: Names the package re-exports from its runtime module: the runtime's ``__all__``.
-RUNTIME_EXPORTS = tuple(sorted(naming.RUNTIME_EXPORTS))
-
 
 #: Templates compiled to Python ahead of time and shipped with qdbusgen, one module per
 #: template named after its key (``scripts/regen_examples.py`` writes them, a test checks
@@ -297,6 +294,9 @@ class InterfaceView(NamedTuple):
     module: str
     source_file: str
     constant: str
+    #: ``class <Proxy>(<base>):``, the base being ``_rt.PropertiesProxyBase[<Properties>,
+    #: <PropertiesChanged>]`` (typed get_all / watch_properties) or ``_rt.ProxyBase``.
+    proxy_head: str
     proxy_class: str
     server_class: str
     module_docstring: str
@@ -355,8 +355,10 @@ class PackageView(NamedTuple):
     sources: str
     docstring: str
     modules: tuple[ModuleExports, ...]
-    runtime_module: str = RUNTIME_PACKAGE
-    runtime_exports: tuple[str, ...] = RUNTIME_EXPORTS
+    #: The runtime's names, re-exported: a star import (the runtime's ``__all__``) and the
+    #: runtime module as ``_runtime``, whose ``__all__`` the package's extends.
+    runtime_import: str = ""
+    runtime_alias: str = VENDORED_RUNTIME
     exports: tuple[str, ...] = ()
 
 
@@ -1023,13 +1025,22 @@ class _Builder:
             changed_line = _typed_dict(changed_class, changed_doc, changed_entries, lay)
         else:
             changed_line = ""
+        # both typed helpers come from the runtime's generic PropertiesProxyBase base when the
+        # interface has both TypedDicts; otherwise the proxy defines the one it has
+        inherited = bool(props_class and changed_class)
+        proxy_base: Node = (
+            Call("_rt.PropertiesProxyBase", (str(props_class), str(changed_class)), "[]")
+            if inherited
+            else "_rt.ProxyBase"
+        )
         return InterfaceView(
+            proxy_head=statement(0, Call(f"class {inames.proxy_class}", (proxy_base,)), lay, ":"),
             properties_class=props_class,
             readable_properties=readable_props,
             properties_line=properties_line,
             get_all_def=(
                 function(1, f"async def {inames.get_all_name}", ["self"], props_class, lay)
-                if props_class
+                if props_class and not inherited
                 else ""
             ),
             get_all_docstring=(
@@ -1119,10 +1130,10 @@ class _Builder:
                     "_rt.Subscription",
                     lay,
                 )
-                if changed_class
+                if changed_class and not inherited
                 else ""
             ),
-            watch_body=statement(2, watch_call, lay) if changed_class else "",
+            watch_body=statement(2, watch_call, lay) if changed_class and not inherited else "",
             changed_line=changed_line,
             specs_block=_statements(0, specs, lay),
             specs_line=statement(
@@ -1308,7 +1319,7 @@ def render_package(
         modules.append(ModuleExports(view.module, exports))
     modules.sort(key=lambda m: m.module)
     sources = sorted({source for _, source in interfaces})
-    all_exports = sorted({n for m in modules for n in m.exports} | set(RUNTIME_EXPORTS))
+    all_exports = sorted({n for m in modules for n in m.exports})
     pkg = PackageView(
         name=package,
         sources=", ".join(sources),
@@ -1322,7 +1333,13 @@ def render_package(
             ]
         ),
         modules=tuple(modules),
-        runtime_module=f".{VENDORED_RUNTIME}" if vendor_runtime else RUNTIME_PACKAGE,
+        runtime_import=(
+            f"from .{VENDORED_RUNTIME} import *\nfrom . import {VENDORED_RUNTIME}"
+            if vendor_runtime
+            # pyright strict refuses a star import from an installed package unless told
+            else f"from {RUNTIME_PACKAGE} import *  # pyright: ignore[reportWildcardImportFromLibrary]"
+            f"\nimport {RUNTIME_PACKAGE} as {VENDORED_RUNTIME}"
+        ),
         exports=tuple(all_exports),
     )
     if options.object_manager:

@@ -160,8 +160,8 @@ def test_the_hook_warns_when_the_project_does_not_depend_on_the_runtime(tmp_path
     project = copy_example(tmp_path)
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text()
-    assert '"qdbusgen-runtime>=1.0,<2", ' in text
-    pyproject.write_text(text.replace('"qdbusgen-runtime>=1.0,<2", ', ""))
+    assert '"qdbusgen-runtime>=1.2,<2", ' in text
+    pyproject.write_text(text.replace('"qdbusgen-runtime>=1.2,<2", ', ""))
     build = [
         sys.executable,
         "-m",
