@@ -57,6 +57,7 @@ from bench_support import (  # noqa: E402
     profile_env,
     profile_summary,
     ratio_cell,
+    raw_ops,
     rotate,
     run_once,
     start_profile,
@@ -106,71 +107,16 @@ async def generated_ops(address: str, stubs: Path) -> dict[str, Op]:
 
 
 async def dbus_fast_ops(address: str, stubs: Path) -> dict[str, Op]:
-    from dbus_fast import Message, MessageType
     from dbus_fast.aio import MessageBus
 
     bus = await MessageBus(bus_address=address, negotiate_unix_fd=True).connect()
-    error = MessageType.ERROR
-
-    def body(reply: Message) -> list[Any]:
-        if reply.message_type is error:
-            raise RuntimeError(f"{reply.error_name}: {reply.body}")
-        return reply.body
-
-    async def ping() -> str:
-        reply = await bus.call(
-            Message(
-                destination=GEN_SERVICE,
-                path=PATH,
-                interface=BENCH_IFACE,
-                member="Ping",
-                signature="s",
-                body=[PING_TEXT],
-            )
-        )
-        return body(reply)[0]  # type: ignore[no-any-return]
-
-    async def get() -> str:
-        reply = await bus.call(
-            Message(
-                destination=GEN_SERVICE,
-                path=PATH,
-                interface=PROPERTIES_IFACE,
-                member="Get",
-                signature="ss",
-                body=[VMSTATE_IFACE, "Id"],
-            )
-        )
-        return body(reply)[0].value  # type: ignore[no-any-return]
-
-    def save_at(path: str) -> Op:
-        async def save() -> bytes:
-            reply = await bus.call(
-                Message(destination=GEN_SERVICE, path=path, interface=VMSTATE_IFACE, member="Save")
-            )
-            return body(reply)[0]  # type: ignore[no-any-return]
-
-        return save
-
-    async def load(data: bytes) -> None:
-        reply = await bus.call(
-            Message(
-                destination=GEN_SERVICE,
-                path=PATH,
-                interface=VMSTATE_IFACE,
-                member="Load",
-                signature="ay",
-                body=[data],
-            )
-        )
-        body(reply)
-
+    ops = raw_ops(bus, GEN_SERVICE, PATH, PATH_BIG)
     return {
-        "ping": ping,
-        "get": get,
-        "save": save_at(PATH),
-        "load": load,
-        "save_big": save_at(PATH_BIG),
+        "ping": ops["ping"],
+        "get": ops["get_id"],
+        "save": ops["save"],
+        "load": ops["load_data"],
+        "save_big": ops["save_big"],
     }
 
 

@@ -14,8 +14,10 @@ processes and this process as the client, all on that daemon.
   ``ServiceInterface`` classes, once with ``async def`` handlers (the shape of
   the generated handlers) and once with plain ``def`` handlers.
 
-The stubs are generated afresh by ``python3 -m qdbusgen generate`` into a
-temporary directory, so the figures are for the generator as it is in this tree.
+The stubs are generated afresh through qdbusgen's Python API into a temporary
+directory, so the figures are for the generator as it is in this tree; the servers are
+bench_support.py's (``serve_generated``, ``serve_fast``), shared with bench_server.py
+and bench_bindings.py.
 
 The client uses one connection for everything and measures, per row, these
 variants, alternating between them (the order rotates every round, so machine
@@ -74,44 +76,14 @@ from bench_support import (  # noqa: E402  (the services, paths and payloads of 
     PROPERTIES_IFACE,
     SMALL,
     VMSTATE_IFACE,
-    VMSTATE_XML,
-    BENCH_XML,
+    generate_bench_stubs,
     payload,
+    ratio_cell,
+    raw_ops,
+    server_argv,
 )
 
 # --------------------------------------------------------------------------- servers
-
-
-async def serve_generated(address: str, stubs: Path) -> None:
-    sys.path.insert(0, str(stubs))
-    from bench_ping import Bench1Server
-    from bench_vmstate import VMState1Server, connect
-
-    class Helper(VMState1Server):
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-            self.loaded = 0
-
-        async def save(self) -> bytes:
-            return self.data
-
-        async def load(self, data: bytes) -> None:
-            self.loaded = len(data)
-
-        async def get_id(self) -> str:
-            return ID_VALUE
-
-    class Pinger(Bench1Server):
-        async def ping(self, text: str) -> str:
-            return text
-
-    bus = await connect(address)
-    Helper(payload(SMALL)).export(bus, PATH)
-    Pinger().export(bus, PATH)
-    Helper(payload(BIG)).export(bus, PATH_BIG)
-    await bus.request_name(GEN_SERVICE)
-    await _until_stdin_closes()
-    bus.disconnect()
 
 
 def _fast_classes() -> tuple[type, type, type, type]:
@@ -173,28 +145,6 @@ def _fast_classes() -> tuple[type, type, type, type]:
             return text
 
     return AsyncVMState, AsyncBench, SyncVMState, SyncBench
-
-
-async def serve_fast(address: str) -> None:
-    from dbus_fast.aio import MessageBus
-
-    AsyncVMState, AsyncBench, SyncVMState, SyncBench = _fast_classes()
-    bus = await MessageBus(bus_address=address, negotiate_unix_fd=True).connect()
-    small, big = payload(SMALL), payload(BIG)
-    bus.export(FAST_ASYNC_PATH, AsyncVMState(small))
-    bus.export(FAST_ASYNC_PATH, AsyncBench())
-    bus.export(FAST_ASYNC_BIG, AsyncVMState(big))
-    bus.export(FAST_SYNC_PATH, SyncVMState(small))
-    bus.export(FAST_SYNC_PATH, SyncBench())
-    bus.export(FAST_SYNC_BIG, SyncVMState(big))
-    await bus.request_name(FAST_SERVICE)
-    await _until_stdin_closes()
-    bus.disconnect()
-
-
-async def _until_stdin_closes() -> None:
-    print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
 
 
 # --------------------------------------------------------------------------- client operations
@@ -263,80 +213,6 @@ async def _timed(row: Row, op: Op, count: int) -> float:
     if row.kind == "transfer":
         return row.size * count / 1e6 / elapsed
     return count / elapsed
-
-
-def raw_ops(
-    bus: Any, service: str, path: str, big_path: str, small: bytes, big: bytes
-) -> dict[str, Op]:
-    """Hand-written dbus-fast calls: Message(...) with defaults, bus.call, an ERROR check."""
-    from dbus_fast import Message, MessageType
-
-    ERROR = MessageType.ERROR
-
-    def check(reply: Message) -> list[Any]:
-        if reply.message_type is ERROR:
-            raise RuntimeError(f"{reply.error_name}: {reply.body}")
-        return reply.body
-
-    async def ping() -> str:
-        reply = await bus.call(
-            Message(
-                destination=service,
-                path=path,
-                interface=BENCH_IFACE,
-                member="Ping",
-                signature="s",
-                body=[PING_TEXT],
-            )
-        )
-        return check(reply)[0]
-
-    async def get_id() -> str:
-        reply = await bus.call(
-            Message(
-                destination=service,
-                path=path,
-                interface=PROPERTIES_IFACE,
-                member="Get",
-                signature="ss",
-                body=[VMSTATE_IFACE, "Id"],
-            )
-        )
-        return check(reply)[0].value
-
-    def save_at(p: str) -> Op:
-        async def save() -> bytes:
-            reply = await bus.call(
-                Message(destination=service, path=p, interface=VMSTATE_IFACE, member="Save")
-            )
-            return check(reply)[0]
-
-        return save
-
-    def load_of(data: bytes) -> Op:
-        async def load() -> None:
-            reply = await bus.call(
-                Message(
-                    destination=service,
-                    path=path,
-                    interface=VMSTATE_IFACE,
-                    member="Load",
-                    signature="ay",
-                    body=[data],
-                )
-            )
-            check(reply)
-
-        return load
-
-    return {
-        "ping": ping,
-        "get_id": get_id,
-        "save": save_at(path),
-        "save_big": save_at(big_path),
-        "load": load_of(small),
-        "load_big": load_of(big),
-    }
 
 
 def generated_ops(bus: Any, stubs: Path, small: bytes, big: bytes) -> dict[str, Op]:
@@ -441,9 +317,11 @@ async def client(
     return rows
 
 
-def start_server(args: list[str]) -> subprocess.Popen[bytes]:
+def start_server(kind: str, address: str, stubs: Path) -> subprocess.Popen[bytes]:
+    """A server process of bench_support.py (``kind``: generated or fast), once ready."""
+    args = server_argv(kind, address, stubs)
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), *args],
+        args,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -463,29 +341,6 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def generate_stubs(out: Path) -> None:
-    for xml, package in ((VMSTATE_XML, "bench_vmstate"), (BENCH_XML, "bench_ping")):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "qdbusgen",
-                "generate",
-                str(xml),
-                "-o",
-                str(out / package),
-                "-q",
-            ],
-            cwd=ROOT,
-            check=True,
-        )
-
-
-def ratio_cell(num: list[float], den: list[float]) -> str:
-    per_round = [a / b for a, b in zip(num, den)]
-    return f"{statistics.median(per_round):5.3f} ({min(per_round):.2f}-{max(per_round):.2f})"
 
 
 def print_table(
@@ -556,16 +411,7 @@ def main() -> int:
     ap.add_argument(
         "--repeat", type=int, help="rounds (default 7, or 2 with --quick); the median is reported"
     )
-    ap.add_argument("--serve", choices=["generated", "fast"], help=argparse.SUPPRESS)
-    ap.add_argument("--address", help=argparse.SUPPRESS)
-    ap.add_argument("--stubs", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.serve == "generated":
-        asyncio.run(serve_generated(args.address, args.stubs))
-        return 0
-    if args.serve == "fast":
-        asyncio.run(serve_fast(args.address))
-        return 0
 
     from tests.dbus_harness import dbus_daemon_available, private_bus
 
@@ -579,13 +425,11 @@ def main() -> int:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="qdbusgen-bench-") as tmp:
         stubs = Path(tmp) / "stubs"
-        generate_stubs(stubs)
+        generate_bench_stubs(stubs)
         with private_bus(Path(tmp) / "bus") as bus:
             servers = [
-                start_server(
-                    ["--serve", "generated", "--address", bus.address, "--stubs", str(stubs)]
-                ),
-                start_server(["--serve", "fast", "--address", bus.address]),
+                start_server("generated", bus.address, stubs),
+                start_server("fast", bus.address, stubs),
             ]
             try:
                 rows = asyncio.run(

@@ -10,9 +10,12 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+#: One benchmarked operation: an awaitable call.
+Op = Callable[..., Awaitable[Any]]
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -225,7 +228,8 @@ async def serve_generated(address: str, stubs: Path) -> None:
 
 async def serve_fast(address: str) -> None:
     """dbus-fast's own ServiceInterface with the same members (bench_client.py's classes):
-    plain ``def`` handlers on FAST_SYNC_PATH, ``async def`` ones on FAST_ASYNC_PATH."""
+    plain ``def`` handlers on FAST_SYNC_PATH (and FAST_SYNC_BIG, answering 64 MiB),
+    ``async def`` ones on FAST_ASYNC_PATH (and FAST_ASYNC_BIG)."""
     from dbus_fast.aio import MessageBus
 
     sys.path.insert(0, str(BENCH_DIR))
@@ -233,14 +237,94 @@ async def serve_fast(address: str) -> None:
 
     AsyncVMState, AsyncBench, SyncVMState, SyncBench = _fast_classes()
     bus = await MessageBus(bus_address=address, negotiate_unix_fd=True).connect()
-    bus.export(FAST_SYNC_PATH, SyncVMState(payload(SMALL)))
+    small, big = payload(SMALL), payload(BIG)
+    bus.export(FAST_SYNC_PATH, SyncVMState(small))
     bus.export(FAST_SYNC_PATH, SyncBench())
-    bus.export(FAST_ASYNC_PATH, AsyncVMState(payload(SMALL)))
+    bus.export(FAST_SYNC_BIG, SyncVMState(big))
+    bus.export(FAST_ASYNC_PATH, AsyncVMState(small))
     bus.export(FAST_ASYNC_PATH, AsyncBench())
+    bus.export(FAST_ASYNC_BIG, AsyncVMState(big))
     await bus.request_name(FAST_SERVICE)
     start_profile()
     await _answer_commands()
     bus.disconnect()
+
+
+def raw_ops(
+    bus: Any, service: str, path: str, big_path: str, small: bytes = b"", big: bytes = b""
+) -> dict[str, Op]:
+    """Hand-written dbus-fast calls, the baseline of every client benchmark: Message(...)
+    with defaults, bus.call, an ERROR check.  ``load_data(data)`` sends any payload;
+    ``load`` and ``load_big`` send ``small`` and ``big``."""
+    from dbus_fast import Message, MessageType
+
+    ERROR = MessageType.ERROR
+
+    def check(reply: Message) -> list[Any]:
+        if reply.message_type is ERROR:
+            raise RuntimeError(f"{reply.error_name}: {reply.body}")
+        return reply.body
+
+    async def ping() -> str:
+        reply = await bus.call(
+            Message(
+                destination=service,
+                path=path,
+                interface=BENCH_IFACE,
+                member="Ping",
+                signature="s",
+                body=[PING_TEXT],
+            )
+        )
+        return check(reply)[0]
+
+    async def get_id() -> str:
+        reply = await bus.call(
+            Message(
+                destination=service,
+                path=path,
+                interface=PROPERTIES_IFACE,
+                member="Get",
+                signature="ss",
+                body=[VMSTATE_IFACE, "Id"],
+            )
+        )
+        return check(reply)[0].value
+
+    def save_at(p: str) -> Op:
+        async def save() -> bytes:
+            reply = await bus.call(
+                Message(destination=service, path=p, interface=VMSTATE_IFACE, member="Save")
+            )
+            return check(reply)[0]
+
+        return save
+
+    async def load_data(data: bytes) -> None:
+        reply = await bus.call(
+            Message(
+                destination=service,
+                path=path,
+                interface=VMSTATE_IFACE,
+                member="Load",
+                signature="ay",
+                body=[data],
+            )
+        )
+        check(reply)
+
+    def load_of(data: bytes) -> Op:
+        return lambda: load_data(data)
+
+    return {
+        "ping": ping,
+        "get_id": get_id,
+        "save": save_at(path),
+        "save_big": save_at(big_path),
+        "load_data": load_data,
+        "load": load_of(small),
+        "load_big": load_of(big),
+    }
 
 
 def server_argv(kind: str, address: str, stubs: Path) -> list[str]:
