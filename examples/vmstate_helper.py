@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported for real only once the arguments are parsed (--help works without it)
     import qemu_vmstate
-    from dbus_fast.aio import MessageBus
+    from qemu_vmstate import MessageBus
 
 BUS_NAME = "org.qemu.VMState1"
 OBJECT_PATH = "/org/qemu/VMState1"
@@ -281,23 +281,14 @@ class DuplicateIdError(Exception):
 
 async def queued_owners(bus: MessageBus) -> list[str]:
     """The unique names queued for org.qemu.VMState1, in queue order (primary owner first)."""
-    from dbus_fast import Message, MessageType
+    import qemu_vmstate as gen
 
-    reply = await bus.call(
-        Message(
-            destination="org.freedesktop.DBus",
-            path="/org/freedesktop/DBus",
-            interface="org.freedesktop.DBus",
-            member="ListQueuedOwners",
-            signature="s",
-            body=[BUS_NAME],
-        )
-    )
-    if reply.message_type is MessageType.ERROR:
-        if reply.error_name == "org.freedesktop.DBus.Error.NameHasNoOwner":
-            return []
-        raise StateError(f"ListQueuedOwners failed: {reply.error_name}", ERROR_FAILED)
-    return [str(name) for name in reply.body[0]]
+    try:
+        return await gen.list_queued_owners(bus, BUS_NAME)
+    except gen.NameHasNoOwner:
+        return []
+    except gen.DBusError as e:
+        raise StateError(f"ListQueuedOwners failed: {e.name}", ERROR_FAILED) from e
 
 
 async def check_id_is_free(bus: MessageBus, helper_id: str, *, queued: bool) -> list[str]:

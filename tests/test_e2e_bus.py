@@ -567,10 +567,14 @@ async def test_request_name_flags(bus: Any, pkgs: SimpleNamespace) -> None:
         flags = pkg.NameFlag.REPLACE_EXISTING | pkg.NameFlag.DO_NOT_QUEUE
         assert await pkg.request_name(second, name, flags) is Reply.PRIMARY_OWNER
         # first was replaced without DO_NOT_QUEUE: it waits in the queue
+        queue = await pkg.list_queued_owners(first, name)
+        assert queue == [second.unique_name, first.unique_name]
         assert await pkg.release_name(second, name) is pkg.ReleaseNameReply.RELEASED
         assert await pkg.release_name(second, name) is pkg.ReleaseNameReply.NOT_OWNER
         assert await pkg.release_name(first, name) is pkg.ReleaseNameReply.RELEASED
         assert await pkg.release_name(first, name) is pkg.ReleaseNameReply.NON_EXISTENT
+        with pytest.raises(pkg.NameHasNoOwner):
+            await pkg.list_queued_owners(first, name)
         with pytest.raises(ValueError):
             await pkg.request_name(first, ":1.1")
     finally:

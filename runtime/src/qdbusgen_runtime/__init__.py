@@ -16,7 +16,8 @@ Connections
     D-Bus connection (no daemon, no ``Hello``), as QEMU's ``-display dbus``
     listeners need.  All three negotiate Unix fd passing.
     :func:`request_name` (with :class:`NameFlag`) and :func:`release_name`
-    own and give up well-known bus names.
+    own and give up well-known bus names; :func:`list_queued_owners` tells who
+    owns one and who waits for it.
 
 Inbound boundary
     Every message received crosses a pure-Python validator before dbus-fast
@@ -110,7 +111,14 @@ from ._fds import keep_fd, transfer_fd
 from ._wire import Limits
 from ._adapter import check_dbus_fast
 from ._bus import accept_p2p, connect, connect_p2p
-from ._names import NameFlag, ReleaseNameReply, RequestNameReply, release_name, request_name
+from ._names import (
+    NameFlag,
+    ReleaseNameReply,
+    RequestNameReply,
+    list_queued_owners,
+    release_name,
+    request_name,
+)
 from .client import (
     DEFAULT_STREAM_MAXSIZE,
     Overflow,
@@ -169,6 +177,7 @@ __all__ = [
     "connect",
     "connect_p2p",
     "keep_fd",
+    "list_queued_owners",
     "not_implemented",
     "release_name",
     "request_name",

@@ -1,5 +1,6 @@
-"""Owning well-known bus names: ``RequestName`` / ``ReleaseName`` of the bus daemon, with
-their flags and replies as enums, so that serving a name needs nothing from dbus-fast."""
+"""Owning well-known bus names: ``RequestName`` / ``ReleaseName`` / ``ListQueuedOwners`` of
+the bus daemon, with their flags and replies as enums, so that serving a name needs nothing
+from dbus-fast."""
 
 from __future__ import annotations
 
@@ -66,3 +67,12 @@ async def release_name(bus: MessageBus, name: str) -> ReleaseNameReply:
     assert_bus_name_valid(name)
     reply = await _daemon_call(bus, "ReleaseName", "s", [name])
     return ReleaseNameReply(reply.body[0])
+
+
+async def list_queued_owners(bus: MessageBus, name: str) -> list[str]:
+    """The unique names of the connections queued for the well-known ``name``, primary
+    owner first (``ListQueuedOwners``).  Raises :class:`NameHasNoOwner` when no connection
+    owns ``name``."""
+    assert_bus_name_valid(name)
+    reply = await _daemon_call(bus, "ListQueuedOwners", "s", [name])
+    return [str(owner) for owner in reply.body[0]]
