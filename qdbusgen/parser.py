@@ -11,6 +11,7 @@ Name, type and value rules run later, on the model (:mod:`qdbusgen.validate`).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -191,9 +192,25 @@ MAX_ENTITY_EXPANSION = 1024 * 1024
 
 _PREDEFINED_ENTITIES = frozenset({"lt", "gt", "amp", "apos", "quot"})
 _XML_NAME = r"[A-Za-z_:\u00c0-\uffff][A-Za-z0-9_:.\-\u00b7\u00c0-\uffff]*"
-_NAME_RE = re.compile(_XML_NAME)
-_REF_RE = re.compile(r"&(#?)(" + _XML_NAME + r"|[0-9]+|x[0-9A-Fa-f]+);")
-_PE_REF_RE = re.compile(r"%" + _XML_NAME + ";")
+
+
+# Compiled on first use: the Unicode classes of an XML name take about 17 ms to compile
+# (a tenth of a cold `generate`), and only a document with a DOCTYPE needs them.
+@functools.cache
+def _name_re() -> re.Pattern[str]:
+    return re.compile(_XML_NAME)
+
+
+@functools.cache
+def _ref_re() -> re.Pattern[str]:
+    return re.compile(r"&(#?)(" + _XML_NAME + r"|[0-9]+|x[0-9A-Fa-f]+);")
+
+
+@functools.cache
+def _pe_ref_re() -> re.Pattern[str]:
+    return re.compile(r"%" + _XML_NAME + ";")
+
+
 _DECL_ENCODING_RE = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 _BODY_SKIP_RE = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>", re.DOTALL)
 
@@ -287,7 +304,7 @@ def _internal_subset(text: str) -> tuple[list[_EntityDecl], int] | None:
         else:
             return None
     pos = _skip_ws(text, pos + len("<!DOCTYPE"))
-    name = _NAME_RE.match(text, pos)
+    name = _name_re().match(text, pos)
     if name is None:
         return None
     pos = _skip_ws(text, name.end())
@@ -354,7 +371,7 @@ def _entity_decl(text: str, start: int) -> tuple[_EntityDecl | None, int]:
             start,
             "parameter entities are not allowed in introspection XML (refused: they are unsafe)",
         )
-    name = _NAME_RE.match(text, after)
+    name = _name_re().match(text, after)
     if name is None:
         return None, after
     pos = _skip_ws(text, name.end())
@@ -373,7 +390,7 @@ def _entity_decl(text: str, start: int) -> tuple[_EntityDecl | None, int]:
             start,
             f"entity {name.group(0)!r} contains markup; only entities of plain text are supported",
         )
-    for ref in _REF_RE.finditer(value):
+    for ref in _ref_re().finditer(value):
         if ref.group(1) and _char_ref_value(ref.group(2)) in (0x3C, 0x26):
             # "&#60;" or "&#38;" become markup or a hidden reference when the entity is used
             raise _EntityRefused(
@@ -381,7 +398,7 @@ def _entity_decl(text: str, start: int) -> tuple[_EntityDecl | None, int]:
                 f"entity {name.group(0)!r} contains a character reference to '<' or '&'; only "
                 "entities of plain text are supported",
             )
-    if _PE_REF_RE.search(value):
+    if _pe_ref_re().search(value):
         raise _EntityRefused(
             start, "parameter-entity references are not allowed in introspection XML"
         )
@@ -418,7 +435,7 @@ def _entity_lengths(decls: list[_EntityDecl]) -> dict[str, int]:
             )
         total = 0
         last = 0
-        for m in _REF_RE.finditer(decl.value):
+        for m in _ref_re().finditer(decl.value):
             total += (
                 m.start() - last + (1 if m.group(1) or m.group(2) in _PREDEFINED_ENTITIES else 0)
             )
@@ -454,7 +471,7 @@ def _check_entities(data: bytes) -> frozenset[str]:
     lengths = _entity_lengths(decls)
     total = 0
     body = _BODY_SKIP_RE.sub(lambda m: " " * len(m.group(0)), text[body_start:])
-    for m in _REF_RE.finditer(body):
+    for m in _ref_re().finditer(body):
         if not m.group(1) and m.group(2) in lengths:
             total += lengths[m.group(2)]
             if total > MAX_ENTITY_EXPANSION:

@@ -10,7 +10,7 @@ and detection texts are written for this project, after the project's rule catal
 
 from __future__ import annotations
 
-import difflib
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -43,8 +43,6 @@ class Rule:
     rationale: str
     detection: str
     source: str
-    bad: Example | None
-    good: Example | None
     #: "A" (specification), "B" (guidelines), "C" (compatibility, ``qdbusgen diff``),
     #: "input" (unusable input), "name" (Python names the generator cannot assign),
     #: "override" (--annotate / [tool.qdbusgen.overrides]) or "lint" (the linter itself).
@@ -52,8 +50,6 @@ class Rule:
     heuristic: bool = False
     #: Reported only when qdbusgen checks names given to it, never from XML.
     validator_only: bool = False
-    #: Group C: the old document that the ``bad``/``good`` diffs (language "diff") change.
-    base: Example | None = None
     #: Off unless ``select`` names the rule by its full id (heuristics that cannot reach the
     #: precision of the default set on real files).
     default_enabled: bool = True
@@ -75,6 +71,23 @@ class Rule:
     @property
     def doc_path(self) -> str:
         return f"docs/rules/{self.id}.md"
+
+    # The examples are read from the packaged files (and group C's diffs computed) when
+    # first shown, not when the catalogue is built: a `generate` run never shows them.
+    @property
+    def bad(self) -> Example | None:
+        """An example that the rule reports (None: the rule has none)."""
+        return _rule_examples(self.id, self.group)[0]
+
+    @property
+    def good(self) -> Example | None:
+        """The same example fixed: the rule does not report it."""
+        return _rule_examples(self.id, self.group)[1]
+
+    @property
+    def base(self) -> Example | None:
+        """Group C: the old document that the ``bad``/``good`` diffs (language "diff") change."""
+        return _rule_examples(self.id, self.group)[2]
 
 
 _EXPAND_RE = re.compile("\u27e8'(.)'\u00d7(\\d+)\u27e9")
@@ -1106,6 +1119,8 @@ def compat_document(rule_id: str, kind: str) -> str:
 def compat_diff(old: str, new: str) -> str:
     """``new``'s changed lines against ``old``, ``-`` and ``+`` lines without hunk
     headers (how the catalog shows a group C example), or :data:`COMPAT_UNCHANGED`."""
+    import difflib  # only when a catalogue page is shown
+
     lines = list(difflib.unified_diff(old.splitlines(True), new.splitlines(True), n=0))[2:]
     changed = "".join(line for line in lines if not line.startswith("@@"))
     return changed or COMPAT_UNCHANGED
@@ -1250,7 +1265,6 @@ def _build() -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for group, table in (("A", _A), ("B", _B)):
         for rule_id, title, rationale, detection, source in table:
-            bad, good = _examples(rule_id)
             rules[rule_id] = Rule(
                 rule_id,
                 _severity_of(rule_id),
@@ -1258,8 +1272,6 @@ def _build() -> dict[str, Rule]:
                 rationale,
                 detection,
                 source,
-                bad,
-                good,
                 group,
                 heuristic=rule_id in _HEURISTIC,
                 validator_only=rule_id in ("DBUS-E070", "DBUS-E071"),
@@ -1268,10 +1280,7 @@ def _build() -> dict[str, Rule]:
                 severity_cases=_SEVERITY_CASES.get(rule_id, ()),
             )
     for rule_id, title, rationale, detection in _INPUT:
-        bad, good = _examples(rule_id)
-        rules[rule_id] = Rule(
-            rule_id, E, title, rationale, detection, "qdbusgen parser", bad, good, "input"
-        )
+        rules[rule_id] = Rule(rule_id, E, title, rationale, detection, "qdbusgen parser", "input")
     for rule_id, title, rationale, detection, source in _C:
         rules[rule_id] = Rule(
             rule_id,
@@ -1280,22 +1289,17 @@ def _build() -> dict[str, Rule]:
             rationale,
             detection,
             source,
-            _compat_example(rule_id, "bad"),
-            _compat_example(rule_id, "good"),
             "C",
-            base=Example(compat_base(rule_id)),
         )
     for rule_id, title, rationale, detection in _NAME:
-        bad, good = _examples(rule_id)
         severity = I if rule_id.startswith("NAME-I") else E
         rules[rule_id] = Rule(
-            rule_id, severity, title, rationale, detection, "qdbusgen naming", bad, good, "name"
+            rule_id, severity, title, rationale, detection, "qdbusgen naming", "name"
         )
     for rule_id, title, rationale, detection in _OVERRIDE:
         rules[rule_id] = Rule(
-            rule_id, E, title, rationale, detection, "qdbusgen overrides", None, None, "override"
+            rule_id, E, title, rationale, detection, "qdbusgen overrides", "override"
         )
-    bad, good = _examples(UNUSED_SUPPRESSION)
     rules[UNUSED_SUPPRESSION] = Rule(
         UNUSED_SUPPRESSION,
         W,
@@ -1306,11 +1310,26 @@ def _build() -> dict[str, Rule]:
         "rule that reported nothing on that element, an unknown rule id, or a comment not followed by "
         "an element.",
         "qdbusgen",
-        bad,
-        good,
         "lint",
     )
     return rules
+
+
+@functools.cache
+def _rule_examples(
+    rule_id: str, group: str
+) -> tuple[Example | None, Example | None, Example | None]:
+    """(bad, good, base) of a rule, read on first use."""
+    if group == "C":
+        return (
+            _compat_example(rule_id, "bad"),
+            _compat_example(rule_id, "good"),
+            Example(compat_base(rule_id)),
+        )
+    if group == "override":
+        return None, None, None
+    bad, good = _examples(rule_id)
+    return bad, good, None
 
 
 #: Every rule, by id, in catalog order (groups A, B, input rules, group C, then LINT-W001).
