@@ -38,7 +38,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_support import (  # noqa: E402
-    BENCH_IFACE,
     FAST_ASYNC_PATH,
     FAST_SERVICE,
     FAST_SYNC_PATH,
@@ -46,9 +45,8 @@ from bench_support import (  # noqa: E402
     ID_VALUE,
     PATH,
     PING_TEXT,
-    PROPERTIES_IFACE,
     ROOT,
-    VMSTATE_IFACE,
+    raw_ops,
     Worker,
     generate_bench_stubs,
     machine_line,
@@ -72,37 +70,11 @@ ROWS = (("ping", "Ping, sequential", 3000), ("get", "Properties.Get Id", 2000))
 
 
 def call_of(bus: Any, row: str, service: str, path: str) -> Any:
-    from dbus_fast import Message, MessageType
-
-    error = MessageType.ERROR
-
-    async def call() -> Any:
-        if row == "ping":
-            msg = Message(
-                destination=service,
-                path=path,
-                interface=BENCH_IFACE,
-                member="Ping",
-                signature="s",
-                body=[PING_TEXT],
-            )
-        else:
-            msg = Message(
-                destination=service,
-                path=path,
-                interface=PROPERTIES_IFACE,
-                member="Get",
-                signature="ss",
-                body=[VMSTATE_IFACE, "Id"],
-            )
-        reply = await bus.call(msg)
-        if reply.message_type is error:
-            raise RuntimeError(f"{reply.error_name}: {reply.body}")
-        return reply.body[0]
+    """The raw dbus-fast call of ``row`` (bench_support.raw_ops), and a checked variant."""
+    call = raw_ops(bus, service, path, path)["ping" if row == "ping" else "get_id"]
 
     async def checked() -> None:
-        value = await call()
-        got = value if row == "ping" else value.value
+        got = await call()
         if got != (PING_TEXT if row == "ping" else ID_VALUE):
             raise RuntimeError(f"{row} on {service} answered {got!r}")
 
