@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cost of the runtime's inbound boundary: the same calls with it on and off, in one run.
 
-Both ends are the runtime of this tree (``templates/_runtime.py``) on peer-to-peer
+Both ends are the runtime of this tree (``runtime/``, qdbusgen_runtime) on peer-to-peer
 socketpairs in this process: a server (``Echo(s) -> s``, ``Props(a{sv}) -> a{sv}``,
 ``Save() -> ay`` answering 64 MiB, ``Load(ay)``) and a client, once with the boundary on
 and once with it off.  With it on, every frame either end receives is validated before
@@ -10,10 +10,12 @@ with it off, dbus-fast's own reader reads the socket.  Each row runs in short bl
 alternate between the two (on, off, off, on, ...), so a change in the machine's load hits
 both alike; both ends run in this process, so the CPU-time rates (``(cpu)`` rows) are the
 least disturbed by other load.  The table gives the medians over the rounds and the median
-of the per-round ratios ``on/off`` (target: >= 0.95).  The Props rows send the same
-12-entry ``a{sv}`` every call (the boundary remembers a valid frame with variants, so it
-is walked once), and one with a value new in every call (every frame walked in full: the
-validator's own cost).
+of the per-round ratios ``on/off`` (target: >= 0.95).  The Props rows send a 12-entry
+``a{sv}``: the same every call (the boundary remembers a valid frame with variants, so it
+is walked once); with one value new in every call (a body like a remembered one but in
+its string texts and numbers is checked against it, not walked); and with two values
+whose lengths change every call, so that no frame is like one seen before (every frame
+walked in full: the validator's own cost, its worst case).
 
     python3 benchmarks/bench_boundary.py            # 7 rounds
     python3 benchmarks/bench_boundary.py --quick    # smoke run
@@ -159,6 +161,22 @@ async def one_round(n_calls: int, n_big: int, blob: bytes) -> dict[bool, dict[st
         for p in fresh:
             await proxy.props(p)
 
+    async def props_reshaped(proxy: Any, k: int) -> None:
+        fresh = []
+        for _ in range(size // 2):
+            n = next(_fresh)
+            # two lengths that come again together only after 97 * 89 calls
+            fresh.append(
+                dict(
+                    props,
+                    key0=rt.Variant("s", "v" * (n % 97)),
+                    key1=rt.Variant("s", "w" * (n // 97 % 89)),
+                    key2=rt.Variant("s", f"{n:09d}"),  # and never the same frame twice
+                )
+            )
+        for p in fresh:
+            await proxy.props(p)
+
     async def save(proxy: Any, k: int) -> None:
         assert len(await proxy.save()) == BIG
 
@@ -173,7 +191,9 @@ async def one_round(n_calls: int, n_big: int, blob: bytes) -> dict[bool, dict[st
         few = max(2, blocks // 4)
         await row("Echo(s) 1000 in flight, calls/s", few, few * size * 10, echo_all)
         await row("Props(a{sv}, 12 entries), calls/s", blocks, blocks * size // 2, props_same)
-        await row("Props(a{sv}, 12, new each call), calls/s", blocks, blocks * size // 2, props_new)
+        await row("Props(a{sv}, 12, a value new), calls/s", blocks, blocks * size // 2, props_new)
+        reshaped = "Props(a{sv}, 12, new lengths), calls/s"
+        await row(reshaped, blocks, blocks * size // 2, props_reshaped)
         await row("Save 64 MiB, MB/s", n_big * 2, n_big * 2 * BIG / 1e6, save)
         await row("Load 64 MiB, MB/s", n_big * 2, n_big * 2 * BIG / 1e6, load)
     finally:

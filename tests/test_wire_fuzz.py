@@ -199,6 +199,12 @@ def full_accepts(frame: bytes) -> bool:
     return True
 
 
+def forget_bodies() -> None:
+    """Forget every body remembered valid (exact frames and references): walk the next."""
+    _wire._valid_bodies.clear()
+    _wire._references.clear()
+
+
 with_variant = st.tuples(bodies, typed(2)).map(lambda t: t[0] + [("v", Variant(*t[1]))])
 
 
@@ -253,10 +259,171 @@ def test_frames_with_fds_are_never_remembered() -> None:
         unix_fds=[0],
     )
     frame = bytes(msg._marshall(True))  # True: with its UNIX_FDS header field
-    before = set(_wire._valid_bodies)
+    before = set(_wire._valid_bodies), dict(_wire._references)
     assert gate_accepts(frame, 1) and gate_accepts(frame, 1) and gate_accepts(frame, 1)
-    assert set(_wire._valid_bodies) == before
+    assert (set(_wire._valid_bodies), _wire._references) == before
     assert not gate_accepts(frame, 0)  # the same bytes without their fd: refused
+
+
+# -- reference bodies: a body like one found valid but in its strings and numbers ------
+
+
+@contextlib.contextmanager
+def reference_at_once() -> Iterator[None]:
+    """The first body of a header and length walked in the quick path becomes its reference."""
+    saved = _wire._REFERENCE_AFTER
+    _wire._REFERENCE_AFTER = 1  # type: ignore[misc]
+    forget_bodies()
+    try:
+        yield
+    finally:
+        _wire._REFERENCE_AFTER = saved  # type: ignore[misc]
+        forget_bodies()
+
+
+def make_reference(frame: bytes) -> None:
+    """Walk ``frame`` as the gate does until it is its header's and length's reference."""
+    assert gate_accepts(frame)  # the full check: its header is remembered
+    _wire._valid_bodies.clear()
+    assert _wire._quick(frame, 0, 16)  # walked in the quick path: the reference
+    assert any(isinstance(r, _wire._Reference) for r in _wire._references.values())
+
+
+def admitted_by_reference(frame: bytes) -> bool:
+    """True if the quick path admits ``frame`` by its reference (no walk, not remembered)."""
+    _wire._valid_bodies.clear()
+    if not _wire._quick(frame, 0, 16):
+        return False
+    return not _wire._valid_bodies  # a walked body is remembered; one the reference admits is not
+
+
+# A reference body with every kind of value, and mutants of the same length.  Each
+# mutant names (what it changes, the bytes before and after); the expected verdict is the
+# full check's, and whether the reference itself may admit it (no walk).
+REFERENCE_PROPS = {
+    "name": Variant("s", "kk"),
+    "text": Variant("s", "vv"),
+    "utf8": Variant("s", "é"),
+    "path": Variant("o", "/a/b"),
+    "flag": Variant("b", True),
+    "sig": Variant("g", "s"),
+    "num": Variant("i", 7),
+    "real": Variant("d", 1.5),
+    "bytes": Variant("ay", b"xy"),
+    "nested": Variant("a{sv}", {"inner": Variant("s", "zz")}),
+    "list": Variant("as", ["ab", "cd"]),
+}
+
+
+def reference_frame(serial: int) -> bytes:
+    return frame_of([("a{sv}", REFERENCE_PROPS), ("s", "tail")], serial=serial)
+
+
+# (what, bytes in the reference frame, their replacement, valid, admitted without a walk)
+REFERENCE_MUTANTS = [
+    ("a new string value", b"\x02\x00\x00\x00vv\x00", b"\x02\x00\x00\x00ww\x00", True, True),
+    ("a new key", b"name\x00", b"nbme\x00", True, True),
+    ("a new number", b"i\x00\x00\x07\x00\x00\x00", b"i\x00\x00\x09\x01\x00\x00", True, True),
+    ("a new byte array", b"xy", b"\x00\xff", True, True),
+    ("a string in an array", b"ab\x00", b"\xc3\xa9\x00", True, True),
+    ("a string in a nested a{sv}", b"zz\x00", b"z\x7f\x00", True, True),
+    ("a two-byte character replaced", "é".encode() + b"\x00", "ñ".encode() + b"\x00", True, True),
+    ("the last argument", b"tail\x00", b"TAIL\x00", True, True),
+    ("a NUL in a string", b"vv\x00", b"v\x00\x00", False, False),
+    ("a NUL in a key", b"name\x00", b"na\x00e\x00", False, False),
+    ("a byte that is no UTF-8", b"vv\x00", b"v\xff\x00", False, False),
+    ("half a character", "é".encode() + b"\x00", b"\xc3a\x00", False, False),
+    ("a character split over a key and its value", b"kk\x00", b"k\xc3\x00", False, False),
+    ("a continuation byte alone", b"kk\x00", b"\xa9k\x00", False, False),
+    ("a boolean 2", b"b\x00\x01\x00\x00\x00", b"b\x00\x02\x00\x00\x00", False, False),
+    ("a boolean 0", b"b\x00\x01\x00\x00\x00", b"b\x00\x00\x00\x00\x00", True, False),
+    ("a valid object path", b"/a/b\x00", b"/a/c\x00", True, False),
+    ("an invalid object path", b"/a/b\x00", b"/a//\x00", False, False),
+    (
+        "a variant's signature",
+        b"\x01s\x00\x02\x00\x00\x00vv",
+        b"\x01o\x00\x02\x00\x00\x00vv",
+        False,
+        False,
+    ),
+    ("a signature value", b"\x01g\x00\x01s\x00", b"\x01g\x00\x01z\x00", False, False),
+    ("a string's length", b"\x02\x00\x00\x00vv\x00", b"\x01\x00\x00\x00vv\x00", False, False),
+    ("a string's NUL", b"vv\x00", b"vvv", False, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "before", "after", "valid", "admitted"),
+    REFERENCE_MUTANTS,
+    ids=[m[0] for m in REFERENCE_MUTANTS],
+)
+def test_a_reference_admits_only_new_texts_and_numbers(
+    what: str, before: bytes, after: bytes, valid: bool, admitted: bool
+) -> None:
+    assert len(before) == len(after)
+    with reference_at_once():
+        make_reference(reference_frame(1))
+        frame = reference_frame(2)
+        assert frame.count(before) == 1, what
+        mutant = frame.replace(before, after)
+        assert full_accepts(mutant) == valid
+        assert admitted_by_reference(mutant) == admitted
+        assert gate_accepts(mutant) == valid  # the quick path, then the full check
+
+
+def test_a_reference_is_kept_per_header_and_length_after_two_walks() -> None:
+    forget_bodies()
+    _wire._verdicts.clear()
+    frames = [frame_of([("a{sv}", {"k": Variant("s", f"v{i}")})], serial=i) for i in range(10, 14)]
+    assert gate_accepts(frames[0])  # the full check (header first seen)
+    assert not admitted_by_reference(frames[1])  # walked in the quick path: one
+    assert not admitted_by_reference(frames[2])  # walked: two, kept as the reference
+    assert admitted_by_reference(frames[3]) and gate_accepts(frames[3])
+    longer = frame_of([("a{sv}", {"k": Variant("s", "v100")})], serial=14)
+    assert not admitted_by_reference(longer)  # another length: walked
+    forget_bodies()
+
+
+@st.composite
+def reference_then_mutated(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """A valid frame with variants, and a copy with 1 to 4 bytes of its body changed to
+    bytes that break strings (NUL, UTF-8 lead and continuation bytes) or keep them."""
+    frame = frame_of(draw(with_variant), serial=draw(st.integers(1, 2**32 - 1)))
+    mutant = bytearray(frame)
+    start = body_start(frame)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(start, len(mutant) - 1))
+        mutant[at] = draw(
+            st.sampled_from([0, 1, 2, 0x2F, 0x41, 0x7F, 0x80, 0xA9, 0xC3, 0xE2, 0xF0, 0xFF])
+        )
+    return frame, bytes(mutant)
+
+
+@settings(FUZZ, max_examples=600)
+@given(reference_then_mutated())
+def test_a_reference_admits_no_body_the_full_check_refuses(pair: tuple[bytes, bytes]) -> None:
+    frame, mutant = pair
+    with reference_at_once():
+        make_reference(frame)
+        if admitted_by_reference(mutant):
+            assert full_accepts(mutant)
+        assert gate_accepts(mutant) == full_accepts(mutant)
+
+
+def test_the_reference_fuzz_reaches_the_reference() -> None:
+    """The fuzz above is not vacuous: of its examples, many are admitted by the reference."""
+    seen = {True: 0, False: 0}
+
+    @settings(FUZZ, max_examples=300)
+    @given(reference_then_mutated())
+    def count(pair: tuple[bytes, bytes]) -> None:
+        frame, mutant = pair
+        with reference_at_once():
+            make_reference(frame)
+            seen[admitted_by_reference(mutant)] += 1
+
+    count()
+    assert seen[True] >= 30 and seen[False] >= 30, seen
 
 
 # -- the generated checkers (the quick path's) against the closures (the full check) --
@@ -308,7 +475,7 @@ def test_generated_checkers_accept_exactly_what_the_closures_accept(
     with generate_at_once():
         check(frame)  # remembers its header
         assert _wire._quick(frame, 0, 16)  # the generated checkers refuse no valid frame
-        _wire._valid_bodies.clear()
+        forget_bodies()
         assert gate_accepts(mutant) == full_accepts(mutant)
         if full_accepts(mutant):
             assert _wire._quick(mutant, 0, 16)
@@ -332,7 +499,7 @@ def test_generated_checkers_keep_the_depth_limit(depth: int, inner: str) -> None
     for frame in frames:  # the full check, then the quick path (generated by then)
         assert gate_accepts(frame) == expected
         assert full_accepts(frame) == expected
-    _wire._valid_bodies.clear()
+    forget_bodies()
     assert _wire._quick(frames[1], 0, 16) == expected
 
 

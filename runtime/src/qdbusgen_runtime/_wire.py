@@ -1008,6 +1008,14 @@ _verdicts: dict[bytes, list[Any]] = {}
 _valid_bodies: set[bytes] = set()
 _BODY_CACHE_BYTES: Final = 2048  # largest body remembered
 _BODY_CACHE_MAX: Final = 1024  # frames remembered (then the set starts afresh)
+# reference bodies (see _Reference), by header bytes (serials left out) and body length;
+# an int: how many such bodies were walked in full before one became the reference
+_references: dict[bytes, _Reference | int] = {}
+_REFERENCE_AFTER: Final = 2  # bodies of one header and length walked before one is kept
+# bodies a reference refuses in a row (walked, valid) before the last one replaces it: a
+# peer alternating structures makes the runtime build at most one per this many walks
+_REFERENCE_RENEW: Final = 32
+_REFERENCE_MAX: Final = 256  # references kept (then the dict starts afresh)
 _REPLY_SERIAL_FIRST: Final = b"\x05\x01u\x00"
 
 
@@ -1030,8 +1038,9 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
     to the next of a method; a header once found valid is not walked again.
     The body is checked (by the signature's generated checker once there is
     one), unless it holds variants and this very frame (but its serials) was
-    found valid before.  An invalid body gives False too: the full check then
-    says why.
+    found valid before, or it differs from a reference body of its header and
+    length only in string texts and numbers (_Reference).  An invalid body
+    gives False too: the full check then says why.
     """
     try:
         unpack = _UNPACK_HEAD.get(frame[0])
@@ -1065,8 +1074,13 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
             return pos == end
         whole = None
         if verdict[2] and not nfds and body_len <= _BODY_CACHE_BYTES:
-            whole = key + frame[pos:end]  # the header part's length is in it (frame[12:16])
+            body = frame[pos:end]
+            whole = key + body  # the header part's length is in it (frame[12:16])
             if whole in _valid_bodies:
+                return True
+            ref = _references.get(key + frame[4:8])
+            if ref.__class__ is _Reference and ref.admits(body):
+                ref.refused = 0
                 return True
         if fast is None:
             fast = _fast_check(verdict[3], _UNPACK_U32[frame[0]], True)
@@ -1080,9 +1094,10 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
                 fast[w.utf8](frame, pos, end, None)
         else:
             w = _body_walk(frame, pos, end, nfds, max_fds)
+            at = pos
             for check in checks:
-                pos = check(frame, pos, end, w)
-            if pos != end:
+                at = check(frame, at, end, w)
+            if at != end:
                 return False
     except (_BadMessage, struct.error, UnicodeDecodeError, IndexError):
         return False
@@ -1090,7 +1105,171 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
         if len(_valid_bodies) >= _BODY_CACHE_MAX:
             _valid_bodies.clear()
         _valid_bodies.add(whole)
+        try:
+            _walked(key + frame[4:8], frame, pos, end, verdict[3])
+        except (struct.error, UnicodeDecodeError, IndexError):  # cannot be: no reference
+            pass
     return True
+
+
+class _Reference:
+    """A body found valid, against which a body of the same header and length is checked.
+
+    Properties and options come again with the same keys and types but new
+    values.  A body that differs from the reference only inside string texts
+    and fixed-size numbers has the reference's every length, alignment,
+    padding, signature, boolean and object path, so it is walked exactly as the
+    reference was; it is valid if its strings are (no NUL, UTF-8).  ``admits``
+    settles that with a few whole-body operations: the body's bytes as one
+    integer, compared with the reference under the mask of its structural bytes
+    (every byte but string texts and numbers), then its string texts alone
+    (every other byte zeroed) counted for NULs and decoded.  Only for bodies
+    without fds (an ``h`` is then invalid) and at most _BODY_CACHE_BYTES long.
+    """
+
+    __slots__ = ("body", "fixed", "length", "refused", "texts", "zeros")
+
+    def __init__(self, body: bytes, texts: list[tuple[int, int]], free: bytearray) -> None:
+        """``texts``: (start, end) of every string's text; ``free``: 0 at every byte that
+        may change (texts and numbers), 0xFF at the others."""
+        self.length = len(body)
+        self.body = int.from_bytes(body, "little")
+        self.fixed = int.from_bytes(free, "little")
+        mask = bytearray(len(body))
+        ones = b"\xff" * len(body)
+        for s, e in texts:
+            mask[s:e] = ones[s:e]
+        self.texts = int.from_bytes(mask, "little")
+        self.zeros = len(body) - len(mask.replace(b"\x00", b""))  # texts hold no NUL
+        self.refused = 0  # bodies refused in a row (then walked and found valid)
+
+    def admits(self, body: bytes) -> bool:
+        """True if ``body`` (of the reference's length) is valid; False: walk it in full."""
+        n = int.from_bytes(body, "little")
+        if (n ^ self.body) & self.fixed:
+            return False  # a structural byte differs
+        if self.texts:
+            texts = (n & self.texts).to_bytes(self.length, "little")
+            if texts.count(0) != self.zeros:
+                return False  # a NUL inside a string
+            if not body.isascii():
+                try:
+                    texts.decode()  # the zero bytes between texts end any UTF-8 sequence
+                except UnicodeDecodeError:
+                    return False
+        return True
+
+
+def _walked(rkey: bytes, frame: bytes, pos: int, end: int, sig: str) -> None:
+    """A body ``frame[pos:end]`` of signature ``sig`` was walked in full and found valid:
+    the _REFERENCE_AFTER-th of its header and length becomes their reference, and so
+    does the _REFERENCE_RENEW-th in a row the reference refused (the values' structure
+    changed: a string grew inside its padding, an array got an element)."""
+    found = _references.get(rkey, 0)
+    if isinstance(found, _Reference):  # it refused this body: replaced after a few refusals
+        found.refused += 1
+        if found.refused < _REFERENCE_RENEW:
+            return
+    elif found + 1 < _REFERENCE_AFTER:
+        if len(_references) >= _REFERENCE_MAX:
+            _references.clear()
+        _references[rkey] = found + 1
+        return
+    un = _UNPACK_U32[frame[0]]
+    texts: list[tuple[int, int]] = []
+    free = bytearray(b"\xff" * (end - pos))
+    at = pos
+    i = 0
+    while i < len(sig):
+        t, i = _parse(sig, i)
+        at = _spans(frame, at, t, un, pos, texts, free)
+    if at != end:  # cannot be, for a body found valid: keep no reference
+        return
+    if len(_references) >= _REFERENCE_MAX:
+        _references.clear()
+    _references[rkey] = _Reference(frame[pos:end], texts, free)
+
+
+_variant_types: dict[bytes, _Type] = {}  # a variant's signature (found valid): its type
+_ZEROS: Final = {n: bytes(n) for n in _FIXED_SIZE.values()}
+_VARIANT: Final[_Type] = ("v", ())
+_SV_ENTRY: Final[_Type] = ("{", (("s", ()), _VARIANT))
+
+
+def _spans(
+    buf: bytes,
+    pos: int,
+    t: _Type,
+    un: _Unpack,
+    base: int,
+    texts: list[tuple[int, int]],
+    free: bytearray,
+) -> int:
+    """Walk the value of type ``t`` at ``pos`` in a body found valid (starting at
+    ``base``): note its string texts in ``texts`` and clear the bytes of its texts
+    and numbers in ``free``; return the position after it."""
+    c, kids = t
+    size = _FIXED_SIZE.get(c)
+    if size is not None:
+        pos += -pos & (size - 1)
+        free[pos - base : pos - base + size] = _ZEROS[size]
+        return pos + size
+    if c == "s" or c == "o":
+        pos += -pos & 3
+        e = pos + 4 + un(buf, pos)[0]
+        if c == "s" and e > pos + 4:  # an object path is checked as a whole: kept fixed
+            texts.append((pos + 4 - base, e - base))
+            free[pos + 4 - base : e - base] = bytes(e - pos - 4)
+        return e + 1
+    if c == "b" or c == "h":
+        return pos + (-pos & 3) + 4
+    if c == "g":
+        return pos + buf[pos] + 2
+    if c == "v":
+        n = buf[pos]
+        sig = buf[pos + 1 : pos + 1 + n]
+        inner = _variant_types.get(sig)
+        if inner is None:
+            if len(_variant_types) >= _PLAN_CACHE_MAX:
+                _variant_types.clear()
+            inner = _variant_types[sig] = _parse(sig.decode("ascii"), 0)[0]
+        return _spans(buf, pos + n + 2, inner, un, base, texts, free)
+    if c == "a":
+        pos += -pos & 3
+        n = un(buf, pos)[0]
+        pos += 4
+        elem = kids[0]
+        pos += -pos & (_ALIGN.get(elem[0], 1) - 1)
+        e = pos + n
+        if elem[0] in _FIXED_SIZE:
+            free[pos - base : e - base] = bytes(n)
+            return e
+        if elem == _SV_ENTRY:  # a{sv}, the common case: keys and string values inline
+            while pos < e:
+                pos += -pos & 7
+                k = pos + 4 + un(buf, pos)[0]
+                if k > pos + 4:
+                    texts.append((pos + 4 - base, k - base))
+                    free[pos + 4 - base : k - base] = bytes(k - pos - 4)
+                pos = k + 1
+                if buf.startswith(b"\x01s\x00", pos):
+                    pos += 3
+                    pos += -pos & 3
+                    k = pos + 4 + un(buf, pos)[0]
+                    if k > pos + 4:
+                        texts.append((pos + 4 - base, k - base))
+                        free[pos + 4 - base : k - base] = bytes(k - pos - 4)
+                    pos = k + 1
+                else:
+                    pos = _spans(buf, pos, _VARIANT, un, base, texts, free)
+            return e
+        while pos < e:
+            pos = _spans(buf, pos, elem, un, base, texts, free)
+        return e
+    pos += -pos & 7  # a struct or a dict entry
+    for kid in kids:
+        pos = _spans(buf, pos, kid, un, base, texts, free)
+    return pos
 
 
 def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
