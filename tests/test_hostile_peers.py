@@ -222,6 +222,142 @@ async def test_hostile_server_cannot_hand_the_client_its_own_fd_numbers() -> Non
 
 
 # ---------------------------------------------------------------------------
+# Large frames whose body is one ay: checked in chunks, dispatched by the gate itself
+# ---------------------------------------------------------------------------
+
+LARGE = 1 << 20  # read in chunks: the large-frame path (_check_large_frame, _deliver_blob)
+
+
+@pytest.fixture()
+def blobs_dispatched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Body lengths of the frames the gate dispatched itself (_deliver_blob), in order."""
+    from qdbusgen_runtime import _adapter
+
+    taken: list[int] = []
+    deliver = _adapter._InboundGate._deliver_blob
+
+    def spy(self: Any, chunks: list[bytes], head: Any) -> None:
+        taken.append(head.body_len)
+        deliver(self, chunks, head)
+
+    monkeypatch.setattr(_adapter._InboundGate, "_deliver_blob", spy)
+    return taken
+
+
+def ay_body(n: int, claimed: int | None = None, after: bytes = b"") -> bytes:
+    """An ``ay`` body of ``n`` bytes whose length field says ``claimed``, then ``after``."""
+    return struct.pack("<I", n if claimed is None else claimed) + b"\xab" * n + after
+
+
+LYING_AY = {
+    "array longer than the body": ay_body(LARGE, claimed=LARGE + 1),
+    "array shorter than the body": ay_body(LARGE, claimed=LARGE - 1),
+    "array longer than the limit": ay_body(LARGE, claimed=(1 << 26) + 1),
+    "a byte after the array": ay_body(LARGE, after=b"\x00"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LYING_AY))
+def test_a_lying_large_ay_frame_disconnects_only_its_p2p_sender(
+    case: str, blobs_dispatched: list[int]
+) -> None:
+    @async_test
+    async def run() -> None:
+        h = await harness()
+        try:
+            peer = await h.hostile()
+            await peer.send(call("Length", "ay", LYING_AY[case], serial=5))
+            await peer.disconnected()
+            assert h.impl.lengths == [] and blobs_dispatched == []  # nothing dispatched
+            await h.assert_still_serving()
+            assert await h.good.length(b"\x01" * LARGE) == LARGE  # the path still serves
+            assert blobs_dispatched == [LARGE + 4] and h.impl.lengths == [LARGE]
+        finally:
+            await h.close()
+
+    run()
+
+
+@async_test
+async def test_a_large_ay_frame_claiming_an_fd_it_lacks_is_refused_on_p2p(
+    blobs_dispatched: list[int],
+) -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        await peer.send(call("Length", "ay", ay_body(LARGE), serial=5, unix_fds=1))
+        reply = await peer.reply(5)
+        assert reply.message_type is MessageType.ERROR and reply.error_name == INVALID_ARGS
+        assert h.impl.lengths == [] and blobs_dispatched == []
+        assert peer.bus.connected  # a well-formed frame: refused, not disconnected
+        await h.assert_still_serving()
+    finally:
+        await h.close()
+
+
+@async_test
+async def test_a_large_ay_frame_with_an_unreferenced_fd_is_served_and_the_fd_closed(
+    blobs_dispatched: list[int],
+) -> None:
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        r, w = os.pipe()
+        try:
+            await peer.send(call("Length", "ay", ay_body(LARGE), serial=5, unix_fds=1), fds=[r])
+        finally:
+            os.close(r)
+        reply = await peer.reply(5)
+        assert reply.message_type is MessageType.METHOD_RETURN and reply.body == [LARGE]
+        assert blobs_dispatched == []  # with fds: through dbus-fast's reader, not the gate
+        await h.assert_still_serving()
+        # every copy of the read end is closed: the write end sees no reader
+        await wait_until(lambda: _no_reader(w), 5)
+        os.close(w)
+    finally:
+        await h.close()
+
+
+def _no_reader(w: int) -> bool:
+    try:
+        os.write(w, b"x")
+    except BrokenPipeError:
+        return True
+    return False
+
+
+@async_test
+async def test_a_hostile_p2p_server_cannot_crash_a_client_with_a_lying_large_ay_reply(
+    blobs_dispatched: list[int],
+) -> None:
+    a, b = socket.socketpair()
+    hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
+    client = await rt.connect_p2p(b)
+    hostile = Peer(await hostile_f)
+    log = LogWatch(rt.__name__)
+    bodies = [ay_body(LARGE, after=b"\x00"), ay_body(LARGE)]
+
+    def on_call(msg: Message) -> bool:
+        body = bodies.pop(0)
+        reply = raw_message(mtype=2, serial=99, reply_serial=msg.serial, signature="ay", body=body)
+        asyncio.ensure_future(hostile.send(reply))
+        return True
+
+    hostile.bus.add_message_handler(on_call)
+    try:
+        proxy = proxy_class(rt)(client, None, PATH, timeout=5)
+        with pytest.raises(rt.DBusError):
+            await proxy.blob(LARGE)
+        assert not client.connected  # the lying server is dropped
+        assert blobs_dispatched == [] and not log.tracebacks(), log.tracebacks()
+    finally:
+        log.close()
+        for bus in (client, hostile.bus):
+            if bus.connected:
+                bus.disconnect()
+
+
+# ---------------------------------------------------------------------------
 # High: fd amplification (one fd referenced N times)
 # ---------------------------------------------------------------------------
 

@@ -146,6 +146,7 @@ def server_class(rt: ModuleType) -> type:
             "Options": rt.MethodSpec("Options", "a{sv}", "i", "options"),
             "Nothing": rt.MethodSpec("Nothing", "", "", "nothing"),
             "Blob": rt.MethodSpec("Blob", "u", "ay", "blob"),
+            "Length": rt.MethodSpec("Length", "ay", "u", "length"),
         }
         _PROPERTIES = {
             "Name": rt.PropertySpec("Name", "s", "readwrite", getter="get_name", setter="set_name")
@@ -158,6 +159,7 @@ def server_class(rt: ModuleType) -> type:
             self.fd_numbers: list[int] = []
             self.keep = False
             self.kept: list[int] = []
+            self.lengths: list[int] = []
 
         async def echo(self, text: str) -> str:
             if text not in GOOD_TEXTS:  # the well-behaved client's calls are not counted
@@ -201,6 +203,10 @@ def server_class(rt: ModuleType) -> type:
         async def blob(self, size: int) -> bytes:
             return b"\x5a" * size
 
+        async def length(self, data: bytes) -> int:
+            self.lengths.append(len(data))
+            return len(data)
+
         async def get_name(self) -> str:
             return "name"
 
@@ -225,6 +231,9 @@ def proxy_class(rt: ModuleType) -> type:
 
         async def blob(self, size: int) -> bytes:
             return (await self._call("Blob", "u", [size], "ay"))[0]  # type: ignore[no-any-return]
+
+        async def length(self, data: bytes) -> int:
+            return (await self._call("Length", "ay", [data], "u"))[0]  # type: ignore[no-any-return]
 
     return HostileProxy
 
