@@ -612,27 +612,42 @@ async def test_fds_of_messages_still_queued_when_the_connection_drops_are_closed
             bus.disconnect()
 
 
-@async_test
-async def test_a_bus_caller_that_does_not_read_cannot_delay_others(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime_limit", [True, False], ids=["runtime limit", "control"])
+def test_a_bus_caller_that_does_not_read_cannot_delay_others(
+    tmp_path: Path, runtime_limit: bool
+) -> None:
+    """A caller that never reads its 1 MiB replies, through a daemon that holds at most
+    16 MiB for it (then the daemon stops reading the server: its replies to everybody
+    queue up in the server's socket).  With the runtime's per-destination limit
+    (``max_outgoing_bytes_per_peer``, 8 MiB) another caller is answered at once; the
+    control, the same server with the limit lifted, leaves that caller without replies:
+    it is the runtime's limit that keeps it served, not the daemon's."""
     from dbus_harness import bus_config, private_bus
 
-    # a daemon that holds at most 16 MiB for a client that does not read
     config = bus_config(tmp_path / "d" / "bus.sock").replace(
         '<limit name="max_outgoing_bytes">1000000000</limit>',
         '<limit name="max_outgoing_bytes">16777216</limit>',
     )
-    with private_bus(tmp_path / "d", config) as bus:
-        server = await rt.connect(bus.address)
+    limits = None if runtime_limit else rt.Limits(max_outgoing_bytes_per_peer=1 << 40)
+
+    async def main(address: str) -> None:
+        server = await rt.connect(address, limits=limits)
         impl = server_class(rt)()
         impl.export(server, PATH)
-        hog = Peer(await rt.connect(bus.address))
-        good = proxy_class(rt)(await rt.connect(bus.address), server.unique_name, PATH, timeout=10)
+        hog = Peer(await rt.connect(address))
+        timeout = 10 if runtime_limit else 3
+        good = proxy_class(rt)(await rt.connect(address), server.unique_name, PATH, timeout=timeout)
         log = LogWatch(rt.__name__)
         try:
             hog.bus._loop.remove_reader(hog.bus._fd)  # sends, never reads
             for i in range(300):
                 frame = call("Blob", "u", [1 << 20], serial=100 + i, destination=server.unique_name)
                 await hog.send(frame)
+            if not runtime_limit:
+                await asyncio.sleep(0.5)  # the server has answered what it read by now
+                with pytest.raises(rt.NoReply):
+                    await good.echo("x")
+                return
             loop = asyncio.get_running_loop()
             worst = 0.0
             for i in range(20):
@@ -646,6 +661,9 @@ async def test_a_bus_caller_that_does_not_read_cannot_delay_others(tmp_path: Pat
             log.close()
             for b in (server, hog.bus, good._bus):
                 b.disconnect()
+
+    with private_bus(tmp_path / "d", config) as bus:
+        asyncio.run(asyncio.wait_for(main(bus.address), 60))
 
 
 # ---------------------------------------------------------------------------

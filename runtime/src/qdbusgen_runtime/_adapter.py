@@ -912,6 +912,15 @@ def _peer_uid(sock: socket.socket) -> int | None:
     return int(uid)
 
 
+class _BusMessageBus(MessageBus):
+    """A dbus-fast MessageBus to a daemon, carrying the runtime's :class:`Limits`
+    (dbus-fast's own class has no room for another attribute)."""
+
+    def __init__(self, bus_address: str | None, negotiate_unix_fd: bool, limits: Limits) -> None:
+        super().__init__(bus_address=bus_address, negotiate_unix_fd=negotiate_unix_fd)
+        self._qdbusgen_limits = limits
+
+
 class _PeerMessageBus(MessageBus):
     """A dbus-fast MessageBus on an already connected socket, without a daemon.
 

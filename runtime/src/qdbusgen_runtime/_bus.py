@@ -56,6 +56,7 @@ from ._fds import (
 from ._wire import ERROR_LIMITS_EXCEEDED, Limits, _cut, _limits, _quote
 from ._adapter import (
     _CONNECT,
+    _BusMessageBus,
     _PeerMessageBus,
     _check_fd_count,
     _install_writer,
@@ -84,9 +85,10 @@ async def connect(
     received crosses the inbound boundary (see the README's Security
     section); ``limits`` (default :class:`Limits`) bounds queues and fds.
     """
-    bus = MessageBus(bus_address=address, negotiate_unix_fd=negotiate_unix_fd)
-    if limits is not None:
-        setattr(bus, "_qdbusgen_limits", limits)
+    if limits is None:
+        bus = MessageBus(bus_address=address, negotiate_unix_fd=negotiate_unix_fd)
+    else:
+        bus = _BusMessageBus(address, negotiate_unix_fd, limits)
     await _CONNECT(bus)
     _install_writer(bus)
     return bus
