@@ -1010,7 +1010,7 @@ _BODY_CACHE_BYTES: Final = 2048  # largest body remembered
 _BODY_CACHE_MAX: Final = 1024  # frames remembered (then the set starts afresh)
 # reference bodies (see _Reference), by header bytes (serials left out) and body length;
 # an int: how many such bodies were walked in full before one became the reference
-_references: dict[bytes, _Reference | int] = {}
+_references: dict[tuple[bytes, int], _Reference | int] = {}
 _REFERENCE_AFTER: Final = 2  # bodies of one header and length walked before one is kept
 # bodies a reference refuses in a row (walked, valid) before the last one replaces it: a
 # peer alternating structures makes the runtime build at most one per this many walks
@@ -1075,12 +1075,12 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
         whole = None
         if verdict[2] and not nfds and body_len <= _BODY_CACHE_BYTES:
             body = frame[pos:end]
-            whole = key + body  # the header part's length is in it (frame[12:16])
-            if whole in _valid_bodies:
-                return True
-            ref = _references.get(key + frame[4:8])
+            ref = _references.get((key, body_len))
             if ref.__class__ is _Reference and ref.admits(body):
                 ref.refused = 0
+                return True
+            whole = key + body  # the header part's length is in it (frame[12:16])
+            if whole in _valid_bodies:
                 return True
         if fast is None:
             fast = _fast_check(verdict[3], _UNPACK_U32[frame[0]], True)
@@ -1106,7 +1106,7 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
             _valid_bodies.clear()
         _valid_bodies.add(whole)
         try:
-            _walked(key + frame[4:8], frame, pos, end, verdict[3])
+            _walked((key, body_len), frame, pos, end, verdict[3])
         except (struct.error, UnicodeDecodeError, IndexError):  # cannot be: no reference
             pass
     return True
@@ -1122,12 +1122,14 @@ class _Reference:
     reference was; it is valid if its strings are (no NUL, UTF-8).  ``admits``
     settles that with a few whole-body operations: the body's bytes as one
     integer, compared with the reference under the mask of its structural bytes
-    (every byte but string texts and numbers), then its string texts alone
-    (every other byte zeroed) counted for NULs and decoded.  Only for bodies
-    without fds (an ``h`` is then invalid) and at most _BODY_CACHE_BYTES long.
+    (every byte but string texts and numbers); then no byte of its string texts
+    may be 0 (every other byte set to 0xFF, the word-at-a-time test for a zero
+    byte, on the whole integer), and unless the body is ASCII its texts alone
+    (every other byte 0) must decode.  Only for bodies without fds (an ``h`` is
+    then invalid) and at most _BODY_CACHE_BYTES long.
     """
 
-    __slots__ = ("body", "fixed", "length", "refused", "texts", "zeros")
+    __slots__ = ("body", "fixed", "highs", "length", "ones", "others", "refused", "texts")
 
     def __init__(self, body: bytes, texts: list[tuple[int, int]], free: bytearray) -> None:
         """``texts``: (start, end) of every string's text; ``free``: 0 at every byte that
@@ -1139,28 +1141,32 @@ class _Reference:
         ones = b"\xff" * len(body)
         for s, e in texts:
             mask[s:e] = ones[s:e]
-        self.texts = int.from_bytes(mask, "little")
-        self.zeros = len(body) - len(mask.replace(b"\x00", b""))  # texts hold no NUL
+        self.texts = int.from_bytes(mask, "little")  # 0xFF at text bytes, 0 elsewhere
+        self.others = int.from_bytes(ones, "little") ^ self.texts  # 0xFF but at text bytes
+        self.ones = int.from_bytes(b"\x01" * len(body), "little")
+        self.highs = self.ones << 7  # 0x80 in every byte
         self.refused = 0  # bodies refused in a row (then walked and found valid)
 
     def admits(self, body: bytes) -> bool:
         """True if ``body`` (of the reference's length) is valid; False: walk it in full."""
         n = int.from_bytes(body, "little")
+        if n == self.body:
+            return True
         if (n ^ self.body) & self.fixed:
             return False  # a structural byte differs
         if self.texts:
-            texts = (n & self.texts).to_bytes(self.length, "little")
-            if texts.count(0) != self.zeros:
-                return False  # a NUL inside a string
+            v = n | self.others
+            if (v - self.ones) & ~v & self.highs:
+                return False  # a zero byte: a NUL inside a string
             if not body.isascii():
-                try:
-                    texts.decode()  # the zero bytes between texts end any UTF-8 sequence
+                try:  # the zero bytes between texts end any UTF-8 sequence
+                    (n & self.texts).to_bytes(self.length, "little").decode()
                 except UnicodeDecodeError:
                     return False
         return True
 
 
-def _walked(rkey: bytes, frame: bytes, pos: int, end: int, sig: str) -> None:
+def _walked(rkey: tuple[bytes, int], frame: bytes, pos: int, end: int, sig: str) -> None:
     """A body ``frame[pos:end]`` of signature ``sig`` was walked in full and found valid:
     the _REFERENCE_AFTER-th of its header and length becomes their reference, and so
     does the _REFERENCE_RENEW-th in a row the reference refused (the values' structure
