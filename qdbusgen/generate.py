@@ -182,17 +182,19 @@ def render_files(
         diagnostics, hidden = consumer_split(
             diagnostics, loaded.documents, lambda path: linted.config_of(path).owned_prefixes
         )
+    # linted: the files' sources (element trees, positions, comments) are not needed any more,
+    # and they are most of what the input holds (about 8.6 KB of 17 per method)
+    documents = [dataclasses.replace(d, source=None) for d in loaded.documents]
+    del loaded, linted
     pairs: list[tuple[Interface, str]] = []
-    for document in loaded.documents:
+    for document in documents:
         source = os.path.basename(document.path)
         for iface in document.interfaces:
             if not _is_standard(iface.name):
                 pairs.append((iface, source))
     pairs.sort(key=lambda p: p[0].name)
     if not pairs:
-        standard = sorted(
-            (i for d in loaded.documents for i in d.interfaces), key=lambda i: i.location
-        )
+        standard = sorted((i for d in documents for i in d.interfaces), key=lambda i: i.location)
         if standard:
             listed = ", ".join(sorted({i.name for i in standard}))
             message = (
@@ -211,7 +213,7 @@ def render_files(
         options = dataclasses.replace(
             options,
             object_manager=any(
-                i.name == IFACE_OBJECT_MANAGER for d in loaded.documents for i in d.interfaces
+                i.name == IFACE_OBJECT_MANAGER for d in documents for i in d.interfaces
             ),
         )
     blocking = [d for iface, _ in pairs for d in _blocking(iface)]

@@ -1196,6 +1196,18 @@ def _walked(rkey: tuple[bytes, int], frame: bytes, pos: int, end: int, sig: str)
     _references[rkey] = _Reference(frame[pos:end], texts, free)
 
 
+def _text_span(
+    buf: bytes, pos: int, un: _Unpack, base: int, texts: list[tuple[int, int]], free: bytearray
+) -> int:
+    """A STRING at ``pos`` (aligned) of a body found valid: note its text (relative to
+    ``base``) in ``texts`` and clear it in ``free``; return the position after its NUL."""
+    e = pos + 4 + un(buf, pos)[0]
+    if e > pos + 4:
+        texts.append((pos + 4 - base, e - base))
+        free[pos + 4 - base : e - base] = bytes(e - pos - 4)
+    return e + 1
+
+
 _variant_types: dict[bytes, _Type] = {}  # a variant's signature (found valid): its type
 _ZEROS: Final = {n: bytes(n) for n in _FIXED_SIZE.values()}
 _VARIANT: Final[_Type] = ("v", ())
@@ -1220,13 +1232,11 @@ def _spans(
         pos += -pos & (size - 1)
         free[pos - base : pos - base + size] = _ZEROS[size]
         return pos + size
-    if c == "s" or c == "o":
+    if c == "s":
+        return _text_span(buf, pos + (-pos & 3), un, base, texts, free)
+    if c == "o":  # an object path is checked as a whole: kept fixed
         pos += -pos & 3
-        e = pos + 4 + un(buf, pos)[0]
-        if c == "s" and e > pos + 4:  # an object path is checked as a whole: kept fixed
-            texts.append((pos + 4 - base, e - base))
-            free[pos + 4 - base : e - base] = bytes(e - pos - 4)
-        return e + 1
+        return pos + 4 + un(buf, pos)[0] + 1
     if c == "b" or c == "h":
         return pos + (-pos & 3) + 4
     if c == "g":
@@ -1252,20 +1262,10 @@ def _spans(
             return e
         if elem == _SV_ENTRY:  # a{sv}, the common case: keys and string values inline
             while pos < e:
-                pos += -pos & 7
-                k = pos + 4 + un(buf, pos)[0]
-                if k > pos + 4:
-                    texts.append((pos + 4 - base, k - base))
-                    free[pos + 4 - base : k - base] = bytes(k - pos - 4)
-                pos = k + 1
+                pos = _text_span(buf, pos + (-pos & 7), un, base, texts, free)
                 if buf.startswith(b"\x01s\x00", pos):
                     pos += 3
-                    pos += -pos & 3
-                    k = pos + 4 + un(buf, pos)[0]
-                    if k > pos + 4:
-                        texts.append((pos + 4 - base, k - base))
-                        free[pos + 4 - base : k - base] = bytes(k - pos - 4)
-                    pos = k + 1
+                    pos = _text_span(buf, pos + (-pos & 3), un, base, texts, free)
                 else:
                     pos = _spans(buf, pos, _VARIANT, un, base, texts, free)
             return e
