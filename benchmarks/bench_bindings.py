@@ -6,13 +6,18 @@
 Setup (one run): a private ``dbus-daemon`` (tests/dbus_harness.py) and on it one server
 process, the generated server of bench_client.py (VMState1: Save, Load, property Id;
 Bench1: Ping; a VMState1 answering 64 MiB on a second path), generated afresh through
-qdbusgen's Python API.  Four client processes talk to it, one at a time:
+qdbusgen's Python API.  Five client processes talk to it, one at a time:
 
     generated    the generated proxies (Bench1Proxy, VMState1Proxy) on the package's connect()
     dbus-fast    raw ``await bus.call(Message(...))`` on a plain dbus_fast MessageBus (baseline)
     sdbus        python-sdbus (async proxies, sd-bus underneath)
     dbus-python  dbus-python (the system's python3-dbus, run by /usr/bin/python3; blocking
                  calls, and reply handlers on a GLib main loop for the in-flight row)
+    floor        no D-Bus code at all: frames marshalled once, sent with their serial patched,
+                 replies matched by REPLY_SERIAL unread (floor_ops): for the small calls, about
+                 the least a client on asyncio can spend (a future, a reader callback, two
+                 loop turns and the syscalls); its 1 MiB rows copy through a bytearray and
+                 are no floor.  No peak rows.
 
 Each client measures itself: calls/s (``time.perf_counter``) and its own CPU time per
 call (``time.process_time``).  Rows: Ping sequential, Ping 64 in flight, Properties.Get,
@@ -63,7 +68,8 @@ from bench_support import (  # noqa: E402
     start_profile,
 )
 
-CLIENTS = ("generated", "dbus-fast", "sdbus", "dbus-python")
+CLIENTS = ("generated", "dbus-fast", "sdbus", "dbus-python", "floor")
+NO_PEAK = ("floor",)  # clients without the 64 MiB peak rows
 BASELINE = "dbus-fast"
 SYSTEM_PYTHON = "/usr/bin/python3"
 # row key, label, unit, kind ("seq", "inflight", "transfer"), full count
@@ -160,7 +166,83 @@ async def sdbus_ops(address: str, stubs: Path) -> dict[str, Op]:
     }
 
 
-ASYNC_CLIENTS = {"generated": generated_ops, "dbus-fast": dbus_fast_ops, "sdbus": sdbus_ops}
+async def floor_ops(address: str, stubs: Path) -> dict[str, Op]:
+    """The floor of an asyncio client, not a usable one: each call's frame is marshalled once
+    (only its serial patched per call), written with one ``send``, and its reply matched by
+    REPLY_SERIAL without the body being read or checked.  What is left is the cost of
+    asyncio (a future, a reader callback, two loop turns a call) and of the syscalls: for
+    small calls, about the least any client on asyncio spends, whatever its D-Bus code."""
+    import struct
+
+    from dbus_fast import Message
+    from dbus_fast.aio import MessageBus
+
+    bus = await MessageBus(bus_address=address, negotiate_unix_fd=True).connect()
+    loop = asyncio.get_running_loop()
+    sock: Any = bus._sock
+    loop.remove_reader(sock.fileno())  # the connection is ours from here on
+    pending: dict[int, asyncio.Future[None]] = {}
+    buf = bytearray()
+    serials = iter(range(1000, 1 << 31))
+
+    def on_readable() -> None:
+        buf.extend(sock.recv(1 << 22))
+        while len(buf) >= 16:
+            body_len, _serial, fields_len = struct.unpack_from("<III", buf, 4)
+            total = 16 + fields_len + (-fields_len & 7) + body_len
+            if len(buf) < total:
+                return
+            pos = 16
+            while pos < 16 + fields_len:  # header fields: find REPLY_SERIAL (code 5)
+                pos += -pos & 7
+                code, sig_len = buf[pos], buf[pos + 1]
+                sig = buf[pos + 2 : pos + 2 + sig_len]
+                pos += 3 + sig_len
+                if sig == b"u":
+                    pos += -pos & 3
+                    if code == 5:
+                        fut = pending.pop(struct.unpack_from("<I", buf, pos)[0], None)
+                        if fut is not None and not fut.done():
+                            fut.set_result(None)
+                    pos += 4
+                elif sig in (b"s", b"o"):
+                    pos += -pos & 3
+                    pos += 4 + struct.unpack_from("<I", buf, pos)[0] + 1
+                else:  # g
+                    pos += 1 + buf[pos] + 1
+            del buf[:total]
+
+    loop.add_reader(sock.fileno(), on_readable)
+
+    def op(msg: Message) -> Op:
+        frame = bytearray(msg._marshall(True))
+
+        async def call(*_args: Any) -> None:
+            serial = next(serials)
+            struct.pack_into("<I", frame, 8, serial)
+            fut = pending[serial] = loop.create_future()
+            await loop.sock_sendall(sock, frame)
+            await fut
+
+        return call
+
+    def msg(member: str, iface: str = VMSTATE_IFACE, **kw: Any) -> Message:
+        return Message(destination=GEN_SERVICE, path=PATH, interface=iface, member=member, **kw)
+
+    return {
+        "ping": op(msg("Ping", BENCH_IFACE, signature="s", body=[PING_TEXT])),
+        "get": op(msg("Get", PROPERTIES_IFACE, signature="ss", body=[VMSTATE_IFACE, "Id"])),
+        "save": op(msg("Save")),
+        "load": op(msg("Load", signature="ay", body=[payload(SMALL)])),
+    }
+
+
+ASYNC_CLIENTS = {
+    "generated": generated_ops,
+    "dbus-fast": dbus_fast_ops,
+    "sdbus": sdbus_ops,
+    "floor": floor_ops,
+}
 
 
 async def timed_async(ops: dict[str, Op], row: str, count: int, data: bytes) -> tuple[float, float]:
@@ -191,10 +273,15 @@ async def timed_async(ops: dict[str, Op], row: str, count: int, data: bytes) -> 
 async def async_worker(name: str, address: str, stubs: Path) -> None:
     ops = await ASYNC_CLIENTS[name](address, stubs)
     small = payload(SMALL)
-    assert await ops["ping"]() == PING_TEXT
-    assert await ops["get"]() == ID_VALUE
-    _check_save(await ops["save"](), SMALL)
-    await ops["load"](small)
+    if name == "floor":  # it reads no reply: it just waits for them
+        for op in ops.values():
+            await op(small)
+        ops["save"] = _unchecked(ops["save"])
+    else:
+        assert await ops["ping"]() == PING_TEXT
+        assert await ops["get"]() == ID_VALUE
+        _check_save(await ops["save"](), SMALL)
+        await ops["load"](small)
     start_profile()
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
@@ -205,6 +292,16 @@ async def async_worker(name: str, address: str, stubs: Path) -> None:
         row, count = line.split()
         elapsed, cpu = await timed_async(ops, row, int(count), small)
         print(f"{elapsed:.9f} {cpu:.9f}", flush=True)
+
+
+def _unchecked(save: Op) -> Op:
+    """The floor's Save, as timed_async checks it: the reply's size is taken as read."""
+
+    async def call() -> bytes:
+        await save()
+        return bytes(SMALL)
+
+    return call
 
 
 async def async_peak(name: str, address: str, stubs: Path, what: str) -> None:
@@ -451,6 +548,8 @@ def main() -> int:
                 if not args.no_peak:
                     for what in ("save", "load"):
                         for c in clients:
+                            if c in NO_PEAK:
+                                continue
                             argv = client_argv(c, bus.address, stubs, what)
                             peak, base = run_once(argv, client_env(c))
                             peaks[(what, c)] = (int(peak) / 1024, int(base) / 1024)
@@ -528,6 +627,11 @@ def report(
         for key, label, *_ in rows:
             print(f"  {label:<22}{ratio_cell(rates[key, 'generated'], rates[key, 'sdbus'])}")
         print()
+    if "sdbus" in clients and "floor" in clients:
+        print("python-sdbus vs the floor, throughput (the floor: no D-Bus code on asyncio)")
+        for key, label, *_ in rows:
+            print(f"  {label:<22}{ratio_cell(rates[key, 'sdbus'], rates[key, 'floor'])}")
+        print()
     if peaks:
         bound = 2.5 * BIG / 2**20 + 30
         print(
@@ -538,6 +642,8 @@ def report(
             f"{'client':<14}{'Save peak':>11}{'/bound':>8}{'Load peak':>11}{'/bound':>8}{'before':>9}"
         )
         for c in clients:
+            if c in NO_PEAK:
+                continue
             save, base = peaks["save", c]
             load, _ = peaks["load", c]
             print(
