@@ -1016,6 +1016,7 @@ _REFERENCE_AFTER: Final = 2  # bodies of one header and length walked before one
 # peer alternating structures makes the runtime build at most one per this many walks
 _REFERENCE_RENEW: Final = 32
 _REFERENCE_MAX: Final = 256  # references kept (then the dict starts afresh)
+_REFERENCE_NUMBERS: Final = 4  # numbers in a reference whose zero bytes are counted apart
 _REPLY_SERIAL_FIRST: Final = b"\x05\x01u\x00"
 
 
@@ -1123,25 +1124,51 @@ class _Reference:
     settles that with a few whole-body operations: the body's bytes as one
     integer, compared with the reference under the mask of its structural bytes
     (every byte but string texts and numbers); then no byte of its string texts
-    may be 0 (every other byte set to 0xFF, the word-at-a-time test for a zero
-    byte, on the whole integer), and unless the body is ASCII its texts alone
-    (every other byte 0) must decode.  Only for bodies without fds (an ``h`` is
-    then invalid) and at most _BODY_CACHE_BYTES long.
+    may be 0, and unless the body is ASCII its texts alone (every other byte 0)
+    must decode.  The zero bytes are counted (``bytes.count``: the structural
+    ones are the reference's, those of its few numbers are counted apart), or,
+    for a body of many numbers, found by the word-at-a-time test for a zero byte
+    on the whole integer (every byte but the texts set to 0xFF).  Only for
+    bodies without fds (an ``h`` is then invalid) and at most _BODY_CACHE_BYTES
+    long.
     """
 
-    __slots__ = ("body", "fixed", "highs", "length", "ones", "others", "refused", "texts")
+    __slots__ = (
+        "fixed",
+        "highs",
+        "kept",
+        "length",
+        "numbers",
+        "ones",
+        "others",
+        "raw",
+        "refused",
+        "texts",
+        "zeros",
+    )
 
-    def __init__(self, body: bytes, texts: list[tuple[int, int]], free: bytearray) -> None:
-        """``texts``: (start, end) of every string's text; ``free``: 0 at every byte that
-        may change (texts and numbers), 0xFF at the others."""
+    def __init__(
+        self,
+        body: bytes,
+        texts: list[tuple[int, int]],
+        numbers: list[tuple[int, int]],
+        free: bytearray,
+    ) -> None:
+        """``texts``, ``numbers``: (start, end) of every string's text and of every
+        fixed-size value; ``free``: 0 at every byte that may change (texts and numbers),
+        0xFF at the others."""
         self.length = len(body)
-        self.body = int.from_bytes(body, "little")
+        self.raw = body
         self.fixed = int.from_bytes(free, "little")
+        self.kept = int.from_bytes(body, "little") & self.fixed  # structural bytes, others 0
         mask = bytearray(len(body))
         ones = b"\xff" * len(body)
         for s, e in texts:
             mask[s:e] = ones[s:e]
         self.texts = int.from_bytes(mask, "little")  # 0xFF at text bytes, 0 elsewhere
+        # few numbers: their zero bytes counted one by one; many: the word-at-a-time test
+        self.numbers = tuple(numbers) if len(numbers) <= _REFERENCE_NUMBERS else None
+        self.zeros = body.count(0) - sum(body.count(0, s, e) for s, e in numbers)
         self.others = int.from_bytes(ones, "little") ^ self.texts  # 0xFF but at text bytes
         self.ones = int.from_bytes(b"\x01" * len(body), "little")
         self.highs = self.ones << 7  # 0x80 in every byte
@@ -1149,15 +1176,23 @@ class _Reference:
 
     def admits(self, body: bytes) -> bool:
         """True if ``body`` (of the reference's length) is valid; False: walk it in full."""
-        n = int.from_bytes(body, "little")
-        if n == self.body:
+        if body == self.raw:
             return True
-        if (n ^ self.body) & self.fixed:
+        n = int.from_bytes(body, "little")
+        if n & self.fixed != self.kept:
             return False  # a structural byte differs
         if self.texts:
-            v = n | self.others
-            if (v - self.ones) & ~v & self.highs:
-                return False  # a zero byte: a NUL inside a string
+            numbers = self.numbers
+            if numbers is not None:  # zero bytes: the structure's, the numbers', no other
+                zeros = body.count(0)
+                for s, e in numbers:
+                    zeros -= body.count(0, s, e)
+                if zeros != self.zeros:
+                    return False  # a NUL inside a string
+            else:
+                v = n | self.others
+                if (v - self.ones) & ~v & self.highs:
+                    return False  # a zero byte: a NUL inside a string
             if not body.isascii():
                 try:  # the zero bytes between texts end any UTF-8 sequence
                     (n & self.texts).to_bytes(self.length, "little").decode()
@@ -1181,62 +1216,73 @@ def _walked(rkey: tuple[bytes, int], frame: bytes, pos: int, end: int, sig: str)
             _references.clear()
         _references[rkey] = found + 1
         return
-    un = _UNPACK_U32[frame[0]]
-    texts: list[tuple[int, int]] = []
-    free = bytearray(b"\xff" * (end - pos))
+    notes = _Spans(_UNPACK_U32[frame[0]], pos, end)
     at = pos
     i = 0
     while i < len(sig):
         t, i = _parse(sig, i)
-        at = _spans(frame, at, t, un, pos, texts, free)
+        at = _spans(frame, at, t, notes)
     if at != end:  # cannot be, for a body found valid: keep no reference
         return
     if len(_references) >= _REFERENCE_MAX:
         _references.clear()
-    _references[rkey] = _Reference(frame[pos:end], texts, free)
+    _references[rkey] = _Reference(frame[pos:end], notes.texts, notes.numbers, notes.free)
 
 
-def _text_span(
-    buf: bytes, pos: int, un: _Unpack, base: int, texts: list[tuple[int, int]], free: bytearray
-) -> int:
-    """A STRING at ``pos`` (aligned) of a body found valid: note its text (relative to
-    ``base``) in ``texts`` and clear it in ``free``; return the position after its NUL."""
-    e = pos + 4 + un(buf, pos)[0]
-    if e > pos + 4:
-        texts.append((pos + 4 - base, e - base))
-        free[pos + 4 - base : e - base] = bytes(e - pos - 4)
-    return e + 1
+class _Spans:
+    """What :func:`_spans` notes of a body found valid, relative to its start ``base``:
+    the (start, end) of every string's text and of every run of fixed-size values, and
+    ``free``, 0 at their bytes and 0xFF at every other one."""
+
+    __slots__ = ("base", "free", "numbers", "texts", "un")
+
+    def __init__(self, un: _Unpack, base: int, end: int) -> None:
+        self.un = un
+        self.base = base
+        self.texts: list[tuple[int, int]] = []
+        self.numbers: list[tuple[int, int]] = []
+        self.free = bytearray(b"\xff" * (end - base))
+
+    def number(self, pos: int, end: int) -> None:
+        """Fixed-size values (any bytes valid) from ``pos`` to ``end``."""
+        s, e = pos - self.base, end - self.base
+        if s == e:
+            return
+        numbers = self.numbers
+        if numbers and numbers[-1][1] == s:  # right after the one before (no padding)
+            s = numbers.pop()[0]
+        numbers.append((s, e))
+        self.free[s:e] = bytes(e - s)
+
+    def text(self, buf: bytes, pos: int) -> int:
+        """A STRING at ``pos`` (aligned): note its text; return the position after its NUL."""
+        e = pos + 4 + self.un(buf, pos)[0]
+        if e > pos + 4:
+            s, t = pos + 4 - self.base, e - self.base
+            self.texts.append((s, t))
+            self.free[s:t] = bytes(t - s)
+        return e + 1
 
 
 _variant_types: dict[bytes, _Type] = {}  # a variant's signature (found valid): its type
-_ZEROS: Final = {n: bytes(n) for n in _FIXED_SIZE.values()}
 _VARIANT: Final[_Type] = ("v", ())
 _SV_ENTRY: Final[_Type] = ("{", (("s", ()), _VARIANT))
 
 
-def _spans(
-    buf: bytes,
-    pos: int,
-    t: _Type,
-    un: _Unpack,
-    base: int,
-    texts: list[tuple[int, int]],
-    free: bytearray,
-) -> int:
-    """Walk the value of type ``t`` at ``pos`` in a body found valid (starting at
-    ``base``): note its string texts in ``texts`` and clear the bytes of its texts
-    and numbers in ``free``; return the position after it."""
+def _spans(buf: bytes, pos: int, t: _Type, notes: _Spans) -> int:
+    """Walk the value of type ``t`` at ``pos`` in a body found valid, noting its string
+    texts and numbers in ``notes``; return the position after it."""
     c, kids = t
     size = _FIXED_SIZE.get(c)
     if size is not None:
         pos += -pos & (size - 1)
-        free[pos - base : pos - base + size] = _ZEROS[size]
+        notes.number(pos, pos + size)
         return pos + size
     if c == "s":
-        return _text_span(buf, pos + (-pos & 3), un, base, texts, free)
+        return notes.text(buf, pos + (-pos & 3))
     if c == "o":  # an object path is checked as a whole: kept fixed
         pos += -pos & 3
-        return pos + 4 + un(buf, pos)[0] + 1
+        return pos + 4 + notes.un(buf, pos)[0] + 1
     if c == "b" or c == "h":
         return pos + (-pos & 3) + 4
     if c == "g":
@@ -1249,32 +1295,32 @@ def _spans(
             if len(_variant_types) >= _PLAN_CACHE_MAX:
                 _variant_types.clear()
             inner = _variant_types[sig] = _parse(sig.decode("ascii"), 0)[0]
-        return _spans(buf, pos + n + 2, inner, un, base, texts, free)
+        return _spans(buf, pos + n + 2, inner, notes)
     if c == "a":
         pos += -pos & 3
-        n = un(buf, pos)[0]
+        n = notes.un(buf, pos)[0]
         pos += 4
         elem = kids[0]
         pos += -pos & (_ALIGN.get(elem[0], 1) - 1)
         e = pos + n
         if elem[0] in _FIXED_SIZE:
-            free[pos - base : e - base] = bytes(n)
+            notes.number(pos, e)
             return e
         if elem == _SV_ENTRY:  # a{sv}, the common case: keys and string values inline
             while pos < e:
-                pos = _text_span(buf, pos + (-pos & 7), un, base, texts, free)
+                pos = notes.text(buf, pos + (-pos & 7))
                 if buf.startswith(b"\x01s\x00", pos):
                     pos += 3
-                    pos = _text_span(buf, pos + (-pos & 3), un, base, texts, free)
+                    pos = notes.text(buf, pos + (-pos & 3))
                 else:
-                    pos = _spans(buf, pos, _VARIANT, un, base, texts, free)
+                    pos = _spans(buf, pos, _VARIANT, notes)
             return e
         while pos < e:
-            pos = _spans(buf, pos, elem, un, base, texts, free)
+            pos = _spans(buf, pos, elem, notes)
         return e
     pos += -pos & 7  # a struct or a dict entry
     for kid in kids:
-        pos = _spans(buf, pos, kid, un, base, texts, free)
+        pos = _spans(buf, pos, kid, notes)
     return pos
 
 
