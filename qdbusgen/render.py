@@ -1273,6 +1273,18 @@ def runtime_import(vendor_runtime: bool) -> str:
     return f'import {RUNTIME_PACKAGE} as _rt\n\n_rt.require_version("{runtime_api()}", __name__)'
 
 
+def _runtime_import(vendor_runtime: bool) -> str:
+    """The package ``__init__``'s lines that re-export the runtime (its names by ``*``, the
+    module as ``_runtime`` for ``__all__``): the vendored copy, or the installed package."""
+    if vendor_runtime:
+        return f"from .{VENDORED_RUNTIME} import *\nfrom . import {VENDORED_RUNTIME}"
+    # pyright strict refuses a star import from an installed package unless told
+    ignore = "# pyright: ignore[reportWildcardImportFromLibrary]"
+    return (
+        f"from {RUNTIME_PACKAGE} import *  {ignore}\nimport {RUNTIME_PACKAGE} as {VENDORED_RUNTIME}"
+    )
+
+
 def render_package(
     interfaces: Sequence[tuple[Interface, str]],
     names: naming.Names,
@@ -1333,13 +1345,7 @@ def render_package(
             ]
         ),
         modules=tuple(modules),
-        runtime_import=(
-            f"from .{VENDORED_RUNTIME} import *\nfrom . import {VENDORED_RUNTIME}"
-            if vendor_runtime
-            # pyright strict refuses a star import from an installed package unless told
-            else f"from {RUNTIME_PACKAGE} import *  # pyright: ignore[reportWildcardImportFromLibrary]"
-            f"\nimport {RUNTIME_PACKAGE} as {VENDORED_RUNTIME}"
-        ),
+        runtime_import=_runtime_import(vendor_runtime),
         exports=tuple(all_exports),
     )
     if options.object_manager:
