@@ -315,8 +315,13 @@ REFERENCE_PROPS = {
 }
 
 
-def reference_frame(serial: int) -> bytes:
-    return frame_of([("a{sv}", REFERENCE_PROPS), ("s", "tail")], serial=serial)
+# the same with more numbers than _Reference counts the zero bytes of one by one (then
+# the word-at-a-time test finds a NUL)
+MANY_NUMBERS = REFERENCE_PROPS | {f"u{k}": Variant("u", 0x01010100 + k) for k in range(6)}
+
+
+def reference_frame(serial: int, props: dict[str, Variant] = REFERENCE_PROPS) -> bytes:
+    return frame_of([("a{sv}", props), ("s", "tail")], serial=serial)
 
 
 # (what, bytes in the reference frame, their replacement, valid, admitted without a walk)
@@ -352,18 +357,22 @@ REFERENCE_MUTANTS = [
 ]
 
 
+@pytest.mark.parametrize("numbers", ["few numbers", "many numbers"])
 @pytest.mark.parametrize(
     ("what", "before", "after", "valid", "admitted"),
     REFERENCE_MUTANTS,
     ids=[m[0] for m in REFERENCE_MUTANTS],
 )
 def test_a_reference_admits_only_new_texts_and_numbers(
-    what: str, before: bytes, after: bytes, valid: bool, admitted: bool
+    what: str, before: bytes, after: bytes, valid: bool, admitted: bool, numbers: str
 ) -> None:
     assert len(before) == len(after)
+    props = REFERENCE_PROPS if numbers == "few numbers" else MANY_NUMBERS
     with reference_at_once():
-        make_reference(reference_frame(1))
-        frame = reference_frame(2)
+        make_reference(reference_frame(1, props))
+        (ref,) = [r for r in _wire._references.values() if isinstance(r, _wire._Reference)]
+        assert (ref.numbers is None) == (numbers == "many numbers")
+        frame = reference_frame(2, props)
         assert frame.count(before) == 1, what
         mutant = frame.replace(before, after)
         assert full_accepts(mutant) == valid
