@@ -496,6 +496,168 @@ def _join(parts: Sequence[str]) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+class _PropertyDocs(NamedTuple):
+    get: str
+    set: str
+    server_get: str
+    server_set: str
+    notify: str
+
+
+def _property_docs(
+    pn: naming.PropertyNames, proxy_class: str | None, notifier: bool
+) -> _PropertyDocs:
+    """The docstrings of a property's accessors. The proxy's getter documents the property
+    (its setter when write-only); the other accessors point to it, the server's to the
+    proxy's (``proxy_class``) when a client is generated too; ``notifier``: the server
+    has a ``notify_<property>`` method."""
+    prop = pn.prop
+    assert prop.access is not None, "generation runs only on valid properties"
+    getter, setter = pn.getter or "", pn.setter or ""
+    body = _doc_body(prop.doc, f"The D-Bus property ``{prop.name}``.")
+    tail = _paragraph(
+        f"D-Bus: property ``{prop.name}`` of type ``{prop.signature}``, "
+        f"{prop.access.value}, EmitsChangedSignal={prop.emits_changed.value}"
+    )
+    full = _join([*body, tail])
+    if proxy_class is not None:
+        documented = f"{proxy_class}.{getter or setter}"
+        server_get = _paragraph(f"Return the value of ``{prop.name}``: see ``{documented}``.")
+        server_set = _paragraph(
+            f"Accept a new value of ``{prop.name}``: see ``{documented}``."
+            + (
+                " When it returns, the runtime sends PropertiesChanged (do not notify here)."
+                if notifier
+                else ""
+            )
+        )
+    else:
+        server_get = server_set = full
+    if prop.emits_changed is EmitsChanged.TRUE:
+        carried = "PropertiesChanged carries the new value."
+    else:
+        carried = (
+            "PropertiesChanged lists it as invalidated (EmitsChangedSignal=invalidates), "
+            "without the value."
+        )
+    notify = _paragraph(
+        f"Tell clients ``{prop.name}`` changed: "
+        + carried
+        + (
+            " A client's Properties.Set notifies by itself: call this when the value "
+            "changes otherwise."
+            if prop.access.writable
+            else ""
+        )
+    )
+    return _PropertyDocs(
+        get=full,
+        set=(
+            _paragraph(f"Write ``{prop.name}`` (a D-Bus Properties.Set call): see ``{getter}``.")
+            if getter
+            else full
+        ),
+        server_get=server_get,
+        server_set=server_set,
+        notify=notify,
+    )
+
+
+def _method_docs(mn: naming.MethodNames, proxy_class: str | None) -> tuple[str, str]:
+    """The docstrings of a method: the proxy's, and the server handler's (which points to
+    the proxy's, ``proxy_class``, when a client is generated too)."""
+    method, ins, outs = mn.method, mn.in_args, mn.out_args
+    multiple = mn.result_class is not None
+    single = len(outs) == 1 and not method.no_reply
+    result_class = mn.result_class
+    signature = f"``{method.name}({method.in_signature}) -> ({method.out_signature})``"
+    body = _doc_body(method.doc, f"Call the D-Bus method ``{method.name}``.")
+    sections = list(body)
+    if ins:
+        sections.append("Args:\n" + _arg_lines(ins))
+    if single:
+        out_doc = " ".join(method.out_args[0].doc.text.split())
+        sections.append(
+            "Returns:\n"
+            + _wrap(
+                f"{out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)",
+                _MEMBER_DEPTH,
+                "    ",
+                "    ",
+            )
+        )
+    elif multiple and not method.no_reply:
+        sections.append(
+            f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        ")
+        )
+    if method.no_reply:
+        sections.append(
+            "The method is marked NoReply: the call is sent without waiting for an answer."
+        )
+        if outs:
+            sections.append(
+                "Out args (declared, but a NoReply call never receives them):\n" + _arg_lines(outs)
+            )
+    client_doc = _join(sections)
+    if proxy_class is not None:
+        # the proxy's method documents the member; the handler points to it
+        server_doc = _paragraph(f"Handle ``{method.name}`` calls: see ``{proxy_class}.{mn.name}``.")
+    else:
+        server_sections = list(body)
+        if ins:
+            server_sections.append("Args:\n" + _arg_lines(ins))
+        if len(outs) == 1:
+            server_sections.append("Returns:\n" + _arg_lines(outs))
+        elif multiple:
+            server_sections.append(
+                "Returns:\n    A tuple (or "
+                + str(result_class)
+                + ") of:\n"
+                + _arg_lines(outs, "        ")
+            )
+        server_sections.append(f"D-Bus: {signature}")
+        server_doc = _join(server_sections)
+    return client_doc, server_doc
+
+
+def _signal_docs(sn: naming.SignalNames, proxy_class: str | None) -> tuple[str, str, str]:
+    """The docstrings of a signal: the proxy's ``on_<signal>`` (which documents it) and
+    ``stream_<signal>``, and the server's ``emit_<signal>`` (which points to the proxy's,
+    ``proxy_class``, when a client is generated too)."""
+    signal, args = sn.signal, sn.args
+    body = _doc_body(signal.doc, f"The D-Bus signal ``{signal.name}``.")
+    arg_section = ["Args:\n" + _arg_lines(args)] if args else []
+    tail = f"D-Bus: signal ``{signal.name}({signal.signature})``"
+    on_doc = _join(
+        [
+            *body,
+            *arg_section,
+            _paragraph(
+                f"Call ``callback`` with a ``{sn.tuple_class}`` for every "
+                f"``{signal.name}`` signal (a coroutine callback runs as a task): ``async "
+                f"with proxy.{sn.on_name}(callback): ...``, or ``sub = await "
+                f"proxy.{sn.on_name}(callback)`` and later ``await sub.close()``."
+            ),
+            tail,
+        ]
+    )
+    stream_doc = _paragraph(
+        f"The ``{signal.name}`` signals as a stream of ``{sn.tuple_class}`` "
+        f"(documented at ``{sn.on_name}``): ``async with "
+        f"proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
+        "(leaving the block unsubscribes), or ``stream = await "
+        f"proxy.{sn.stream_name}()`` and later ``await stream.close()``."
+    )
+    if proxy_class is not None:
+        emit_doc = _paragraph(
+            f"Emit ``{signal.name}`` to every subscribed client: see "
+            f"``{proxy_class}.{sn.on_name}``."
+        )
+    else:
+        emit_doc = _join([*body, *arg_section, "Emit the signal to every subscribed client.", tail])
+    return on_doc, stream_doc, emit_doc
+
+
 def _deprecation(deprecated: bool, doc: Doc, what: str) -> str | None:
     if not deprecated:
         return None
@@ -525,56 +687,7 @@ class _Builder:
         result_class = mn.result_class
         client_return = mn.client_return
         server_return = mn.server_return
-        signature = f"``{method.name}({method.in_signature}) -> ({method.out_signature})``"
-        body = _doc_body(method.doc, f"Call the D-Bus method ``{method.name}``.")
-        sections = list(body)
-        if ins:
-            sections.append("Args:\n" + _arg_lines(ins))
-        if single:
-            out_doc = " ".join(method.out_args[0].doc.text.split())
-            sections.append(
-                "Returns:\n"
-                + _wrap(
-                    f"{out_doc or outs[0].name} (D-Bus ``{outs[0].arg.signature}``)",
-                    _MEMBER_DEPTH,
-                    "    ",
-                    "    ",
-                )
-            )
-        elif multiple and not method.no_reply:
-            sections.append(
-                f"Returns:\n    {result_class}, a named tuple:\n" + _arg_lines(outs, "        ")
-            )
-        if method.no_reply:
-            sections.append(
-                "The method is marked NoReply: the call is sent without waiting for an answer."
-            )
-            if outs:
-                sections.append(
-                    "Out args (declared, but a NoReply call never receives them):\n"
-                    + _arg_lines(outs)
-                )
-        client_doc = _join(sections)
-        if self.client:
-            # the proxy's method documents the member; the handler points to it
-            server_doc = _paragraph(
-                f"Handle ``{method.name}`` calls: see ``{self.names.proxy_class}.{mn.name}``."
-            )
-        else:
-            server_sections = list(body)
-            if ins:
-                server_sections.append("Args:\n" + _arg_lines(ins))
-            if len(outs) == 1:
-                server_sections.append("Returns:\n" + _arg_lines(outs))
-            elif multiple:
-                server_sections.append(
-                    "Returns:\n    A tuple (or "
-                    + str(result_class)
-                    + ") of:\n"
-                    + _arg_lines(outs, "        ")
-                )
-            server_sections.append(f"D-Bus: {signature}")
-            server_doc = _join(server_sections)
+        client_doc, server_doc = _method_docs(mn, self.names.proxy_class if self.client else None)
         lay = self.layout
         deprecation = _deprecation(
             method.deprecated, method.doc, f"D-Bus method {iface.name}.{method.name}"
@@ -663,11 +776,6 @@ class _Builder:
         assert prop.access is not None, "generation runs only on valid properties"
         recv = pn.recv_type
         send = pn.send_type
-        body = _doc_body(prop.doc, f"The D-Bus property ``{prop.name}``.")
-        tail = _paragraph(
-            f"D-Bus: property ``{prop.name}`` of type ``{prop.signature}``, "
-            f"{prop.access.value}, EmitsChangedSignal={prop.emits_changed.value}"
-        )
         notifies = prop.emits_changed in (EmitsChanged.TRUE, EmitsChanged.INVALIDATES)
         lay = self.layout
         deprecation = _deprecation(
@@ -678,24 +786,7 @@ class _Builder:
         setter = pn.setter or ""
         notifier = pn.notifier if notifies else None
         spec_name = f"_p_{pn.stem}"
-        # the proxy's getter documents the property (its setter when write-only); the
-        # other accessors point to it
-        documented = f"{self.names.proxy_class}.{getter or setter}"
-        full = _join([*body, tail])
-        if self.client:
-            server_get_doc = _paragraph(
-                f"Return the value of ``{prop.name}``: see ``{documented}``."
-            )
-            server_set_doc = _paragraph(
-                f"Accept a new value of ``{prop.name}``: see ``{documented}``."
-                + (
-                    " When it returns, the runtime sends PropertiesChanged (do not notify here)."
-                    if notifier
-                    else ""
-                )
-            )
-        else:
-            server_get_doc = server_set_doc = full
+        docs = _property_docs(pn, self.names.proxy_class if self.client else None, bool(notifier))
         options: list[Node] = []
         if prop.emits_changed is not EmitsChanged.TRUE:
             options.append(pystr(prop.emits_changed.value))
@@ -717,31 +808,11 @@ class _Builder:
             server_setter=pn.setter,
             recv_type=recv,
             send_type=send,
-            get_docstring=full,
-            set_docstring=(
-                _paragraph(
-                    f"Write ``{prop.name}`` (a D-Bus Properties.Set call): see ``{getter}``."
-                )
-                if getter
-                else full
-            ),
-            server_get_docstring=server_get_doc,
-            server_set_docstring=server_set_doc,
-            notify_docstring=_paragraph(
-                f"Tell clients ``{prop.name}`` changed: "
-                + (
-                    "PropertiesChanged carries the new value."
-                    if prop.emits_changed is EmitsChanged.TRUE
-                    else "PropertiesChanged lists it as invalidated (EmitsChangedSignal=invalidates), "
-                    "without the value."
-                )
-                + (
-                    " A client's Properties.Set notifies by itself: call this when the value "
-                    "changes otherwise."
-                    if prop.access.writable
-                    else ""
-                )
-            ),
+            get_docstring=docs.get,
+            set_docstring=docs.set,
+            server_get_docstring=docs.server_get,
+            server_set_docstring=docs.server_set,
+            notify_docstring=docs.notify,
             deprecation=deprecation,
             decorator=_decorator(1, deprecation, lay),
             getter_def=function(1, f"async def {getter}", ["self"], recv, lay),
@@ -805,9 +876,9 @@ class _Builder:
     ) -> tuple[SignalView, ResultClassView]:
         signal = sn.signal
         args = sn.args
-        body = _doc_body(signal.doc, f"The D-Bus signal ``{signal.name}``.")
-        arg_section = ["Args:\n" + _arg_lines(args)] if args else []
-        tail = f"D-Bus: signal ``{signal.name}({signal.signature})``"
+        on_doc, stream_doc, emit_doc = _signal_docs(
+            sn, self.names.proxy_class if self.client else None
+        )
         lay = self.layout
         deprecation = _deprecation(
             signal.deprecated, signal.doc, f"D-Bus signal {iface.name}.{signal.name}"
@@ -824,40 +895,9 @@ class _Builder:
             emit_name=sn.emit_name,
             tuple_class=sn.tuple_class,
             callback_types=callback_types,
-            on_docstring=_join(
-                [
-                    *body,
-                    *arg_section,
-                    _paragraph(
-                        f"Call ``callback`` with a ``{sn.tuple_class}`` for every "
-                        f"``{signal.name}`` signal (a coroutine callback runs as a task): ``async "
-                        f"with proxy.{sn.on_name}(callback): ...``, or ``sub = await "
-                        f"proxy.{sn.on_name}(callback)`` and later ``await sub.close()``."
-                    ),
-                    tail,
-                ]
-            ),
-            stream_docstring=_join(
-                [
-                    _paragraph(
-                        f"The ``{signal.name}`` signals as a stream of ``{sn.tuple_class}`` "
-                        f"(documented at ``{sn.on_name}``): ``async with "
-                        f"proxy.{sn.stream_name}() as stream: async for event in stream: ...`` "
-                        "(leaving the block unsubscribes), or ``stream = await "
-                        f"proxy.{sn.stream_name}()`` and later ``await stream.close()``."
-                    ),
-                ]
-            ),
-            emit_docstring=(
-                _paragraph(
-                    f"Emit ``{signal.name}`` to every subscribed client: see "
-                    f"``{self.names.proxy_class}.{sn.on_name}``."
-                )
-                if self.client
-                else _join(
-                    [*body, *arg_section, "Emit the signal to every subscribed client.", tail]
-                )
-            ),
+            on_docstring=on_doc,
+            stream_docstring=stream_doc,
+            emit_docstring=emit_doc,
             deprecation=deprecation,
             decorator=_decorator(1, deprecation, lay),
             on_def=function(
