@@ -185,6 +185,37 @@ async def test_fd_index_without_fds_is_invalid_args_through_a_daemon(bus: Any) -
 
 
 @async_test
+async def test_limits_given_to_connect_hold_on_a_bus(bus: Any) -> None:
+    """``connect(address, limits=...)``: the server's own fd cap (2, below the daemon's 16)
+    refuses a call with 3 fds, and a call with 2 is served."""
+    server = await rt.connect(bus.address, limits=rt.Limits(max_message_fds=2))
+    impl = server_class(rt)()
+    impl.export(server, PATH)
+    peer = Peer(await rt.connect(bus.address))
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(3)]
+    try:
+        for serial, n in ((7, 3), (8, 2)):
+            frame = call(
+                "TakeFds",
+                "ah",
+                body_bytes("ah", [list(range(n))]),
+                serial=serial,
+                destination=server.unique_name,
+                unix_fds=n,
+            )
+            await peer.send(frame, fds[:n])
+        refused, served = await peer.reply(7), await peer.reply(8)
+        assert refused.error_name == INVALID_ARGS, refused.body
+        assert served.message_type is MessageType.METHOD_RETURN and served.body == [2]
+        assert len(impl.fd_numbers) == 2 and server.connected
+    finally:
+        for fd in fds:
+            os.close(fd)
+        for b in (server, peer.bus):
+            b.disconnect()
+
+
+@async_test
 async def test_hostile_server_cannot_hand_the_client_its_own_fd_numbers() -> None:
     a, b = socket.socketpair()
     hostile_f = asyncio.ensure_future(rt.accept_p2p(a))
