@@ -267,9 +267,12 @@ def blobs_dispatched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     taken: list[int] = []
     deliver = _adapter._InboundGate._deliver_blob
 
-    def spy(self: Any, chunks: list[bytes], head: Any) -> None:
-        taken.append(head.body_len)
-        deliver(self, chunks, head)
+    def spy(self: Any, chunks: list[bytes], head: Any) -> bool:
+        body_len = head.body_len
+        if deliver(self, chunks, head):
+            taken.append(body_len)
+            return True
+        return False
 
     monkeypatch.setattr(_adapter._InboundGate, "_deliver_blob", spy)
     return taken
@@ -303,6 +306,41 @@ def test_a_lying_large_ay_frame_disconnects_only_its_p2p_sender(
             await h.assert_still_serving()
             assert await h.good.length(b"\x01" * LARGE) == LARGE  # the path still serves
             assert blobs_dispatched == [LARGE + 4] and h.impl.lengths == [LARGE]
+        finally:
+            await h.close()
+
+    run()
+
+
+def measure_body(
+    endian: str, x: int, d: float, y: int, n: int, claimed: int | None = None
+) -> bytes:
+    """An ``xdyay`` body (as Measure takes) in either byte order, built by hand."""
+    e = "<" if endian == "l" else ">"
+    head = struct.pack(e + "qdB", x, d, y) + b"\x00" * 3  # y, then padding to the length
+    return head + struct.pack(e + "I", n if claimed is None else claimed) + b"\xcd" * n
+
+
+@pytest.mark.parametrize("endian", ["l", "B"])
+def test_fixed_size_values_before_a_large_ay_in_either_byte_order(
+    endian: str, blobs_dispatched: list[int]
+) -> None:
+    @async_test
+    async def run() -> None:
+        h = await harness()
+        try:
+            peer = await h.hostile()
+            body = measure_body(endian, -(2**40), -2.5, 250, LARGE)
+            await peer.send(call("Measure", "xdyay", body, serial=5, endian=endian))
+            reply = await peer.reply(5)
+            assert reply.body == [-(2**40), -2.5, 250, LARGE], reply.body
+            assert blobs_dispatched == [len(body)] and h.impl.lengths == [LARGE]
+            # the array's length lies: refused before any value is read, p2p peer dropped
+            lying = measure_body(endian, 1, 1.0, 1, LARGE, claimed=LARGE + 8)
+            await peer.send(call("Measure", "xdyay", lying, serial=6, endian=endian))
+            await peer.disconnected()
+            assert blobs_dispatched == [len(body)] and h.impl.lengths == [LARGE]
+            await h.assert_still_serving()
         finally:
             await h.close()
 

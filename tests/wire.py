@@ -147,6 +147,7 @@ def server_class(rt: ModuleType) -> type:
             "Nothing": rt.MethodSpec("Nothing", "", "", "nothing"),
             "Blob": rt.MethodSpec("Blob", "u", "ay", "blob"),
             "Length": rt.MethodSpec("Length", "ay", "u", "length"),
+            "Measure": rt.MethodSpec("Measure", "xdyay", "xdyu", "measure", multiple_out=True),
         }
         _PROPERTIES = {
             "Name": rt.PropertySpec("Name", "s", "readwrite", getter="get_name", setter="set_name")
@@ -206,6 +207,12 @@ def server_class(rt: ModuleType) -> type:
         async def length(self, data: bytes) -> int:
             self.lengths.append(len(data))
             return len(data)
+
+        async def measure(
+            self, x: int, d: float, y: int, data: bytes
+        ) -> tuple[int, float, int, int]:
+            self.lengths.append(len(data))
+            return x, d, y, len(data)
 
         async def get_name(self) -> str:
             return "name"

@@ -34,6 +34,7 @@ class Server(rt.ServerBase):  # type: ignore[misc]
         "Hang": rt.MethodSpec("Hang", "", "", "hang"),
         "Echo": rt.MethodSpec("Echo", "iay", "ay", "echo"),
         "Digest": rt.MethodSpec("Digest", "ay", "s", "digest"),
+        "Mix": rt.MethodSpec("Mix", "ynqiuxtday", "ynqiuxtds", "mix", multiple_out=True),
         "Timed": rt.MethodSpec("Timed", "d", "s", "timed"),
         "Group": rt.MethodSpec("Group", "b", "s", "group"),
     }
@@ -67,6 +68,11 @@ class Server(rt.ServerBase):  # type: ignore[misc]
     async def digest(self, data: bytes) -> str:
         assert type(data) is bytes
         return f"{len(data)} {hashlib.sha256(data).hexdigest()}"
+
+    async def mix(self, *values: Any) -> tuple[Any, ...]:
+        *scalars, data = values
+        assert type(data) is bytes
+        return (*scalars, hashlib.sha256(data).hexdigest())
 
     async def get_id(self) -> str:
         return "hot"
@@ -247,9 +253,11 @@ def test_large_ay_frames_are_dispatched_by_the_gate_itself(monkeypatch: pytest.M
     built: list[int] = []
     deliver = _adapter._InboundGate._deliver_blob
 
-    def spy(self: Any, chunks: list[bytes], head: Any) -> None:
-        built.append(head.body_len)
-        deliver(self, chunks, head)
+    def spy(self: Any, chunks: list[bytes], head: Any) -> bool:
+        taken = deliver(self, chunks, head)
+        if taken:
+            built.append(head.body_len)
+        return taken
 
     monkeypatch.setattr(_adapter._InboundGate, "_deliver_blob", spy)
 
@@ -271,5 +279,40 @@ def test_large_ay_frames_are_dispatched_by_the_gate_itself(monkeypatch: pytest.M
         sbus.disconnect()
 
     asyncio.run(main())
-    # the server got 5 large Digest calls, the client 4 large Echo replies
-    assert len(built) == 9, built
+    # the server got 5 large Digest calls and 4 large Echo calls (iay: a fixed-size value
+    # before the array), the client 4 large Echo replies
+    assert len(built) == 13, built
+
+
+@pytest.mark.parametrize("size", [65536, 65539, 1 << 20])
+def test_fixed_size_values_before_a_large_ay_are_read_by_the_gate(
+    monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """``ynqiuxtd`` then ``ay``, each at its extremes: the gate reads the values itself and
+    hands the handler what dbus-fast's reader would."""
+    built: list[int] = []
+    deliver = _adapter._InboundGate._deliver_blob
+
+    def spy(self: Any, chunks: list[bytes], head: Any) -> bool:
+        taken = deliver(self, chunks, head)
+        built.append(taken)
+        return taken
+
+    monkeypatch.setattr(_adapter._InboundGate, "_deliver_blob", spy)
+    data = random.Random(size).randbytes(size)
+    cases = [
+        [0, 0, 0, 0, 0, 0, 0, 0.0],
+        [255, -(2**15), 2**16 - 1, -(2**31), 2**32 - 1, -(2**63), 2**64 - 1, -1.5e300],
+        [7, 2**15 - 1, 1, 2**31 - 1, 1, 2**63 - 1, 1, float("inf")],
+    ]
+
+    async def main() -> None:
+        sbus, cbus, _server, proxy = await _pair()
+        for scalars in cases:
+            got = await proxy.call("Mix", "ynqiuxtday", [*scalars, data], "ynqiuxtds")
+            assert got == [*scalars, hashlib.sha256(data).hexdigest()]
+        cbus.disconnect()
+        sbus.disconnect()
+
+    asyncio.run(main())
+    assert built == [True] * len(cases)

@@ -245,6 +245,32 @@ from dbus_fast.aio.message_reader import _message_reader, build_message_reader  
 _MSG_CTRUNC: Final = int(socket.MSG_CTRUNC)  # a plain int: IntFlag's & is a Python call
 
 
+# struct codes of the fixed-size values a body dispatched by the gate may start with
+_BLOB_CODES: Final = {
+    "y": "B",
+    "n": "h",
+    "q": "H",
+    "i": "i",
+    "u": "I",
+    "x": "q",
+    "t": "Q",
+    "d": "d",
+}
+_BLOB_SIG_MAX: Final = 32  # longest such signature
+_BLOB_SIGNATURES: dict[str, tuple[tuple[str, int], ...]] = {}  # signature -> its scalars
+_LITTLE: Final = ord("l")
+
+
+def _is_blob_signature(sig: str) -> bool:
+    """True for fixed-size values then one ``ay`` (``ay``, ``uay``, ``iiiiuay``...)."""
+    return sig.endswith("ay") and all(c in _BLOB_CODES for c in sig[:-2])
+
+
+def _blob_scalars(sig: str) -> tuple[tuple[str, int], ...]:
+    """(struct code, size) of each value before the ``ay`` of a blob signature."""
+    return tuple((_BLOB_CODES[c], struct.calcsize("<" + _BLOB_CODES[c])) for c in sig[:-2])
+
+
 class _InboundGate:
     """The reader callback of a connection: every frame crosses the validator first.
 
@@ -505,27 +531,50 @@ class _InboundGate:
             self._reject(head, e)
             return
         if isinstance(frame, list):
-            if not fds and not self.ready and head.fields.get(8) == "ay":
-                self._deliver_blob(frame, head)
+            if not fds and not self.ready and self._deliver_blob(frame, head):
                 return
             self.ready.extend(frame)
         else:
             self.ready.append(frame)
         self.ready_fds.append(fds or [])
 
-    def _deliver_blob(self, chunks: list[bytes], head: _Head) -> None:
-        """Dispatch a large checked frame whose body is one ``ay`` (a vmstate Save or Load, a
-        display frame) as a Message built here.
+    def _deliver_blob(self, chunks: list[bytes], head: _Head) -> bool:
+        """Dispatch a large checked frame whose body is fixed-size values and then one
+        ``ay`` (a vmstate Save or Load, a display frame: ``Listener.Update`` is
+        ``iiiiuay``) as a Message built here; False (nothing done) for any other body.
 
         The array's bytes are joined from the chunks once, straight into the body's
         ``bytes``, and the chunks freed; dbus-fast's reader would hold the frame in its
         buffer and slice a second copy out of it (receiving 64 MiB peaked at three
-        payload-sized buffers).  Only taken when no frame waits before it, so the order of
-        messages stays the order of the stream.
+        payload-sized buffers).  The values before the array are read from the first
+        chunk.  Only taken when no frame waits before it, so the order of messages
+        stays the order of the stream.
         """
-        body_at = 16 + head.head_len
-        body_at += -body_at & 7
-        start, stop = body_at + 4, body_at + head.body_len  # the array after its length
+        f = head.fields
+        sig = f.get(8, "")
+        scalars = _BLOB_SIGNATURES.get(sig)
+        if scalars is None:
+            if len(sig) > _BLOB_SIG_MAX or not _is_blob_signature(sig):
+                return False
+            if len(_BLOB_SIGNATURES) >= 256:  # signatures come from peers: a bounded cache
+                _BLOB_SIGNATURES.clear()
+            scalars = _BLOB_SIGNATURES[sig] = _blob_scalars(sig)
+        first = chunks[0]
+        pos = 16 + head.head_len
+        pos += -pos & 7
+        values: list[Any] = []
+        order = "<" if head.endian == _LITTLE else ">"
+        for code, size in scalars:
+            pos += -pos & (size - 1)
+            if pos + size > len(first):
+                return False  # the values run past the first chunk: dbus-fast reads them
+            values.append(struct.unpack_from(order + code, first, pos)[0])
+            pos += size
+        pos += -pos & 3
+        if pos + 4 > len(first):
+            return False
+        start = pos + 4  # the array after its length (checked: it ends the body)
+        stop = 16 + head.head_len + (-head.head_len & 7) + head.body_len
         pieces: list[memoryview] = []
         at = 0
         for chunk in chunks:
@@ -536,7 +585,7 @@ class _InboundGate:
         data = b"".join(pieces)
         del pieces
         chunks.clear()
-        f = head.fields
+        values.append(data)
         msg = Message(
             destination=f.get(6),
             path=f.get(1),
@@ -547,8 +596,8 @@ class _InboundGate:
             error_name=f.get(4),
             reply_serial=f.get(5),
             sender=f.get(7),
-            signature="ay",
-            body=[data],
+            signature=sig,
+            body=values,
             serial=head.serial,
             validate=False,  # checked by the boundary
         )
@@ -556,6 +605,7 @@ class _InboundGate:
             self.real_process(msg)
         except Exception:  # as dbus-fast's read loop does: the connection goes on
             _LOG.exception("unexpected error processing a message")
+        return True
 
     def _reject(self, head: _Head, err: _BadMessage) -> None:
         """An invalid frame: disconnect a p2p peer, or refuse the message and go on.
