@@ -292,24 +292,21 @@ LYING_AY = {
 
 
 @pytest.mark.parametrize("case", sorted(LYING_AY))
-def test_a_lying_large_ay_frame_disconnects_only_its_p2p_sender(
+@async_test
+async def test_a_lying_large_ay_frame_disconnects_only_its_p2p_sender(
     case: str, blobs_dispatched: list[int]
 ) -> None:
-    @async_test
-    async def run() -> None:
-        h = await harness()
-        try:
-            peer = await h.hostile()
-            await peer.send(call("Length", "ay", LYING_AY[case], serial=5))
-            await peer.disconnected()
-            assert h.impl.lengths == [] and blobs_dispatched == []  # nothing dispatched
-            await h.assert_still_serving()
-            assert await h.good.length(b"\x01" * LARGE) == LARGE  # the path still serves
-            assert blobs_dispatched == [LARGE + 4] and h.impl.lengths == [LARGE]
-        finally:
-            await h.close()
-
-    run()
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        await peer.send(call("Length", "ay", LYING_AY[case], serial=5))
+        await peer.disconnected()
+        assert h.impl.lengths == [] and blobs_dispatched == []  # nothing dispatched
+        await h.assert_still_serving()
+        assert await h.good.length(b"\x01" * LARGE) == LARGE  # the path still serves
+        assert blobs_dispatched == [LARGE + 4] and h.impl.lengths == [LARGE]
+    finally:
+        await h.close()
 
 
 def measure_body(
@@ -322,29 +319,26 @@ def measure_body(
 
 
 @pytest.mark.parametrize("endian", ["l", "B"])
-def test_fixed_size_values_before_a_large_ay_in_either_byte_order(
+@async_test
+async def test_fixed_size_values_before_a_large_ay_in_either_byte_order(
     endian: str, blobs_dispatched: list[int]
 ) -> None:
-    @async_test
-    async def run() -> None:
-        h = await harness()
-        try:
-            peer = await h.hostile()
-            body = measure_body(endian, -(2**40), -2.5, 250, LARGE)
-            await peer.send(call("Measure", "xdyay", body, serial=5, endian=endian))
-            reply = await peer.reply(5)
-            assert reply.body == [-(2**40), -2.5, 250, LARGE], reply.body
-            assert blobs_dispatched == [len(body)] and h.impl.lengths == [LARGE]
-            # the array's length lies: refused before any value is read, p2p peer dropped
-            lying = measure_body(endian, 1, 1.0, 1, LARGE, claimed=LARGE + 8)
-            await peer.send(call("Measure", "xdyay", lying, serial=6, endian=endian))
-            await peer.disconnected()
-            assert blobs_dispatched == [len(body)] and h.impl.lengths == [LARGE]
-            await h.assert_still_serving()
-        finally:
-            await h.close()
-
-    run()
+    h = await harness()
+    try:
+        peer = await h.hostile()
+        body = measure_body(endian, -(2**40), -2.5, 250, LARGE)
+        await peer.send(call("Measure", "xdyay", body, serial=5, endian=endian))
+        reply = await peer.reply(5)
+        assert reply.body == [-(2**40), -2.5, 250, LARGE], reply.body
+        assert blobs_dispatched == [len(body)] and h.impl.lengths == [LARGE]
+        # the array's length lies: refused before any value is read, p2p peer dropped
+        lying = measure_body(endian, 1, 1.0, 1, LARGE, claimed=LARGE + 8)
+        await peer.send(call("Measure", "xdyay", lying, serial=6, endian=endian))
+        await peer.disconnected()
+        assert blobs_dispatched == [len(body)] and h.impl.lengths == [LARGE]
+        await h.assert_still_serving()
+    finally:
+        await h.close()
 
 
 @async_test
