@@ -65,6 +65,7 @@ from ._wire import (
     _MAX_MESSAGE_SIZE,
     _NO_FDS,
     _UNPACK_HEAD,
+    _blob_scalars,
     _check_frame,
     _check_large_frame,
     _frame_length,
@@ -245,30 +246,7 @@ from dbus_fast.aio.message_reader import _message_reader, build_message_reader  
 _MSG_CTRUNC: Final = int(socket.MSG_CTRUNC)  # a plain int: IntFlag's & is a Python call
 
 
-# struct codes of the fixed-size values a body dispatched by the gate may start with
-_BLOB_CODES: Final = {
-    "y": "B",
-    "n": "h",
-    "q": "H",
-    "i": "i",
-    "u": "I",
-    "x": "q",
-    "t": "Q",
-    "d": "d",
-}
-_BLOB_SIG_MAX: Final = 32  # longest such signature
-_BLOB_SIGNATURES: dict[str, tuple[tuple[str, int], ...]] = {}  # signature -> its scalars
 _LITTLE: Final = ord("l")
-
-
-def _is_blob_signature(sig: str) -> bool:
-    """True for fixed-size values then one ``ay`` (``ay``, ``uay``, ``iiiiuay``...)."""
-    return sig.endswith("ay") and all(c in _BLOB_CODES for c in sig[:-2])
-
-
-def _blob_scalars(sig: str) -> tuple[tuple[str, int], ...]:
-    """(struct code, size) of each value before the ``ay`` of a blob signature."""
-    return tuple((_BLOB_CODES[c], struct.calcsize("<" + _BLOB_CODES[c])) for c in sig[:-2])
 
 
 class _InboundGate:
@@ -552,16 +530,13 @@ class _InboundGate:
         """
         f = head.fields
         sig = f.get(8, "")
-        scalars = _BLOB_SIGNATURES.get(sig)
+        scalars = _blob_scalars(sig)
         if scalars is None:
-            if len(sig) > _BLOB_SIG_MAX or not _is_blob_signature(sig):
-                return False
-            if len(_BLOB_SIGNATURES) >= 256:  # signatures come from peers: a bounded cache
-                _BLOB_SIGNATURES.clear()
-            scalars = _BLOB_SIGNATURES[sig] = _blob_scalars(sig)
+            return False
         first = chunks[0]
-        pos = 16 + head.head_len
-        pos += -pos & 7
+        body_at = 16 + head.head_len
+        body_at += -body_at & 7
+        pos = body_at
         values: list[Any] = []
         order = "<" if head.endian == _LITTLE else ">"
         for code, size in scalars:
@@ -574,7 +549,7 @@ class _InboundGate:
         if pos + 4 > len(first):
             return False
         start = pos + 4  # the array after its length (checked: it ends the body)
-        stop = 16 + head.head_len + (-head.head_len & 7) + head.body_len
+        stop = body_at + head.body_len
         pieces: list[memoryview] = []
         at = 0
         for chunk in chunks:

@@ -130,6 +130,17 @@ _UNPACK_HEAD: Final = {
     ord("B"): struct.Struct(">III").unpack_from,
 }
 _FIXED_SIZE: Final = {"y": 1, "n": 2, "q": 2, "i": 4, "u": 4, "x": 8, "t": 8, "d": 8}
+# the struct format code of each fixed-size type (the byte order prefixed when read)
+_STRUCT_CODE: Final = {
+    "y": "B",
+    "n": "h",
+    "q": "H",
+    "i": "i",
+    "u": "I",
+    "x": "q",
+    "t": "Q",
+    "d": "d",
+}
 _BASIC: Final = frozenset("ybnqiuxtdhsog")
 _ALIGN: Final = {**_FIXED_SIZE, "b": 4, "h": 4, "s": 4, "o": 4, "g": 1, "a": 4, "(": 8, "{": 8}
 _PLAN_CACHE_MAX: Final = 4096
@@ -1379,6 +1390,26 @@ def _fixed_layout(sig: str) -> list[tuple[int, int]] | None:
         else:
             return None
     return layout
+
+
+_BLOB_SIG_MAX: Final = 32  # longest signature _blob_scalars takes
+_blobs: dict[str, tuple[tuple[str, int], ...] | None] = {}
+
+
+def _blob_scalars(sig: str) -> tuple[tuple[str, int], ...] | None:
+    """For a body of fixed-size values then one ``ay`` (``ay``, ``uay``, ``iiiiuay``...):
+    (struct code, size) of each value before the array; None for any other signature.
+    Cached (signatures come from peers: the cache is bounded)."""
+    if sig in _blobs:
+        return _blobs[sig]
+    scalars = None
+    if len(sig) <= _BLOB_SIG_MAX and sig.endswith("ay"):
+        if all(c in _STRUCT_CODE for c in sig[:-2]):
+            scalars = tuple((_STRUCT_CODE[c], _FIXED_SIZE[c]) for c in sig[:-2])
+    if len(_blobs) >= _PLAN_CACHE_MAX:
+        _blobs.clear()
+    _blobs[sig] = scalars
+    return scalars
 
 
 def _check_large_frame(chunks: list[bytes], h: _Head, nfds: int, max_fds: int) -> bool:
