@@ -862,6 +862,14 @@ def _string(text: bytes, nul: bool = True) -> bytes:
 
 LOW_FRAMES = {
     "object path that is not one": call("EchoPath", "o", _string(b"not/a//path")),
+    # dbus-fast's validators match with "$", which also matches before a final newline
+    "object path ending in a newline": call("EchoPath", "o", _string(b"/a\n")),
+    "object path with a newline in an element": call("EchoPath", "o", _string(b"/a\n/b")),
+    "PATH ending in a newline": call("Echo", "s", ["x"], path=PATH + "\n"),
+    "INTERFACE ending in a newline": call("Echo", "s", ["x"], interface=IFACE + "\n"),
+    "MEMBER with a hyphen": call("Ec-ho", "s", ["x"]),
+    "MEMBER ending in a newline": call("Echo\n", "s", ["x"]),
+    "SENDER that is not a bus name": call("Echo", "s", ["x"], sender=": x"),
     "boolean 2": call("EchoBool", "b", struct.pack("<I", 2)),
     "boolean 0xDEADBEEF": call("EchoBool", "b", struct.pack("<I", 0xDEADBEEF)),
     "string without its NUL": call("Echo", "s", _string(b"abc", nul=False) + b"X"),

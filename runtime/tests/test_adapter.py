@@ -104,3 +104,35 @@ def test_require_version_refuses_other_releases_naming_both(delta: tuple[int, in
     text = str(info.value)
     assert text.startswith(f"some_pkg.mod was generated for qdbusgen-runtime {wanted} ")
     assert f"qdbusgen-runtime {qdbusgen_runtime.__version__} is installed" in text
+
+
+@pytest.mark.parametrize(
+    ("check", "valid", "invalid"),
+    [
+        (
+            "_is_path",
+            ["/", "/a", "/a/b_1/C"],
+            ["", "a", "//", "/a/", "/a\n", "/a\n/b", "/a-b", "/é"],
+        ),
+        (
+            "_is_interface",
+            ["a.b", "org.qemu.Display1", "_a.b_1"],
+            ["a", "a.b\n", ".a.b", "a..b", "a.1b", "a.b-c", "a." + "b" * 254],
+        ),
+        ("_is_member", ["Echo", "_x1"], ["", "Echo\n", "Ec-ho", "1x", "a.b", "x" * 256]),
+        (
+            "_is_bus_name",
+            [":1.42", ":a-b.c_d", "org.qemu", "a-b.c", "_x.y"],
+            ["", ":", ":1", ": x", ":1.4\n", "a", "a.b\n", "a.1b", ".a.b", "a." + "b" * 254],
+        ),
+    ],
+)
+def test_names_are_checked_per_the_specification(
+    check: str, valid: list[str], invalid: list[str]
+) -> None:
+    """Not dbus-fast's validators: their "$" matches before a final newline."""
+    from qdbusgen_runtime import _wire
+
+    valid_name = getattr(_wire, check)
+    assert [n for n in valid if not valid_name(n)] == []
+    assert [n for n in invalid if valid_name(n)] == []

@@ -46,7 +46,6 @@ from dbus_fast.auth import AuthExternal
 from dbus_fast.errors import AuthError, AuthTimeoutError, InvalidMessageError
 from dbus_fast.constants import MessageFlag, MessageType
 from dbus_fast.message import Message
-from dbus_fast.validators import is_bus_name_valid
 
 from ._version import DBUS_FAST_RANGE, __version__
 from ._base import ERROR_INVALID_ARGS, _ERROR, _LOG, _METHOD_CALL, _NO_REPLY_BIT, _SIGNAL
@@ -69,6 +68,7 @@ from ._wire import (
     _check_frame,
     _check_large_frame,
     _frame_length,
+    _is_bus_name,
     _limits,
     _quick,
 )
@@ -607,7 +607,7 @@ class _InboundGate:
             return
         if head.mtype == 1:
             if head.flags & _NO_REPLY_BIT or not (
-                self.p2p or (isinstance(sender, str) and is_bus_name_valid(sender))
+                self.p2p or (isinstance(sender, str) and _is_bus_name(sender))
             ):
                 return
             _send(

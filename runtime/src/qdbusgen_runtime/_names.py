@@ -7,9 +7,10 @@ from __future__ import annotations
 import enum
 
 from dbus_fast.aio.message_bus import MessageBus
-from dbus_fast.validators import assert_bus_name_valid
+from dbus_fast.errors import InvalidBusNameError
 
 from ._bus import _daemon_call
+from ._wire import _is_bus_name
 
 
 class NameFlag(enum.IntFlag):
@@ -55,7 +56,8 @@ async def request_name(
     reach this connection now.  Raises :class:`DBusError` (for example
     :class:`AccessDenied` when the bus policy forbids owning the name).
     """
-    assert_bus_name_valid(name)
+    if not _is_bus_name(name):
+        raise InvalidBusNameError(name)
     if name.startswith(":"):
         raise ValueError(f"{name!r} is a unique name; only well-known names can be requested")
     reply = await _daemon_call(bus, "RequestName", "su", [name, int(flags)])
@@ -64,7 +66,8 @@ async def request_name(
 
 async def release_name(bus: MessageBus, name: str) -> ReleaseNameReply:
     """Give up the well-known ``name`` (``ReleaseName``); returns the daemon's answer."""
-    assert_bus_name_valid(name)
+    if not _is_bus_name(name):
+        raise InvalidBusNameError(name)
     reply = await _daemon_call(bus, "ReleaseName", "s", [name])
     return ReleaseNameReply(reply.body[0])
 
@@ -73,6 +76,7 @@ async def list_queued_owners(bus: MessageBus, name: str) -> list[str]:
     """The unique names of the connections queued for the well-known ``name``, primary
     owner first (``ListQueuedOwners``).  Raises :class:`NameHasNoOwner` when no connection
     owns ``name``."""
-    assert_bus_name_valid(name)
+    if not _is_bus_name(name):
+        raise InvalidBusNameError(name)
     reply = await _daemon_call(bus, "ListQueuedOwners", "s", [name])
     return [str(owner) for owner in reply.body[0]]

@@ -10,11 +10,11 @@ from typing import Self
 from dbus_fast.aio.message_bus import MessageBus
 from dbus_fast.message import Message
 from dbus_fast.signature import Variant, get_signature_tree
-from dbus_fast.validators import (
-    assert_bus_name_valid,
-    assert_interface_name_valid,
-    assert_member_name_valid,
-    assert_object_path_valid,
+from dbus_fast.errors import (
+    InvalidBusNameError,
+    InvalidInterfaceNameError,
+    InvalidMemberNameError,
+    InvalidObjectPathError,
 )
 
 from ._base import (
@@ -50,6 +50,7 @@ from ._adapter import (
     send_nowait,
     set_reply_handler,
 )
+from ._wire import _is_bus_name, _is_interface, _is_member, _is_path
 from ._bus import _BusRegistry, _SignalHandler, _daemon_call, _match_rule, _registry_for, connect
 
 # ---------------------------------------------------------------------------
@@ -372,11 +373,12 @@ class ProxyBase:
         timeout: float | None = None,
         tolerant_signals: bool | Collection[str] = False,
     ) -> None:
-        if service is not None:
-            assert_bus_name_valid(service)
-        assert_object_path_valid(path)
-        if self.INTERFACE:
-            assert_interface_name_valid(self.INTERFACE)
+        if service is not None and not _is_bus_name(service):
+            raise InvalidBusNameError(service)
+        if not _is_path(path):
+            raise InvalidObjectPathError(path)
+        if self.INTERFACE and not _is_interface(self.INTERFACE):
+            raise InvalidInterfaceNameError(self.INTERFACE)
         self._bus = bus
         self._service = service
         self._path = path
@@ -718,7 +720,8 @@ class ProxyBase:
         signature: str | None = None,
     ) -> _Match:
         bus = self._bus
-        assert_member_name_valid(member)
+        if not _is_member(member):
+            raise InvalidMemberNameError(member)
         registry = _registry_for(bus)
         assert registry is not None
         p2p = _is_p2p(bus)

@@ -4,9 +4,9 @@ from typing import Any, ClassVar, TypeVar, cast
 
 from dbus_fast.errors import DBusError as _FastDBusError
 from dbus_fast.message import Message
-from dbus_fast.validators import is_interface_name_valid
 
 from ._base import ERROR_DISCONNECTED, ERROR_FAILED, ERROR_NOT_SUPPORTED, ERROR_NO_REPLY, _LOG
+from ._wire import _is_interface
 
 # ---------------------------------------------------------------------------
 # errors
@@ -231,7 +231,7 @@ def _exception_to_error(exc: BaseException, what: str) -> tuple[str, str]:
     else:
         _LOG.error("%s raised an exception", what, exc_info=exc)
         return ERROR_FAILED, f"{what} failed: {type(exc).__name__}"
-    if not is_interface_name_valid(name):
+    if not _is_interface(name):
         _LOG.error("%s raised a D-Bus error with an invalid name %r", what, name)
         return ERROR_FAILED, f"{what} failed (invalid error name)"
     return name, text
