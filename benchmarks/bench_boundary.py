@@ -11,14 +11,17 @@ alternate between the two (on, off, off, on, ...), so a change in the machine's 
 both alike; both ends run in this process, so the CPU-time rates (``(cpu)`` rows) are the
 least disturbed by other load.  The table gives the medians over the rounds and the median
 of the per-round ratios ``on/off`` (target: >= 0.95).  The Props rows send a 12-entry
-``a{sv}``: the same every call (the boundary remembers a valid frame with variants, so it
-is walked once); with one value new in every call (a body like a remembered one but in
-its string texts and numbers is checked against it, not walked); and with two values
-whose lengths change every call, so that no frame is like one seen before (every frame
-walked in full: the validator's own cost, its worst case).
+``a{sv}``: the same every call, with one value new in every call, and with two values
+whose lengths change every call, so that no frame is like one seen before.  Bodies are
+checked by the compiled check (``_cwire``) where it is built, each in full; with
+``--pure`` they are checked in pure Python, as without it: there a valid frame with
+variants is remembered (the "same" row costs one set lookup), a body like a remembered
+one but in its string texts and numbers is checked against it ("a value new"), and only
+the "new lengths" row is walked in full (the pure-Python validator's worst case).
 
     python3 benchmarks/bench_boundary.py            # 7 rounds
     python3 benchmarks/bench_boundary.py --quick    # smoke run
+    python3 benchmarks/bench_boundary.py --pure     # bodies checked as without _cwire
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ BIG = 64 << 20
 
 
 import qdbusgen_runtime as rt  # noqa: E402
-from qdbusgen_runtime import _adapter  # noqa: E402
+from qdbusgen_runtime import _adapter, _wire  # noqa: E402
 
 IFACE = "com.example.Bench1"
 PATH = "/com/example/Bench1"
@@ -188,7 +191,7 @@ async def one_round(n_calls: int, n_big: int, blob: bytes) -> dict[bool, dict[st
             await p.echo("warm")
             await p.props(props)
         await row("Echo(s) sequential, calls/s", blocks, blocks * size, echo_seq)
-        few = max(2, blocks // 4)
+        few = max(2, blocks // 2)  # 15 blocks of 1000 calls (7 were too few: noisy)
         await row("Echo(s) 1000 in flight, calls/s", few, few * size * 10, echo_all)
         await row("Props(a{sv}, 12 entries), calls/s", blocks, blocks * size // 2, props_same)
         await row("Props(a{sv}, 12, a value new), calls/s", blocks, blocks * size // 2, props_new)
@@ -212,7 +215,9 @@ async def main_async(rounds: int, n_calls: int, n_big: int) -> None:
         for v in (True, False):
             results[v].append(out[v])
     rows = list(results[True][0])
-    print(f"inbound boundary on vs off, {rounds} rounds (median; on/off ratio: median [min, max])")
+    checks = "compiled (_cwire)" if _wire._compiled_body is not None else "pure Python"
+    print(f"inbound boundary on vs off, bodies checked in {checks}")
+    print(f"{rounds} rounds (median; on/off ratio: median [min, max])")
     print("(wall) = per second of wall time; (cpu) = per second of this process's CPU time")
     print(f"{'row':46} {'on':>10} {'off':>10}  on/off")
     for row in rows:
@@ -229,7 +234,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run (noisy)")
     parser.add_argument("--repeat", type=int, default=None, help="rounds (default 7, quick 2)")
+    parser.add_argument(
+        "--pure", action="store_true", help="check bodies in pure Python (as without _cwire)"
+    )
     args = parser.parse_args()
+    if args.pure:
+        _wire._compiled_body = None
     rounds = args.repeat or (2 if args.quick else 7)
     asyncio.run(main_async(rounds, 300 if args.quick else 3000, 1 if args.quick else 2))
     return 0

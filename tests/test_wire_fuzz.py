@@ -199,6 +199,24 @@ def full_accepts(frame: bytes) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def pure_python() -> Iterator[None]:
+    """The pure-Python body checks (as without _cwire): generated checkers, remembered
+    frames and reference bodies, which the compiled check stands in for when built."""
+    saved = _wire._compiled_body
+    _wire._compiled_body = None
+    try:
+        yield
+    finally:
+        _wire._compiled_body = saved
+
+
+@pytest.fixture()
+def pure() -> Iterator[None]:
+    with pure_python():
+        yield
+
+
 def forget_bodies() -> None:
     """Forget every body remembered valid (exact frames and references): walk the next."""
     _wire._valid_bodies.clear()
@@ -221,7 +239,11 @@ def remembered_then_mutated(draw: st.DrawFn) -> tuple[bytes, bytes]:
 @settings(FUZZ, max_examples=300)
 @given(remembered_then_mutated())
 def test_a_remembered_frame_never_lets_another_frame_pass(pair: tuple[bytes, bytes]) -> None:
-    frame, mutant = pair
+    with pure_python():
+        remembered_frame_never_lets_another_pass(*pair)
+
+
+def remembered_frame_never_lets_another_pass(frame: bytes, mutant: bytes) -> None:
     assert gate_accepts(frame) and gate_accepts(frame) and gate_accepts(frame)
     head = _wire._Head()
     try:
@@ -232,6 +254,7 @@ def test_a_remembered_frame_never_lets_another_frame_pass(pair: tuple[bytes, byt
     assert gate_accepts(mutant) == full_accepts(mutant)
 
 
+@pytest.mark.usefixtures("pure")
 def test_valid_frames_with_variants_are_remembered_without_their_serials() -> None:
     props = {f"k{i}": Variant("s", "v") for i in range(5)} | {"n": Variant("ay", b"\x01")}
     first = frame_of([("a{sv}", props)], serial=7)
@@ -248,6 +271,7 @@ def test_valid_frames_with_variants_are_remembered_without_their_serials() -> No
     assert not gate_accepts(bad) and not gate_accepts(bad)
 
 
+@pytest.mark.usefixtures("pure")
 def test_frames_with_fds_are_never_remembered() -> None:
     msg = Message(
         path=PATH,
@@ -275,7 +299,8 @@ def reference_at_once() -> Iterator[None]:
     _wire._REFERENCE_AFTER = 1  # type: ignore[misc]
     forget_bodies()
     try:
-        yield
+        with pure_python():
+            yield
     finally:
         _wire._REFERENCE_AFTER = saved  # type: ignore[misc]
         forget_bodies()
@@ -380,6 +405,7 @@ def test_a_reference_admits_only_new_texts_and_numbers(
         assert gate_accepts(mutant) == valid  # the quick path, then the full check
 
 
+@pytest.mark.usefixtures("pure")
 def test_a_reference_is_kept_per_header_and_length_after_two_walks() -> None:
     forget_bodies()
     _wire._verdicts.clear()
@@ -444,7 +470,8 @@ def generate_at_once() -> Iterator[None]:
     saved = _wire._GEN_AFTER, _wire._GEN_PER_SECOND
     _wire._GEN_AFTER, _wire._GEN_PER_SECOND = 1, 10**9  # type: ignore[misc]
     try:
-        yield
+        with pure_python():
+            yield
     finally:
         _wire._GEN_AFTER, _wire._GEN_PER_SECOND = saved  # type: ignore[misc]
 

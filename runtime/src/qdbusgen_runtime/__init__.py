@@ -20,9 +20,13 @@ Connections
     owns one and who waits for it.
 
 Inbound boundary
-    Every message received crosses a pure-Python validator before dbus-fast
-    decodes it (see :mod:`._adapter` and :mod:`._wire`, and the README's
-    Security section); :class:`Limits` bounds fds, write queues and running handlers.
+    Every message received crosses a validator before dbus-fast decodes it
+    (see :mod:`._adapter` and :mod:`._wire`, and the README's Security
+    section): headers in Python, bodies by a compiled check (``_cwire``,
+    built at install where a C compiler is found; ``_wire.COMPILED`` tells)
+    or in pure Python (without it, or with ``QDBUSGEN_RUNTIME_PURE=1``), with
+    the same verdicts.  :class:`Limits` bounds fds, write queues and running
+    handlers.
 
 Errors
     A D-Bus ERROR reply is raised as :class:`DBusError` carrying the D-Bus

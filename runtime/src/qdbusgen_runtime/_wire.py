@@ -3,6 +3,8 @@ from __future__ import annotations
 import array
 import bisect
 import functools
+import importlib
+import os
 import re
 import struct
 import time
@@ -102,6 +104,33 @@ def _quote(text: object) -> str:
     if len(s) > _MAX_QUOTE:
         return repr(s[:_MAX_QUOTE]) + f"... ({len(s)} characters)"
     return repr(s)
+
+
+# -- the compiled body check ----------------------------------------------------
+#
+# _cwire.c (built by runtime/setup.py where a C compiler is found) checks a body in one
+# call: the same verdict as the closures below, which stay the reference (they say why a
+# body is refused; tests/test_wire_compiled.py compares the two).  Without it, or with
+# QDBUSGEN_RUNTIME_PURE set, bodies are checked in pure Python (generated checkers,
+# reference bodies, remembered frames: the rest of this module).
+
+_CompiledBody = Callable[[bytes, int, int, str, bool, int, int], bool]
+
+
+def _load_compiled() -> _CompiledBody | None:
+    if os.environ.get("QDBUSGEN_RUNTIME_PURE"):
+        return None
+    try:  # by name: a vendored copy of the runtime has no _cwire, and no stub for it
+        module = importlib.import_module(__name__.rsplit(".", 1)[0] + "._cwire")
+    except ImportError:
+        return None
+    return cast(_CompiledBody, module.check_body)
+
+
+# check_body(buf, pos, end, signature, big_endian, nfds, max_h): buf[pos:end] is a valid
+# body of the signature (found valid); None: no compiled check in this process
+_compiled_body: _CompiledBody | None = _load_compiled()
+COMPILED: Final = _compiled_body is not None
 
 
 # -- names, per the specification ------------------------------------------------
@@ -1084,7 +1113,8 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
 
     The header fields of a frame (but its serials) are the same from one call
     to the next of a method; a header once found valid is not walked again.
-    The body is checked (by the signature's generated checker once there is
+    The body is checked by the compiled check where it is built; in pure Python
+    it is checked (by the signature's generated checker once there is
     one), unless it holds variants and this very frame (but its serials) was
     found valid before, or it differs from a reference body of its header and
     length only in string texts and numbers (_Reference).  An invalid body
@@ -1110,6 +1140,8 @@ def _quick(frame: bytes, nfds: int, max_fds: int) -> bool:
             return False
         pos = hend + (-hend & 7)
         end = pos + body_len
+        if _compiled_body is not None:
+            return _compiled_body(frame, pos, end, verdict[3], frame[0] == 66, nfds, max_fds)
         fast = verdict[4]
         if fast and not verdict[5]:  # the common case: no variants, no fds
             if body_len <= _CHUNK and frame[pos:end].isascii():
@@ -1392,8 +1424,13 @@ def _check_frame(buf: bytes, h: _Head, nfds: int, max_fds: int) -> None:
             raise _BadMessage("message has a body but no SIGNATURE")
         _remember(buf, un, (), declared, sig)
         return
-    w = _body_walk(buf, pos, end, nfds, max_fds)
     checks = _body_check(sig, un)
+    if _compiled_body is not None and _compiled_body(
+        buf, pos, end, sig, h.endian == 66, nfds, max_fds
+    ):
+        _remember(buf, un, checks, declared, sig)
+        return
+    w = _body_walk(buf, pos, end, nfds, max_fds)
     for check in checks:
         pos = check(buf, pos, end, w)
     if pos != end:
