@@ -13,12 +13,13 @@ What the internals are used for:
 * the inbound boundary (:class:`_InboundGate`): every frame is read here,
   checked by the validator of :mod:`._wire` (bodies by its compiled check
   where built), and only a frame that passed is handed to dbus-fast's
-  compiled reader, which reads it from the gate instead of the socket.  dbus-fast's compiled unmarshaller trusts
-  the frame: a variant whose signature is empty makes it dereference a NULL
-  type and the process dies with SIGSEGV; an ``h`` index is returned as a
-  raw number when no fds are attached; booleans other than 0/1, strings
-  without their NUL and invalid object paths pass.  A dbus-daemon filters
-  most of this, a peer-to-peer socket filters nothing;
+  compiled reader, which reads it from the gate instead of the socket.
+  dbus-fast's compiled unmarshaller trusts the frame: a variant whose
+  signature is empty makes it dereference a NULL type and the process dies
+  with SIGSEGV; an ``h`` index is returned as a raw number when no fds are
+  attached; booleans other than 0/1, strings without their NUL and invalid
+  object paths pass.  A dbus-daemon filters most of this, a peer-to-peer
+  socket filters nothing;
 * the limited write queue (:class:`_Writer`, a ``_MessageWriter`` subclass
   that waits on ``EAGAIN`` instead of disconnecting);
 * peer-to-peer connections (:class:`_PeerMessageBus`: a socket adopted

@@ -354,28 +354,22 @@ check_value(Walk *w, const char *sig, Py_ssize_t *si, Py_ssize_t *pos, Py_ssize_
         *si += 1;
         return 1;
     }
-    case 'g': {
-        Py_ssize_t s, n;
-        if (!read_sig(w, &p, end, &s, &n))
-            return 0;
-        if (!signature_valid((const char *)w->buf + s, n, 0))
-            return 0;
-        *pos = p;
-        *si += 1;
-        return 1;
-    }
+    case 'g':
     case 'v': {
+        /* a SIGNATURE value: any signature; a variant's: one complete type, then its value */
         Py_ssize_t s, n;
         if (!read_sig(w, &p, end, &s, &n))
             return 0;
-        if (!signature_valid((const char *)w->buf + s, n, 1))
+        if (!signature_valid((const char *)w->buf + s, n, c == 'v'))
             return 0;
-        if (depth + 1 > MAX_DEPTH)
-            return 0;
-        /* the variant's signature, NUL-terminated right after it in buf */
-        Py_ssize_t inner = 0;
-        if (!check_value(w, (const char *)w->buf + s, &inner, &p, end, depth + 1))
-            return 0;
+        if (c == 'v') {
+            if (depth + 1 > MAX_DEPTH)
+                return 0;
+            /* the variant's signature, NUL-terminated right after it in buf */
+            Py_ssize_t inner = 0;
+            if (!check_value(w, (const char *)w->buf + s, &inner, &p, end, depth + 1))
+                return 0;
+        }
         *pos = p;
         *si += 1;
         return 1;
