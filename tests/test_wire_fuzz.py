@@ -6,6 +6,10 @@
 * A generated server on p2p and on a private dbus-daemon, and a generated client served
   by a hostile p2p peer, get such frames on the wire and keep serving a well-behaved
   client, with no traceback in the log.
+
+The properties that keep the reader safe run twice: with the compiled body check (as
+installed here) and with the pure-Python checks (a runtime without ``_cwire``, or
+vendored), which each say on their own which frames reach dbus-fast's reader.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from wire import (
     Harness,
     LogWatch,
     Peer,
+    body_bytes,
     call,
     proxy_class,
     raw_message,
@@ -47,6 +52,24 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+BODY_CHECKS = pytest.mark.parametrize("body_check", ["compiled", "pure"])
+
+
+@contextlib.contextmanager
+def checked_by(body_check: str) -> Iterator[None]:
+    """Bodies checked by the compiled check, or in pure Python (generated checkers,
+    remembered frames and reference bodies, which the compiled check stands in for)."""
+    saved = _wire._compiled_body
+    if body_check == "compiled":
+        assert saved is not None, "qdbusgen_runtime._cwire is not built (see test_wire_compiled)"
+    else:
+        _wire._compiled_body = None
+    try:
+        yield
+    finally:
+        _wire._compiled_body = saved
+
 
 # -- values with their signatures ------------------------------------------------
 
@@ -125,11 +148,14 @@ def decodes(frame: bytes) -> Message:
     return msg
 
 
+@BODY_CHECKS
 @FUZZ
 @given(bodies)
-def test_every_valid_message_passes(items: list[tuple[str, Any]]) -> None:
+def test_every_valid_message_passes(body_check: str, items: list[tuple[str, Any]]) -> None:
     frame = frame_of(items)
-    check(frame)
+    with checked_by(body_check):
+        check(frame)
+        assert gate_accepts(frame)
     assert decodes(frame).body is not None
 
 
@@ -142,9 +168,12 @@ def mutated(draw: st.DrawFn) -> bytes:
     return bytes(frame)
 
 
+@BODY_CHECKS
 @settings(FUZZ, max_examples=400)
 @given(mutated())
-def test_what_the_validator_accepts_the_compiled_reader_decodes(frame: bytes) -> None:
+def test_what_the_validator_accepts_the_compiled_reader_decodes(
+    body_check: str, frame: bytes
+) -> None:
     head = _wire._Head()
     try:
         total = _wire._frame_length(frame, head)
@@ -152,26 +181,69 @@ def test_what_the_validator_accepts_the_compiled_reader_decodes(frame: bytes) ->
         return
     if total != len(frame):
         return  # the header now frames other bytes: not this frame any more
-    try:
-        _wire._check_frame(frame, head, 0, 16)
-    except _wire._BadMessage:
-        return
+    with checked_by(body_check):
+        if not gate_accepts(frame):  # the quick path, then in full
+            return
     msg = decodes(frame)  # a segfault here would end the test run
     assert msg.serial != 0
 
 
+VARIANT_AT = {"v": 0, "uv": 4, "a{sv}": 14}  # where the variant's signature starts
+
+
+@st.composite
+def variant_frames(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A call whose body holds a variant (alone, after a ``u``, in an ``a{sv}``) of a valid
+    value, its signature maybe replaced by any text (the empty one included), the value's
+    bytes kept or dropped; and whether the variant is still the valid one."""
+    sig, value = draw(typed(2))
+    outer = draw(st.sampled_from(sorted(VARIANT_AT)))
+    args = {"v": [Variant(sig, value)], "uv": [0, Variant(sig, value)]}
+    body = body_bytes(outer, args.get(outer, [{"k": Variant(sig, value)}]))
+    other = draw(st.one_of(st.none(), st.text(st.sampled_from("ayvsi(){}bhgo"), max_size=6)))
+    if other is None:
+        return call("EchoVariant", outer, body), True
+    at = VARIANT_AT[outer]
+    keep = draw(st.booleans())
+    value_bytes = body[at + 2 + body[at] :] if keep else b""
+    body = body[:at] + bytes([len(other)]) + other.encode() + b"\0" + value_bytes
+    if outer == "a{sv}":  # the array's length, to the entry's new end
+        body = struct.pack("<I", len(body) - 8) + body[4:]
+    return call("EchoVariant", outer, body), keep and other == sig
+
+
+@BODY_CHECKS
+@settings(FUZZ, max_examples=300)
+@given(variant_frames())
+def test_a_variant_of_any_signature_is_refused_or_decoded(
+    body_check: str, case: tuple[bytes, bool]
+) -> None:
+    """Byte mutations seldom make a variant's signature empty (its length and the byte
+    after it must both become 0): here it is any text, in a frame that reaches dbus-fast's
+    reader whenever the gate accepts it; the value's own signature is always accepted."""
+    frame, own = case
+    with checked_by(body_check):
+        accepted = gate_accepts(frame)
+    assert accepted or not own
+    if accepted:
+        decodes(frame)
+
+
+@BODY_CHECKS
 @FUZZ
 @given(st.binary(min_size=16, max_size=200))
-def test_random_bytes_are_refused_or_decoded(data: bytes) -> None:
+def test_random_bytes_are_refused_or_decoded(body_check: str, data: bytes) -> None:
     frame = b"l\x01\x00\x01" + data[4:]
     head = _wire._Head()
     try:
         total = _wire._frame_length(frame, head)
         if total != len(frame):
             return
-        _wire._check_frame(frame, head, 0, 16)
     except _wire._BadMessage:
         return
+    with checked_by(body_check):
+        if not gate_accepts(frame):
+            return
     decodes(frame)
 
 
@@ -199,21 +271,9 @@ def full_accepts(frame: bytes) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def pure_python() -> Iterator[None]:
-    """The pure-Python body checks (as without _cwire): generated checkers, remembered
-    frames and reference bodies, which the compiled check stands in for when built."""
-    saved = _wire._compiled_body
-    _wire._compiled_body = None
-    try:
-        yield
-    finally:
-        _wire._compiled_body = saved
-
-
 @pytest.fixture()
 def pure() -> Iterator[None]:
-    with pure_python():
+    with checked_by("pure"):
         yield
 
 
@@ -239,7 +299,7 @@ def remembered_then_mutated(draw: st.DrawFn) -> tuple[bytes, bytes]:
 @settings(FUZZ, max_examples=300)
 @given(remembered_then_mutated())
 def test_a_remembered_frame_never_lets_another_frame_pass(pair: tuple[bytes, bytes]) -> None:
-    with pure_python():
+    with checked_by("pure"):
         remembered_frame_never_lets_another_pass(*pair)
 
 
@@ -299,7 +359,7 @@ def reference_at_once() -> Iterator[None]:
     _wire._REFERENCE_AFTER = 1  # type: ignore[misc]
     forget_bodies()
     try:
-        with pure_python():
+        with checked_by("pure"):
             yield
     finally:
         _wire._REFERENCE_AFTER = saved  # type: ignore[misc]
@@ -470,7 +530,7 @@ def generate_at_once() -> Iterator[None]:
     saved = _wire._GEN_AFTER, _wire._GEN_PER_SECOND
     _wire._GEN_AFTER, _wire._GEN_PER_SECOND = 1, 10**9  # type: ignore[misc]
     try:
-        with pure_python():
+        with checked_by("pure"):
             yield
     finally:
         _wire._GEN_AFTER, _wire._GEN_PER_SECOND = saved  # type: ignore[misc]
@@ -661,10 +721,11 @@ def p2p_server(loop: asyncio.AbstractEventLoop) -> Iterator[Harness]:
     loop.run_until_complete(h.close())
 
 
+@BODY_CHECKS
 @settings(FUZZ, max_examples=60)
 @given(frame=mutated())
 def test_p2p_server_survives_hostile_frames(
-    loop: asyncio.AbstractEventLoop, p2p_server: Harness, frame: bytes
+    loop: asyncio.AbstractEventLoop, p2p_server: Harness, body_check: str, frame: bytes
 ) -> None:
     async def run() -> None:
         peer = await p2p_server.hostile()
@@ -675,15 +736,20 @@ def test_p2p_server_survives_hostile_frames(
         assert not p2p_server.log.tracebacks(), p2p_server.log.tracebacks()
         peer.bus.disconnect()
 
-    loop.run_until_complete(asyncio.wait_for(run(), 10))
+    with checked_by(body_check):
+        loop.run_until_complete(asyncio.wait_for(run(), 10))
 
 
+@BODY_CHECKS
 @settings(FUZZ, max_examples=60)
 @given(
     items=bodies, flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3)
 )
 def test_client_survives_a_hostile_p2p_server(
-    loop: asyncio.AbstractEventLoop, items: list[tuple[str, Any]], flips: list[tuple[int, int]]
+    loop: asyncio.AbstractEventLoop,
+    body_check: str,
+    items: list[tuple[str, Any]],
+    flips: list[tuple[int, int]],
 ) -> None:
     async def run() -> None:
         a, b = socket.socketpair()
@@ -723,7 +789,8 @@ def test_client_survives_a_hostile_p2p_server(
                 if bus.connected:
                     bus.disconnect()
 
-    loop.run_until_complete(asyncio.wait_for(run(), 10))
+    with checked_by(body_check):
+        loop.run_until_complete(asyncio.wait_for(run(), 10))
 
 
 def test_server_on_a_daemon_survives_hostile_frames(tmp_path: Path) -> None:
