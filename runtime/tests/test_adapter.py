@@ -136,3 +136,41 @@ def test_names_are_checked_per_the_specification(
     valid_name = getattr(_wire, check)
     assert [n for n in valid if not valid_name(n)] == []
     assert [n for n in invalid if valid_name(n)] == []
+
+
+def test_local_paths_are_checked_by_the_same_rule() -> None:
+    """An object exported, managed or called at a path the peer would refuse ("/a\\n": a
+    daemon disconnects whoever sends it) is refused here, before anything is sent."""
+    import asyncio
+    import socket
+
+    from dbus_fast.errors import InvalidObjectPathError
+
+    class Server(qdbusgen_runtime.ServerBase):  # type: ignore[misc]
+        INTERFACE = "com.example.Paths"
+
+    class Proxy(qdbusgen_runtime.ProxyBase):  # type: ignore[misc]
+        INTERFACE = "com.example.Paths"
+
+    async def main() -> None:
+        a, b = socket.socketpair()
+        server_end = asyncio.ensure_future(qdbusgen_runtime.accept_p2p(a))
+        client = await qdbusgen_runtime.connect_p2p(b)
+        server = await server_end
+        manager = qdbusgen_runtime.ObjectManagerServer()
+        manager.export(server, "/")
+        try:
+            for path in ["/a\n", "/a\n/b", "/a/", "a"]:
+                with pytest.raises(InvalidObjectPathError):
+                    Server().export(server, path)
+                with pytest.raises(InvalidObjectPathError):
+                    await manager.add(path, Server())
+                with pytest.raises(InvalidObjectPathError):
+                    Proxy(client, None, path)
+            Server().export(server, "/a/b")  # and the valid path still serves
+            assert manager.managed == {}
+        finally:
+            client.disconnect()
+            server.disconnect()
+
+    asyncio.run(asyncio.wait_for(main(), 10))

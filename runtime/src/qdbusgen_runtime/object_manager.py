@@ -5,13 +5,14 @@ from typing import Any, ClassVar, Final, TypeVar
 
 from dbus_fast.aio.message_bus import MessageBus
 from dbus_fast.signature import Variant
-from dbus_fast.validators import assert_object_path_valid
+from dbus_fast.errors import InvalidObjectPathError
 
 from ._base import ERROR_NOT_SUPPORTED, ObjectPath, _T
 from .errors import DBusError
 from ._specs import MethodSpec, SignalSpec
 from .client import ProxyBase, SignalStream, Subscription
 from .server import ServerBase
+from ._wire import _is_path
 
 # ---------------------------------------------------------------------------
 # ObjectManager
@@ -105,7 +106,8 @@ class ObjectManagerServer(ServerBase):
 
     async def add(self, path: str, *objects: ServerBase) -> None:
         """Manage ``objects`` at ``path``: export them and emit InterfacesAdded."""
-        assert_object_path_valid(path)
+        if not _is_path(path):
+            raise InvalidObjectPathError(path)
         managed = self._managed.setdefault(path, {})
         for obj in objects:
             if obj.INTERFACE in managed:

@@ -6,13 +6,13 @@ from typing import Any, ClassVar, Final
 from dbus_fast.aio.message_bus import MessageBus
 from dbus_fast.message import Message
 from dbus_fast.signature import SignatureTree, Variant, get_signature_tree
-from dbus_fast.validators import assert_object_path_valid
+from dbus_fast.errors import InvalidObjectPathError
 
 from ._base import PROPERTIES_IFACE, _LOG, _SIGNAL
 from ._specs import Annotations, MethodSpec, PropertySpec, SignalSpec, Spec, _may_carry_fds
 from ._specs import interface_xml
 from ._fds import _TransferFD, _close_fds, _fds_out, _iter_fd_values, _map_fds, _send
-from ._wire import _limits
+from ._wire import _is_path, _limits
 from ._bus import _SIG_PROPS_CHANGED, _registry_for
 
 # ---------------------------------------------------------------------------
@@ -77,7 +77,8 @@ class ServerBase:
 
     def export(self, bus: MessageBus, path: str) -> None:
         """Serve this object at ``path`` on ``bus`` (may be called for several bus/path pairs)."""
-        assert_object_path_valid(path)
+        if not _is_path(path):
+            raise InvalidObjectPathError(path)
         registry = _registry_for(bus)
         assert registry is not None
         registry.add_object(path, self)
